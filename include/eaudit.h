@@ -13,5 +13,9 @@
 #include "eaudit/event.h"
 #include "eaudit/store.h"
 #include "eaudit/query.h"
+#include "eaudit/device.h"
+#include "eaudit/rules.h"
+#include "eaudit/report.h"
+#include "eaudit/integrity.h"
 
 #endif /* EAUDIT_H */

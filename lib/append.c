@@ -14,7 +14,6 @@ struct eaudit_batch {
   size_t n, cap;
 };
 
-int eaudit__store_revalidate(eaudit_store *s);
 
 int eaudit_batch_new(eaudit_batch **out) {
   if (out == NULL)
@@ -241,20 +240,17 @@ static int insert_event(eaudit_store *s, const eaudit_event *ev) {
   return eaudit__sqlite_error(s, rc, "inserting an event");
 }
 
-/* What the append wrote into a caller's event, so a failure can undo it. */
-typedef struct assigned {
-  int id_generated;
-} assigned;
-
-static void unassign(eaudit_event *ev, const assigned *a) {
+/* Undo what a failed append wrote into a caller's event. */
+void eaudit__event_unassign(eaudit_event *ev) {
   ev->present &= ~((1u << EAUDIT_FIELD_SEQ) | (1u << EAUDIT_FIELD_RECORDED_AT));
   ev->v[EAUDIT_FIELD_SEQ] = ev->v[EAUDIT_FIELD_RECORDED_AT] = 0;
   ev->has_hash = 0;
-  if (a->id_generated)
+  if (ev->id_assigned)
     ev->has_id = 0;
+  ev->id_assigned = 0;
 }
 
-static void notify(eaudit_store *s, eaudit_event **evs, size_t n) {
+void eaudit__notify(eaudit_store *s, eaudit_event *const *evs, size_t n) {
   for (size_t i = 0; i < n; i++)
     for (size_t k = 0; k < s->n_subs; k++) {
       eaudit__subscriber *sub = &s->subs[k];
@@ -268,8 +264,8 @@ static void notify(eaudit_store *s, eaudit_event **evs, size_t n) {
     }
 }
 
-static int append_events(eaudit_store *s, eaudit_event **evs, size_t n,
-                         size_t *failed) {
+int eaudit__validate_events(eaudit_store *s, eaudit_event *const *evs,
+                            size_t n, size_t *failed) {
   for (size_t i = 0; i < n; i++) {
     int rc = validate(s, evs[i]);
     if (rc) {
@@ -283,42 +279,38 @@ static int append_events(eaudit_store *s, eaudit_event **evs, size_t n,
       return rc;
     }
   }
-  assigned stack_marks[64];
-  assigned *marks = n <= 64 ? stack_marks : eaudit__calloc(n, sizeof *marks);
-  if (marks == NULL)
-    return eaudit__enomem();
-  memset(marks, 0, (n <= 64 ? 64 : n) * sizeof *marks);
+  return EAUDIT_OK;
+}
 
-  int rc = eaudit__begin(s);
-  if (rc)
-    goto out;
-  rc = eaudit__store_revalidate(s);
-  sqlite3_stmt *st = rc ? NULL : eaudit__stmt(s, EAUDIT__ST_HEAD);
-  if (rc == 0 && st == NULL)
-    rc = eaudit_error_last()->code;
+int eaudit__append_locked(eaudit_store *s, eaudit_event *const *evs, size_t n,
+                          size_t *failed) {
+  sqlite3_stmt *st = eaudit__stmt(s, EAUDIT__ST_HEAD);
+  if (st == NULL)
+    return eaudit_error_last()->code;
+  int rc = 0;
   int64_t seq = 0;
   eaudit_time newest = INT64_MIN;
   uint8_t prev[32];
-  if (rc == 0) {
-    int src = sqlite3_step(st);
-    if (src == SQLITE_ROW && sqlite3_column_bytes(st, 1) == 32) {
-      seq = sqlite3_column_int64(st, 0);
-      memcpy(prev, sqlite3_column_blob(st, 1), 32);
-      if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-        newest = sqlite3_column_int64(st, 2);
-    } else {
-      rc = src == SQLITE_ROW || src == SQLITE_DONE
-               ? eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
-                               "the chain head is missing or damaged")
-               : eaudit__sqlite_error(s, src, "reading the chain head");
-    }
-    sqlite3_reset(st);
+  int src = sqlite3_step(st);
+  if (src == SQLITE_ROW && sqlite3_column_bytes(st, 1) == 32) {
+    seq = sqlite3_column_int64(st, 0);
+    memcpy(prev, sqlite3_column_blob(st, 1), 32);
+    if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+      newest = sqlite3_column_int64(st, 2);
+  } else {
+    rc = src == SQLITE_ROW || src == SQLITE_DONE
+             ? eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
+                             "the chain head is missing or damaged")
+             : eaudit__sqlite_error(s, src, "reading the chain head");
   }
+  sqlite3_reset(st);
   day_cache dc = {0, 0};
   if (failed)
     *failed = 0;
   for (size_t i = 0; rc == 0 && i < n; i++) {
     eaudit_event *ev = evs[i];
+    if (failed)
+      *failed = i;
     eaudit_time now = eaudit_store_now(s);
     eaudit__event_put(ev, EAUDIT_FIELD_SEQ, ++seq);
     eaudit__event_put(ev, EAUDIT_FIELD_RECORDED_AT, now);
@@ -329,11 +321,14 @@ static int append_events(eaudit_store *s, eaudit_event **evs, size_t n,
       if ((rc = eaudit__uuid_v7(s, now, ev->id)))
         break;
       ev->has_id = 1;
-      marks[i].id_generated = 1;
+      ev->id_assigned = 1;
     }
     eaudit__chain_link(ev, prev, ev->hash);
     ev->has_hash = 1;
     memcpy(prev, ev->hash, 32);
+    ev->late = newest != INT64_MIN &&
+               ev->v[EAUDIT_FIELD_OCCURRED_AT] <
+                   newest - s->opts.ints[EAUDIT_OPT_LATENESS_US];
     if (ev->v[EAUDIT_FIELD_OCCURRED_AT] > newest)
       newest = ev->v[EAUDIT_FIELD_OCCURRED_AT];
     if ((rc = insert_event(s, ev)) || (rc = rollup_add(s, &dc, ev, 1)) ||
@@ -349,37 +344,57 @@ static int append_events(eaudit_store *s, eaudit_event **evs, size_t n,
         (rc = user_seen(s, ev->v[EAUDIT_FIELD_ACTOR],
                         ev->v[EAUDIT_FIELD_OCCURRED_AT])))
       break;
-    if (failed)
-      *failed = i + 1;
+    /* Modules that derive state from events, in seq order. */
+    if ((rc = eaudit__rules_on_event(s, ev)))
+      break;
   }
   if (rc == 0) {
     st = eaudit__stmt(s, EAUDIT__ST_HEAD_UPDATE);
     if (st == NULL)
-      rc = eaudit_error_last()->code;
-    else {
-      sqlite3_bind_int64(st, 1, seq);
-      sqlite3_bind_blob(st, 2, prev, 32, SQLITE_STATIC);
-      sqlite3_bind_int64(st, 3, newest);
-      rc = step_done(s, st, "updating the chain head");
-    }
+      return eaudit_error_last()->code;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_blob(st, 2, prev, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, newest);
+    rc = step_done(s, st, "updating the chain head");
   }
   if (rc == 0)
+    rc = eaudit__integrity_on_append(s, seq, prev, n);
+  return rc;
+}
+
+int eaudit__txn_begin_write(eaudit_store *s) {
+  int rc = eaudit__begin(s);
+  if (rc == 0 && (rc = eaudit__store_revalidate(s)) != 0)
+    eaudit__rollback(s);
+  return rc;
+}
+
+int eaudit__txn_end_write(eaudit_store *s, int rc, eaudit_event *const *evs,
+                          size_t n) {
+  if (rc == 0)
     rc = eaudit__commit(s);
-  else if (s->in_txn)
+  else
     eaudit__rollback(s);
   if (rc) {
-    /* Give the caller back the events as they were. */
     for (size_t i = 0; i < n; i++)
-      unassign(evs[i], &marks[i]);
-    goto out;
+      eaudit__event_unassign(evs[i]);
+    eaudit__rules_after_txn(s, 0);
+    return rc;
   }
-  if (failed)
-    *failed = n;
-  notify(s, evs, n);
-out:
-  if (marks != stack_marks)
-    eaudit__free(marks);
-  return rc;
+  eaudit__notify(s, evs, n);
+  eaudit__rules_after_txn(s, 1);
+  return EAUDIT_OK;
+}
+
+static int append_events(eaudit_store *s, eaudit_event **evs, size_t n,
+                         size_t *failed) {
+  int rc = eaudit__validate_events(s, evs, n, failed);
+  if (rc)
+    return rc;
+  if ((rc = eaudit__txn_begin_write(s)))
+    return rc;
+  rc = eaudit__append_locked(s, evs, n, failed);
+  return eaudit__txn_end_write(s, rc, evs, n);
 }
 
 int eaudit_store_append(eaudit_store *s, eaudit_event *ev) {

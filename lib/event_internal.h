@@ -10,6 +10,8 @@ struct eaudit_event {
   uint32_t present;                  /* bit f set when field f is present */
   int64_t v[EAUDIT__FIELD_MAX + 1];  /* indexed by eaudit_field */
   int has_id, has_hash;
+  int id_assigned; /* the store generated the id during this append */
+  int late;        /* behind the newest by more than the lateness bound */
   uint8_t id[16];
   uint8_t hash[32];
   char *details; /* NULL when none; NUL-terminated copy */

@@ -77,6 +77,12 @@ static int pragma_int(eaudit_store *s, const char *sql, int64_t *out) {
 
 static int create_v1(eaudit_store *s) {
   int rc = eaudit__exec(s, schema_v1);
+  if (rc == 0)
+    rc = eaudit__exec(s, eaudit__devices_schema);
+  if (rc == 0)
+    rc = eaudit__exec(s, eaudit__rules_schema);
+  if (rc == 0)
+    rc = eaudit__exec(s, eaudit__integrity_schema);
   if (rc)
     return rc;
   uint8_t genesis[32];

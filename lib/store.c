@@ -432,6 +432,9 @@ void eaudit_store_free(eaudit_store *s) {
       sqlite3_close_v2(s->db);
   }
   eaudit__subscribers_free(s);
+  eaudit__rules_free(s);
+  eaudit__devices_free(s);
+  eaudit__integrity_free(s);
   for (size_t i = 0; i < s->n_vtypes; i++) {
     eaudit__free(s->vtypes[i].name);
     eaudit__free(s->vtypes[i].label);

@@ -66,6 +66,10 @@ struct eaudit_store {
   size_t n_subs;
   int next_sub_id;
   int in_txn;
+  /* State owned by the device, rules and integrity modules. */
+  void *devices;
+  void *rules;
+  void *integrity;
 };
 
 /* Fails with EAUDIT_EFORK when the handle crossed a fork(). Every public
@@ -122,6 +126,42 @@ int eaudit__uuid_v7(eaudit_store *s, eaudit_time t, uint8_t out[16]);
   "seq, id, occurred_at, recorded_at, type, subject, actor, door, grp, "      \
   "device, site, credential, reason, details, hash"
 int eaudit__event_from_row(sqlite3_stmt *st, int first_col, eaudit_event *ev);
+
+/* The append path, for modules that write events inside their own
+ * transaction (device observations, exports, purges):
+ *   validate_events; txn_begin_write; [module state]; append_locked;
+ *   txn_end_write (commit or roll back, then notify).
+ * append_locked assigns seq, recorded_at, id and hash, writes each event
+ * and its derived state, and calls the module hooks below. */
+int eaudit__validate_events(eaudit_store *s, eaudit_event *const *evs,
+                            size_t n, size_t *failed);
+int eaudit__txn_begin_write(eaudit_store *s);
+int eaudit__append_locked(eaudit_store *s, eaudit_event *const *evs, size_t n,
+                          size_t *failed);
+int eaudit__txn_end_write(eaudit_store *s, int rc, eaudit_event *const *evs,
+                          size_t n);
+void eaudit__event_unassign(eaudit_event *ev);
+void eaudit__notify(eaudit_store *s, eaudit_event *const *evs, size_t n);
+int eaudit__store_revalidate(eaudit_store *s);
+
+/* Module hooks called by the append path.
+ * rules.c: evaluate one stored event inside the transaction; after the
+ * transaction ended (committed = 1) deliver or (0) drop pending findings.
+ * integrity.c: after the head moved to last_seq/head_hash (n events were
+ * appended), e.g. to write a checkpoint in the same transaction. */
+int eaudit__rules_on_event(eaudit_store *s, eaudit_event *ev);
+void eaudit__rules_after_txn(eaudit_store *s, int committed);
+int eaudit__integrity_on_append(eaudit_store *s, int64_t last_seq,
+                                const uint8_t head_hash[32], size_t n);
+/* Free module state kept on the handle (called by eaudit_store_free). */
+void eaudit__rules_free(eaudit_store *s);
+void eaudit__devices_free(eaudit_store *s);
+void eaudit__integrity_free(eaudit_store *s);
+
+/* Tables each module adds to the schema, created with it (schema.c). */
+extern const char eaudit__devices_schema[];
+extern const char eaudit__rules_schema[];
+extern const char eaudit__integrity_schema[];
 
 /* Subscriber filters (query.c). */
 int eaudit__query_matches(const eaudit_query *q, const eaudit_event *ev);
