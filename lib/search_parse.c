@@ -242,6 +242,7 @@ static int parse(eaudit__tz *tz, const token *toks, size_t n, eaudit_time now,
   for (size_t i = 0; i < n;) {
     const token *t = &toks[i];
     int y, m, d, from, to;
+    rc = 0;
     size_t used = date_at(toks, n, i, &y, &m, &d);
     if (used) {
       eaudit_time since, until;

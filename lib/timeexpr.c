@@ -154,8 +154,11 @@ static int too_small(size_t size) {
 }
 
 int eaudit__rfc3339_format(eaudit_time t, char *buf, size_t size) {
+  /* Remainder first: days * 86400e6 may not fit near INT64_MIN. */
+  int64_t us = t % (86400 * USEC_PER_SEC);
+  if (us < 0)
+    us += 86400 * USEC_PER_SEC;
   int64_t days = floor_div(t, 86400 * USEC_PER_SEC);
-  int64_t us = t - days * 86400 * USEC_PER_SEC;
   int64_t y;
   int m, d;
   civil_from_days(days, &y, &m, &d);

@@ -33,11 +33,17 @@ typedef struct eaudit__search {
   int n_tod;
   int tod_from[EAUDIT__SEARCH_MAX_PARTS], tod_to[EAUDIT__SEARCH_MAX_PARTS];
   /* Label phrases: each phrase gives a set of type codes; sets are AND-ed
-   * (an event's type must be in every set). */
+   * (an event's type must be in every set). A phrase is the longest run of
+   * words found in a label as consecutive words, the first from a word's
+   * start; the last may be a word's beginning ("door open" finds "Door
+   * opened" and "Door open attempt failed"). ASCII case is ignored. */
   int n_type_sets;
   int *type_sets[EAUDIT__SEARCH_MAX_PARTS];
   int type_set_len[EAUDIT__SEARCH_MAX_PARTS];
-  /* Remaining words (lower-cased, NUL-terminated), name prefixes, AND-ed. */
+  /* Remaining words (lower-cased, NUL-terminated), name prefixes, AND-ed.
+   * Only ASCII letters are lowered; other UTF-8 is kept as typed, for the
+   * name index to fold. A quoted "phrase" is one word, never a date, time
+   * or label. */
   int n_words;
   char *words[EAUDIT__SEARCH_MAX_PARTS];
 } eaudit__search;

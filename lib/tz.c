@@ -113,11 +113,11 @@ int eaudit__tz_to_civil(eaudit__tz *tz, eaudit_time t, eaudit__civil *out) {
   /* Split off the sub-millisecond part with floor division so that it is
    * never negative: -1 us is 1969-12-31T23:59:59.999999. */
   int64_t ms = floor_div(t, 1000);
-  int rem = (int)(t - ms * 1000);
   if (ms > EAUDIT__TZ_MAX_MS || ms < -EAUDIT__TZ_MAX_MS)
     return eaudit__error(EAUDIT_ERANGE, EAUDIT_ECLASS_INVALID, 0,
                          "time %lld is out of the supported range",
                          (long long)t);
+  int rem = (int)(t - ms * 1000);
   UErrorCode st = U_ZERO_ERROR;
   ucal_setMillis(tz->cal, (UDate)ms, &st);
   eaudit__civil c;

@@ -28,7 +28,8 @@ const char *eaudit__tz_name(const eaudit__tz *tz);
 /* 1 when ICU knows the zone, 0 otherwise. */
 int eaudit__tz_valid(const char *zone);
 
-/* UTC instant -> local civil time. */
+/* UTC instant -> local civil time. Instants beyond about +-285,000 years
+ * (where ICU's double milliseconds lose precision) give EAUDIT_ERANGE. */
 int eaudit__tz_to_civil(eaudit__tz *tz, eaudit_time t, eaudit__civil *out);
 /* Local civil time -> UTC instant. Fields may be out of range and are
  * normalised (month 13 is January next year, day 0 the last of the previous

@@ -360,6 +360,10 @@ START_TEST(rfc3339_round_trips) {
   ck_assert_int_eq(
       eaudit__rfc3339_format(tu_utc(10000, 1, 1, 0, 0, 0), buf, sizeof buf),
       EAUDIT_ERANGE);
+  ck_assert_int_eq(eaudit__rfc3339_format(INT64_MIN, buf, sizeof buf),
+                   EAUDIT_ERANGE);
+  ck_assert_int_eq(eaudit__rfc3339_format(INT64_MAX, buf, sizeof buf),
+                   EAUDIT_ERANGE);
   ck_assert_int_eq(
       eaudit__rfc3339_format(tu_utc(-1, 12, 31, 23, 59, 59), buf, sizeof buf),
       EAUDIT_ERANGE);
@@ -427,6 +431,9 @@ START_TEST(local_formats) {
   EA_OK(eaudit__time_format(be, tu_utc(1850, 6, 1, 12, 0, 0),
                             EAUDIT_TIME_LOCAL_OFFSET, buf, sizeof buf));
   ck_assert_str_eq(buf, "1850-06-01T12:53:28+00:53:28");
+  ck_assert_int_eq(eaudit__time_format(be, EAUDIT_TIME_NONE, EAUDIT_TIME_LOCAL,
+                                       buf, sizeof buf),
+                   EAUDIT_ERANGE);
   ck_assert_int_eq(eaudit__time_format(be, t, 3, buf, sizeof buf),
                    EAUDIT_EINVAL);
   ck_assert_int_eq(
