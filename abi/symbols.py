@@ -26,10 +26,12 @@ def declared(inc):
             text = f.read()
         text = re.sub(r"/\*.*?\*/|//[^\n]*", " ", text, flags=re.S)
         text = re.sub(r"^\s*#(?:[^\n]*\\\n)*[^\n]*", " ", text, flags=re.M)
-        for decl in re.findall(r"\bEAUDIT_EXTERN\b([^;]*);", text):
-            depr = "EAUDIT_DEPRECATED" in decl
-            decl = re.sub(r'EAUDIT_DEPRECATED\s*\(\s*(?:"(?:[^"\\]|\\.)*"\s*)*\)', " ", decl)
-            m = re.search(r"\b(\w+)\s*\(", decl) or re.search(r"\b(\w+)\s*(?:\[[^]]*\]\s*)*$", decl)
+        # The message may hold any character; only the mark matters here.
+        text = re.sub(r'EAUDIT_DEPRECATED\s*\(\s*(?:"(?:[^"\\]|\\.)*"\s*)*\)', "@DEPRECATED@", text)
+        for before, decl in re.findall(r"(@DEPRECATED@\s*)?\bEAUDIT_EXTERN\b([^;]*);", text):
+            depr = bool(before) or "@DEPRECATED@" in decl
+            m = (re.search(r"\b(eaudit_\w+)\s*\(", decl) or re.search(r"\b(\w+)\s*\(", decl)
+                 or re.search(r"\b(\w+)\s*(?:\[[^]]*\]\s*)*$", decl))
             if not m:
                 sys.exit(f"{path}: cannot read the declaration: EAUDIT_EXTERN{decl};")
             out[m.group(1)] = depr
