@@ -40,10 +40,10 @@
 
 /** @name Version of the headers (compile time) */
 /**@{*/
-#define EAUDIT_VERSION_MAJOR 1
-#define EAUDIT_VERSION_MINOR 0
-#define EAUDIT_VERSION_PATCH 0
-#define EAUDIT_VERSION_STRING "1.0.0"
+#define EAUDIT_VERSION_MAJOR 1 /**< changes with an incompatible ABI */
+#define EAUDIT_VERSION_MINOR 0 /**< changes when the API grows */
+#define EAUDIT_VERSION_PATCH 0 /**< changes with fixes only */
+#define EAUDIT_VERSION_STRING "1.0.0" /**< "MAJOR.MINOR.PATCH" */
 /** MAJOR * 1000000 + MINOR * 1000 + PATCH, comparable with eaudit_version_number(). */
 #define EAUDIT_VERSION_NUMBER                                                  \
   (EAUDIT_VERSION_MAJOR * 1000000 + EAUDIT_VERSION_MINOR * 1000 +             \
@@ -167,9 +167,11 @@ typedef void (*eaudit_log_fn)(int level, const char *message, void *payload);
 EAUDIT_EXTERN void eaudit_set_log(eaudit_log_fn fn, int max_level,
                                   void *payload);
 
-/** Allocator hook functions. */
+/** Allocator hook: malloc(). */
 typedef void *(*eaudit_malloc_fn)(size_t size, void *payload);
+/** Allocator hook: realloc(). */
 typedef void *(*eaudit_realloc_fn)(void *ptr, size_t size, void *payload);
+/** Allocator hook: free(). */
 typedef void (*eaudit_free_fn)(void *ptr, void *payload);
 
 /**

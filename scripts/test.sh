@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Build and test everything: a normal Debug build (build/) and an ASan+UBSan
+# build (build-asan/), each with its ctest run. The normal build's tests
+# include the ABI check, the constants and symbol records with their
+# negative tests, and the consumer builds; the docs target runs when
+# doxygen is present. Under CI=true, missing ABI or docs tools are errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${JOBS:-2}
+
+mapfile -t pkgs < <(sed 's/#.*//; /^[[:space:]]*$/d' scripts/debian-packages.txt)
+missing=()
+if command -v dpkg-query >/dev/null; then
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
+  done
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+  else
+    echo "test.sh: missing Debian packages (not root, not installing): ${missing[*]}" >&2
+  fi
+fi
+if [ "${CI:-}" = true ]; then
+  for tool in abidw abidiff doxygen; do
+    command -v "$tool" >/dev/null || { echo "test.sh: $tool is required under CI" >&2; exit 1; }
+  done
+fi
+
+build_and_test() { # build-dir [cmake options...]
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug "$@"
+  cmake --build "$dir" -j"$jobs"
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs" | tee "$dir/ctest.log"
+}
+
+build_and_test build
+if command -v doxygen >/dev/null; then
+  cmake --build build --target docs
+fi
+build_and_test build-asan -DEAUDIT_SANITIZE=ON
+
+for dir in build build-asan; do
+  echo "== ctest summary: $dir"
+  grep -E 'tests passed|tests failed|Total Test time' "$dir/ctest.log"
+done
