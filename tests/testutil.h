@@ -40,4 +40,16 @@ eaudit_time tu_utc(int y, int mo, int d, int h, int mi, int s);
 /* Run a suite and return the process exit status. */
 int tu_run(Suite *s);
 
+
+/* A digest of every row of every table of the store file at @p path,
+ * read through raw SQLite: equal digests mean equal content. */
+void tu_store_digest(const char *path, char out[65]);
+
+/* Append n door_opened events for subject at t0 + i * step. */
+void tu_append_doors(eaudit_store *s, int n, int64_t subject, int64_t door,
+                     eaudit_time t0, eaudit_time step);
+
+/* Count the events a query returns (stepping the whole cursor). */
+int64_t tu_count(eaudit_store *s, const eaudit_query *q);
+
 #endif

@@ -1,0 +1,482 @@
+/* Opening stores: creation, reopening, schema versions, permissions,
+ * options, time zones, fork(), concurrent writers, names and errors. */
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char path[512];
+
+static void setup(void) { tu_temp_path(path, sizeof path, "store"); }
+static void teardown(void) { tu_remove_store(path); }
+
+static int file_mode(const char *p) {
+  struct stat st;
+  if (stat(p, &st) != 0)
+    return -1;
+  return (int)(st.st_mode & 0777);
+}
+
+START_TEST(files_are_0600_whatever_the_umask) {
+  mode_t masks[] = {0, 022, 077};
+  for (int i = 0; i < 3; i++) {
+    tu_remove_store(path);
+    mode_t old = umask(masks[i]);
+    eaudit_store *s;
+    EA_OK(eaudit_store_open(&s, path, NULL));
+    tu_append_doors(s, 3, 1, 1, tu_utc(2026, 1, 1, 0, 0, 0), 1000);
+    char wal[600], shm[600];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    snprintf(shm, sizeof shm, "%s-shm", path);
+    ck_assert_int_eq(file_mode(path), 0600);
+    ck_assert_int_eq(file_mode(wal), 0600);
+    ck_assert_int_eq(file_mode(shm), 0600);
+    eaudit_store_free(s);
+    umask(old);
+  }
+}
+END_TEST
+
+START_TEST(reopen_keeps_events_identity_and_zone) {
+  eaudit_options *o;
+  EA_OK(eaudit_options_new(&o));
+  EA_OK(eaudit_options_set_str(o, EAUDIT_OPT_TIME_ZONE, "Europe/Berlin"));
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, o));
+  uint8_t id1[16], id2[16];
+  EA_OK(eaudit_store_id(s, id1));
+  tu_append_doors(s, 10, 1, 1, tu_utc(2026, 1, 1, 0, 0, 0), 1000);
+  eaudit_store_free(s);
+  /* Reopening with another zone does not change the store's zone. */
+  EA_OK(eaudit_options_set_str(o, EAUDIT_OPT_TIME_ZONE, "Asia/Tokyo"));
+  EA_OK(eaudit_store_open(&s, path, o));
+  eaudit_options_free(o);
+  EA_OK(eaudit_store_id(s, id2));
+  ck_assert(memcmp(id1, id2, 16) == 0);
+  ck_assert_str_eq(eaudit_store_time_zone(s), "Europe/Berlin");
+  int64_t n, seq;
+  EA_OK(eaudit_store_event_count(s, &n));
+  EA_OK(eaudit_store_last_seq(s, &seq));
+  ck_assert_int_eq(n, 10);
+  ck_assert_int_eq(seq, 10);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(newer_schema_is_refused_and_left_unchanged) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  tu_append_doors(s, 3, 1, 1, tu_utc(2026, 1, 1, 0, 0, 0), 1000);
+  eaudit_store_free(s);
+  sqlite3 *db;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  ck_assert_int_eq(
+      sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), 0);
+  sqlite3_close(db);
+  char before[65], after[65];
+  tu_store_digest(path, before);
+  struct stat st1, st2;
+  stat(path, &st1);
+  ck_assert_int_eq(eaudit_store_open(&s, path, NULL), EAUDIT_ESCHEMA);
+  ck_assert_ptr_null(s);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "99"));
+  tu_store_digest(path, after);
+  stat(path, &st2);
+  ck_assert_str_eq(before, after);
+  ck_assert_int_eq(st1.st_size, st2.st_size);
+}
+END_TEST
+
+START_TEST(files_that_are_not_stores_are_ecorrupt) {
+  /* Random bytes. */
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  char junk[4096];
+  for (size_t i = 0; i < sizeof junk; i++)
+    junk[i] = (char)(i * 7 + 3);
+  ck_assert_int_eq(write(fd, junk, sizeof junk), (ssize_t)sizeof junk);
+  close(fd);
+  eaudit_store *s = NULL;
+  ck_assert_int_eq(eaudit_store_open(&s, path, NULL), EAUDIT_ECORRUPT);
+  ck_assert_ptr_null(s);
+  /* Another application's SQLite database. */
+  tu_remove_store(path);
+  sqlite3 *db;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1)", NULL, NULL,
+               NULL);
+  sqlite3_close(db);
+  char before[65], after[65];
+  tu_store_digest(path, before);
+  ck_assert_int_eq(eaudit_store_open(&s, path, NULL), EAUDIT_ECORRUPT);
+  tu_store_digest(path, after);
+  ck_assert_str_eq(before, after);
+}
+END_TEST
+
+START_TEST(missing_store_without_create_is_enotfound) {
+  eaudit_options *o;
+  EA_OK(eaudit_options_new(&o));
+  EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_CREATE, 0));
+  eaudit_store *s = NULL;
+  ck_assert_int_eq(eaudit_store_open(&s, path, o), EAUDIT_ENOTFOUND);
+  ck_assert_int_eq(access(path, F_OK), -1);
+  EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_CREATE, 1));
+  EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_READ_ONLY, 1));
+  ck_assert_int_eq(eaudit_store_open(&s, path, o), EAUDIT_ENOTFOUND);
+  eaudit_options_free(o);
+}
+END_TEST
+
+START_TEST(read_only_handle_reads_and_refuses_writes) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  tu_append_doors(s, 4, 1, 1, tu_utc(2026, 1, 1, 0, 0, 0), 1000);
+  eaudit_store_free(s);
+  eaudit_options *o;
+  EA_OK(eaudit_options_new(&o));
+  EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_READ_ONLY, 1));
+  EA_OK(eaudit_store_open(&s, path, o));
+  eaudit_options_free(o);
+  int64_t n;
+  EA_OK(eaudit_store_event_count(s, &n));
+  ck_assert_int_eq(n, 4);
+  eaudit_event *ev = tu_event(3, tu_utc(2026, 1, 2, 0, 0, 0), 1);
+  ck_assert_int_eq(eaudit_store_append(s, ev), EAUDIT_EREADONLY);
+  eaudit_event_free(ev);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(options_reject_unknown_keys_and_out_of_range_values) {
+  eaudit_options *o;
+  EA_OK(eaudit_options_new(&o));
+  ck_assert_int_eq(eaudit_options_set_int(o, 999, 1), EAUDIT_EOPTION);
+  ck_assert_int_eq(eaudit_options_set_int(o, EAUDIT_OPT_TIME_ZONE, 1),
+                   EAUDIT_EOPTION);
+  ck_assert_int_eq(eaudit_options_set_str(o, EAUDIT_OPT_BUSY_TIMEOUT_MS, "1"),
+                   EAUDIT_EOPTION);
+  ck_assert_int_eq(eaudit_options_set_int(o, EAUDIT_OPT_SYNCHRONOUS, 3),
+                   EAUDIT_ERANGE);
+  ck_assert_int_eq(eaudit_options_set_int(o, EAUDIT_OPT_BUSY_TIMEOUT_MS, -1),
+                   EAUDIT_ERANGE);
+  ck_assert_int_eq(
+      eaudit_options_set_str(o, EAUDIT_OPT_TIME_ZONE, "Mars/Olympus_Mons"),
+      EAUDIT_ETZ);
+  int64_t v, lo, hi;
+  EA_OK(eaudit_options_get_int(o, EAUDIT_OPT_SYNCHRONOUS, &v));
+  ck_assert_int_eq(v, EAUDIT_SYNC_FULL);
+  EA_OK(eaudit_options_get_int(o, EAUDIT_OPT_BUSY_TIMEOUT_MS, &v));
+  ck_assert_int_eq(v, 5000);
+  EA_OK(eaudit_option_bounds(EAUDIT_OPT_DETAILS_MAX_BYTES, &lo, &hi));
+  ck_assert_int_eq(hi, EAUDIT_DETAILS_MAX_LIMIT);
+  ck_assert_int_eq(eaudit_option_bounds(EAUDIT_OPT_TIME_ZONE, &lo, &hi),
+                   EAUDIT_EOPTION);
+  eaudit_options_free(o);
+  eaudit_options_free(NULL);
+  eaudit_store_free(NULL);
+  eaudit_event_free(NULL);
+  eaudit_query_free(NULL);
+  eaudit_cursor_free(NULL);
+  eaudit_batch_free(NULL);
+}
+END_TEST
+
+START_TEST(synchronous_full_is_the_default) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  eaudit_store_free(s);
+  /* The pragma is per connection; check the journal mode, which persists,
+   * and the default option value. */
+  sqlite3 *db;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st;
+  sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
+  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+  ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+  sqlite3_finalize(st);
+  sqlite3_prepare_v2(db, "PRAGMA auto_vacuum", -1, &st, NULL);
+  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+  ck_assert_int_eq(sqlite3_column_int(st, 0), 2); /* incremental */
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(memory_store_works) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, ":memory:", NULL));
+  tu_append_doors(s, 20, 1, 1, tu_utc(2026, 1, 1, 0, 0, 0), 1000);
+  int64_t n;
+  EA_OK(eaudit_store_event_count(s, &n));
+  ck_assert_int_eq(n, 20);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(time_zone_changes_and_rebuilds_day_counts) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  ck_assert_str_eq(eaudit_store_time_zone(s), "UTC");
+  /* 23:30 UTC is the next day in Berlin. */
+  tu_append_doors(s, 1, 1, 1, tu_utc(2026, 1, 10, 23, 30, 0), 0);
+  eaudit_query *q;
+  EA_OK(eaudit_query_new(&q));
+  eaudit_counts *c;
+  EA_OK(eaudit_store_counts(s, q, EAUDIT_COUNT_BY_DAY, &c));
+  int64_t key, cnt;
+  EA_OK(eaudit_counts_get(c, 0, &key, &cnt));
+  ck_assert_int_eq(key, tu_utc(2026, 1, 10, 0, 0, 0));
+  eaudit_counts_free(c);
+  ck_assert_int_eq(eaudit_store_set_time_zone(s, "Nowhere/Else"), EAUDIT_ETZ);
+  EA_OK(eaudit_store_set_time_zone(s, "Europe/Berlin"));
+  ck_assert_str_eq(eaudit_store_time_zone(s), "Europe/Berlin");
+  EA_OK(eaudit_store_counts(s, q, EAUDIT_COUNT_BY_DAY, &c));
+  EA_OK(eaudit_counts_get(c, 0, &key, &cnt));
+  ck_assert_int_eq(key, tu_utc(2026, 1, 10, 23, 0, 0)); /* Jan 11, 00:00 CET */
+  ck_assert_int_eq(cnt, 1);
+  eaudit_counts_free(c);
+  eaudit_query_free(q);
+  eaudit_store_free(s);
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  ck_assert_str_eq(eaudit_store_time_zone(s), "Europe/Berlin");
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(a_handle_used_after_fork_fails_with_efork) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  pid_t pid = fork();
+  ck_assert_int_ne(pid, -1);
+  if (pid == 0) {
+    eaudit_event *ev = tu_event(3, tu_utc(2026, 1, 1, 0, 0, 0), 1);
+    int rc = eaudit_store_append(s, ev);
+    int64_t n;
+    int rc2 = eaudit_store_event_count(s, &n);
+    _exit(rc == EAUDIT_EFORK && rc2 == EAUDIT_EFORK ? 0 : 1);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  /* The parent's handle still works. */
+  tu_append_doors(s, 1, 1, 1, tu_utc(2026, 1, 1, 0, 0, 0), 0);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(two_processes_append_concurrently_without_errors) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  eaudit_store_free(s);
+  enum { PROCS = 2, EACH = 300 };
+  pid_t pids[PROCS];
+  for (int p = 0; p < PROCS; p++) {
+    pids[p] = fork();
+    if (pids[p] == 0) {
+      eaudit_store *c;
+      eaudit_options *o;
+      eaudit_options_new(&o);
+      eaudit_options_set_int(o, EAUDIT_OPT_SYNCHRONOUS, EAUDIT_SYNC_NORMAL);
+      if (eaudit_store_open(&c, path, o) != 0)
+        _exit(2);
+      eaudit_options_free(o);
+      for (int i = 0; i < EACH; i++) {
+        eaudit_event *ev;
+        eaudit_event_new(&ev);
+        eaudit_event_set(ev, EAUDIT_FIELD_TYPE, EAUDIT_TYPE_DOOR_OPENED);
+        eaudit_event_set(ev, EAUDIT_FIELD_OCCURRED_AT,
+                         tu_utc(2026, 1, 1, 0, 0, 0) + i);
+        eaudit_event_set(ev, EAUDIT_FIELD_SUBJECT, p + 1);
+        int rc = eaudit_store_append(c, ev);
+        eaudit_event_free(ev);
+        if (rc != 0)
+          _exit(3);
+      }
+      eaudit_store_free(c);
+      _exit(0);
+    }
+  }
+  for (int p = 0; p < PROCS; p++) {
+    int status;
+    waitpid(pids[p], &status, 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "writer %d exited with %d", p, WEXITSTATUS(status));
+  }
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  int64_t n, seq;
+  EA_OK(eaudit_store_event_count(s, &n));
+  EA_OK(eaudit_store_last_seq(s, &seq));
+  ck_assert_int_eq(n, PROCS * EACH);
+  ck_assert_int_eq(seq, PROCS * EACH);
+  /* Seq is dense and each writer's events are all there. */
+  for (int p = 0; p < PROCS; p++) {
+    eaudit_query *q;
+    EA_OK(eaudit_query_new(&q));
+    EA_OK(eaudit_query_set_user(q, p + 1, EAUDIT_ROLE_SUBJECT));
+    ck_assert_int_eq(tu_count(s, q), EACH);
+    eaudit_query_free(q);
+  }
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(names_keep_history_and_can_be_erased) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  EA_OK(eaudit_store_set_name(s, EAUDIT_KIND_DOOR, 7, "Old lobby",
+                              EAUDIT_TIME_NONE));
+  EA_OK(eaudit_store_set_name(s, EAUDIT_KIND_DOOR, 7, "Main lobby",
+                              tu_utc(2026, 6, 1, 0, 0, 0)));
+  char *name;
+  EA_OK(eaudit_store_name_at(s, EAUDIT_KIND_DOOR, 7,
+                             tu_utc(2026, 5, 1, 0, 0, 0), &name));
+  ck_assert_str_eq(name, "Old lobby");
+  eaudit_free(name);
+  EA_OK(eaudit_store_name_at(s, EAUDIT_KIND_DOOR, 7, EAUDIT_TIME_NONE, &name));
+  ck_assert_str_eq(name, "Main lobby");
+  eaudit_free(name);
+  ck_assert_int_eq(eaudit_store_name_at(s, EAUDIT_KIND_DOOR, 8,
+                                        EAUDIT_TIME_NONE, &name),
+                   EAUDIT_ENOTFOUND);
+  ck_assert_int_eq(eaudit_store_set_name(s, 99, 1, "x", 0), EAUDIT_EINVAL);
+  ck_assert_int_eq(eaudit_store_set_name(s, EAUDIT_KIND_DOOR, 1, "", 0),
+                   EAUDIT_EINVAL);
+  ck_assert_int_eq(
+      eaudit_store_set_name(s, EAUDIT_KIND_DOOR, 1, "bad \xff name", 0),
+      EAUDIT_EUTF8);
+  ck_assert_int_eq(eaudit_store_set_user(s, 1, "x", 5, 0), EAUDIT_EINVAL);
+  /* Erasing a person's names (GDPR) keeps their events. */
+  EA_OK(eaudit_store_set_user(s, 42, "Erin Example", EAUDIT_USER_ROLE_USER,
+                              EAUDIT_TIME_NONE));
+  tu_append_doors(s, 2, 42, 7, tu_utc(2026, 7, 1, 0, 0, 0), 1000);
+  EA_OK(eaudit_store_erase_names(s, EAUDIT_KIND_USER, 42));
+  ck_assert_int_eq(eaudit_store_name_at(s, EAUDIT_KIND_USER, 42,
+                                        EAUDIT_TIME_NONE, &name),
+                   EAUDIT_ENOTFOUND);
+  eaudit_query *q;
+  EA_OK(eaudit_query_new(&q));
+  EA_OK(eaudit_query_set_text(q, "erin"));
+  ck_assert_int_eq(tu_count(s, q), 0);
+  EA_OK(eaudit_query_set_user(q, 42, EAUDIT_ROLE_ANY));
+  EA_OK(eaudit_query_set_text(q, NULL));
+  ck_assert_int_eq(tu_count(s, q), 2);
+  eaudit_query_free(q);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(errors_have_codes_names_and_messages) {
+  eaudit_error_clear();
+  const eaudit_error *e = eaudit_error_last();
+  ck_assert_ptr_nonnull(e);
+  ck_assert_ptr_nonnull(e->message);
+  ck_assert_int_eq(e->code, 0);
+  eaudit_store *s = NULL;
+  ck_assert_int_eq(eaudit_store_open(&s, NULL, NULL), EAUDIT_EINVAL);
+  ck_assert_int_eq(eaudit_error_last()->code, EAUDIT_EINVAL);
+  ck_assert_int_eq(eaudit_error_last()->klass, EAUDIT_ECLASS_INVALID);
+  ck_assert_str_eq(eaudit_strerror(EAUDIT_ESCHEMA),
+                   "store schema is newer than this library");
+  ck_assert_str_eq(eaudit_strerror(12345), "unknown error");
+  ck_assert_str_eq(eaudit_code_name(EAUDIT_EFORK), "EAUDIT_EFORK");
+  ck_assert_ptr_null(eaudit_code_name(12345));
+  ck_assert_str_eq(eaudit_version_string(), EAUDIT_VERSION_STRING);
+  ck_assert_int_eq(eaudit_version_number(), EAUDIT_VERSION_NUMBER);
+  /* The allocator can't be swapped while objects are alive. */
+  eaudit_options *o;
+  EA_OK(eaudit_options_new(&o));
+  ck_assert_int_eq(eaudit_set_allocator(NULL, NULL, NULL, NULL),
+                   EAUDIT_EMISUSE);
+  eaudit_options_free(o);
+}
+END_TEST
+
+START_TEST(code_tables_have_fixed_numbers_and_names) {
+  ck_assert_str_eq(eaudit_type_name(1), "admin_area_login");
+  ck_assert_str_eq(eaudit_type_label(2), "Login from unrecognized device");
+  ck_assert_str_eq(eaudit_type_name(15), "verification_failed");
+  ck_assert_ptr_null(eaudit_type_name(16));
+  ck_assert_str_eq(eaudit_reason_name(36), "device_reset");
+  ck_assert_str_eq(eaudit_reason_name(10), "card_unsupported");
+  ck_assert_ptr_null(eaudit_reason_name(6));
+  ck_assert_str_eq(eaudit_credential_name(5), "mobile");
+  ck_assert_str_eq(eaudit_field_name(EAUDIT_FIELD_GROUP), "group");
+  int code;
+  EA_OK(eaudit_type_from_name("keycard_add_failed", &code));
+  ck_assert_int_eq(code, 8);
+  EA_OK(eaudit_reason_from_name("outside_schedule", &code));
+  ck_assert_int_eq(code, 2);
+  ck_assert_int_eq(eaudit_credential_from_name("retina", &code),
+                   EAUDIT_ENOTFOUND);
+  size_t n = 0;
+  while (eaudit_code_at('t', n, &code) == 0)
+    n++;
+  ck_assert_uint_eq(n, 15);
+  n = 0;
+  while (eaudit_code_at('r', n, &code) == 0)
+    n++;
+  ck_assert_uint_eq(n, 20);
+  ck_assert_int_eq(eaudit_code_at('z', 0, &code), EAUDIT_EINVAL);
+}
+END_TEST
+
+static void *counting_malloc(size_t n, void *p) {
+  ++*(long *)p;
+  return malloc(n);
+}
+static void *counting_realloc(void *q, size_t n, void *p) {
+  ++*(long *)p;
+  return realloc(q, n);
+}
+static void counting_free(void *q, void *p) {
+  (void)p;
+  free(q);
+}
+
+START_TEST(allocations_go_through_the_hook) {
+  long calls = 0;
+  EA_OK(eaudit_set_allocator(counting_malloc, counting_realloc, counting_free,
+                             &calls));
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, ":memory:", NULL));
+  tu_append_doors(s, 3, 1, 1, tu_utc(2026, 1, 1, 0, 0, 0), 1000);
+  eaudit_store_free(s);
+  ck_assert_int_gt(calls, 5);
+  EA_OK(eaudit_set_allocator(NULL, NULL, NULL, NULL));
+  ck_assert_int_eq(eaudit_set_allocator(counting_malloc, NULL, NULL, NULL),
+                   EAUDIT_EINVAL);
+}
+END_TEST
+
+Suite *store_suite(void) {
+  Suite *s = suite_create("store");
+  TCase *tc = tcase_create("store");
+  tcase_set_timeout(tc, 120);
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, files_are_0600_whatever_the_umask);
+  tcase_add_test(tc, reopen_keeps_events_identity_and_zone);
+  tcase_add_test(tc, newer_schema_is_refused_and_left_unchanged);
+  tcase_add_test(tc, files_that_are_not_stores_are_ecorrupt);
+  tcase_add_test(tc, missing_store_without_create_is_enotfound);
+  tcase_add_test(tc, read_only_handle_reads_and_refuses_writes);
+  tcase_add_test(tc, options_reject_unknown_keys_and_out_of_range_values);
+  tcase_add_test(tc, synchronous_full_is_the_default);
+  tcase_add_test(tc, memory_store_works);
+  tcase_add_test(tc, time_zone_changes_and_rebuilds_day_counts);
+  tcase_add_test(tc, a_handle_used_after_fork_fails_with_efork);
+  tcase_add_test(tc, two_processes_append_concurrently_without_errors);
+  tcase_add_test(tc, names_keep_history_and_can_be_erased);
+  tcase_add_test(tc, errors_have_codes_names_and_messages);
+  tcase_add_test(tc, code_tables_have_fixed_numbers_and_names);
+  tcase_add_test(tc, allocations_go_through_the_hook);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return tu_run(store_suite()); }
