@@ -357,6 +357,8 @@ START_TEST(search_dates_times_labels_and_names) {
   ck_assert_int_eq(search("warehouse"), 3); /* the new name */
   ck_assert_int_eq(search("wareh dock"), 3);
   ck_assert_int_eq(search("zo\xc3\xab"), 3);
+  ck_assert_int_eq(search("zoe"), 3);
+  ck_assert_int_eq(search("QUINN"), 3);
   ck_assert_int_eq(search("quinn door opened nov 13"), 1);
   ck_assert_int_eq(search("nobody"), 0);
   ck_assert_int_eq(search("Nov 3 Nov 13"), 0);
