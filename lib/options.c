@@ -24,6 +24,25 @@ static const option_spec specs[] = {
      INT64_C(31622400000000), "lateness_us"},
     {EAUDIT_OPT_JOURNAL_SIZE_LIMIT, 0, INT64_C(67108864), 0,
      INT64_C(1099511627776), "journal_size_limit"},
+    /* Device recognition; the reasoning is in docs/devices.md. */
+    {EAUDIT_OPT_DEVICE_THRESHOLD, 0, 750, 1, 1000, "device_threshold"},
+    {EAUDIT_OPT_DEVICE_WEIGHT_PLATFORM, 0, 100, 0, 1000,
+     "device_weight_platform"},
+    {EAUDIT_OPT_DEVICE_WEIGHT_OS_FAMILY, 0, 150, 0, 1000,
+     "device_weight_os_family"},
+    {EAUDIT_OPT_DEVICE_WEIGHT_OS_VERSION, 0, 50, 0, 1000,
+     "device_weight_os_version"},
+    {EAUDIT_OPT_DEVICE_WEIGHT_BROWSER_FAMILY, 0, 150, 0, 1000,
+     "device_weight_browser_family"},
+    {EAUDIT_OPT_DEVICE_WEIGHT_BROWSER_VERSION, 0, 50, 0, 1000,
+     "device_weight_browser_version"},
+    {EAUDIT_OPT_DEVICE_WEIGHT_MODEL, 0, 200, 0, 1000, "device_weight_model"},
+    {EAUDIT_OPT_DEVICE_WEIGHT_SCREEN, 0, 100, 0, 1000, "device_weight_screen"},
+    {EAUDIT_OPT_DEVICE_WEIGHT_TIME_ZONE, 0, 50, 0, 1000,
+     "device_weight_time_zone"},
+    {EAUDIT_OPT_DEVICE_WEIGHT_LANGUAGE, 0, 50, 0, 1000,
+     "device_weight_language"},
+    {EAUDIT_OPT_DEVICE_WEIGHT_IP, 0, 30, 0, 1000, "device_weight_ip"},
 };
 
 static const option_spec *spec_of(int key) {

@@ -33,7 +33,25 @@ typedef enum eaudit_option {
   EAUDIT_OPT_LATENESS_US = 7,
   /** int: bound on the WAL file kept after checkpoints, bytes
    *  (default 64 MiB). */
-  EAUDIT_OPT_JOURNAL_SIZE_LIMIT = 8
+  EAUDIT_OPT_JOURNAL_SIZE_LIMIT = 8,
+  /** int: device recognition: the similarity, per mille, at which attributes
+   *  match a known device (default 750). See docs/devices.md. */
+  EAUDIT_OPT_DEVICE_THRESHOLD = 9,
+  /** int: device recognition: weight (0-1000) of each attribute in the
+   *  similarity score: platform (default 100), OS family (150), OS version
+   *  (50), browser family (150), browser version (50), model (200), screen
+   *  (100), time zone (50), language (50), IP (30). The weight of attribute
+   *  eaudit_devattr A is key 8 + A. */
+  EAUDIT_OPT_DEVICE_WEIGHT_PLATFORM = 10,
+  EAUDIT_OPT_DEVICE_WEIGHT_OS_FAMILY = 11,
+  EAUDIT_OPT_DEVICE_WEIGHT_OS_VERSION = 12,
+  EAUDIT_OPT_DEVICE_WEIGHT_BROWSER_FAMILY = 13,
+  EAUDIT_OPT_DEVICE_WEIGHT_BROWSER_VERSION = 14,
+  EAUDIT_OPT_DEVICE_WEIGHT_MODEL = 15,
+  EAUDIT_OPT_DEVICE_WEIGHT_SCREEN = 16,
+  EAUDIT_OPT_DEVICE_WEIGHT_TIME_ZONE = 17,
+  EAUDIT_OPT_DEVICE_WEIGHT_LANGUAGE = 18,
+  EAUDIT_OPT_DEVICE_WEIGHT_IP = 19
 } eaudit_option;
 
 /** Values of EAUDIT_OPT_SYNCHRONOUS. */
