@@ -120,7 +120,7 @@ int eaudit__tz_to_civil(eaudit__tz *tz, eaudit_time t, eaudit__civil *out) {
   int rem = (int)(t - ms * 1000);
   UErrorCode st = U_ZERO_ERROR;
   ucal_setMillis(tz->cal, (UDate)ms, &st);
-  eaudit__civil c;
+  eaudit__civil c = {0};
   c.year = ucal_get(tz->cal, UCAL_EXTENDED_YEAR, &st);
   c.month = ucal_get(tz->cal, UCAL_MONTH, &st) + 1;
   c.day = ucal_get(tz->cal, UCAL_DATE, &st);
@@ -174,7 +174,7 @@ range:
 }
 
 int eaudit__tz_day_start(eaudit__tz *tz, eaudit_time t, eaudit_time *out) {
-  eaudit__civil c;
+  eaudit__civil c = {0};
   int rc = eaudit__tz_to_civil(tz, t, &c);
   if (rc)
     return rc;
@@ -185,7 +185,7 @@ int eaudit__tz_day_start(eaudit__tz *tz, eaudit_time t, eaudit_time *out) {
 }
 
 int eaudit__tz_minute_of_day(eaudit__tz *tz, eaudit_time t, int *out) {
-  eaudit__civil c;
+  eaudit__civil c = {0};
   int rc = eaudit__tz_to_civil(tz, t, &c);
   if (rc)
     return rc;
