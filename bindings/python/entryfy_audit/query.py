@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as _dt
-from ctypes import POINTER, byref, c_char_p, create_string_buffer
+from ctypes import byref, create_string_buffer
 from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, List,
                     Optional, Tuple, Union)
 
 from . import _ffi, errors
 from ._ffi import lib
-from ._time import TIME_NONE, Instant, to_us
+from ._time import TIME_NONE
 from .codes import EventType, Field, Order, Role, coerce
 from .events import Event, read_event
 
@@ -60,7 +60,10 @@ class Query:
         self.close()
 
     def __del__(self) -> None:
-        self.close()
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown may have torn down ctypes
+            pass
 
     def __repr__(self) -> str:
         return f"<Query {self.description or 'all events'}>"

@@ -5,7 +5,7 @@ UnsupportedError."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, List, Mapping, Optional, Union
+from typing import Any, Callable, Iterator, List, Mapping, Union
 
 from ._pending import unwired
 

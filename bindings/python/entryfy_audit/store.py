@@ -9,7 +9,7 @@ import os
 import threading
 import uuid
 import warnings
-from ctypes import (POINTER, byref, c_char_p, c_int, c_int64, c_size_t,
+from ctypes import (byref, c_char_p, c_int, c_int64, c_size_t,
                     c_void_p, create_string_buffer, memmove, string_at)
 from typing import (Any, Callable, Dict, Iterable, List, Mapping, Optional,
                     Tuple, Union)
