@@ -275,7 +275,8 @@ static int configure(eaudit_store *s) {
   int rc;
   sqlite3_busy_timeout(s->db, (int)s->opts.ints[EAUDIT_OPT_BUSY_TIMEOUT_MS]);
   sqlite3_extended_result_codes(s->db, 1);
-  /* auto_vacuum only takes effect on a store not yet written. */
+  /* auto_vacuum only matters when the file is created, and setting it is a
+   * write that a read-only connection refuses. */
   if (!s->read_only && (rc = eaudit__exec(s, "PRAGMA auto_vacuum = INCREMENTAL")))
     return rc;
   if (!s->memory && !s->read_only) {
