@@ -306,8 +306,8 @@ int eaudit_store_import(eaudit_store *s, eaudit_source *src,
   }
   uint64_t total = source_size(src), base = src->consumed;
   size_t pending = 0;
-  const char *line;
-  size_t len;
+  const char *line = NULL;
+  size_t len = 0;
   int too_long;
   while ((rc = next_line(src, &acc, &line, &len, &too_long)) == EAUDIT_OK) {
     r->lines++;

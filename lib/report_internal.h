@@ -95,7 +95,9 @@ typedef struct eaudit__clockfmt {
   eaudit__tz *tz;
   int64_t minute; /* floor(t / 60 s) of the cached offset */
   int offset;     /* seconds east of UTC */
-  int valid;
+  int valid;      /* the offset holds for the whole minute */
+  int64_t day;    /* floor(t / 1 day) of the cached offset */
+  int day_valid;  /* the offset holds for the whole UTC day */
 } eaudit__clockfmt;
 /* 2026-11-03T15:05:09+01:00 (usec = 0) or 2026-11-03T15:05:09.123456+01:00
  * (usec = 1), or with a space and no offset (plain = 1). */

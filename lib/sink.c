@@ -308,27 +308,35 @@ int eaudit__clockfmt_local(eaudit__clockfmt *c, eaudit_time t, int usec,
                            int plain, char *buf, size_t size) {
   if (size < 40)
     return eaudit__einval("time buffer too small");
+  int64_t day = floor_div(t, INT64_C(86400000000));
   int64_t minute = floor_div(t, 60000000);
-  if (!c->valid || minute != c->minute) {
-    /* The offset is the same at both ends of the minute unless a zone
-     * transition falls inside it; then ask for this instant alone. */
+  if (!(c->day_valid && day == c->day) &&
+      !(c->valid && minute == c->minute)) {
+    /* When the offset is the same at both ends of the UTC day, no zone
+     * transition falls inside it (zones change at most once a day);
+     * otherwise the same test on the minute, and failing that, the instant
+     * itself. */
     int a, b;
-    int rc = offset_at(c->tz, minute * 60000000, &a);
+    int rc = offset_at(c->tz, day * INT64_C(86400000000), &a);
     if (rc == 0)
-      rc = offset_at(c->tz, minute * 60000000 + 59999999, &b);
+      rc = offset_at(c->tz, (day + 1) * INT64_C(86400000000) - 1, &b);
     if (rc)
       return rc;
-    if (a == b) {
-      c->valid = 1;
+    c->day_valid = a == b;
+    c->day = day;
+    c->offset = a;
+    c->valid = 0;
+    if (!c->day_valid) {
+      if ((rc = offset_at(c->tz, minute * 60000000, &a)) == 0)
+        rc = offset_at(c->tz, minute * 60000000 + 59999999, &b);
+      if (rc)
+        return rc;
+      c->valid = a == b;
       c->minute = minute;
       c->offset = a;
-    } else {
-      c->valid = 0;
-      if ((rc = offset_at(c->tz, t, &a)))
+      if (!c->valid && (rc = offset_at(c->tz, t, &c->offset)))
         return rc;
     }
-    if (!c->valid)
-      c->offset = a;
   }
   int off = c->offset;
   char *p = civil_text(buf, t, off, plain ? ' ' : 'T', usec);
