@@ -6,7 +6,7 @@
  *     them: peak RSS of the large minus the small must stay under 2 MiB;
  *   - events/s of the CSV report, against raw SQLite reading the same rows
  *     and writing the same CSV bytes in the same run (the ratio).
- * Usage: bench_report [--quick] [--events N] [--keep PATH]
+ * Usage: bench_report [--quick] [--no-summary] [--events N] [--keep PATH]
  * Exit status 1 when the memory bound is broken or the CSVs differ. */
 #include <eaudit.h>
 
@@ -26,6 +26,7 @@
 #define USERS 1000
 
 static eaudit_time T0; /* 2026-01-01T00:00:00Z */
+static int no_summary;
 
 #define CHECK(expr)                                                            \
   do {                                                                         \
@@ -128,6 +129,8 @@ static void library_report(const char *path, int format, int days,
   CHECK(eaudit_report_options_new(&ro));
   CHECK(eaudit_report_options_set_int(ro, EAUDIT_REPORT_OPT_FORMAT, format));
   CHECK(eaudit_report_options_set_int(ro, EAUDIT_REPORT_OPT_RECORD, 0));
+  CHECK(eaudit_report_options_set_int(ro, EAUDIT_REPORT_OPT_SUMMARY,
+                                      !no_summary));
   hashed x = {14695981039346656037ull, 0, open("/dev/null", O_WRONLY)};
   eaudit_sink *k = NULL;
   CHECK(eaudit_sink_from_callback(&k, hashing_write, &x));
@@ -302,12 +305,14 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--quick") == 0)
       n = 10000;
+    else if (strcmp(argv[i], "--no-summary") == 0)
+      no_summary = 1;
     else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
       n = atoll(argv[++i]);
     else if (strcmp(argv[i], "--keep") == 0 && i + 1 < argc)
       keep = argv[++i];
     else {
-      fprintf(stderr, "usage: %s [--quick] [--events N] [--keep PATH]\n",
+      fprintf(stderr, "usage: %s [--quick] [--no-summary] [--events N] [--keep PATH]\n",
               argv[0]);
       return 2;
     }

@@ -211,7 +211,12 @@ struct rep {
   uint64_t total, done;
   int n_events_written;
   /* Summary (bounded by types x days, and by users). */
-  eaudit_counts *by_type, *by_day, *by_user;
+  eaudit_counts *by_type, *by_day;
+  /* Per-user counts, kept here rather than in an eaudit_counts: see
+   * user_counts(). has_by_user = 0 when the query is for one subject. */
+  int has_by_user;
+  size_t n_users, cap_users;
+  int64_t *user_keys, *user_counts;
   size_t n_days;
   eaudit_time *days;        /* local day starts of the chart */
   int64_t *cells;           /* n_days x n_by_type, per-day per-type counts */
@@ -583,13 +588,12 @@ static int json_begin(rep *r) {
     }
     eaudit__puts(k, "],\n");
     json_key(k, "by_user");
-    if (r->by_user == NULL) {
+    if (!r->has_by_user) {
       eaudit__puts(k, "null");
     } else {
       eaudit__putc(k, '[');
-      for (size_t i = 0; i < eaudit_counts_size(r->by_user); i++) {
-        int64_t key, n;
-        eaudit_counts_get(r->by_user, i, &key, &n);
+      for (size_t i = 0; i < r->n_users; i++) {
+        int64_t key = r->user_keys[i], n = r->user_counts[i];
         eaudit__puts(k, i ? ",\n{" : "\n{");
         json_key(k, "user");
         eaudit__put_i64(k, key);
@@ -974,13 +978,12 @@ static int html_begin(rep *r) {
     int rc = html_chart(r);
     if (rc)
       return rc;
-    if (r->by_user) {
+    if (r->has_by_user) {
       eaudit__puts(k, "<h3>Events per user</h3>\n<table class=\"by-user\">"
                       "<thead><tr><th>User</th><th>Name</th><th>Events</th>"
                       "</tr></thead><tbody>\n");
-      for (size_t i = 0; i < eaudit_counts_size(r->by_user); i++) {
-        int64_t key, n;
-        eaudit_counts_get(r->by_user, i, &key, &n);
+      for (size_t i = 0; i < r->n_users; i++) {
+        int64_t key = r->user_keys[i], n = r->user_counts[i];
         eaudit__puts(k, "<tr>");
         html_num_cell(k, key);
         html_cell(k, current_name(r, EAUDIT_KIND_USER, key));
@@ -1357,6 +1360,123 @@ static int summary_days(rep *r) {
   return EAUDIT_OK;
 }
 
+/* Add n to user key, keeping keys sorted. */
+static int user_add(rep *r, int64_t key, int64_t n) {
+  size_t lo = 0, hi = r->n_users;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (r->user_keys[mid] < key)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < r->n_users && r->user_keys[lo] == key) {
+    r->user_counts[lo] += n;
+    return EAUDIT_OK;
+  }
+  if (r->n_users == r->cap_users) {
+    size_t cap = r->cap_users ? r->cap_users * 2 : 64;
+    int64_t *k = eaudit__realloc(r->user_keys, cap * sizeof *k);
+    if (k == NULL)
+      return eaudit__enomem();
+    r->user_keys = k;
+    int64_t *c = eaudit__realloc(r->user_counts, cap * sizeof *c);
+    if (c == NULL)
+      return eaudit__enomem();
+    r->user_counts = c;
+    r->cap_users = cap;
+  }
+  memmove(r->user_keys + lo + 1, r->user_keys + lo,
+          (r->n_users - lo) * sizeof *r->user_keys);
+  memmove(r->user_counts + lo + 1, r->user_counts + lo,
+          (r->n_users - lo) * sizeof *r->user_counts);
+  r->user_keys[lo] = key;
+  r->user_counts[lo] = n;
+  r->n_users++;
+  return EAUDIT_OK;
+}
+
+static int user_add_counts(rep *r, const eaudit_query *q) {
+  eaudit_counts *c = NULL;
+  int rc = eaudit_store_counts(r->s, q, EAUDIT_COUNT_BY_USER, &c);
+  for (size_t i = 0; rc == 0 && i < eaudit_counts_size(c); i++) {
+    int64_t key, n;
+    eaudit_counts_get(c, i, &key, &n);
+    rc = user_add(r, key, n);
+  }
+  eaudit_counts_free(c);
+  return rc;
+}
+
+/* Counts per user. eaudit_store_counts() groups the rollup rows with an
+ * SQL GROUP BY, whose sorter takes up to SQLite's cache size (about
+ * 2 MiB) on long intervals; here the whole days are streamed from the
+ * rollup in key order and summed into an array bounded by the number of
+ * users. Partial days at the ends, and queries the rollups cannot answer,
+ * go through eaudit_store_counts() (which counts those events one by one,
+ * without a sort). */
+static int user_counts(rep *r, eaudit_query *q) {
+  r->has_by_user = 1;
+  int answerable = !q->text && !(q->has_user && q->role != EAUDIT_ROLE_SUBJECT);
+  for (int i = 0; i < EAUDIT__N_ENTITY; i++)
+    answerable = answerable && !q->has_entity[i];
+  if (!answerable || q->since == EAUDIT_TIME_NONE ||
+      q->until == EAUDIT_TIME_NONE)
+    return user_add_counts(r, q);
+  eaudit_time from, to;
+  int rc = eaudit__tz_day_start(r->s->tz, q->since, &from);
+  if (rc == 0 && from < q->since)
+    rc = next_day(r->s->tz, from, &from);
+  if (rc == 0)
+    rc = eaudit__tz_day_start(r->s->tz, q->until, &to);
+  if (rc)
+    return rc;
+  if (from >= to)
+    return user_add_counts(r, q);
+  eaudit__buf sql = {0};
+  rc = eaudit__buf_puts(&sql, "SELECT subject, n FROM rollup WHERE day >= ?1 "
+                              "AND day < ?2 AND subject <> -1");
+  if (rc == 0 && q->has_user)
+    rc = eaudit__buf_puts(&sql, " AND subject = ?3");
+  for (size_t i = 0; rc == 0 && i < q->n_types; i++)
+    rc = eaudit__buf_printf(&sql, "%s?%zu", i ? ", " : " AND type IN (",
+                            i + 4);
+  if (rc == 0 && q->n_types)
+    rc = eaudit__buf_puts(&sql, ")");
+  if (rc) {
+    eaudit__buf_free(&sql);
+    return eaudit__enomem();
+  }
+  sqlite3_stmt *st = NULL;
+  int src = sqlite3_prepare_v2(r->s->db, sql.data, -1, &st, NULL);
+  eaudit__buf_free(&sql);
+  if (src != SQLITE_OK)
+    return eaudit__sqlite_error(r->s, src, "preparing counts per user");
+  sqlite3_bind_int64(st, 1, from);
+  sqlite3_bind_int64(st, 2, to);
+  if (q->has_user)
+    sqlite3_bind_int64(st, 3, q->user);
+  for (size_t i = 0; i < q->n_types; i++)
+    sqlite3_bind_int64(st, (int)i + 4, q->types[i]);
+  while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW)
+    rc = user_add(r, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+  if (rc == 0 && src != SQLITE_DONE)
+    rc = eaudit__sqlite_error(r->s, src, "reading counts per user");
+  sqlite3_finalize(st);
+  eaudit_query edge = *q;
+  if (rc == 0 && q->since < from) {
+    edge.since = q->since;
+    edge.until = from;
+    rc = user_add_counts(r, &edge);
+  }
+  if (rc == 0 && to < q->until) {
+    edge.since = to;
+    edge.until = q->until;
+    rc = user_add_counts(r, &edge);
+  }
+  return rc;
+}
+
 static int summary(rep *r) {
   eaudit_query *q = NULL;
   int rc = eaudit_query_dup(&q, r->q);
@@ -1376,7 +1496,7 @@ static int summary(rep *r) {
   if ((rc = eaudit_store_counts(r->s, q, EAUDIT_COUNT_BY_DAY, &r->by_day)))
     goto done;
   if (!(q->has_user && q->role == EAUDIT_ROLE_SUBJECT) &&
-      (rc = eaudit_store_counts(r->s, q, EAUDIT_COUNT_BY_USER, &r->by_user)))
+      (rc = user_counts(r, q)))
     goto done;
   if (r->format != EAUDIT_FORMAT_HTML || (rc = summary_days(r)) != 0)
     goto done;
@@ -1420,9 +1540,23 @@ static void rep_free(rep *r) {
   eaudit__names_free(&r->names);
   eaudit_counts_free(r->by_type);
   eaudit_counts_free(r->by_day);
-  eaudit_counts_free(r->by_user);
+  eaudit__free(r->user_keys);
+  eaudit__free(r->user_counts);
   eaudit__free(r->days);
   eaudit__free(r->cells);
+}
+
+/* Step the events statement. The store was checked once on entry, so the
+ * loop skips the per-call fork check of eaudit_cursor_next(). */
+static int next_row(eaudit_store *s, sqlite3_stmt *st, eaudit_event *ev) {
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE)
+    return EAUDIT_DONE;
+  if (rc != SQLITE_ROW)
+    return eaudit__sqlite_error(s, rc, "reading events");
+  if (eaudit__event_from_row(st, 0, ev))
+    return eaudit__enomem();
+  return EAUDIT_OK;
 }
 
 /* Read everything in one snapshot, so the summary and the events agree
@@ -1512,23 +1646,24 @@ int eaudit_store_report(eaudit_store *s, const eaudit_query *query,
     return rc;
   int began = 0, wrote = 0;
   rc = read_begin(s, &began);
-  eaudit_cursor *cur = NULL;
+  sqlite3_stmt *cur = NULL;
   eaudit_query *q = NULL;
+  eaudit_event ev;
+  memset(&ev, 0, sizeof ev);
   if (rc == 0)
     rc = summary(&r);
   if (rc == 0 && (rc = eaudit_query_dup(&q, query)) == 0) {
     q->order = EAUDIT_ORDER_NEWEST_FIRST;
     q->limit = 0;
     q->has_after = 0;
-    rc = eaudit_store_query(s, q, &cur);
+    rc = eaudit__query_prepare(s, q, NULL, 0, &cur);
   }
   if (rc == 0) {
     wrote = 1;
     rc = w->begin(&r);
   }
-  const eaudit_event *ev;
-  while (rc == 0 && (rc = eaudit_cursor_next(cur, &ev)) == EAUDIT_OK) {
-    if ((rc = w->event(&r, ev)))
+  while (rc == 0 && (rc = next_row(s, cur, &ev)) == EAUDIT_OK) {
+    if ((rc = w->event(&r, &ev)))
       break;
     r.n_events_written++;
     r.done++;
@@ -1542,8 +1677,8 @@ int eaudit_store_report(eaudit_store *s, const eaudit_query *query,
     rc = eaudit__sink_flush(k);
   if (rc == 0)
     rc = progress(&r, 1);
-  int err_code = rc;
-  eaudit_cursor_free(cur);
+  sqlite3_finalize(cur);
+  eaudit__event_release(&ev);
   read_end(s, began);
   if (wrote && o->record) {
     /* Keep the writer's error message if it failed. */
@@ -1568,7 +1703,6 @@ int eaudit_store_report(eaudit_store *s, const eaudit_query *query,
     }
     eaudit__buf_free(&d);
   }
-  (void)err_code;
   eaudit_query_free(q);
   rep_free(&r);
   return rc;
@@ -1618,20 +1752,29 @@ int eaudit_store_export(eaudit_store *s, int64_t after_seq,
     if (src != SQLITE_ROW)
       rc = eaudit__sqlite_error(s, src, "counting events to export");
   }
-  eaudit_cursor *cur = NULL;
-  if (rc == 0)
-    rc = eaudit_store_tail(s, after_seq, 0, &cur);
+  sqlite3_stmt *cur = NULL;
+  eaudit_event ev;
+  memset(&ev, 0, sizeof ev);
+  if (rc == 0) {
+    int src = sqlite3_prepare_v2(s->db,
+                                 "SELECT " EAUDIT__EVENT_COLUMNS
+                                 " FROM events WHERE seq > ?1 ORDER BY seq",
+                                 -1, &cur, NULL);
+    if (src != SQLITE_OK)
+      rc = eaudit__sqlite_error(s, src, "preparing the export");
+    else
+      sqlite3_bind_int64(cur, 1, after_seq);
+  }
   int wrote = 0;
   int64_t last = after_seq;
   if (rc == 0) {
     wrote = 1;
     rc = w->begin(&r);
   }
-  const eaudit_event *ev;
-  while (rc == 0 && (rc = eaudit_cursor_next(cur, &ev)) == EAUDIT_OK) {
-    if ((rc = w->event(&r, ev)))
+  while (rc == 0 && (rc = next_row(s, cur, &ev)) == EAUDIT_OK) {
+    if ((rc = w->event(&r, &ev)))
       break;
-    last = ev->v[EAUDIT_FIELD_SEQ];
+    last = ev.v[EAUDIT_FIELD_SEQ];
     r.n_events_written++;
     r.done++;
     rc = progress(&r, 0);
@@ -1644,7 +1787,8 @@ int eaudit_store_export(eaudit_store *s, int64_t after_seq,
     rc = eaudit__sink_flush(k);
   if (rc == 0)
     rc = progress(&r, 1);
-  eaudit_cursor_free(cur);
+  sqlite3_finalize(cur);
+  eaudit__event_release(&ev);
   read_end(s, began);
   if (wrote && o->record) {
     eaudit__buf d = {0};

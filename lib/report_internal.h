@@ -71,7 +71,7 @@ void eaudit__put_xml(eaudit_sink *k, const char *s, size_t n);
 
 /* Names as they were at a time, cached in a fixed-size table so that a
  * report's memory does not grow with its events. */
-#define EAUDIT__NAME_CACHE 1024
+#define EAUDIT__NAME_CACHE 4096
 typedef struct eaudit__name_entry {
   int kind;
   int64_t id;
