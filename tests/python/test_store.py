@@ -570,14 +570,12 @@ class EnumTest(TempDirTestCase):
 
 
 class PendingAreasTest(TempDirTestCase):
-    """Devices, rules and reports: the methods exist and say clearly that the
-    loaded library does not provide them yet."""
+    """Rules and reports: the methods exist and say clearly that the loaded
+    library does not provide them yet."""
 
     def test_unwired_methods_raise_unsupported(self) -> None:
         with ea.Store.memory() as s:
-            calls = [lambda: s.observe_device(1, "mobile", key="k"),
-                     lambda: s.admin_login(1), lambda: s.mobile_login(1),
-                     lambda: s.devices(), lambda: s.load_rules("{}", actor=1),
+            calls = [lambda: s.load_rules("{}", actor=1),
                      lambda: s.findings(), lambda: s.subscribe_findings(print),
                      lambda: s.report(format="csv", file=self.path("r.csv"), actor=1)]
             for call in calls:

@@ -19,6 +19,8 @@ from typing import Optional
 from . import _ffi
 from .codes import (CodeEnum, CountBy, Credential, EventType, Field, Kind,
                     LogLevel, Order, Reason, Role, Sync, TimeFormat, UserRole)
+from .devices import (Device, DeviceAttr, DeviceDecision, DeviceKind,
+                      DeviceResult)
 from .errors import *  # noqa: F401,F403  (the exception classes)
 from .errors import EXCEPTIONS, EntryfyAuditError
 from .events import Event, NewEvent
@@ -66,6 +68,7 @@ __all__ = [
     "Store", "Subscription", "User", "Event", "NewEvent", "Query", "Results",
     "EventType", "Reason", "Credential", "Field", "Role", "Order", "CountBy",
     "Kind", "UserRole", "Sync", "TimeFormat", "LogLevel", "CodeEnum",
+    "Device", "DeviceAttr", "DeviceDecision", "DeviceKind", "DeviceResult",
     "EntryfyAuditError", "EXCEPTIONS", "library_version", "library_path",
     "enable_library_logging", "disable_library_logging",
 ] + [cls.__name__ for cls in EXCEPTIONS.values()]

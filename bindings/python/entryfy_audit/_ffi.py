@@ -71,6 +71,18 @@ class UsersT(_Opaque):
     pass
 
 
+class DeviceInfoT(_Opaque):
+    pass
+
+
+class DeviceResultT(_Opaque):
+    pass
+
+
+class DevicesT(_Opaque):
+    pass
+
+
 StoreP = POINTER(StoreT)
 OptionsP = POINTER(OptionsT)
 EventP = POINTER(EventT)
@@ -79,6 +91,9 @@ QueryP = POINTER(QueryT)
 CursorP = POINTER(CursorT)
 CountsP = POINTER(CountsT)
 UsersP = POINTER(UsersT)
+DeviceInfoP = POINTER(DeviceInfoT)
+DeviceResultP = POINTER(DeviceResultT)
+DevicesP = POINTER(DevicesT)
 
 
 class ErrorT(Structure):

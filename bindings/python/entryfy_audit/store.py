@@ -113,7 +113,11 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
              read_only: bool = False, create: bool = True,
              details_max_bytes: Optional[int] = None,
              lateness: Union[_dt.timedelta, int, None] = None,
-             journal_size_limit: Optional[int] = None) -> "Store":
+             journal_size_limit: Optional[int] = None,
+             device_threshold: Optional[float] = None,
+             device_weights: Optional[Mapping[
+                 Union[_devices.DeviceAttr, int, str], int]] = None,
+             ) -> "Store":
         """Open (or create) the store at ``path`` (or ``":memory:"``).
 
         Args:
@@ -133,6 +137,14 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
             lateness: how far behind the newest event an event counts as
                 late for the rules engine (timedelta or microseconds).
             journal_size_limit: bound on the WAL kept after checkpoints.
+            device_threshold: the attribute similarity (0.001-1.0, kept to
+                the per mille; default 0.75) at which an observed device
+                matches a known one (docs/devices.md).
+            device_weights: weights (0-1000) of device attributes in the
+                similarity score, by :class:`DeviceAttr` or name:
+                ``{"model": 300, "ip": 0}``; the others keep their
+                defaults. Use the same device options in every process
+                that writes the store.
         Raises:
             NotFoundError, SchemaTooNewError, CorruptStoreError,
             TimeZoneError, OutOfRangeError, ...
@@ -156,7 +168,8 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
                     (_OPT_LATENESS_US,
                      lateness // _dt.timedelta(microseconds=1)
                      if isinstance(lateness, _dt.timedelta) else lateness),
-                    (_OPT_JOURNAL_SIZE_LIMIT, journal_size_limit))
+                    (_OPT_JOURNAL_SIZE_LIMIT, journal_size_limit),
+                    *_devices.option_values(device_threshold, device_weights))
             for key, value in ints:
                 if value is not None:
                     lib.eaudit_options_set_int(opts, key, value)
