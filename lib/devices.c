@@ -129,7 +129,7 @@ void eaudit__devices_free(eaudit_store *s) {
   if (d == NULL)
     return;
   /* After fork() the child must not touch the parent's SQLite state. */
-  if (s->pid == getpid())
+  if (eaudit__store_same_process(s))
     for (int i = 0; i < Q_COUNT; i++)
       sqlite3_finalize(d->st[i]);
   eaudit__free(d);

@@ -661,7 +661,7 @@ void eaudit_cursor_free(eaudit_cursor *c) {
   if (c == NULL)
     return;
   names_reset(c);
-  if (c->s && c->s->pid == getpid())
+  if (c->s && eaudit__store_same_process(c->s))
     sqlite3_finalize(c->st);
   eaudit__event_release(&c->ev);
   eaudit__free(c);

@@ -3,6 +3,8 @@
 #include "store_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -56,8 +58,24 @@ static const char *const stmt_sql[EAUDIT__ST_COUNT] = {
     [EAUDIT__ST_EVENT_COUNT] = "SELECT count(*) FROM events",
 };
 
+/* fork() detection without a system call per check: a child handler bumps
+ * the generation, and each handle remembers the one it was opened in. */
+static atomic_uint fork_generation;
+static pthread_once_t fork_hook_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void) { atomic_fetch_add(&fork_generation, 1); }
+
+static void install_fork_hook(void) {
+  pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+int eaudit__store_same_process(const eaudit_store *s) {
+  return s->fork_gen ==
+         atomic_load_explicit(&fork_generation, memory_order_relaxed);
+}
+
 int eaudit__store_check(const eaudit_store *s) {
-  if (s->pid != getpid())
+  if (!eaudit__store_same_process(s))
     return eaudit__error(EAUDIT_EFORK, EAUDIT_ECLASS_INVALID, 0,
                          "store handle opened in process %ld used in process "
                          "%ld after fork(); open a new handle",
@@ -364,7 +382,9 @@ int eaudit_store_open(eaudit_store **out, const char *path,
   if (s == NULL)
     return eaudit__enomem();
   eaudit__object_born();
+  pthread_once(&fork_hook_once, install_fork_hook);
   s->pid = getpid();
+  s->fork_gen = atomic_load(&fork_generation);
   if (opts)
     s->opts = *opts;
   else
@@ -427,7 +447,7 @@ void eaudit_store_free(eaudit_store *s) {
   if (s == NULL)
     return;
   /* After fork() the child must not touch the parent's SQLite state. */
-  if (s->pid == getpid()) {
+  if (eaudit__store_same_process(s)) {
     for (int i = 0; i < EAUDIT__ST_COUNT; i++)
       sqlite3_finalize(s->stmts[i]);
     if (s->db)

@@ -48,6 +48,7 @@ typedef struct eaudit__subscriber {
 struct eaudit_store {
   sqlite3 *db;
   pid_t pid;
+  unsigned fork_gen; /* see eaudit__store_same_process() */
   char *path;
   int memory, read_only;
   eaudit_options opts; /* a copy; opts.time_zone is not owned */
@@ -75,6 +76,8 @@ struct eaudit_store {
 /* Fails with EAUDIT_EFORK when the handle crossed a fork(). Every public
  * entry point on a store calls it first. */
 int eaudit__store_check(const eaudit_store *s);
+/* 1 unless the process forked since the handle was opened. */
+int eaudit__store_same_process(const eaudit_store *s);
 #define EAUDIT__CHECK_STORE(s)                                                 \
   do {                                                                         \
     if ((s) == NULL)                                                           \
