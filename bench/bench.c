@@ -22,7 +22,8 @@ double bench_now_ms(void) {
 
 static void usage(const char *argv0) {
   fprintf(stderr,
-          "usage: %s [--quick] [--scale 1m|10m|N] [--reps N] [--dir DIR]\n",
+          "usage: %s [--quick] [--scale 1m|10m|N] [--reps N] [--dir DIR] "
+          "[--only PREFIX,...]\n",
           argv0);
 }
 
@@ -69,6 +70,8 @@ int bench_init(bench *b, int argc, char **argv) {
       scale = argv[++i];
     else if (strcmp(a, "--reps") == 0 && i + 1 < argc)
       b->reps = atoi(argv[++i]);
+    else if (strcmp(a, "--only") == 0 && i + 1 < argc)
+      snprintf(b->only, sizeof b->only, "%s", argv[++i]);
     else if (strcmp(a, "--dir") == 0 && i + 1 < argc)
       snprintf(b->dir, sizeof b->dir, "%s", argv[++i]);
     else {
@@ -186,39 +189,77 @@ static stats summarise(double *v, int n) {
   return s;
 }
 
-int bench_ab(bench *b, const char *scenario, const char *unit, bench_fn lib,
-             void *lib_arg, bench_fn raw, void *raw_arg) {
-  double *lv = calloc((size_t)b->reps, sizeof *lv);
-  double *rv = calloc((size_t)b->reps, sizeof *rv);
-  int rc = -1;
-  if (lv == NULL || rv == NULL)
-    goto out;
-  bench_progress(b, "%s", scenario);
-  /* Warm-up: caches, prepared statements, the first page of a file. */
-  if (lib(lib_arg) < 0 || raw(raw_arg) < 0) {
-    bench_fail(b, "%s: warm-up failed", scenario);
-    goto out;
+int bench_want(const bench *b, const char *scenario) {
+  if (b->only[0] == '\0')
+    return 1;
+  const char *p = b->only;
+  while (*p) {
+    size_t n = strcspn(p, ",");
+    if (n > 0 && strncmp(scenario, p, n) == 0)
+      return 1;
+    p += n + (p[n] == ',');
   }
-  for (int i = 0; i < b->reps; i++) {
-    if ((lv[i] = one_rep(b, unit, lib, lib_arg)) < 0 ||
-        (rv[i] = one_rep(b, unit, raw, raw_arg)) < 0) {
-      bench_fail(b, "%s: repetition %d failed", scenario, i + 1);
+  return 0;
+}
+
+int bench_multi(bench *b, const char *scenario, const char *unit, int n,
+                const char *const *sides, bench_fn const *fns,
+                void *const *args) {
+  if (!bench_want(b, scenario))
+    return 1;
+  double *v = calloc((size_t)(b->reps * n), sizeof *v);
+  int rc = -1;
+  if (v == NULL)
+    return -1;
+  bench_progress(b, "%s", scenario);
+  /* Warm-up: caches, prepared statements, the first pages of a file. */
+  for (int k = 0; k < n; k++)
+    if (fns[k](args[k]) < 0) {
+      bench_fail(b, "%s (%s): warm-up failed", scenario, sides[k]);
       goto out;
     }
+  /* Interleaved, so drift in the machine's load hits every side alike. */
+  for (int i = 0; i < b->reps; i++)
+    for (int k = 0; k < n; k++)
+      if ((v[k * b->reps + i] = one_rep(b, unit, fns[k], args[k])) < 0) {
+        bench_fail(b, "%s (%s): repetition %d failed", scenario, sides[k],
+                   i + 1);
+        goto out;
+      }
+  /* Ratios against the "raw" side when there is one. */
+  double base = -1;
+  stats *st = calloc((size_t)n, sizeof *st);
+  if (st == NULL)
+    goto out;
+  for (int k = 0; k < n; k++) {
+    st[k] = summarise(&v[k * b->reps], b->reps);
+    if (strcmp(sides[k], "raw") == 0)
+      base = st[k].med;
   }
-  stats l = summarise(lv, b->reps), r = summarise(rv, b->reps);
-  print_line(b, scenario, "lib", l.med, l.min, l.max,
-             r.med > 0 ? l.med / r.med : -1, unit);
-  print_line(b, scenario, "raw", r.med, r.min, r.max, -1, unit);
+  for (int k = 0; k < n; k++)
+    print_line(b, scenario, sides[k], st[k].med, st[k].min, st[k].max,
+               base > 0 && strcmp(sides[k], "raw") != 0 ? st[k].med / base
+                                                        : -1,
+               unit);
+  free(st);
   rc = 0;
 out:
-  free(lv);
-  free(rv);
+  free(v);
   return rc;
+}
+
+int bench_ab(bench *b, const char *scenario, const char *unit, bench_fn lib,
+             void *lib_arg, bench_fn raw, void *raw_arg) {
+  const char *const sides[2] = {"lib", "raw"};
+  bench_fn const fns[2] = {lib, raw};
+  void *const args[2] = {lib_arg, raw_arg};
+  return bench_multi(b, scenario, unit, 2, sides, fns, args);
 }
 
 double bench_one(bench *b, const char *scenario, const char *side,
                  const char *unit, bench_fn fn, void *arg) {
+  if (!bench_want(b, scenario))
+    return 0;
   double *v = calloc((size_t)b->reps, sizeof *v);
   if (v == NULL)
     return -1;
@@ -243,6 +284,8 @@ out:
 
 void bench_value(bench *b, const char *scenario, const char *side,
                  const char *unit, double value, double ratio) {
+  if (!bench_want(b, scenario))
+    return;
   print_line(b, scenario, side, value, value, value, ratio, unit);
 }
 

@@ -14,6 +14,8 @@
  *   --dir DIR     where stores are built (default bench-data/ under the
  *                 working directory). Fixture stores found there are reused,
  *                 so several programs of one run share them.
+ *   --only P,...  run only the scenarios whose names start with one of
+ *                 these prefixes (for profiling one scenario).
  *
  * Output, one line per result on stdout, tab-separated, 8 fields:
  *   scenario  side  scale  median  min  max  ratio  unit
@@ -34,8 +36,13 @@
  *       operations it did (events, queries), or < 0 on failure. unit "ms"
  *       or "us" reports time per operation, a unit ending in "/s"
  *       operations per second. Prints the lib and raw lines.
+ *   bench_multi(&b, scen, unit, n, sides, fns, args)  the same for n
+ *       sides, interleaved in rounds; ratios are against the side named
+ *       "raw" when there is one.
  *   bench_one(&b, scen, side, unit, fn, arg)   the same for one side; its
- *       median is returned for ratios against other variants.
+ *       median is returned.
+ *   bench_want(&b, scen)            0 when --only leaves scen out (the
+ *       functions above then skip it and return 1; bench_one returns 0).
  *   bench_value(&b, scen, side, unit, value, ratio)  a single measured
  *       value (bytes per event, MiB); ratio < 0 prints "-".
  *   bench_na(&b, scen, why)         a scenario that cannot run here.
@@ -86,6 +93,7 @@ typedef struct bench {
   int reps;
   double min_rep_ms;    /* a repetition lasts at least this long */
   char dir[512];
+  char only[256]; /* --only prefixes, comma-separated; empty: all */
   int failed;
 } bench;
 
@@ -94,6 +102,10 @@ typedef int64_t (*bench_fn)(void *arg);
 int bench_init(bench *b, int argc, char **argv);
 int bench_ab(bench *b, const char *scenario, const char *unit, bench_fn lib,
              void *lib_arg, bench_fn raw, void *raw_arg);
+int bench_multi(bench *b, const char *scenario, const char *unit, int n,
+                const char *const *sides, bench_fn const *fns,
+                void *const *args);
+int bench_want(const bench *b, const char *scenario);
 double bench_one(bench *b, const char *scenario, const char *side,
                  const char *unit, bench_fn fn, void *arg);
 void bench_value(bench *b, const char *scenario, const char *side,

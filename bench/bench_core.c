@@ -1,6 +1,7 @@
 /* Core scenarios: appends, queries, counts, search and bytes on disk, each
  * against raw SQLite doing the same work (docs/performance.md). */
 #include "bench.h"
+#include "query_internal.h"
 
 #include <inttypes.h>
 #include <json-c/json_object.h>
@@ -201,7 +202,6 @@ static int64_t raw_append(void *arg) {
 
 static int lib_appender(bench *b, appender *a, const char *name, int sync) {
   char path[700];
-  memset(a, 0, sizeof *a);
   a->b = b;
   snprintf(path, sizeof path, "%s/core-%s-lib.db", b->dir, name);
   bench_remove(path);
@@ -217,7 +217,6 @@ static int lib_appender(bench *b, appender *a, const char *name, int sync) {
 static int raw_appender(bench *b, appender *a, const char *name,
                         const char *sync, int variant) {
   char path[700];
-  memset(a, 0, sizeof *a);
   a->b = b;
   a->variant = variant;
   snprintf(path, sizeof path, "%s/core-%s-raw.db", b->dir, name);
@@ -271,48 +270,57 @@ static void appender_free(appender *a) {
 }
 
 static void scenario_batched_append(bench *b) {
-  appender l, r;
-  int64_t per_txn = b->quick ? 500 : 10000;
-  int64_t per_rep = b->quick ? 1000 : 50000;
-  /* Spread the stream over the year like the fixture. */
-  int64_t stream = per_rep * (b->reps + 1) * 2;
-  if (lib_appender(b, &l, "append", EAUDIT_SYNC_FULL) == 0 &&
-      raw_appender(b, &r, "append", "FULL", V_RAW3) == 0) {
-    l.per_txn = r.per_txn = per_txn;
-    l.per_rep = r.per_rep = per_rep;
-    l.stream = r.stream = stream;
-    bench_ab(b, "append_batch_10k", "events/s", lib_append, &l, raw_append,
-             &r);
-  }
-  appender_free(&l);
-  appender_free(&r);
-
-  /* Where the time goes: the raw side doing more of the library's work,
-   * one step at a time (each variant includes the ones before it). */
+  if (!bench_want(b, "append_batch_10k"))
+    return;
+  /* The library, the raw 3-index table, and where the difference goes:
+   * the raw side doing more of the library's work one step at a time
+   * (each variant includes the ones before it). All interleaved. */
   static const struct {
     int v;
     const char *name;
-  } vs[] = {{V_NOINDEX, "raw_no_index"},
+  } vs[] = {{V_RAW3, "raw"},
+            {V_NOINDEX, "raw_no_index"},
             {V_LIBSCHEMA, "raw_lib_indexes"},
             {V_ROLLUP, "raw_+rollup"},
             {V_USERS, "raw_+users"},
             {V_CHAIN, "raw_+chain"},
             {V_JSON, "raw_+json"}};
-  for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++) {
-    if (raw_appender(b, &r, vs[i].name, "FULL", vs[i].v) == 0) {
-      r.per_txn = per_txn;
-      r.per_rep = per_rep;
-      r.stream = stream;
-      bench_one(b, "append_batch_10k", vs[i].name, "events/s", raw_append,
-                &r);
-    }
-    appender_free(&r);
+  enum { NV = sizeof vs / sizeof vs[0] };
+  appender ap[NV + 1];
+  memset(ap, 0, sizeof ap);
+  const char *sides[NV + 1];
+  bench_fn fns[NV + 1];
+  void *args[NV + 1];
+  int64_t per_txn = b->quick ? 500 : 10000;
+  int64_t per_rep = b->quick ? 1000 : 20000;
+  /* Spread the stream over the year like the fixture. */
+  int64_t stream = per_rep * (b->reps + 1) * 2;
+  int ok = lib_appender(b, &ap[0], "append", EAUDIT_SYNC_FULL) == 0;
+  sides[0] = "lib";
+  fns[0] = lib_append;
+  for (int k = 1; k <= NV; k++) {
+    ok = ok && raw_appender(b, &ap[k], vs[k - 1].name, "FULL",
+                            vs[k - 1].v) == 0;
+    sides[k] = vs[k - 1].name;
+    fns[k] = raw_append;
   }
+  for (int k = 0; ok && k <= NV; k++) {
+    ap[k].per_txn = per_txn;
+    ap[k].per_rep = per_rep;
+    ap[k].stream = stream;
+    args[k] = &ap[k];
+  }
+  if (ok)
+    bench_multi(b, "append_batch_10k", "events/s", NV + 1, sides, fns, args);
+  for (int k = 0; k <= NV; k++)
+    appender_free(&ap[k]);
 }
 
 /* Scenario 2: one transaction per event, synchronous=FULL. */
 static void scenario_durable_append(bench *b) {
   appender l, r;
+  memset(&l, 0, sizeof l);
+  memset(&r, 0, sizeof r);
   int64_t per_rep = b->quick ? 5 : 100;
   if (lib_appender(b, &l, "durable", EAUDIT_SYNC_FULL) == 0 &&
       raw_appender(b, &r, "durable", "FULL", V_RAW3) == 0) {
@@ -338,6 +346,7 @@ typedef struct reader {
   /* What to run. */
   int kind;
   const char *text;
+  int compile_only; /* lib: build and compile the query, run nothing */
   sqlite3_stmt *st;
   int64_t rows; /* rows of the last call */
 } reader;
@@ -375,7 +384,11 @@ static int64_t lib_read(void *arg) {
       rc = eaudit_query_set_limit(q, 50);
   }
   int64_t rows = 0;
-  if (rc == 0 && (r->kind == Q_COUNT_TYPE || r->kind == Q_COUNT_DAY)) {
+  if (rc == 0 && r->compile_only) {
+    sqlite3_stmt *st = NULL;
+    rc = eaudit__query_prepare(r->s, q, NULL, 1, &st);
+    sqlite3_finalize(st);
+  } else if (rc == 0 && (r->kind == Q_COUNT_TYPE || r->kind == Q_COUNT_DAY)) {
     eaudit_counts *c = NULL;
     rc = eaudit_store_counts(r->s, q,
                              r->kind == Q_COUNT_TYPE ? EAUDIT_COUNT_BY_TYPE
@@ -448,7 +461,14 @@ static int raw_prepare(reader *r, const char *sql) {
 
 static void ab_rows(bench *b, const char *scenario, const char *unit,
                     reader *l, reader *r) {
-  if (bench_ab(b, scenario, unit, lib_read, l, raw_read, r) == 0)
+  /* A third side shows what compiling the query to SQL costs alone. */
+  reader c = *l;
+  c.compile_only = 1;
+  const char *const sides[3] = {"lib", "raw", "lib_compile_only"};
+  bench_fn const fns[3] = {lib_read, raw_read, lib_read};
+  void *const args[3] = {l, r, &c};
+  int n = l->kind == Q_COUNT_TYPE || l->kind == Q_COUNT_DAY ? 2 : 3;
+  if (bench_multi(b, scenario, unit, n, sides, fns, args) == 0)
     printf("# %s: lib %" PRId64 " rows, raw %" PRId64 " rows\n", scenario,
            l->rows, r->rows);
   fflush(stdout);
@@ -569,6 +589,28 @@ static void scenario_bytes(bench *b, const bench_fixture *fx) {
   double raw = (double)bench_file_bytes(fx->raw_path) / (double)fx->n;
   bench_value(b, "bytes_per_event", "lib", "B/event", lib, lib / raw);
   bench_value(b, "bytes_per_event", "raw", "B/event", raw, -1);
+  /* Where the library's bytes go (SQLite's dbstat). */
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  if (!bench_want(b, "bytes_per_event") ||
+      sqlite3_open_v2(fx->lib_path, &db, SQLITE_OPEN_READONLY, NULL) ||
+      sqlite3_prepare_v2(db,
+                         "SELECT name, sum(pgsize) FROM dbstat GROUP BY name "
+                         "ORDER BY 2 DESC",
+                         -1, &st, NULL)) {
+    sqlite3_close(db);
+    return;
+  }
+  char side[96];
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    double per = (double)sqlite3_column_int64(st, 1) / (double)fx->n;
+    if (per < 2)
+      continue;
+    snprintf(side, sizeof side, "lib:%s", (const char *)sqlite3_column_text(st, 0));
+    bench_value(b, "bytes_per_event", side, "B/event", per, -1);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
 }
 
 int main(int argc, char **argv) {
