@@ -174,7 +174,7 @@ static int meta_get(eaudit_store *s, const char *key, sqlite3_stmt **out) {
 }
 
 int eaudit__meta_get_int(eaudit_store *s, const char *key, int64_t *out) {
-  sqlite3_stmt *st;
+  sqlite3_stmt *st = NULL;
   int rc = meta_get(s, key, &st);
   if (rc == 0) {
     *out = sqlite3_column_int64(st, 0);
@@ -184,7 +184,7 @@ int eaudit__meta_get_int(eaudit_store *s, const char *key, int64_t *out) {
 }
 
 int eaudit__meta_get_text(eaudit_store *s, const char *key, char **out) {
-  sqlite3_stmt *st;
+  sqlite3_stmt *st = NULL;
   int rc = meta_get(s, key, &st);
   if (rc)
     return rc;
@@ -318,7 +318,7 @@ static int local_minute_fn_install(eaudit_store *s) {
 
 /* Load what a store keeps about itself; reopen the zone if it changed. */
 static int load_identity(eaudit_store *s) {
-  sqlite3_stmt *st;
+  sqlite3_stmt *st = NULL;
   int rc = meta_get(s, "store_id", &st);
   if (rc)
     return rc;

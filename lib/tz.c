@@ -185,7 +185,7 @@ int eaudit__tz_day_start(eaudit__tz *tz, eaudit_time t, eaudit_time *out) {
 }
 
 int eaudit__tz_minute_of_day(eaudit__tz *tz, eaudit_time t, int *out) {
-  eaudit__civil c;
+  eaudit__civil c = {0};
   int rc = eaudit__tz_to_civil(tz, t, &c);
   if (rc)
     return rc;
