@@ -63,6 +63,11 @@ int cmd_devices(int argc, char **argv) {
       goto done;
     }
   }
+  /* A missing or damaged store is reported before the module's absence. */
+  eaudit_store *s = NULL;
+  if ((ret = cli_open(&c, 0, 1, NULL, &s)) != CLI_OK)
+    goto done;
+  eaudit_store_free(s);
   ret = cli_not_available(&c, "device recognition (include/eaudit/device.h)");
 done:
   cli_free(&c);

@@ -100,6 +100,78 @@ static void derive_id(const eaudit_event *ev, uint8_t id[16]) {
   id[8] = (uint8_t)(0x80 | (id[8] & 0x3f)); /* RFC 9562 variant */
 }
 
+/* The raw bytes of a top-level member of a JSON object that json-c has
+ * already accepted, so that details are stored as received. */
+static const char *skip_ws(const char *p) {
+  while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+    p++;
+  return p;
+}
+
+static const char *skip_string(const char *p) {
+  for (p++; *p && *p != '"'; p++)
+    if (*p == '\\' && p[1])
+      p++;
+  return *p ? p + 1 : p;
+}
+
+static const char *skip_value(const char *p) {
+  if (*p == '"')
+    return skip_string(p);
+  if (*p == '{' || *p == '[') {
+    int depth = 0;
+    do {
+      if (*p == '"') {
+        p = skip_string(p);
+        continue;
+      }
+      if (*p == '{' || *p == '[')
+        depth++;
+      else if (*p == '}' || *p == ']')
+        depth--;
+      p++;
+    } while (*p && depth > 0);
+    return p;
+  }
+  while (*p && *p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
+         *p != '\t' && *p != '\r' && *p != '\n')
+    p++;
+  return p;
+}
+
+static int raw_member(const char *line, const char *key, const char **start,
+                      size_t *len) {
+  size_t klen = strlen(key);
+  int found = 0;
+  const char *p = skip_ws(line);
+  if (*p++ != '{')
+    return 0;
+  for (;;) {
+    p = skip_ws(p);
+    if (*p != '"')
+      break;
+    const char *k = p + 1;
+    p = skip_string(p);
+    int match = (size_t)(p - 1 - k) == klen && strncmp(k, key, klen) == 0;
+    p = skip_ws(p);
+    if (*p++ != ':')
+      break;
+    p = skip_ws(p);
+    const char *v = p;
+    p = skip_value(p);
+    if (match) { /* the last one wins, as in json-c */
+      *start = v;
+      *len = (size_t)(p - v);
+      found = 1;
+    }
+    p = skip_ws(p);
+    if (*p != ',')
+      break;
+    p++;
+  }
+  return found;
+}
+
 static int int_field(json_object *o, const char *key, eaudit_event *ev,
                      int field, char *err, size_t esz) {
   json_object *v;
@@ -213,9 +285,15 @@ static int parse_line(eaudit_store *s, const char *line, eaudit_event *ev,
       snprintf(err, esz, "'details' must be an object or null");
       goto out;
     }
-    const char *d = json_object_to_json_string_ext(
-        v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    eaudit_event_set_details(ev, d, strlen(d));
+    const char *d;
+    size_t dlen;
+    if (!raw_member(line, "details", &d, &dlen)) {
+      /* An escaped key: fall back to json-c's compact text. */
+      d = json_object_to_json_string_ext(
+          v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+      dlen = strlen(d);
+    }
+    eaudit_event_set_details(ev, d, dlen);
   }
   uint8_t id[16];
   if (json_object_object_get_ex(o, "id", &v) && v != NULL) {

@@ -57,6 +57,11 @@ int cmd_purge(int argc, char **argv) {
     ret = cli_usage(&c, "purge needs --older-than TIME and --actor ID");
     goto done;
   }
+  /* A missing or damaged store is reported before the module's absence. */
+  eaudit_store *s = NULL;
+  if ((ret = cli_open(&c, 0, 1, NULL, &s)) != CLI_OK)
+    goto done;
+  eaudit_store_free(s);
   ret = cli_not_available(&c, "retention (include/eaudit/integrity.h)");
 done:
   cli_free(&c);

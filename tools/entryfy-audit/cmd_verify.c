@@ -45,6 +45,11 @@ int cmd_verify(int argc, char **argv) {
     ret = cli_usage(&c, "unexpected argument '%s'", c.args[0]);
     goto done;
   }
+  /* A missing or damaged store is reported before the module's absence. */
+  eaudit_store *s = NULL;
+  if ((ret = cli_open(&c, 0, 1, NULL, &s)) != CLI_OK)
+    goto done;
+  eaudit_store_free(s);
   ret = cli_not_available(&c, "tamper evidence (include/eaudit/integrity.h)");
 done:
   cli_free(&c);

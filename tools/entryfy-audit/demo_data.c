@@ -142,6 +142,7 @@ typedef struct sim {
   size_t n, cap;
   user users[N_USERS + 1];
   eaudit_time expired_at[N_USERS + 1]; /* lapsed, not prolonged */
+  eaudit_time trapped_from; /* TRAPPED's scripted last days */
   int oom;
 } sim;
 
@@ -268,6 +269,8 @@ static void routine(sim *m, const day *d, int uid) {
   int weekend = d->weekday >= 5;
   if ((uint64_t)(weekend ? 6 : u->present) <= rng_below(r, 100))
     return;
+  if (uid == TRAPPED && m->trapped_from && d->begin >= m->trapped_from)
+    return; /* scripted: into the cleanroom, expired, still inside */
   if (uid >= 196 && rng_below(r, 100) < 70)
     return; /* visitors come now and then */
   if (m->expired_at[uid] && d->begin > m->expired_at[uid]) {
@@ -652,6 +655,8 @@ int demo_fill(eaudit_store *s, uint64_t seed, eaudit_time end,
     for (int k = 0; k < 4 && nd > 24; k++)
       if (k != 1) /* the second one is prolonged the next morning */
         m->expired_at[FIRST_CONTRACTOR + k] = at_hour(&days[4 + k * 6], 18);
+    if (nd > 2)
+      m->trapped_from = days[nd - 3].begin;
     for (int i = 0; i < nd; i++)
       for (int u = 1; u <= N_USERS; u++)
         routine(m, &days[i], u);

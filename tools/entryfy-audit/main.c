@@ -232,7 +232,8 @@ int cli_parse(cli *c, int argc, char **argv, const char *usage, int families,
   int only_args = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (only_args || a[0] != '-' || a[1] == 0) {
+    /* "-", and relative times such as -2h or -1mo, are arguments. */
+    if (only_args || a[0] != '-' || a[1] == 0 || (a[1] >= '0' && a[1] <= '9')) {
       c->args[c->n_args++] = argv[i];
       continue;
     }
