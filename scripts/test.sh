@@ -8,21 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-2}
 
-mapfile -t pkgs < <(sed 's/#.*//; /^[[:space:]]*$/d' scripts/debian-packages.txt)
-missing=()
-if command -v dpkg-query >/dev/null; then
-  for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
-  done
-fi
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ]; then
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-  else
-    echo "test.sh: missing Debian packages (not root, not installing): ${missing[*]}" >&2
-  fi
-fi
+bash scripts/install-deps.sh
 if [ "${CI:-}" = true ]; then
   for tool in abidw abidiff doxygen; do
     command -v "$tool" >/dev/null || { echo "test.sh: $tool is required under CI" >&2; exit 1; }
