@@ -217,9 +217,11 @@ static int parse_cond(json_object *o, const char *path, eaudit__cond *c,
   int rc;
   if (!json_object_is_type(o, json_type_object))
     return perr(path, "must be an object");
+  /* Conditions inside 'any' check their fields; a rule's own top-level
+   * fields were checked by parse_rule. */
   json_object_object_foreach(o, ck, cv) {
     (void)cv;
-    if (!in_list(ck, fields)) {
+    if (require_all && !in_list(ck, fields)) {
       snprintf(p, sizeof p, "%s.%s", path, ck);
       return perr(p, "unknown field");
     }
