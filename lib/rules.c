@@ -196,7 +196,7 @@ int eaudit__rules_pending_add(eaudit__rules *r, int64_t rowid) {
 /* --- hooks of the append path --- */
 
 int eaudit__rules_on_event(eaudit_store *s, eaudit_event *ev) {
-  eaudit__rules *r;
+  eaudit__rules *r = NULL;
   int rc = eaudit__rules_get(s, &r);
   if (rc == 0)
     rc = eaudit__rules_txn_ready(s, r);
@@ -272,7 +272,7 @@ void eaudit__rules_free(eaudit_store *s) {
 void eaudit__rules_set_login_hours_fn(eaudit_store *s,
                                       eaudit__login_hours_fn fn,
                                       void *payload) {
-  eaudit__rules *r;
+  eaudit__rules *r = NULL;
   if (eaudit__rules_get(s, &r) == 0) {
     r->hours_fn = fn;
     r->hours_payload = payload;
@@ -301,7 +301,7 @@ int eaudit_store_rules(eaudit_store *s, char **out) {
   if (out == NULL)
     return eaudit__einval("out must not be NULL");
   *out = NULL;
-  eaudit__rules *r;
+  eaudit__rules *r = NULL;
   int rc = ready_outside_txn(s, &r);
   return rc ? rc : eaudit__ruleset_write(s, r->rs, out);
 }
@@ -310,7 +310,7 @@ int eaudit_store_rules_version(eaudit_store *s, int64_t *out) {
   EAUDIT__CHECK_STORE(s);
   if (out == NULL)
     return eaudit__einval("out must not be NULL");
-  eaudit__rules *r;
+  eaudit__rules *r = NULL;
   int rc = ready_outside_txn(s, &r);
   if (rc == 0)
     *out = r->version;
@@ -355,7 +355,7 @@ int eaudit_store_set_rules(eaudit_store *s, const char *json, size_t len,
   EAUDIT__CHECK_STORE(s);
   if (json == NULL)
     return eaudit__einval("json must not be NULL");
-  eaudit__rules *r;
+  eaudit__rules *r = NULL;
   int rc = eaudit__rules_get(s, &r);
   if (rc)
     return rc;
@@ -497,7 +497,7 @@ int eaudit_store_reevaluate(eaudit_store *s, int64_t since_seq,
   EAUDIT__CHECK_STORE(s);
   if (count_out)
     *count_out = 0;
-  eaudit__rules *r;
+  eaudit__rules *r = NULL;
   int rc = eaudit__rules_get(s, &r);
   if (rc)
     return rc;
@@ -545,7 +545,7 @@ int eaudit_store_subscribe_findings(eaudit_store *s,
   EAUDIT__CHECK_STORE(s);
   if (fn == NULL)
     return eaudit__einval("callback must not be NULL");
-  eaudit__rules *r;
+  eaudit__rules *r = NULL;
   int rc = eaudit__rules_get(s, &r);
   if (rc)
     return rc;

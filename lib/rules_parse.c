@@ -60,6 +60,16 @@ const char *eaudit_finding_state_name(int state) {
 static const char *const kind_names[] = {NULL, "threshold", "sequence",
                                          "presence", "off_hours"};
 
+/* Field paths are short in practice; a long one is cut, never overrun. */
+static void pathf(char *buf, size_t size, const char *fmt, ...)
+    EAUDIT__PRINTF(3, 4);
+static void pathf(char *buf, size_t size, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, size, fmt, ap);
+  va_end(ap);
+}
+
 static int perr(const char *path, const char *fmt, ...)
     EAUDIT__PRINTF(2, 3);
 static int perr(const char *path, const char *fmt, ...) {
@@ -222,29 +232,29 @@ static int parse_cond(json_object *o, const char *path, eaudit__cond *c,
   json_object_object_foreach(o, ck, cv) {
     (void)cv;
     if (require_all && !in_list(ck, fields)) {
-      snprintf(p, sizeof p, "%s.%s", path, ck);
+      pathf(p, sizeof p, "%s.%s", path, ck);
       return perr(p, "unknown field");
     }
   }
   json_object *v;
   c->key = EAUDIT_FIELD_SUBJECT;
   if (json_object_object_get_ex(o, "key", &v)) {
-    const char *n;
-    snprintf(p, sizeof p, "%s.key", path);
+    const char *n = NULL;
+    pathf(p, sizeof p, "%s.key", path);
     if ((rc = get_string(v, p, &n)))
       return rc;
     if (!(c->key = field_code(n, 0, 0)))
       return perr(p, "'%s' is not one of subject, actor, door, device, site",
                   n);
   }
-  snprintf(p, sizeof p, "%s.window", path);
+  pathf(p, sizeof p, "%s.window", path);
   if (json_object_object_get_ex(o, "window", &v)) {
     if ((rc = get_window(v, p, &c->window)))
       return rc;
   } else if (require_all) {
     return perr(p, "missing");
   }
-  snprintf(p, sizeof p, "%s.threshold", path);
+  pathf(p, sizeof p, "%s.threshold", path);
   if (json_object_object_get_ex(o, "threshold", &v)) {
     if ((rc = get_int(v, p, 1, MAX_THRESHOLD, &c->threshold)))
       return rc;
@@ -253,8 +263,8 @@ static int parse_cond(json_object *o, const char *path, eaudit__cond *c,
   }
   c->distinct = 0;
   if (json_object_object_get_ex(o, "distinct", &v)) {
-    const char *n;
-    snprintf(p, sizeof p, "%s.distinct", path);
+    const char *n = NULL;
+    pathf(p, sizeof p, "%s.distinct", path);
     if ((rc = get_string(v, p, &n)))
       return rc;
     if (!(c->distinct = field_code(n, 1, 1)))
@@ -311,18 +321,18 @@ static int parse_areas(json_object *o, const char *path, eaudit__rule *r) {
     return eaudit__enomem();
   for (size_t i = 0; i < n; i++) {
     json_object *a = json_object_array_get_idx(o, i), *v;
-    snprintf(p, sizeof p, "%s[%zu]", path, i);
+    pathf(p, sizeof p, "%s[%zu]", path, i);
     if (!json_object_is_type(a, json_type_object))
       return perr(p, "must be an object");
     json_object_object_foreach(a, k, unused) {
       (void)unused;
       if (!in_list(k, fields)) {
-        snprintf(q, sizeof q, "%s.%s", p, k);
+        pathf(q, sizeof q, "%s.%s", p, k);
         return perr(q, "unknown field");
       }
     }
     eaudit__area *ar = &r->areas[r->n_areas];
-    snprintf(q, sizeof q, "%s.id", p);
+    pathf(q, sizeof q, "%s.id", p);
     if (!json_object_object_get_ex(a, "id", &v))
       return perr(q, "missing");
     if ((rc = get_int(v, q, 1, INT64_MAX, &ar->id)))
@@ -331,13 +341,13 @@ static int parse_areas(json_object *o, const char *path, eaudit__rule *r) {
       if (r->areas[j].id == ar->id)
         return perr(q, "area %lld is defined twice", (long long)ar->id);
     ar->checkin_to_exit = 1;
-    snprintf(q, sizeof q, "%s.checkin_to_exit", p);
+    pathf(q, sizeof q, "%s.checkin_to_exit", p);
     if (json_object_object_get_ex(a, "checkin_to_exit", &v) &&
         (rc = get_bool(v, q, &ar->checkin_to_exit)))
       return rc;
     for (int e = 0; e < 2; e++) {
       const char *fname = e == 0 ? "entry_doors" : "exit_doors";
-      snprintf(q, sizeof q, "%s.%s", p, fname);
+      pathf(q, sizeof q, "%s.%s", p, fname);
       if (!json_object_object_get_ex(a, fname, &v)) {
         if (e == 0)
           return perr(q, "missing");
@@ -350,8 +360,8 @@ static int parse_areas(json_object *o, const char *path, eaudit__rule *r) {
         return perr(q, "must name at least one door");
       for (size_t d = 0; d < nd; d++) {
         char dp[256];
-        int64_t door;
-        snprintf(dp, sizeof dp, "%s[%zu]", q, d);
+        int64_t door = 0;
+        pathf(dp, sizeof dp, "%s[%zu]", q, d);
         if ((rc = get_int(json_object_array_get_idx(v, d), dp, INT64_MIN,
                           INT64_MAX, &door)) ||
             (rc = add_door(r, door, ar->id, e == 0, dp)))
@@ -376,25 +386,25 @@ static int parse_steps(eaudit_store *s, json_object *o, const char *path,
     return perr(path, "must have 2 to %d steps", EAUDIT__RULE_MAX_STEPS);
   for (size_t i = 0; i < n; i++) {
     json_object *st = json_object_array_get_idx(o, i), *v;
-    snprintf(p, sizeof p, "%s[%zu]", path, i);
+    pathf(p, sizeof p, "%s[%zu]", path, i);
     if (!json_object_is_type(st, json_type_object))
       return perr(p, "must be an object");
     json_object_object_foreach(st, k, unused) {
       (void)unused;
       if (strcmp(k, "type") != 0 && strcmp(k, "same") != 0) {
-        snprintf(q, sizeof q, "%s.%s", p, k);
+        pathf(q, sizeof q, "%s.%s", p, k);
         return perr(q, "unknown field");
       }
     }
-    snprintf(q, sizeof q, "%s.type", p);
+    pathf(q, sizeof q, "%s.type", p);
     if (!json_object_object_get_ex(st, "type", &v))
       return perr(q, "missing");
     if ((rc = get_type(s, v, q, &r->steps[i].type)))
       return rc;
     r->steps[i].same = 0;
     if (json_object_object_get_ex(st, "same", &v)) {
-      const char *fn;
-      snprintf(q, sizeof q, "%s.same", p);
+      const char *fn = NULL;
+      pathf(q, sizeof q, "%s.same", p);
       if ((rc = get_string(v, q, &fn)))
         return rc;
       if (!(r->steps[i].same = field_code(fn, 1, 0)))
@@ -410,7 +420,7 @@ static int parse_steps(eaudit_store *s, json_object *o, const char *path,
     for (size_t j = 0; j < i; j++)
       if (r->steps[i].same && r->steps[j].same &&
           r->steps[i].same != r->steps[j].same) {
-        snprintf(p, sizeof p, "%s[%zu].same", path, i);
+        pathf(p, sizeof p, "%s[%zu].same", path, i);
         return perr(p, "all steps must name the same field");
       }
   /* Watched types: the steps' types, once each. */
@@ -442,7 +452,7 @@ static int parse_int_list(eaudit_store *s, json_object *o, const char *path,
   *out = v;
   *n_out = 0;
   for (size_t i = 0; i < n; i++) {
-    snprintf(p, sizeof p, "%s[%zu]", path, i);
+    pathf(p, sizeof p, "%s[%zu]", path, i);
     json_object *e = json_object_array_get_idx(o, i);
     int c;
     rc = is_type ? get_type(s, e, p, &c) : get_reason(e, p, &c);
@@ -485,8 +495,8 @@ static int parse_rule(eaudit_store *s, json_object *o, const char *path,
   r->builtin = builtin;
   if (!json_object_is_type(o, json_type_object))
     return perr(path, "must be an object");
-  snprintf(p, sizeof p, "%s.id", path);
-  const char *id;
+  pathf(p, sizeof p, "%s.id", path);
+  const char *id = NULL;
   if (!json_object_object_get_ex(o, "id", &v))
     return perr(p, "missing");
   if ((rc = get_string(v, p, &id)))
@@ -498,8 +508,8 @@ static int parse_rule(eaudit_store *s, json_object *o, const char *path,
   strcpy(r->id, id);
   r->kind = EAUDIT__KIND_THRESHOLD;
   if (json_object_object_get_ex(o, "kind", &v)) {
-    const char *k;
-    snprintf(p, sizeof p, "%s.kind", path);
+    const char *k = NULL;
+    pathf(p, sizeof p, "%s.kind", path);
     if ((rc = get_string(v, p, &k)))
       return rc;
     r->kind = 0;
@@ -518,7 +528,7 @@ static int parse_rule(eaudit_store *s, json_object *o, const char *path,
   json_object_object_foreach(o, k, unused) {
     (void)unused;
     if (!in_list(k, common) && !in_list(k, allowed)) {
-      snprintf(p, sizeof p, "%s.%s", path, k);
+      pathf(p, sizeof p, "%s.%s", path, k);
       int known = in_list(k, threshold_fields) || in_list(k, sequence_fields) ||
                   in_list(k, presence_fields) || in_list(k, off_hours_fields);
       return known ? perr(p, "not a field of a %s rule", kind_names[r->kind])
@@ -527,8 +537,8 @@ static int parse_rule(eaudit_store *s, json_object *o, const char *path,
   }
   r->severity = EAUDIT_SEVERITY_WARNING;
   if (json_object_object_get_ex(o, "severity", &v)) {
-    const char *sv;
-    snprintf(p, sizeof p, "%s.severity", path);
+    const char *sv = NULL;
+    pathf(p, sizeof p, "%s.severity", path);
     if ((rc = get_string(v, p, &sv)))
       return rc;
     r->severity = -1;
@@ -539,28 +549,28 @@ static int parse_rule(eaudit_store *s, json_object *o, const char *path,
       return perr(p, "'%s' is not one of info, warning, critical", sv);
   }
   r->enabled = 1;
-  snprintf(p, sizeof p, "%s.enabled", path);
+  pathf(p, sizeof p, "%s.enabled", path);
   if (json_object_object_get_ex(o, "enabled", &v) &&
       (rc = get_bool(v, p, &r->enabled)))
     return rc;
   if (json_object_object_get_ex(o, "types", &v)) {
-    snprintf(p, sizeof p, "%s.types", path);
+    pathf(p, sizeof p, "%s.types", path);
     if ((rc = parse_int_list(s, v, p, 1, &r->types, &r->n_types)))
       return rc;
   } else if (r->kind == EAUDIT__KIND_THRESHOLD ||
              r->kind == EAUDIT__KIND_OFF_HOURS) {
-    snprintf(p, sizeof p, "%s.types", path);
+    pathf(p, sizeof p, "%s.types", path);
     return perr(p, "missing");
   }
   if (json_object_object_get_ex(o, "reasons", &v)) {
-    snprintf(p, sizeof p, "%s.reasons", path);
+    pathf(p, sizeof p, "%s.reasons", path);
     if ((rc = parse_int_list(s, v, p, 0, &r->reasons, &r->n_reasons)))
       return rc;
   }
   if (r->kind == EAUDIT__KIND_THRESHOLD) {
     json_object *any;
     if (json_object_object_get_ex(o, "any", &any)) {
-      snprintf(p, sizeof p, "%s.any", path);
+      pathf(p, sizeof p, "%s.any", path);
       static const char *const single[] = {"key", "window", "threshold",
                                            "distinct"};
       for (int i = 0; i < 4; i++)
@@ -575,7 +585,7 @@ static int parse_rule(eaudit_store *s, json_object *o, const char *path,
       if (n < 1 || n > EAUDIT__RULE_MAX_CONDS)
         return perr(p, "must have 1 to %d conditions", EAUDIT__RULE_MAX_CONDS);
       for (size_t i = 0; i < n; i++) {
-        snprintf(p, sizeof p, "%s.any[%zu]", path, i);
+        pathf(p, sizeof p, "%s.any[%zu]", path, i);
         if ((rc = parse_cond(json_object_array_get_idx(any, i), p,
                              &r->conds[i], 1)))
           return rc;
@@ -585,11 +595,11 @@ static int parse_rule(eaudit_store *s, json_object *o, const char *path,
       if ((rc = parse_cond(o, path, &r->conds[0], 0)))
         return rc;
       if (!json_object_object_get_ex(o, "window", &v)) {
-        snprintf(p, sizeof p, "%s.window", path);
+        pathf(p, sizeof p, "%s.window", path);
         return perr(p, "missing");
       }
       if (!json_object_object_get_ex(o, "threshold", &v)) {
-        snprintf(p, sizeof p, "%s.threshold", path);
+        pathf(p, sizeof p, "%s.threshold", path);
         return perr(p, "missing");
       }
       r->n_conds = 1;
@@ -601,8 +611,8 @@ static int parse_rule(eaudit_store *s, json_object *o, const char *path,
   /* Kinds with one key and a window that ends episodes. */
   r->key = EAUDIT_FIELD_SUBJECT;
   if (json_object_object_get_ex(o, "key", &v)) {
-    const char *n;
-    snprintf(p, sizeof p, "%s.key", path);
+    const char *n = NULL;
+    pathf(p, sizeof p, "%s.key", path);
     if ((rc = get_string(v, p, &n)))
       return rc;
     if (!(r->key = field_code(n, 0, 0)))
@@ -611,19 +621,19 @@ static int parse_rule(eaudit_store *s, json_object *o, const char *path,
     if (r->kind != EAUDIT__KIND_SEQUENCE && r->key != EAUDIT_FIELD_SUBJECT)
       return perr(p, "a %s rule is keyed by subject", kind_names[r->kind]);
   }
-  snprintf(p, sizeof p, "%s.window", path);
+  pathf(p, sizeof p, "%s.window", path);
   if (!json_object_object_get_ex(o, "window", &v))
     return perr(p, "missing");
   if ((rc = get_window(v, p, &r->window)))
     return rc;
   if (r->kind == EAUDIT__KIND_SEQUENCE) {
-    snprintf(p, sizeof p, "%s.steps", path);
+    pathf(p, sizeof p, "%s.steps", path);
     if (!json_object_object_get_ex(o, "steps", &v))
       return perr(p, "missing");
     return parse_steps(s, v, p, r);
   }
   if (r->kind == EAUDIT__KIND_PRESENCE) {
-    snprintf(p, sizeof p, "%s.areas", path);
+    pathf(p, sizeof p, "%s.areas", path);
     if (json_object_object_get_ex(o, "areas", &v) &&
         (rc = parse_areas(v, p, r)))
       return rc;
@@ -640,11 +650,11 @@ static int parse_rule(eaudit_store *s, json_object *o, const char *path,
   /* off_hours */
   r->min_history = 20;
   r->rare_percent = 5;
-  snprintf(p, sizeof p, "%s.min_history", path);
+  pathf(p, sizeof p, "%s.min_history", path);
   if (json_object_object_get_ex(o, "min_history", &v) &&
       (rc = get_int(v, p, 1, 1000000, &r->min_history)))
     return rc;
-  snprintf(p, sizeof p, "%s.rare_percent", path);
+  pathf(p, sizeof p, "%s.rare_percent", path);
   if (json_object_object_get_ex(o, "rare_percent", &v) &&
       (rc = get_int(v, p, 0, 100, &r->rare_percent)))
     return rc;
@@ -960,7 +970,7 @@ static int parse_set(eaudit_store *s, json_object *root, json_object *builtin,
           json_object_object_get_ex(rj, "id", &jd) &&
           json_object_is_type(jd, json_type_string) &&
           strcmp(json_object_get_string(jd), json_object_get_string(id)) == 0) {
-        snprintf(p, sizeof p, "rules[%zu].id", i);
+        pathf(p, sizeof p, "rules[%zu].id", i);
         return perr(p, "rule '%s' is defined twice", json_object_get_string(id));
       }
     }
@@ -985,11 +995,11 @@ static int parse_set(eaudit_store *s, json_object *root, json_object *builtin,
     if ((rc = add_rule(rs, &cap)))
       return rc;
     if (over == NULL) {
-      snprintf(p, sizeof p, "built-in '%s'", id);
+      pathf(p, sizeof p, "built-in '%s'", id);
       rc = parse_rule(s, bo, p, 1, &rs->rules[rs->n]);
     } else {
       json_object *ok;
-      snprintf(p, sizeof p, "rules[%zu].kind", oi);
+      pathf(p, sizeof p, "rules[%zu].kind", oi);
       json_object_object_get_ex(bo, "kind", &bkind);
       if (json_object_object_get_ex(over, "kind", &ok) &&
           (!json_object_is_type(ok, json_type_string) ||
@@ -999,7 +1009,7 @@ static int parse_set(eaudit_store *s, json_object *root, json_object *builtin,
       json_object *m = merged(bo, over);
       if (m == NULL)
         return eaudit__enomem();
-      snprintf(p, sizeof p, "rules[%zu]", oi);
+      pathf(p, sizeof p, "rules[%zu]", oi);
       rc = parse_rule(s, m, p, 1, &rs->rules[rs->n]);
       json_object_put(m);
     }
@@ -1024,7 +1034,7 @@ static int parse_set(eaudit_store *s, json_object *root, json_object *builtin,
       continue;
     if ((rc = add_rule(rs, &cap)))
       return rc;
-    snprintf(p, sizeof p, "rules[%zu]", i);
+    pathf(p, sizeof p, "rules[%zu]", i);
     rc = parse_rule(s, ri, p, 0, &rs->rules[rs->n]);
     rs->n++;
     if (rc)
