@@ -1,17 +1,583 @@
-/* The anomaly rules engine (docs/rules.md). */
-#include "store_internal.h"
+/* The anomaly rules engine (docs/rules.md): the hooks the append path
+ * calls, the active rule set and its version, batch re-evaluation and
+ * finding subscribers. Parsing lives in rules_parse.c, evaluation in
+ * rules_eval.c, findings in findings.c. */
+#include "rules_internal.h"
 
-const char eaudit__rules_schema[] = "";
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
-int eaudit__rules_on_event(eaudit_store *s, eaudit_event *ev) {
-  (void)s;
-  (void)ev;
+const char eaudit__rules_schema[] =
+    /* Per rule and key: the sliding-window items, partial sequences or
+     * presence, and the current episode (rules_eval.c encodes it). */
+    "CREATE TABLE rule_state(rule TEXT NOT NULL, key TEXT NOT NULL,"
+    " state BLOB NOT NULL, PRIMARY KEY(rule, key)) WITHOUT ROWID;"
+    "CREATE TABLE findings(rowid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
+    " rule TEXT NOT NULL, severity INTEGER NOT NULL, key TEXT NOT NULL,"
+    " subject INTEGER, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL,"
+    " quiet_until INTEGER NOT NULL, first_seq INTEGER NOT NULL,"
+    " last_seq INTEGER NOT NULL, late INTEGER NOT NULL DEFAULT 0,"
+    " state INTEGER NOT NULL DEFAULT 0, state_by INTEGER, state_at INTEGER,"
+    " stale INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX findings_first ON findings(first_at);"
+    "CREATE INDEX findings_rule ON findings(rule, key, first_at);"
+    "CREATE INDEX findings_subject ON findings(subject, first_at)"
+    " WHERE subject IS NOT NULL;"
+    "CREATE INDEX findings_seq ON findings(first_seq);"
+    /* Event ids are copied so that a finding still names its events after
+     * a retention purge. */
+    "CREATE TABLE finding_events(finding INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL, id BLOB NOT NULL,"
+    " PRIMARY KEY(finding, seq)) WITHOUT ROWID;"
+    /* The login-hour histogram each admin_area_login was judged by. */
+    "CREATE TABLE rule_login_hours(seq INTEGER PRIMARY KEY,"
+    " counts BLOB NOT NULL);";
+
+static const char *const rs_sql[EAUDIT__RS_COUNT] = {
+    [EAUDIT__RS_STATE_GET] =
+        "SELECT state FROM rule_state WHERE rule = ?1 AND key = ?2",
+    [EAUDIT__RS_STATE_PUT] =
+        "INSERT OR REPLACE INTO rule_state(rule, key, state) VALUES (?1, ?2, ?3)",
+    [EAUDIT__RS_STATE_DEL] =
+        "DELETE FROM rule_state WHERE rule = ?1 AND key = ?2",
+    [EAUDIT__RS_REFS_DELETE] = "DELETE FROM finding_events WHERE finding = ?1",
+    [EAUDIT__RS_FINDING_INSERT] =
+        "INSERT INTO findings(id, rule, severity, key, subject, first_at,"
+        " last_at, quiet_until, first_seq, last_seq, late) VALUES (?1, ?2, ?3,"
+        " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(id) DO UPDATE SET"
+        " rule = excluded.rule, severity = excluded.severity,"
+        " key = excluded.key, subject = excluded.subject,"
+        " first_at = excluded.first_at, last_at = excluded.last_at,"
+        " quiet_until = excluded.quiet_until, first_seq = excluded.first_seq,"
+        " last_seq = excluded.last_seq, late = excluded.late, stale = 0"
+        " RETURNING rowid",
+    [EAUDIT__RS_FINDING_EXTEND] =
+        "UPDATE findings SET first_at = min(first_at, ?1),"
+        " last_at = max(last_at, ?2), quiet_until = max(quiet_until, ?3),"
+        " last_seq = max(last_seq, ?4), late = late | ?5 WHERE rowid = ?6",
+    [EAUDIT__RS_REF_INSERT] = "INSERT OR IGNORE INTO finding_events(finding,"
+                              " seq, id) VALUES (?1, ?2, ?3)",
+    [EAUDIT__RS_EVENT_ID] = "SELECT id FROM events WHERE seq = ?1",
+    [EAUDIT__RS_HOURS_GET] = "SELECT counts FROM rule_login_hours WHERE seq = ?1",
+    [EAUDIT__RS_HOURS_PUT] =
+        "INSERT OR REPLACE INTO rule_login_hours(seq, counts) VALUES (?1, ?2)",
+    [EAUDIT__RS_DATA_VERSION] = "PRAGMA data_version",
+    [EAUDIT__RS_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [EAUDIT__RS_FINDING_EXISTS] = "SELECT 1 FROM findings WHERE id = ?1",
+};
+
+int eaudit__rules_get(eaudit_store *s, eaudit__rules **out) {
+  if (s->rules == NULL) {
+    eaudit__rules *r = eaudit__calloc(1, sizeof *r);
+    if (r == NULL)
+      return eaudit__enomem();
+    r->version = -1;
+    r->data_version = -1;
+    r->next_sub_id = 1;
+    s->rules = r;
+  }
+  *out = s->rules;
   return EAUDIT_OK;
 }
 
-void eaudit__rules_after_txn(eaudit_store *s, int committed) {
-  (void)s;
-  (void)committed;
+sqlite3_stmt *eaudit__rules_stmt(eaudit_store *s, eaudit__rules *r, int id) {
+  sqlite3_stmt *st = r->st[id];
+  if (st == NULL) {
+    int rc = sqlite3_prepare_v3(s->db, rs_sql[id], -1,
+                                SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK) {
+      eaudit__sqlite_error(s, rc, "preparing a rules statement");
+      return NULL;
+    }
+    r->st[id] = st;
+  } else {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+  }
+  return st;
 }
 
-void eaudit__rules_free(eaudit_store *s) { (void)s; }
+/* meta[key] as text (NULL when absent) or as an integer (0 when absent). */
+static int meta_read(eaudit_store *s, eaudit__rules *r, const char *key,
+                     char **text, int64_t *num) {
+  sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_META_GET);
+  if (q == NULL)
+    return eaudit_error_last()->code;
+  sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(q);
+  if (text)
+    *text = NULL;
+  if (num)
+    *num = 0;
+  if (rc == SQLITE_ROW) {
+    if (text) {
+      const char *t = (const char *)sqlite3_column_text(q, 0);
+      if (t && (*text = eaudit__strdup(t)) == NULL) {
+        sqlite3_reset(q);
+        return eaudit__enomem();
+      }
+    }
+    if (num)
+      *num = sqlite3_column_int64(q, 0);
+    rc = SQLITE_DONE;
+  }
+  sqlite3_reset(q);
+  return rc == SQLITE_DONE ? EAUDIT_OK
+                           : eaudit__sqlite_error(s, rc, "reading meta data");
+}
+
+static int load(eaudit_store *s, eaudit__rules *r, int64_t version) {
+  char *text = NULL;
+  int rc = meta_read(s, r, "rules", &text, NULL);
+  if (rc)
+    return rc;
+  eaudit__ruleset *rs = NULL;
+  rc = eaudit__ruleset_parse(s, text, text ? strlen(text) : 0, &rs);
+  eaudit__free(text);
+  if (rc)
+    return rc;
+  eaudit__rules_cache_clear(r);
+  eaudit__ruleset_free(r->rs);
+  r->rs = rs;
+  r->version = version;
+  return EAUDIT_OK;
+}
+
+/* Another process may have committed since this handle last looked:
+ * SQLite's data_version tells, and then the cached per-key state is
+ * dropped and the rule set reloaded if its version moved. */
+static int refresh(eaudit_store *s, eaudit__rules *r) {
+  sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_DATA_VERSION);
+  if (q == NULL)
+    return eaudit_error_last()->code;
+  int rc = sqlite3_step(q);
+  int64_t dv = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+  sqlite3_reset(q);
+  if (rc != SQLITE_ROW)
+    return eaudit__sqlite_error(s, rc, "reading the data version");
+  if (dv == r->data_version && r->rs)
+    return EAUDIT_OK;
+  if (dv != r->data_version)
+    eaudit__rules_cache_clear(r);
+  int64_t version;
+  if ((rc = meta_read(s, r, "rules_version", NULL, &version)))
+    return rc;
+  if (r->rs == NULL || version != r->version) {
+    if ((rc = load(s, r, version)))
+      return rc;
+  }
+  r->data_version = dv;
+  return EAUDIT_OK;
+}
+
+int eaudit__rules_txn_ready(eaudit_store *s, eaudit__rules *r) {
+  if (r->txn_ready)
+    return EAUDIT_OK;
+  int rc = refresh(s, r);
+  if (rc == 0)
+    r->txn_ready = 1;
+  return rc;
+}
+
+int eaudit__rules_pending_add(eaudit__rules *r, int64_t rowid) {
+  if (r->n_pending == r->cap_pending) {
+    size_t c = r->cap_pending ? r->cap_pending * 2 : 16;
+    int64_t *p = eaudit__realloc(r->pending, c * sizeof *p);
+    if (p == NULL)
+      return eaudit__enomem();
+    r->pending = p;
+    r->cap_pending = c;
+  }
+  r->pending[r->n_pending++] = rowid;
+  return EAUDIT_OK;
+}
+
+/* --- hooks of the append path --- */
+
+int eaudit__rules_on_event(eaudit_store *s, eaudit_event *ev) {
+  eaudit__rules *r = NULL;
+  int rc = eaudit__rules_get(s, &r);
+  if (rc == 0)
+    rc = eaudit__rules_txn_ready(s, r);
+  if (rc || !r->rs->any_enabled)
+    return rc;
+  return eaudit__rules_eval(s, r, ev);
+}
+
+static void deliver(eaudit_store *s, eaudit__rules *r, int64_t *rowids,
+                    size_t n) {
+  for (size_t i = 0; i < n && r->n_subs; i++) {
+    eaudit_finding *f = NULL;
+    if (eaudit__finding_load(s, rowids[i], &f) != 0) {
+      eaudit__log(EAUDIT_LOG_ERROR, "finding %lld could not be read for its "
+                                    "subscribers: %s",
+                  (long long)rowids[i], eaudit_error_last()->message);
+      continue;
+    }
+    /* A callback may unsubscribe; walk a snapshot of the ids. */
+    for (size_t k = 0; k < r->n_subs; k++) {
+      eaudit__finding_sub sub = r->subs[k];
+      if (sub.filter && !eaudit__finding_query_matches(sub.filter, f))
+        continue;
+      int rc = sub.fn(f, sub.payload);
+      if (rc != 0)
+        eaudit__log(EAUDIT_LOG_WARN,
+                    "finding subscriber %d returned %d; ignored", sub.id, rc);
+    }
+    eaudit_finding_free(f);
+  }
+}
+
+void eaudit__rules_after_txn(eaudit_store *s, int committed) {
+  eaudit__rules *r = s->rules;
+  if (r == NULL)
+    return;
+  r->txn_ready = 0;
+  if (!committed) {
+    /* The rows went back; so must what the cache learned from them. */
+    eaudit__rules_cache_clear(r);
+    r->n_pending = 0;
+    return;
+  }
+  if (r->n_pending == 0)
+    return;
+  /* Take the list first: a callback may append through this handle. */
+  int64_t *p = r->pending;
+  size_t n = r->n_pending;
+  r->pending = NULL;
+  r->n_pending = r->cap_pending = 0;
+  deliver(s, r, p, n);
+  eaudit__free(p);
+}
+
+void eaudit__rules_free(eaudit_store *s) {
+  eaudit__rules *r = s->rules;
+  if (r == NULL)
+    return;
+  if (s->pid == getpid())
+    for (int i = 0; i < EAUDIT__RS_COUNT; i++)
+      sqlite3_finalize(r->st[i]);
+  eaudit__rules_cache_clear(r);
+  eaudit__free(r->slots);
+  eaudit__ruleset_free(r->rs);
+  eaudit__free(r->pending);
+  for (size_t i = 0; i < r->n_subs; i++)
+    eaudit_finding_query_free(r->subs[i].filter);
+  eaudit__free(r->subs);
+  eaudit__free(r);
+  s->rules = NULL;
+}
+
+void eaudit__rules_set_login_hours_fn(eaudit_store *s,
+                                      eaudit__login_hours_fn fn,
+                                      void *payload) {
+  eaudit__rules *r = NULL;
+  if (eaudit__rules_get(s, &r) == 0) {
+    r->hours_fn = fn;
+    r->hours_payload = payload;
+  }
+}
+
+/* --- the rule set --- */
+
+static int ready_outside_txn(eaudit_store *s, eaudit__rules **out) {
+  int rc = eaudit__rules_get(s, out);
+  return rc ? rc : refresh(s, *out);
+}
+
+int eaudit_store_check_rules(eaudit_store *s, const char *json, size_t len) {
+  EAUDIT__CHECK_STORE(s);
+  if (json == NULL)
+    return eaudit__einval("json must not be NULL");
+  eaudit__ruleset *rs = NULL;
+  int rc = eaudit__ruleset_parse(s, json, len, &rs);
+  eaudit__ruleset_free(rs);
+  return rc;
+}
+
+int eaudit_store_rules(eaudit_store *s, char **out) {
+  EAUDIT__CHECK_STORE(s);
+  if (out == NULL)
+    return eaudit__einval("out must not be NULL");
+  *out = NULL;
+  eaudit__rules *r = NULL;
+  int rc = ready_outside_txn(s, &r);
+  return rc ? rc : eaudit__ruleset_write(s, r->rs, out);
+}
+
+int eaudit_store_rules_version(eaudit_store *s, int64_t *out) {
+  EAUDIT__CHECK_STORE(s);
+  if (out == NULL)
+    return eaudit__einval("out must not be NULL");
+  eaudit__rules *r = NULL;
+  int rc = ready_outside_txn(s, &r);
+  if (rc == 0)
+    *out = r->version;
+  return rc;
+}
+
+static const eaudit__rule *rule_by_id(const eaudit__ruleset *rs,
+                                      const char *id) {
+  for (size_t i = 0; i < rs->n; i++)
+    if (strcmp(rs->rules[i].id, id) == 0)
+      return &rs->rules[i];
+  return NULL;
+}
+
+/* Discard the state of rules that changed or went away: their windows and
+ * partial matches meant something else. */
+static int drop_changed_state(eaudit_store *s, const eaudit__ruleset *old,
+                              const eaudit__ruleset *neu) {
+  sqlite3_stmt *q = NULL;
+  int rc = sqlite3_prepare_v2(s->db, "DELETE FROM rule_state WHERE rule = ?1",
+                              -1, &q, NULL);
+  if (rc != SQLITE_OK)
+    return eaudit__sqlite_error(s, rc, "preparing");
+  for (size_t i = 0; i < old->n; i++) {
+    const eaudit__rule *n = rule_by_id(neu, old->rules[i].id);
+    if (n && strcmp(n->canonical, old->rules[i].canonical) == 0)
+      continue;
+    sqlite3_bind_text(q, 1, old->rules[i].id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+      sqlite3_finalize(q);
+      return eaudit__sqlite_error(s, rc, "discarding rule state");
+    }
+  }
+  sqlite3_finalize(q);
+  return EAUDIT_OK;
+}
+
+int eaudit_store_set_rules(eaudit_store *s, const char *json, size_t len,
+                           int64_t actor) {
+  EAUDIT__CHECK_STORE(s);
+  if (json == NULL)
+    return eaudit__einval("json must not be NULL");
+  eaudit__rules *r = NULL;
+  int rc = eaudit__rules_get(s, &r);
+  if (rc)
+    return rc;
+  eaudit__ruleset *neu = NULL;
+  if ((rc = eaudit__ruleset_parse(s, json, len, &neu)))
+    return rc;
+  char *text = eaudit__strndup(json, len);
+  eaudit_event *ev = NULL;
+  if (text == NULL)
+    rc = eaudit__enomem();
+  if (rc == 0 && (rc = eaudit_event_new(&ev)) == 0) {
+    eaudit__event_put(ev, EAUDIT_FIELD_TYPE, EAUDIT_TYPE_RULES_CHANGED);
+    eaudit__event_put(ev, EAUDIT_FIELD_OCCURRED_AT, eaudit_store_now(s));
+    eaudit__event_put(ev, EAUDIT_FIELD_SUBJECT, actor);
+    eaudit__event_put(ev, EAUDIT_FIELD_ACTOR, actor);
+    rc = eaudit__validate_events(s, &ev, 1, NULL);
+  }
+  if (rc == 0)
+    rc = eaudit__txn_begin_write(s);
+  if (rc) {
+    eaudit__ruleset_free(neu);
+    eaudit__free(text);
+    eaudit_event_free(ev);
+    return rc;
+  }
+  eaudit__ruleset *old = NULL;
+  int64_t old_version = -1, version = 0;
+  rc = eaudit__rules_txn_ready(s, r);
+  if (rc == 0) {
+    old = r->rs;
+    old_version = r->version;
+    version = old_version + 1;
+    char details[64];
+    snprintf(details, sizeof details, "{\"rules_version\": %lld}",
+             (long long)version);
+    rc = eaudit__event_put_details(ev, details, strlen(details));
+  }
+  if (rc == 0)
+    rc = eaudit__meta_set_text(s, "rules", text);
+  if (rc == 0)
+    rc = eaudit__meta_set_int(s, "rules_version", version);
+  if (rc == 0)
+    rc = drop_changed_state(s, old, neu);
+  if (rc == 0) {
+    /* The change event is itself evaluated under the new set. */
+    eaudit__rules_cache_clear(r);
+    r->rs = neu;
+    r->version = version;
+    rc = eaudit__append_locked(s, &ev, 1, NULL);
+  }
+  int installed = r->rs == neu;
+  rc = eaudit__txn_end_write(s, rc, &ev, 1);
+  if (rc && installed) {
+    r->rs = old;
+    r->version = old_version;
+    old = neu;
+  } else if (!installed) {
+    old = neu;
+  }
+  eaudit__rules_cache_clear(r);
+  eaudit__ruleset_free(old);
+  eaudit__free(text);
+  eaudit_event_free(ev);
+  return rc;
+}
+
+/* --- batch re-evaluation --- */
+
+static int replay(eaudit_store *s, eaudit__rules *r, int64_t since_seq) {
+  int rc = eaudit__exec(s, "DELETE FROM rule_state");
+  if (rc)
+    return rc;
+  eaudit__rules_cache_clear(r);
+  sqlite3_stmt *q = NULL;
+  int src = sqlite3_prepare_v2(
+      s->db, "UPDATE findings SET stale = 1 WHERE first_seq >= ?1", -1, &q,
+      NULL);
+  if (src == SQLITE_OK) {
+    sqlite3_bind_int64(q, 1, since_seq);
+    src = sqlite3_step(q);
+  }
+  sqlite3_finalize(q);
+  if (src != SQLITE_DONE)
+    return eaudit__sqlite_error(s, src, "marking findings for replacement");
+  /* Lateness is judged against the newest occurred_at before the range,
+   * as the append path judged it. */
+  eaudit_time newest = INT64_MIN;
+  src = sqlite3_prepare_v2(
+      s->db, "SELECT max(occurred_at) FROM events WHERE seq < ?1", -1, &q,
+      NULL);
+  if (src == SQLITE_OK) {
+    sqlite3_bind_int64(q, 1, since_seq);
+    if ((src = sqlite3_step(q)) == SQLITE_ROW) {
+      if (sqlite3_column_type(q, 0) != SQLITE_NULL)
+        newest = sqlite3_column_int64(q, 0);
+      src = SQLITE_DONE;
+    }
+  }
+  sqlite3_finalize(q);
+  if (src != SQLITE_DONE)
+    return eaudit__sqlite_error(s, src, "reading events");
+  src = sqlite3_prepare_v2(s->db,
+                           "SELECT " EAUDIT__EVENT_COLUMNS
+                           " FROM events WHERE seq >= ?1 ORDER BY seq",
+                           -1, &q, NULL);
+  if (src != SQLITE_OK)
+    return eaudit__sqlite_error(s, src, "reading events");
+  sqlite3_bind_int64(q, 1, since_seq);
+  eaudit_event ev;
+  memset(&ev, 0, sizeof ev);
+  int64_t lateness = s->opts.ints[EAUDIT_OPT_LATENESS_US];
+  while (rc == 0 && (src = sqlite3_step(q)) == SQLITE_ROW) {
+    int type = sqlite3_column_int(q, 4);
+    if (eaudit__ruleset_for_type(r->rs, type) == NULL) {
+      eaudit_time t = sqlite3_column_int64(q, 2);
+      newest = t > newest ? t : newest;
+      continue;
+    }
+    if ((rc = eaudit__event_from_row(q, 0, &ev)))
+      break;
+    eaudit_time t = ev.v[EAUDIT_FIELD_OCCURRED_AT];
+    ev.late = newest != INT64_MIN && t < newest - lateness;
+    newest = t > newest ? t : newest;
+    rc = eaudit__rules_eval(s, r, &ev);
+  }
+  sqlite3_finalize(q);
+  eaudit__event_release(&ev);
+  if (rc == 0 && src != SQLITE_DONE)
+    rc = eaudit__sqlite_error(s, src, "reading events");
+  if (rc == 0)
+    rc = eaudit__exec(s, "DELETE FROM finding_events WHERE finding IN"
+                         " (SELECT rowid FROM findings WHERE stale = 1);"
+                         "DELETE FROM findings WHERE stale = 1");
+  return rc;
+}
+
+int eaudit_store_reevaluate(eaudit_store *s, int64_t since_seq,
+                            int64_t *count_out) {
+  EAUDIT__CHECK_STORE(s);
+  if (count_out)
+    *count_out = 0;
+  eaudit__rules *r = NULL;
+  int rc = eaudit__rules_get(s, &r);
+  if (rc)
+    return rc;
+  if ((rc = eaudit__txn_begin_write(s)))
+    return rc;
+  rc = eaudit__rules_txn_ready(s, r);
+  int64_t before = 0, after = 0;
+  sqlite3_stmt *q = NULL;
+  const char *count_sql = "SELECT count(*) FROM findings WHERE first_seq >= ?1";
+  for (int pass = 0; rc == 0 && pass < 2; pass++) {
+    if (pass == 1) {
+      r->replay = 1;
+      rc = replay(s, r, since_seq);
+      r->replay = 0;
+      if (rc)
+        break;
+    }
+    int src = sqlite3_prepare_v2(s->db, count_sql, -1, &q, NULL);
+    if (src == SQLITE_OK) {
+      sqlite3_bind_int64(q, 1, since_seq);
+      src = sqlite3_step(q);
+      *(pass ? &after : &before) = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    if (src != SQLITE_ROW)
+      rc = eaudit__sqlite_error(s, src, "counting findings");
+  }
+  (void)before;
+  if (rc == 0)
+    rc = eaudit__commit(s);
+  else
+    eaudit__rollback(s);
+  eaudit__rules_after_txn(s, rc == 0);
+  if (rc == 0 && count_out)
+    *count_out = after;
+  return rc;
+}
+
+/* --- finding subscribers --- */
+
+int eaudit_store_subscribe_findings(eaudit_store *s,
+                                    const eaudit_finding_query *filter,
+                                    eaudit_finding_fn fn, void *payload,
+                                    int *id_out) {
+  EAUDIT__CHECK_STORE(s);
+  if (fn == NULL)
+    return eaudit__einval("callback must not be NULL");
+  eaudit__rules *r = NULL;
+  int rc = eaudit__rules_get(s, &r);
+  if (rc)
+    return rc;
+  eaudit_finding_query *copy = NULL;
+  if (filter && (rc = eaudit__finding_query_dup(&copy, filter)))
+    return rc;
+  eaudit__finding_sub *subs =
+      eaudit__realloc(r->subs, (r->n_subs + 1) * sizeof *subs);
+  if (subs == NULL) {
+    eaudit_finding_query_free(copy);
+    return eaudit__enomem();
+  }
+  r->subs = subs;
+  subs[r->n_subs] =
+      (eaudit__finding_sub){r->next_sub_id++, fn, payload, copy};
+  if (id_out)
+    *id_out = subs[r->n_subs].id;
+  r->n_subs++;
+  return EAUDIT_OK;
+}
+
+int eaudit_store_unsubscribe_findings(eaudit_store *s, int id) {
+  EAUDIT__CHECK_STORE(s);
+  eaudit__rules *r = s->rules;
+  for (size_t i = 0; r && i < r->n_subs; i++)
+    if (r->subs[i].id == id) {
+      eaudit_finding_query_free(r->subs[i].filter);
+      memmove(&r->subs[i], &r->subs[i + 1],
+              (r->n_subs - i - 1) * sizeof r->subs[0]);
+      r->n_subs--;
+      return EAUDIT_OK;
+    }
+  return eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_INVALID, 0,
+                       "no finding subscriber with id %d", id);
+}

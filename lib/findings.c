@@ -1,0 +1,609 @@
+/* Findings: reading them back, filters, the JSON interchange shape of
+ * DESIGN §7, and the acknowledge / resolve workflow. */
+#include "rules_internal.h"
+#include "timeexpr.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#define FINDING_COLUMNS                                                        \
+  "rowid, id, rule, severity, key, subject, first_at, last_at, quiet_until,"  \
+  " late, state, state_by, state_at"
+
+struct eaudit_findings {
+  eaudit_finding **v;
+  size_t n, cap;
+};
+
+/* --- the query --- */
+
+int eaudit_finding_query_new(eaudit_finding_query **out) {
+  if (out == NULL)
+    return eaudit__einval("out must not be NULL");
+  eaudit_finding_query *q = eaudit__calloc(1, sizeof *q);
+  if (q == NULL)
+    return eaudit__enomem();
+  q->since = q->until = EAUDIT_TIME_NONE;
+  q->state = -1;
+  eaudit__object_born();
+  *out = q;
+  return EAUDIT_OK;
+}
+
+void eaudit_finding_query_free(eaudit_finding_query *q) {
+  if (q == NULL)
+    return;
+  eaudit__free(q->rule);
+  eaudit__free(q->key);
+  eaudit__free(q);
+  eaudit__object_died();
+}
+
+int eaudit__finding_query_dup(eaudit_finding_query **out,
+                              const eaudit_finding_query *q) {
+  int rc = eaudit_finding_query_new(out);
+  if (rc)
+    return rc;
+  eaudit_finding_query *c = *out;
+  char *rule = c->rule, *key = c->key;
+  *c = *q;
+  c->rule = rule;
+  c->key = key;
+  if ((q->rule && (c->rule = eaudit__strdup(q->rule)) == NULL) ||
+      (q->key && (c->key = eaudit__strdup(q->key)) == NULL)) {
+    eaudit_finding_query_free(c);
+    *out = NULL;
+    return eaudit__enomem();
+  }
+  return EAUDIT_OK;
+}
+
+int eaudit_finding_query_set_interval(eaudit_finding_query *q,
+                                      eaudit_time since, eaudit_time until) {
+  if (q == NULL)
+    return eaudit__einval("query must not be NULL");
+  if (since != EAUDIT_TIME_NONE && until != EAUDIT_TIME_NONE && since >= until)
+    return eaudit__error(EAUDIT_ETIME, EAUDIT_ECLASS_INVALID, 0,
+                         "interval start must be before its end");
+  q->since = since;
+  q->until = until;
+  return EAUDIT_OK;
+}
+
+int eaudit_finding_query_set_min_severity(eaudit_finding_query *q,
+                                          int severity) {
+  if (q == NULL)
+    return eaudit__einval("query must not be NULL");
+  if (eaudit_severity_name(severity) == NULL)
+    return eaudit__error(EAUDIT_ERANGE, EAUDIT_ECLASS_INVALID, 0,
+                         "unknown severity %d", severity);
+  q->min_severity = severity;
+  return EAUDIT_OK;
+}
+
+static int set_text(char **slot, const char *v) {
+  char *c = NULL;
+  if (v && (c = eaudit__strdup(v)) == NULL)
+    return eaudit__enomem();
+  eaudit__free(*slot);
+  *slot = c;
+  return EAUDIT_OK;
+}
+
+int eaudit_finding_query_set_rule(eaudit_finding_query *q,
+                                  const char *rule_id) {
+  if (q == NULL)
+    return eaudit__einval("query must not be NULL");
+  return set_text(&q->rule, rule_id);
+}
+
+int eaudit_finding_query_set_key(eaudit_finding_query *q, const char *key) {
+  if (q == NULL)
+    return eaudit__einval("query must not be NULL");
+  return set_text(&q->key, key);
+}
+
+int eaudit_finding_query_set_user(eaudit_finding_query *q, int64_t user) {
+  if (q == NULL)
+    return eaudit__einval("query must not be NULL");
+  q->has_user = 1;
+  q->user = user;
+  return EAUDIT_OK;
+}
+
+int eaudit_finding_query_set_state(eaudit_finding_query *q, int state) {
+  if (q == NULL)
+    return eaudit__einval("query must not be NULL");
+  if (state != -1 && eaudit_finding_state_name(state) == NULL)
+    return eaudit__error(EAUDIT_ERANGE, EAUDIT_ECLASS_INVALID, 0,
+                         "unknown finding state %d", state);
+  q->state = state;
+  return EAUDIT_OK;
+}
+
+int eaudit_finding_query_set_limit(eaudit_finding_query *q, size_t limit) {
+  if (q == NULL)
+    return eaudit__einval("query must not be NULL");
+  q->limit = limit;
+  return EAUDIT_OK;
+}
+
+int eaudit__finding_query_matches(const eaudit_finding_query *q,
+                                  const eaudit_finding *f) {
+  return f->severity >= q->min_severity &&
+         (q->rule == NULL || strcmp(q->rule, f->rule) == 0) &&
+         (q->key == NULL || strcmp(q->key, f->key) == 0) &&
+         (!q->has_user || (f->has_subject && f->subject == q->user)) &&
+         (q->state < 0 || q->state == f->state);
+}
+
+/* --- reading --- */
+
+static int load_events(eaudit_store *s, eaudit_finding *f) {
+  sqlite3_stmt *q = NULL;
+  int rc = sqlite3_prepare_v2(
+      s->db, "SELECT seq, id FROM finding_events WHERE finding = ?1 ORDER BY seq",
+      -1, &q, NULL);
+  if (rc != SQLITE_OK)
+    return eaudit__sqlite_error(s, rc, "reading a finding's events");
+  sqlite3_bind_int64(q, 1, f->rowid);
+  size_t cap = 0;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    if (f->n_events == cap) {
+      cap = cap ? cap * 2 : 8;
+      int64_t *seqs = eaudit__realloc(f->seqs, cap * sizeof *seqs);
+      if (seqs)
+        f->seqs = seqs;
+      uint8_t(*ids)[16] = seqs ? eaudit__realloc(f->ids, cap * 16) : NULL;
+      if (ids == NULL) {
+        sqlite3_finalize(q);
+        return eaudit__enomem();
+      }
+      f->ids = ids;
+    }
+    f->seqs[f->n_events] = sqlite3_column_int64(q, 0);
+    memset(f->ids[f->n_events], 0, 16);
+    if (sqlite3_column_bytes(q, 1) == 16)
+      memcpy(f->ids[f->n_events], sqlite3_column_blob(q, 1), 16);
+    f->n_events++;
+  }
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? EAUDIT_OK
+                           : eaudit__sqlite_error(s, rc, "reading events");
+}
+
+static int from_row(eaudit_store *s, sqlite3_stmt *q, eaudit_finding **out) {
+  eaudit_finding *f = eaudit__calloc(1, sizeof *f);
+  if (f == NULL)
+    return eaudit__enomem();
+  eaudit__object_born();
+  f->rowid = sqlite3_column_int64(q, 0);
+  if (sqlite3_column_bytes(q, 1) == 16)
+    memcpy(f->id, sqlite3_column_blob(q, 1), 16);
+  snprintf(f->rule, sizeof f->rule, "%s",
+           (const char *)sqlite3_column_text(q, 2));
+  f->severity = sqlite3_column_int(q, 3);
+  snprintf(f->key, sizeof f->key, "%s", (const char *)sqlite3_column_text(q, 4));
+  f->has_subject = sqlite3_column_type(q, 5) != SQLITE_NULL;
+  f->subject = sqlite3_column_int64(q, 5);
+  f->first_at = sqlite3_column_int64(q, 6);
+  f->last_at = sqlite3_column_int64(q, 7);
+  f->quiet_until = sqlite3_column_int64(q, 8);
+  f->late = sqlite3_column_int(q, 9);
+  f->state = sqlite3_column_int(q, 10);
+  f->has_state_by = sqlite3_column_type(q, 11) != SQLITE_NULL;
+  f->state_by = sqlite3_column_int64(q, 11);
+  f->state_at = sqlite3_column_int64(q, 12);
+  int rc = load_events(s, f);
+  if (rc) {
+    eaudit_finding_free(f);
+    return rc;
+  }
+  *out = f;
+  return EAUDIT_OK;
+}
+
+static int load_one(eaudit_store *s, const char *where, int64_t rowid,
+                    const uint8_t *id, eaudit_finding **out) {
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT " FINDING_COLUMNS " FROM findings WHERE %s",
+           where);
+  sqlite3_stmt *q = NULL;
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+  if (rc != SQLITE_OK)
+    return eaudit__sqlite_error(s, rc, "reading a finding");
+  if (id)
+    sqlite3_bind_blob(q, 1, id, 16, SQLITE_STATIC);
+  else
+    sqlite3_bind_int64(q, 1, rowid);
+  rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW)
+    rc = from_row(s, q, out);
+  else if (rc == SQLITE_DONE)
+    rc = eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_INVALID, 0,
+                       "no such finding");
+  else
+    rc = eaudit__sqlite_error(s, rc, "reading a finding");
+  sqlite3_finalize(q);
+  return rc;
+}
+
+int eaudit__finding_load(eaudit_store *s, int64_t rowid, eaudit_finding **out) {
+  return load_one(s, "rowid = ?1", rowid, NULL, out);
+}
+
+int eaudit_store_finding(eaudit_store *s, const uint8_t id[16],
+                         eaudit_finding **out) {
+  EAUDIT__CHECK_STORE(s);
+  if (out == NULL || id == NULL)
+    return eaudit__einval("out and id must not be NULL");
+  *out = NULL;
+  return load_one(s, "id = ?1", 0, id, out);
+}
+
+void eaudit_finding_free(eaudit_finding *f) {
+  if (f == NULL)
+    return;
+  eaudit__free(f->seqs);
+  eaudit__free(f->ids);
+  eaudit__free(f);
+  eaudit__object_died();
+}
+
+int eaudit_store_findings(eaudit_store *s, const eaudit_finding_query *fq,
+                          eaudit_findings **out) {
+  EAUDIT__CHECK_STORE(s);
+  if (out == NULL)
+    return eaudit__einval("out must not be NULL");
+  *out = NULL;
+  eaudit_finding_query dflt = {EAUDIT_TIME_NONE, EAUDIT_TIME_NONE, 0, NULL,
+                               NULL, 0, 0, -1, 0};
+  const eaudit_finding_query *q = fq ? fq : &dflt;
+  /* Bound parameters only; the filters pick which clauses appear. */
+  eaudit__buf sql = {0};
+  int rc = eaudit__buf_puts(&sql, "SELECT " FINDING_COLUMNS
+                                  " FROM findings WHERE severity >= ?1");
+  if (rc == 0 && q->until != EAUDIT_TIME_NONE)
+    rc = eaudit__buf_puts(&sql, " AND first_at < ?2");
+  if (rc == 0 && q->since != EAUDIT_TIME_NONE)
+    rc = eaudit__buf_puts(&sql, " AND last_at >= ?3");
+  if (rc == 0 && q->rule)
+    rc = eaudit__buf_puts(&sql, " AND rule = ?4");
+  if (rc == 0 && q->key)
+    rc = eaudit__buf_puts(&sql, " AND key = ?5");
+  if (rc == 0 && q->has_user)
+    rc = eaudit__buf_puts(&sql, " AND subject = ?6");
+  if (rc == 0 && q->state >= 0)
+    rc = eaudit__buf_puts(&sql, " AND state = ?7");
+  if (rc == 0)
+    rc = eaudit__buf_puts(&sql, " ORDER BY first_at DESC, id");
+  if (rc == 0 && q->limit)
+    rc = eaudit__buf_puts(&sql, " LIMIT ?8");
+  if (rc) {
+    eaudit__buf_free(&sql);
+    return rc;
+  }
+  sqlite3_stmt *st = NULL;
+  int src = sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL);
+  eaudit__buf_free(&sql);
+  if (src != SQLITE_OK)
+    return eaudit__sqlite_error(s, src, "querying findings");
+  sqlite3_bind_int(st, 1, q->min_severity);
+  sqlite3_bind_int64(st, 2, q->until);
+  sqlite3_bind_int64(st, 3, q->since);
+  if (q->rule)
+    sqlite3_bind_text(st, 4, q->rule, -1, SQLITE_STATIC);
+  if (q->key)
+    sqlite3_bind_text(st, 5, q->key, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 6, q->user);
+  sqlite3_bind_int(st, 7, q->state);
+  sqlite3_bind_int64(st, 8, (int64_t)q->limit);
+  eaudit_findings *list = eaudit__calloc(1, sizeof *list);
+  if (list == NULL) {
+    sqlite3_finalize(st);
+    return eaudit__enomem();
+  }
+  eaudit__object_born();
+  while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    if (list->n == list->cap) {
+      size_t c = list->cap ? list->cap * 2 : 16;
+      eaudit_finding **v = eaudit__realloc(list->v, c * sizeof *v);
+      if (v == NULL) {
+        rc = eaudit__enomem();
+        break;
+      }
+      list->v = v;
+      list->cap = c;
+    }
+    if ((rc = from_row(s, st, &list->v[list->n])))
+      break;
+    list->n++;
+  }
+  sqlite3_finalize(st);
+  if (rc == 0 && src != SQLITE_DONE)
+    rc = eaudit__sqlite_error(s, src, "querying findings");
+  if (rc) {
+    eaudit_findings_free(list);
+    return rc;
+  }
+  *out = list;
+  return EAUDIT_OK;
+}
+
+size_t eaudit_findings_size(const eaudit_findings *l) { return l ? l->n : 0; }
+
+const eaudit_finding *eaudit_findings_get(const eaudit_findings *l,
+                                          size_t index) {
+  return l && index < l->n ? l->v[index] : NULL;
+}
+
+void eaudit_findings_free(eaudit_findings *l) {
+  if (l == NULL)
+    return;
+  for (size_t i = 0; i < l->n; i++)
+    eaudit_finding_free(l->v[i]);
+  eaudit__free(l->v);
+  eaudit__free(l);
+  eaudit__object_died();
+}
+
+/* --- getters --- */
+
+int eaudit_finding_id(const eaudit_finding *f, uint8_t out[16]) {
+  if (f == NULL || out == NULL)
+    return eaudit__einval("finding and out must not be NULL");
+  memcpy(out, f->id, 16);
+  return EAUDIT_OK;
+}
+
+const char *eaudit_finding_rule(const eaudit_finding *f) {
+  return f ? f->rule : NULL;
+}
+int eaudit_finding_severity(const eaudit_finding *f) {
+  return f ? f->severity : -1;
+}
+const char *eaudit_finding_key(const eaudit_finding *f) {
+  return f ? f->key : NULL;
+}
+
+int eaudit_finding_subject(const eaudit_finding *f, int64_t *out) {
+  if (f == NULL || out == NULL)
+    return eaudit__einval("finding and out must not be NULL");
+  if (!f->has_subject)
+    return eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_INVALID, 0,
+                         "finding %s has no subject", f->key);
+  *out = f->subject;
+  return EAUDIT_OK;
+}
+
+eaudit_time eaudit_finding_first_at(const eaudit_finding *f) {
+  return f ? f->first_at : EAUDIT_TIME_NONE;
+}
+eaudit_time eaudit_finding_last_at(const eaudit_finding *f) {
+  return f ? f->last_at : EAUDIT_TIME_NONE;
+}
+eaudit_time eaudit_finding_quiet_until(const eaudit_finding *f) {
+  return f ? f->quiet_until : EAUDIT_TIME_NONE;
+}
+int eaudit_finding_late(const eaudit_finding *f) { return f ? f->late : 0; }
+int eaudit_finding_state(const eaudit_finding *f) { return f ? f->state : -1; }
+
+int eaudit_finding_state_change(const eaudit_finding *f, int64_t *by,
+                                eaudit_time *at) {
+  if (f == NULL)
+    return eaudit__einval("finding must not be NULL");
+  if (f->state == EAUDIT_FINDING_OPEN)
+    return eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_INVALID, 0,
+                         "finding is open");
+  if (by)
+    *by = f->state_by;
+  if (at)
+    *at = f->state_at;
+  return EAUDIT_OK;
+}
+
+size_t eaudit_finding_event_count(const eaudit_finding *f) {
+  return f ? f->n_events : 0;
+}
+
+int eaudit_finding_event(const eaudit_finding *f, size_t index,
+                         uint8_t id_out[16], int64_t *seq_out) {
+  if (f == NULL)
+    return eaudit__einval("finding must not be NULL");
+  if (index >= f->n_events)
+    return eaudit__error(EAUDIT_ERANGE, EAUDIT_ECLASS_INVALID, 0,
+                         "event index %zu out of range (%zu events)", index,
+                         f->n_events);
+  if (id_out)
+    memcpy(id_out, f->ids[index], 16);
+  if (seq_out)
+    *seq_out = f->seqs[index];
+  return EAUDIT_OK;
+}
+
+int eaudit_finding_to_json(const eaudit_finding *f, char **out) {
+  if (f == NULL || out == NULL)
+    return eaudit__einval("finding and out must not be NULL");
+  *out = NULL;
+  char id[EAUDIT_UUID_STRLEN + 1], first[32], last[32];
+  eaudit_uuid_format(f->id, id);
+  int rc = eaudit__rfc3339_format(f->first_at, first, sizeof first);
+  if (rc == 0)
+    rc = eaudit__rfc3339_format(f->last_at, last, sizeof last);
+  if (rc)
+    return rc;
+  /* json-c writes the strings, so escaping is its business. */
+  json_object *o = json_object_new_object();
+  if (o == NULL)
+    return eaudit__enomem();
+  json_object_object_add(o, "id", json_object_new_string(id));
+  json_object_object_add(o, "rule", json_object_new_string(f->rule));
+  json_object_object_add(
+      o, "severity", json_object_new_string(eaudit_severity_name(f->severity)
+                                                ? eaudit_severity_name(f->severity)
+                                                : "warning"));
+  json_object_object_add(o, "subject", f->has_subject
+                                           ? json_object_new_int64(f->subject)
+                                           : NULL);
+  json_object_object_add(o, "key", json_object_new_string(f->key));
+  json_object_object_add(o, "first_at", json_object_new_string(first));
+  json_object_object_add(o, "last_at", json_object_new_string(last));
+  json_object *evs = json_object_new_array();
+  for (size_t i = 0; i < f->n_events; i++) {
+    char e[EAUDIT_UUID_STRLEN + 1];
+    eaudit_uuid_format(f->ids[i], e);
+    json_object_array_add(evs, json_object_new_string(e));
+  }
+  json_object_object_add(o, "events", evs);
+  const char *st = eaudit_finding_state_name(f->state);
+  json_object_object_add(o, "state", json_object_new_string(st ? st : "open"));
+  const char *t = json_object_to_json_string_ext(
+      o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+  *out = t ? eaudit__strdup(t) : NULL;
+  json_object_put(o);
+  return *out ? EAUDIT_OK : eaudit__enomem();
+}
+
+/* --- the workflow --- */
+
+int eaudit_store_finding_set_state(eaudit_store *s, const uint8_t id[16],
+                                   int state, int64_t by) {
+  EAUDIT__CHECK_STORE(s);
+  if (id == NULL)
+    return eaudit__einval("id must not be NULL");
+  if (state != EAUDIT_FINDING_ACKNOWLEDGED && state != EAUDIT_FINDING_RESOLVED)
+    return eaudit__einval("a finding can be acknowledged (1) or resolved (2), "
+                          "not moved to state %d", state);
+  int rc = eaudit__begin(s);
+  if (rc)
+    return rc;
+  sqlite3_stmt *q = NULL;
+  int src = sqlite3_prepare_v2(s->db, "SELECT state FROM findings WHERE id = ?1",
+                               -1, &q, NULL);
+  int cur = -1;
+  if (src == SQLITE_OK) {
+    sqlite3_bind_blob(q, 1, id, 16, SQLITE_STATIC);
+    src = sqlite3_step(q);
+    if (src == SQLITE_ROW)
+      cur = sqlite3_column_int(q, 0);
+  }
+  sqlite3_finalize(q);
+  if (src != SQLITE_ROW && src != SQLITE_DONE)
+    rc = eaudit__sqlite_error(s, src, "reading a finding");
+  else if (cur < 0)
+    rc = eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_INVALID, 0,
+                       "no such finding");
+  else if (cur == EAUDIT_FINDING_RESOLVED &&
+           state == EAUDIT_FINDING_ACKNOWLEDGED)
+    rc = eaudit__einval("a resolved finding cannot be acknowledged again");
+  if (rc == 0) {
+    src = sqlite3_prepare_v2(s->db,
+                             "UPDATE findings SET state = ?1, state_by = ?2,"
+                             " state_at = ?3 WHERE id = ?4",
+                             -1, &q, NULL);
+    if (src == SQLITE_OK) {
+      sqlite3_bind_int(q, 1, state);
+      sqlite3_bind_int64(q, 2, by);
+      sqlite3_bind_int64(q, 3, eaudit_store_now(s));
+      sqlite3_bind_blob(q, 4, id, 16, SQLITE_STATIC);
+      src = sqlite3_step(q);
+    }
+    sqlite3_finalize(q);
+    if (src != SQLITE_DONE)
+      rc = eaudit__sqlite_error(s, src, "updating a finding");
+  }
+  if (rc == 0)
+    return eaudit__commit(s);
+  eaudit__rollback(s);
+  return rc;
+}
+
+/* --- expired now --- */
+
+typedef struct expired_entry {
+  int kind;
+  int64_t id;
+  eaudit_time at;
+} expired_entry;
+
+struct eaudit_expired {
+  expired_entry *v;
+  size_t n, cap;
+};
+
+int eaudit_store_expired(eaudit_store *s, eaudit_expired **out) {
+  EAUDIT__CHECK_STORE(s);
+  if (out == NULL)
+    return eaudit__einval("out must not be NULL");
+  *out = NULL;
+  /* A prolongation at the same instant as the expiry ends it. */
+  static const char sql[] =
+      "SELECT 1, id, expired_at FROM users WHERE expired_at IS NOT NULL AND"
+      " (prolonged_at IS NULL OR prolonged_at < expired_at)"
+      " UNION ALL "
+      "SELECT 3, id, expired_at FROM groups WHERE expired_at IS NOT NULL AND"
+      " (prolonged_at IS NULL OR prolonged_at < expired_at)"
+      " ORDER BY 1, 2";
+  sqlite3_stmt *q = NULL;
+  int src = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+  if (src != SQLITE_OK)
+    return eaudit__sqlite_error(s, src, "listing expired users and groups");
+  eaudit_expired *l = eaudit__calloc(1, sizeof *l);
+  if (l == NULL) {
+    sqlite3_finalize(q);
+    return eaudit__enomem();
+  }
+  eaudit__object_born();
+  int rc = 0;
+  while ((src = sqlite3_step(q)) == SQLITE_ROW) {
+    if (l->n == l->cap) {
+      size_t c = l->cap ? l->cap * 2 : 16;
+      expired_entry *v = eaudit__realloc(l->v, c * sizeof *v);
+      if (v == NULL) {
+        rc = eaudit__enomem();
+        break;
+      }
+      l->v = v;
+      l->cap = c;
+    }
+    l->v[l->n++] = (expired_entry){sqlite3_column_int(q, 0),
+                                   sqlite3_column_int64(q, 1),
+                                   sqlite3_column_int64(q, 2)};
+  }
+  sqlite3_finalize(q);
+  if (rc == 0 && src != SQLITE_DONE)
+    rc = eaudit__sqlite_error(s, src, "listing expired users and groups");
+  if (rc) {
+    eaudit_expired_free(l);
+    return rc;
+  }
+  *out = l;
+  return EAUDIT_OK;
+}
+
+size_t eaudit_expired_size(const eaudit_expired *l) { return l ? l->n : 0; }
+
+int eaudit_expired_get(const eaudit_expired *l, size_t index, int *kind,
+                       int64_t *id, eaudit_time *expired_at) {
+  if (l == NULL)
+    return eaudit__einval("list must not be NULL");
+  if (index >= l->n)
+    return eaudit__error(EAUDIT_ERANGE, EAUDIT_ECLASS_INVALID, 0,
+                         "index %zu out of range (%zu entries)", index, l->n);
+  if (kind)
+    *kind = l->v[index].kind == 1 ? EAUDIT_KIND_USER : EAUDIT_KIND_GROUP;
+  if (id)
+    *id = l->v[index].id;
+  if (expired_at)
+    *expired_at = l->v[index].at;
+  return EAUDIT_OK;
+}
+
+void eaudit_expired_free(eaudit_expired *l) {
+  if (l == NULL)
+    return;
+  eaudit__free(l->v);
+  eaudit__free(l);
+  eaudit__object_died();
+}

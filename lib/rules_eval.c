@@ -1,0 +1,811 @@
+/* Incremental evaluation (docs/rules.md): per-key sliding-window state,
+ * cached on the handle and written through to rule_state, the four rule
+ * kinds, and episodes (open, extend, quiet window, reopen).
+ *
+ * Everything here is a function of the events in seq order and the state
+ * they left, never of transaction boundaries or the wall clock, so batch
+ * re-evaluation and incremental evaluation reach the same findings. */
+#include "rules_internal.h"
+#include "timeexpr.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct item {
+  int64_t t, v, seq;
+  int32_t tag, stage;
+} item;
+
+struct eaudit__rstate {
+  uint16_t rule;
+  uint8_t kf;
+  int64_t kv;
+  int in_db;
+  int64_t finding, quiet_until;
+  int64_t a, b, c; /* kind-specific: presence area, entry seq, entry time;
+                      sequence: next partial tag */
+  item *items;
+  size_t n, cap;
+};
+
+/* --- the cache --- */
+
+static size_t slot_of(const eaudit__rules *r, uint16_t rule, uint8_t kf,
+                      int64_t kv) {
+  uint64_t h = (uint64_t)kv * UINT64_C(0x9E3779B97F4A7C15);
+  h ^= ((uint64_t)rule << 8 | kf) * UINT64_C(0xC2B2AE3D27D4EB4F);
+  h ^= h >> 29;
+  return (size_t)(h & (r->cap - 1));
+}
+
+static void rstate_free(eaudit__rstate *st) {
+  if (st) {
+    eaudit__free(st->items);
+    eaudit__free(st);
+  }
+}
+
+void eaudit__rules_cache_clear(eaudit__rules *r) {
+  for (size_t i = 0; i < r->cap; i++) {
+    rstate_free(r->slots[i]);
+    r->slots[i] = NULL;
+  }
+  r->used = 0;
+}
+
+#define CACHE_MAX ((size_t)1 << 16)
+
+static int cache_put(eaudit__rules *r, eaudit__rstate *st) {
+  if (r->used + 1 > r->cap / 4 * 3) {
+    if (r->cap >= CACHE_MAX) {
+      /* Bounded memory: start over; the rows are in the database. */
+      eaudit__rules_cache_clear(r);
+    } else {
+      size_t ncap = r->cap ? r->cap * 2 : 1024;
+      eaudit__rstate **ns = eaudit__calloc(ncap, sizeof *ns);
+      if (ns == NULL)
+        return eaudit__enomem();
+      eaudit__rstate **old = r->slots;
+      size_t ocap = r->cap;
+      r->slots = ns;
+      r->cap = ncap;
+      for (size_t i = 0; i < ocap; i++)
+        if (old[i]) {
+          size_t k = slot_of(r, old[i]->rule, old[i]->kf, old[i]->kv);
+          while (r->slots[k])
+            k = (k + 1) & (r->cap - 1);
+          r->slots[k] = old[i];
+        }
+      eaudit__free(old);
+    }
+  }
+  size_t k = slot_of(r, st->rule, st->kf, st->kv);
+  while (r->slots[k])
+    k = (k + 1) & (r->cap - 1);
+  r->slots[k] = st;
+  r->used++;
+  return EAUDIT_OK;
+}
+
+static eaudit__rstate *cache_find(eaudit__rules *r, uint16_t rule, uint8_t kf,
+                                  int64_t kv) {
+  if (r->cap == 0)
+    return NULL;
+  size_t k = slot_of(r, rule, kf, kv);
+  for (eaudit__rstate *st; (st = r->slots[k]) != NULL;
+       k = (k + 1) & (r->cap - 1))
+    if (st->rule == rule && st->kf == kf && st->kv == kv)
+      return st;
+  return NULL;
+}
+
+/* --- serialisation: little-endian, so a store file moves between
+ * machines --- */
+
+static void put64(uint8_t *p, int64_t v) {
+  uint64_t u = (uint64_t)v;
+  for (int i = 0; i < 8; i++)
+    p[i] = (uint8_t)(u >> (8 * i));
+}
+static int64_t get64(const uint8_t *p) {
+  uint64_t u = 0;
+  for (int i = 0; i < 8; i++)
+    u |= (uint64_t)p[i] << (8 * i);
+  return (int64_t)u;
+}
+static void put32(uint8_t *p, int32_t v) {
+  uint32_t u = (uint32_t)v;
+  for (int i = 0; i < 4; i++)
+    p[i] = (uint8_t)(u >> (8 * i));
+}
+static int32_t get32(const uint8_t *p) {
+  uint32_t u = 0;
+  for (int i = 0; i < 4; i++)
+    u |= (uint32_t)p[i] << (8 * i);
+  return (int32_t)u;
+}
+
+#define HDR (1 + 5 * 8 + 4)
+#define ITEM 32
+
+static int key_text(char *buf, size_t size, int kf, int64_t kv) {
+  return snprintf(buf, size, "%s:%lld", eaudit_field_name(kf), (long long)kv);
+}
+
+static int items_reserve(eaudit__rstate *st, size_t n) {
+  if (n <= st->cap)
+    return EAUDIT_OK;
+  size_t c = st->cap ? st->cap * 2 : 8;
+  while (c < n)
+    c *= 2;
+  item *it = eaudit__realloc(st->items, c * sizeof *it);
+  if (it == NULL)
+    return eaudit__enomem();
+  st->items = it;
+  st->cap = c;
+  return EAUDIT_OK;
+}
+
+static int state_get(eaudit_store *s, eaudit__rules *r, uint16_t rule, int kf,
+                     int64_t kv, eaudit__rstate **out) {
+  eaudit__rstate *st = cache_find(r, rule, (uint8_t)kf, kv);
+  if (st) {
+    *out = st;
+    return EAUDIT_OK;
+  }
+  st = eaudit__calloc(1, sizeof *st);
+  if (st == NULL)
+    return eaudit__enomem();
+  st->rule = rule;
+  st->kf = (uint8_t)kf;
+  st->kv = kv;
+  sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_STATE_GET);
+  if (q == NULL) {
+    rstate_free(st);
+    return eaudit_error_last()->code;
+  }
+  char key[EAUDIT_FINDING_KEY_MAX];
+  key_text(key, sizeof key, kf, kv);
+  sqlite3_bind_text(q, 1, r->rs->rules[rule].id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, key, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    const uint8_t *b = sqlite3_column_blob(q, 0);
+    size_t len = (size_t)sqlite3_column_bytes(q, 0);
+    size_t n = len >= HDR ? (size_t)get32(b + 41) : 0;
+    if (len < HDR || b[0] != 1 || len != HDR + n * ITEM) {
+      sqlite3_reset(q);
+      rstate_free(st);
+      return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
+                           "rule state of %s/%s is damaged",
+                           r->rs->rules[rule].id, key);
+    }
+    st->in_db = 1;
+    st->finding = get64(b + 1);
+    st->quiet_until = get64(b + 9);
+    st->a = get64(b + 17);
+    st->b = get64(b + 25);
+    st->c = get64(b + 33);
+    if (n && (rc = items_reserve(st, n)) != 0) {
+      sqlite3_reset(q);
+      rstate_free(st);
+      return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+      const uint8_t *p = b + HDR + i * ITEM;
+      st->items[i] = (item){get64(p), get64(p + 8), get64(p + 16), get32(p + 24),
+                            get32(p + 28)};
+    }
+    st->n = n;
+    rc = SQLITE_DONE;
+  }
+  sqlite3_reset(q);
+  if (rc != SQLITE_DONE) {
+    rstate_free(st);
+    return eaudit__sqlite_error(s, rc, "reading rule state");
+  }
+  if ((rc = cache_put(r, st))) {
+    rstate_free(st);
+    return rc;
+  }
+  *out = st;
+  return EAUDIT_OK;
+}
+
+static int state_put(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
+  int empty = st->n == 0 && st->finding == 0 && st->a == 0;
+  if (empty && !st->in_db)
+    return EAUDIT_OK;
+  char key[EAUDIT_FINDING_KEY_MAX];
+  key_text(key, sizeof key, st->kf, st->kv);
+  sqlite3_stmt *q = eaudit__rules_stmt(
+      s, r, empty ? EAUDIT__RS_STATE_DEL : EAUDIT__RS_STATE_PUT);
+  if (q == NULL)
+    return eaudit_error_last()->code;
+  sqlite3_bind_text(q, 1, r->rs->rules[st->rule].id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, key, -1, SQLITE_TRANSIENT);
+  uint8_t small[HDR + 8 * ITEM], *b = small;
+  size_t len = HDR + st->n * ITEM;
+  if (!empty) {
+    if (len > sizeof small && (b = eaudit__malloc(len)) == NULL)
+      return eaudit__enomem();
+    b[0] = 1;
+    put64(b + 1, st->finding);
+    put64(b + 9, st->quiet_until);
+    put64(b + 17, st->a);
+    put64(b + 25, st->b);
+    put64(b + 33, st->c);
+    put32(b + 41, (int32_t)st->n);
+    for (size_t i = 0; i < st->n; i++) {
+      uint8_t *p = b + HDR + i * ITEM;
+      put64(p, st->items[i].t);
+      put64(p + 8, st->items[i].v);
+      put64(p + 16, st->items[i].seq);
+      put32(p + 24, st->items[i].tag);
+      put32(p + 28, st->items[i].stage);
+    }
+    sqlite3_bind_blob(q, 3, b, (int)len, SQLITE_STATIC);
+  }
+  int rc = sqlite3_step(q);
+  sqlite3_reset(q);
+  if (b != small)
+    eaudit__free(b);
+  if (rc != SQLITE_DONE)
+    return eaudit__sqlite_error(s, rc, "writing rule state");
+  st->in_db = !empty;
+  return EAUDIT_OK;
+}
+
+/* --- findings and episodes --- */
+
+typedef struct ref {
+  int64_t seq, t;
+} ref;
+
+static void finding_id(const char *rule, const char *key, const uint8_t ev[16],
+                       eaudit_time first_at, uint8_t out[16]) {
+  crypto_generichash_state h;
+  crypto_generichash_init(&h, NULL, 0, 16);
+  crypto_generichash_update(&h, (const uint8_t *)rule, strlen(rule) + 1);
+  crypto_generichash_update(&h, (const uint8_t *)key, strlen(key) + 1);
+  crypto_generichash_update(&h, ev, 16);
+  crypto_generichash_final(&h, out, 16);
+  /* Time-ordered like the event ids: milliseconds of first_at first. */
+  uint64_t ms = first_at < 0 ? 0 : (uint64_t)(first_at / 1000);
+  for (int i = 0; i < 6; i++)
+    out[i] = (uint8_t)(ms >> (8 * (5 - i)));
+  out[6] = (uint8_t)(0x80 | (out[6] & 0x0F)); /* version 8: custom */
+  out[8] = (uint8_t)(0x80 | (out[8] & 0x3F));
+}
+
+static int step_done(eaudit_store *s, sqlite3_stmt *q, const char *what) {
+  int rc = sqlite3_step(q);
+  sqlite3_reset(q);
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? EAUDIT_OK
+                                               : eaudit__sqlite_error(s, rc, what);
+}
+
+static int refs_insert(eaudit_store *s, eaudit__rules *r, int64_t finding,
+                       const eaudit_event *ev, const ref *refs, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    uint8_t id[16];
+    if (refs[i].seq == ev->v[EAUDIT_FIELD_SEQ]) {
+      memcpy(id, ev->id, 16);
+    } else {
+      sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_EVENT_ID);
+      if (q == NULL)
+        return eaudit_error_last()->code;
+      sqlite3_bind_int64(q, 1, refs[i].seq);
+      int rc = sqlite3_step(q);
+      if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 16) {
+        memcpy(id, sqlite3_column_blob(q, 0), 16);
+        sqlite3_reset(q);
+      } else {
+        sqlite3_reset(q);
+        if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+          continue; /* purged since; nothing to point at */
+        return eaudit__sqlite_error(s, rc, "reading an event id");
+      }
+    }
+    sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_REF_INSERT);
+    if (q == NULL)
+      return eaudit_error_last()->code;
+    sqlite3_bind_int64(q, 1, finding);
+    sqlite3_bind_int64(q, 2, refs[i].seq);
+    sqlite3_bind_blob(q, 3, id, 16, SQLITE_TRANSIENT);
+    int rc = step_done(s, q, "linking a finding to its events");
+    if (rc)
+      return rc;
+  }
+  return EAUDIT_OK;
+}
+
+/* The condition of rule `ri` holds for the key of st at event ev: open a
+ * finding, or extend the one whose quiet window has not ended. */
+static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
+                   eaudit__rstate *st, const eaudit_event *ev, int64_t window,
+                   const ref *refs, size_t n) {
+  const eaudit__rule *rule = &r->rs->rules[ri];
+  eaudit_time t = ev->v[EAUDIT_FIELD_OCCURRED_AT];
+  int64_t seq = ev->v[EAUDIT_FIELD_SEQ];
+  eaudit_time lo = t, hi = t;
+  int64_t min_seq = seq, max_seq = seq;
+  for (size_t i = 0; i < n; i++) {
+    lo = refs[i].t < lo ? refs[i].t : lo;
+    hi = refs[i].t > hi ? refs[i].t : hi;
+    min_seq = refs[i].seq < min_seq ? refs[i].seq : min_seq;
+    max_seq = refs[i].seq > max_seq ? refs[i].seq : max_seq;
+  }
+  int rc;
+  if (st->finding && t < st->quiet_until) {
+    sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_EXTEND);
+    if (q == NULL)
+      return eaudit_error_last()->code;
+    sqlite3_bind_int64(q, 1, lo);
+    sqlite3_bind_int64(q, 2, hi);
+    sqlite3_bind_int64(q, 3, t + window);
+    sqlite3_bind_int64(q, 4, max_seq);
+    sqlite3_bind_int(q, 5, ev->late);
+    sqlite3_bind_int64(q, 6, st->finding);
+    if ((rc = step_done(s, q, "extending a finding")))
+      return rc;
+    if (t + window > st->quiet_until)
+      st->quiet_until = t + window;
+    return refs_insert(s, r, st->finding, ev, refs, n);
+  }
+  char key[EAUDIT_FINDING_KEY_MAX];
+  key_text(key, sizeof key, st->kf, st->kv);
+  uint8_t id[16];
+  finding_id(rule->id, key, ev->id, lo, id);
+  int existed = 0;
+  sqlite3_stmt *q;
+  if (r->replay) {
+    /* Found again by a re-evaluation: keep its row, id and state. */
+    if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_EXISTS)) == NULL)
+      return eaudit_error_last()->code;
+    sqlite3_bind_blob(q, 1, id, 16, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    existed = rc == SQLITE_ROW;
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      return eaudit__sqlite_error(s, rc, "looking up a finding");
+  }
+  if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_INSERT)) == NULL)
+    return eaudit_error_last()->code;
+  sqlite3_bind_blob(q, 1, id, 16, SQLITE_STATIC);
+  sqlite3_bind_text(q, 2, rule->id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(q, 3, rule->severity);
+  sqlite3_bind_text(q, 4, key, -1, SQLITE_STATIC);
+  if (st->kf == EAUDIT_FIELD_SUBJECT || st->kf == EAUDIT_FIELD_ACTOR)
+    sqlite3_bind_int64(q, 5, st->kv);
+  else if (st->kf == EAUDIT_FIELD_DEVICE && EAUDIT__HAS(ev, EAUDIT_FIELD_SUBJECT))
+    sqlite3_bind_int64(q, 5, ev->v[EAUDIT_FIELD_SUBJECT]);
+  else
+    sqlite3_bind_null(q, 5);
+  sqlite3_bind_int64(q, 6, lo);
+  sqlite3_bind_int64(q, 7, hi);
+  sqlite3_bind_int64(q, 8, t + window);
+  sqlite3_bind_int64(q, 9, min_seq);
+  sqlite3_bind_int64(q, 10, max_seq);
+  sqlite3_bind_int(q, 11, ev->late);
+  rc = sqlite3_step(q);
+  int64_t rowid = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+  sqlite3_reset(q);
+  if (rc != SQLITE_ROW)
+    return eaudit__sqlite_error(s, rc, "storing a finding");
+  if (existed) {
+    if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_REFS_DELETE)) == NULL)
+      return eaudit_error_last()->code;
+    sqlite3_bind_int64(q, 1, rowid);
+    if ((rc = step_done(s, q, "replacing a finding's events")))
+      return rc;
+  }
+  st->finding = rowid;
+  st->quiet_until = t + window;
+  if ((rc = refs_insert(s, r, rowid, ev, refs, n)))
+    return rc;
+  return existed ? EAUDIT_OK : eaudit__rules_pending_add(r, rowid);
+}
+
+/* --- threshold rules --- */
+
+/* Items of condition `tag` are kept together, sorted by (t, seq). */
+static int item_insert(eaudit__rstate *st, item it, size_t *pos) {
+  int rc = items_reserve(st, st->n + 1);
+  if (rc)
+    return rc;
+  size_t i = st->n;
+  while (i > 0 && (st->items[i - 1].tag > it.tag ||
+                   (st->items[i - 1].tag == it.tag &&
+                    (st->items[i - 1].t > it.t ||
+                     (st->items[i - 1].t == it.t &&
+                      st->items[i - 1].seq > it.seq)))))
+    i--;
+  memmove(&st->items[i + 1], &st->items[i], (st->n - i) * sizeof *st->items);
+  st->items[i] = it;
+  st->n++;
+  *pos = i;
+  return EAUDIT_OK;
+}
+
+static void tag_range(const eaudit__rstate *st, int32_t tag, size_t *b,
+                      size_t *e) {
+  size_t i = 0;
+  while (i < st->n && st->items[i].tag < tag)
+    i++;
+  *b = i;
+  while (i < st->n && st->items[i].tag == tag)
+    i++;
+  *e = i;
+}
+
+static void items_remove(eaudit__rstate *st, size_t from, size_t to) {
+  memmove(&st->items[from], &st->items[to], (st->n - to) * sizeof *st->items);
+  st->n -= to - from;
+}
+
+/* Drop what no window can reach any more: items older than the newest
+ * of their condition by more than the window plus the lateness bound,
+ * then the oldest beyond the cap. */
+static void prune(eaudit__rstate *st, int32_t tag, int64_t keep) {
+  size_t b, e;
+  tag_range(st, tag, &b, &e);
+  if (b == e)
+    return;
+  int64_t newest = st->items[b].t;
+  for (size_t i = b; i < e; i++)
+    newest = st->items[i].t > newest ? st->items[i].t : newest;
+  size_t k = b;
+  while (k < e && st->items[k].t < newest - keep)
+    k++;
+  if (e - k > EAUDIT__RULE_MAX_ITEMS)
+    k = e - EAUDIT__RULE_MAX_ITEMS;
+  items_remove(st, b, k);
+}
+
+static size_t distinct_in(const item *it, size_t from, size_t to) {
+  size_t d = 0;
+  for (size_t k = from; k <= to; k++) {
+    size_t j = from;
+    while (j < k && it[j].v != it[k].v)
+      j++;
+    d += j == k;
+  }
+  return d;
+}
+
+/* Is there a window [x, x + w) holding the new item at p with at least
+ * `threshold` items (or distinct values)? Sets [*lo, *hi] to it. */
+static int cond_holds(const eaudit__rstate *st, size_t b, size_t e, size_t p,
+                      const eaudit__cond *c, size_t *lo, size_t *hi) {
+  const item *it = st->items;
+  int64_t t = it[p].t;
+  size_t i = p;
+  while (i > b && t - it[i - 1].t < c->window)
+    i--;
+  size_t j = p;
+  for (; i <= p; i++) {
+    while (j + 1 < e && it[j + 1].t - it[i].t < c->window)
+      j++;
+    size_t n = c->distinct ? distinct_in(it, i, j) : j - i + 1;
+    if ((int64_t)n >= c->threshold) {
+      *lo = i;
+      *hi = j;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static int eval_threshold(eaudit_store *s, eaudit__rules *r, uint16_t ri,
+                          const eaudit_event *ev) {
+  const eaudit__rule *rule = &r->rs->rules[ri];
+  int64_t keep_extra = s->opts.ints[EAUDIT_OPT_LATENESS_US];
+  eaudit_time t = ev->v[EAUDIT_FIELD_OCCURRED_AT];
+  int done_keys = 0; /* bit per key field already evaluated */
+  for (size_t c0 = 0; c0 < rule->n_conds; c0++) {
+    int kf = rule->conds[c0].key;
+    if (done_keys & (1 << kf) || !EAUDIT__HAS(ev, kf))
+      continue;
+    done_keys |= 1 << kf;
+    eaudit__rstate *st;
+    int rc = state_get(s, r, ri, kf, ev->v[kf], &st);
+    if (rc)
+      return rc;
+    int holds = 0;
+    int64_t window = 0;
+    ref refs[EAUDIT__RULE_MAX_ITEMS];
+    size_t n_refs = 0;
+    for (size_t ci = c0; ci < rule->n_conds; ci++) {
+      const eaudit__cond *c = &rule->conds[ci];
+      if (c->key != kf)
+        continue;
+      int64_t v = 0;
+      if (c->distinct == EAUDIT__DISTINCT_DAY) {
+        if ((rc = eaudit__tz_day_start(s->tz, t, &v)))
+          return rc;
+      } else if (c->distinct) {
+        if (!EAUDIT__HAS(ev, c->distinct))
+          continue;
+        v = ev->v[c->distinct];
+      }
+      item it = {t, v, ev->v[EAUDIT_FIELD_SEQ], (int32_t)ci, 0};
+      size_t p, b, e, lo, hi;
+      if ((rc = item_insert(st, it, &p)))
+        return rc;
+      tag_range(st, (int32_t)ci, &b, &e);
+      if (!holds && cond_holds(st, b, e, p, c, &lo, &hi)) {
+        holds = 1;
+        window = c->window;
+        for (size_t k = lo; k <= hi && n_refs < EAUDIT__RULE_MAX_ITEMS; k++)
+          refs[n_refs++] = (ref){st->items[k].seq, st->items[k].t};
+      }
+      /* After the decision, so even an event beyond the lateness bound is
+       * evaluated against what is kept. */
+      prune(st, (int32_t)ci, c->window + keep_extra);
+    }
+    if (holds && (rc = episode(s, r, ri, st, ev, window, refs, n_refs)))
+      return rc;
+    if ((rc = state_put(s, r, st)))
+      return rc;
+  }
+  return EAUDIT_OK;
+}
+
+/* --- sequence rules --- */
+
+/* Partial matches are items sharing a tag; stage is the step reached. A
+ * partial's "same" value rides in v once a step has named the field. */
+static int eval_sequence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
+                         const eaudit_event *ev) {
+  const eaudit__rule *rule = &r->rs->rules[ri];
+  if (!EAUDIT__HAS(ev, rule->key))
+    return EAUDIT_OK;
+  int type = (int)ev->v[EAUDIT_FIELD_TYPE];
+  eaudit_time t = ev->v[EAUDIT_FIELD_OCCURRED_AT];
+  int64_t seq = ev->v[EAUDIT_FIELD_SEQ];
+  eaudit__rstate *st = NULL;
+  int rc, changed = 0, holds = 0;
+  ref refs[EAUDIT__RULE_MAX_STEPS * EAUDIT__RULE_MAX_PARTIALS];
+  size_t n_refs = 0;
+  /* From the last step down, so one event advances a partial once. */
+  for (size_t k = rule->n_steps; k-- > 0;) {
+    const eaudit__step *sp = &rule->steps[k];
+    if (sp->type != type || (sp->same && !EAUDIT__HAS(ev, sp->same)))
+      continue;
+    /* Cached, absent rows included: most door events have no partial to
+     * advance and cost one lookup. */
+    if (st == NULL &&
+        (rc = state_get(s, r, ri, rule->key, ev->v[rule->key], &st)))
+      return rc;
+    if (k > 0 && st->n == 0)
+      continue;
+    int64_t v = sp->same ? ev->v[sp->same] : 0;
+    if (k == 0) {
+      item it = {t, v, seq, (int32_t)st->c++, 0};
+      size_t pos;
+      if ((rc = item_insert(st, it, &pos)))
+        return rc;
+      changed = 1;
+      continue;
+    }
+    int has_v = 0;
+    for (size_t j = 0; j < k; j++)
+      has_v |= rule->steps[j].same != 0;
+    /* Each partial at stage k-1, in window, in time order, same value. */
+    for (size_t i = 0; i < st->n;) {
+      size_t b, e;
+      tag_range(st, st->items[i].tag, &b, &e);
+      const item *first = &st->items[b], *last = &st->items[e - 1];
+      for (size_t x = b; x < e; x++)
+        if (st->items[x].stage > last->stage)
+          last = &st->items[x];
+      if (last->stage == (int32_t)k - 1 && t - first->t < rule->window &&
+          t >= last->t && (!sp->same || !has_v || last->v == v)) {
+        item it = {t, sp->same ? v : last->v, seq, first->tag, (int32_t)k};
+        changed = 1;
+        if (k + 1 == rule->n_steps) {
+          for (size_t x = b; x < e && n_refs + 1 < sizeof refs / sizeof *refs;
+               x++)
+            refs[n_refs++] = (ref){st->items[x].seq, st->items[x].t};
+          items_remove(st, b, e);
+          holds = 1;
+          continue; /* the next partial now starts at b */
+        }
+        size_t pos;
+        if ((rc = item_insert(st, it, &pos)))
+          return rc;
+        tag_range(st, it.tag, &b, &e);
+      }
+      i = e;
+    }
+  }
+  if (st == NULL)
+    return EAUDIT_OK;
+  if (holds)
+    refs[n_refs++] = (ref){seq, t};
+  /* Drop partials that no event can complete any more, then the oldest
+   * beyond the cap. */
+  int64_t keep = rule->window + s->opts.ints[EAUDIT_OPT_LATENESS_US];
+  int64_t newest = t;
+  for (size_t i = 0; i < st->n; i++)
+    newest = st->items[i].t > newest ? st->items[i].t : newest;
+  size_t partials = 0;
+  for (size_t i = 0; i < st->n;) {
+    size_t b, e;
+    tag_range(st, st->items[i].tag, &b, &e);
+    if (st->items[b].t < newest - keep) {
+      items_remove(st, b, e);
+      changed = 1;
+      i = b;
+    } else {
+      partials++;
+      i = e;
+    }
+  }
+  while (partials > EAUDIT__RULE_MAX_PARTIALS) {
+    size_t b, e;
+    tag_range(st, st->items[0].tag, &b, &e);
+    items_remove(st, b, e);
+    partials--;
+    changed = 1;
+  }
+  if (holds && (rc = episode(s, r, ri, st, ev, rule->window, refs, n_refs)))
+    return rc;
+  return changed || holds ? state_put(s, r, st) : EAUDIT_OK;
+}
+
+/* --- presence: who is inside an area that needs a check-in to exit --- */
+
+static int eval_presence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
+                         const eaudit_event *ev) {
+  const eaudit__rule *rule = &r->rs->rules[ri];
+  if (!EAUDIT__HAS(ev, EAUDIT_FIELD_SUBJECT))
+    return EAUDIT_OK; /* a group's own expiry names nobody */
+  int64_t user = ev->v[EAUDIT_FIELD_SUBJECT];
+  eaudit__rstate *st;
+  int rc;
+  if (ev->v[EAUDIT_FIELD_TYPE] == EAUDIT_TYPE_DOOR_OPENED) {
+    if (!EAUDIT__HAS(ev, EAUDIT_FIELD_DOOR))
+      return EAUDIT_OK;
+    const eaudit__door_role *d = eaudit__rule_door(rule, ev->v[EAUDIT_FIELD_DOOR]);
+    if (d == NULL)
+      return EAUDIT_OK;
+    if ((rc = state_get(s, r, ri, EAUDIT_FIELD_SUBJECT, user, &st)))
+      return rc;
+    if (d->enters) {
+      st->a = d->enters;
+      st->b = ev->v[EAUDIT_FIELD_SEQ];
+      st->c = ev->v[EAUDIT_FIELD_OCCURRED_AT];
+    } else if (d->exits && d->exits == st->a) {
+      st->a = st->b = st->c = 0;
+    } else {
+      return EAUDIT_OK;
+    }
+    return state_put(s, r, st);
+  }
+  if ((rc = state_get(s, r, ri, EAUDIT_FIELD_SUBJECT, user, &st)))
+    return rc;
+  if (st->a == 0)
+    return EAUDIT_OK;
+  int trapping = 0;
+  for (size_t i = 0; i < rule->n_areas; i++)
+    if (rule->areas[i].id == st->a)
+      trapping = rule->areas[i].checkin_to_exit;
+  if (!trapping)
+    return EAUDIT_OK;
+  ref refs[2] = {{st->b, st->c},
+                 {ev->v[EAUDIT_FIELD_SEQ], ev->v[EAUDIT_FIELD_OCCURRED_AT]}};
+  if ((rc = episode(s, r, ri, st, ev, rule->window, refs, 2)))
+    return rc;
+  return state_put(s, r, st);
+}
+
+/* --- admin logins at hours the admin almost never uses --- */
+
+/* The histogram as it was when the login was first evaluated, so that a
+ * re-evaluation decides from the same history. */
+static int login_hours(eaudit_store *s, eaudit__rules *r,
+                       const eaudit_event *ev, int64_t counts[24]) {
+  int64_t seq = ev->v[EAUDIT_FIELD_SEQ];
+  sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_HOURS_GET);
+  if (q == NULL)
+    return eaudit_error_last()->code;
+  sqlite3_bind_int64(q, 1, seq);
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 24 * 8) {
+    const uint8_t *b = sqlite3_column_blob(q, 0);
+    for (int h = 0; h < 24; h++)
+      counts[h] = get64(b + 8 * h);
+    sqlite3_reset(q);
+    return EAUDIT_OK;
+  }
+  sqlite3_reset(q);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return eaudit__sqlite_error(s, rc, "reading a login histogram");
+  int64_t user = ev->v[EAUDIT_FIELD_SUBJECT];
+  rc = r->hours_fn ? r->hours_fn(s, user, counts, r->hours_payload)
+                   : eaudit__login_hours(s, user, counts);
+  if (rc)
+    return rc;
+  uint8_t b[24 * 8];
+  for (int h = 0; h < 24; h++)
+    put64(b + 8 * h, counts[h]);
+  if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_HOURS_PUT)) == NULL)
+    return eaudit_error_last()->code;
+  sqlite3_bind_int64(q, 1, seq);
+  sqlite3_bind_blob(q, 2, b, sizeof b, SQLITE_TRANSIENT);
+  return step_done(s, q, "recording a login histogram");
+}
+
+static int eval_off_hours(eaudit_store *s, eaudit__rules *r, uint16_t ri,
+                          const eaudit_event *ev) {
+  const eaudit__rule *rule = &r->rs->rules[ri];
+  if (!EAUDIT__HAS(ev, EAUDIT_FIELD_SUBJECT))
+    return EAUDIT_OK;
+  int64_t counts[24];
+  int rc = login_hours(s, r, ev, counts);
+  if (rc == EAUDIT_ENOTFOUND)
+    return EAUDIT_OK; /* no history: nothing is unusual yet */
+  if (rc)
+    return rc;
+  eaudit__civil cv;
+  if ((rc = eaudit__tz_to_civil(s->tz, ev->v[EAUDIT_FIELD_OCCURRED_AT], &cv)))
+    return rc;
+  int64_t total = 0;
+  for (int h = 0; h < 24; h++)
+    total += counts[h];
+  int64_t near = counts[(cv.hour + 23) % 24] + counts[cv.hour] +
+                 counts[(cv.hour + 1) % 24];
+  if (total < rule->min_history || near * 100 > rule->rare_percent * total)
+    return EAUDIT_OK;
+  eaudit__rstate *st;
+  if ((rc = state_get(s, r, ri, EAUDIT_FIELD_SUBJECT,
+                      ev->v[EAUDIT_FIELD_SUBJECT], &st)))
+    return rc;
+  ref me = {ev->v[EAUDIT_FIELD_SEQ], ev->v[EAUDIT_FIELD_OCCURRED_AT]};
+  if ((rc = episode(s, r, ri, st, ev, rule->window, &me, 1)))
+    return rc;
+  return state_put(s, r, st);
+}
+
+static int reason_ok(const eaudit__rule *rule, const eaudit_event *ev) {
+  if (rule->n_reasons == 0)
+    return 1;
+  for (size_t i = 0; i < rule->n_reasons; i++)
+    if (rule->reasons[i] == ev->v[EAUDIT_FIELD_REASON])
+      return 1;
+  return 0;
+}
+
+int eaudit__rules_eval(eaudit_store *s, eaudit__rules *r,
+                       const eaudit_event *ev) {
+  const eaudit__type_rules *tr =
+      eaudit__ruleset_for_type(r->rs, (int)ev->v[EAUDIT_FIELD_TYPE]);
+  if (tr == NULL)
+    return EAUDIT_OK;
+  for (size_t i = 0; i < tr->n; i++) {
+    uint16_t ri = tr->rules[i];
+    const eaudit__rule *rule = &r->rs->rules[ri];
+    if (!reason_ok(rule, ev))
+      continue;
+    int rc;
+    switch (rule->kind) {
+    case EAUDIT__KIND_THRESHOLD:
+      rc = eval_threshold(s, r, ri, ev);
+      break;
+    case EAUDIT__KIND_SEQUENCE:
+      rc = eval_sequence(s, r, ri, ev);
+      break;
+    case EAUDIT__KIND_PRESENCE:
+      rc = eval_presence(s, r, ri, ev);
+      break;
+    default:
+      rc = eval_off_hours(s, r, ri, ev);
+    }
+    if (rc)
+      return rc;
+  }
+  return EAUDIT_OK;
+}

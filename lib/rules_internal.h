@@ -1,0 +1,226 @@
+/* The rules engine's internal interface: the parsed rule model
+ * (rules_parse.c), per-key state and evaluation (rules_eval.c), findings
+ * (findings.c) and the store-facing calls (rules.c). */
+#ifndef EAUDIT_RULES_INTERNAL_H
+#define EAUDIT_RULES_INTERNAL_H
+
+#include "store_internal.h"
+
+#define EAUDIT__RULE_ID_MAX 64
+#define EAUDIT__RULE_MAX_RULES 256
+#define EAUDIT__RULE_MAX_CONDS 8
+#define EAUDIT__RULE_MAX_STEPS 8
+#define EAUDIT__RULE_MAX_AREAS 256
+#define EAUDIT__RULE_MAX_DOORS 4096
+/* Items one key keeps per condition; older ones are dropped first. */
+#define EAUDIT__RULE_MAX_ITEMS 1024
+/* Partial sequences one key keeps; older ones are dropped first. */
+#define EAUDIT__RULE_MAX_PARTIALS 64
+
+typedef enum eaudit__rule_kind {
+  EAUDIT__KIND_THRESHOLD = 1,
+  EAUDIT__KIND_SEQUENCE = 2,
+  EAUDIT__KIND_PRESENCE = 3,
+  EAUDIT__KIND_OFF_HOURS = 4
+} eaudit__rule_kind;
+
+/* A "distinct" value that counts local days (store time zone). */
+#define EAUDIT__DISTINCT_DAY 100
+
+typedef struct eaudit__cond {
+  int key;       /* eaudit_field: SUBJECT, ACTOR, DOOR, DEVICE, SITE */
+  int64_t window; /* microseconds */
+  int64_t threshold;
+  int distinct; /* 0: count events; an eaudit_field; or EAUDIT__DISTINCT_DAY */
+} eaudit__cond;
+
+typedef struct eaudit__step {
+  int type;
+  int same; /* eaudit_field that must equal across the steps naming it, or 0 */
+} eaudit__step;
+
+typedef struct eaudit__area {
+  int64_t id;
+  int checkin_to_exit;
+} eaudit__area;
+
+/* A door's role in the configured areas (sorted by door for lookup). */
+typedef struct eaudit__door_role {
+  int64_t door;
+  int64_t enters; /* area id, or 0 */
+  int64_t exits;  /* area id, or 0 */
+} eaudit__door_role;
+
+typedef struct eaudit__rule {
+  char id[EAUDIT__RULE_ID_MAX + 1];
+  int kind;
+  int severity;
+  int enabled;
+  int builtin;
+  int *types; /* watched types */
+  size_t n_types;
+  int *reasons; /* NULL: any reason */
+  size_t n_reasons;
+  int key;        /* the episode key field (threshold: per condition) */
+  int64_t window; /* episode quiet window for kinds without conditions */
+  eaudit__cond conds[EAUDIT__RULE_MAX_CONDS];
+  size_t n_conds;
+  eaudit__step steps[EAUDIT__RULE_MAX_STEPS];
+  size_t n_steps;
+  eaudit__area *areas;
+  size_t n_areas;
+  eaudit__door_role *doors;
+  size_t n_doors;
+  int64_t min_history;
+  int64_t rare_percent;
+  char *canonical; /* the rule written out with every default; its identity */
+} eaudit__rule;
+
+/* The type -> rules table entry. */
+typedef struct eaudit__type_rules {
+  int type;
+  uint16_t *rules;
+  size_t n;
+} eaudit__type_rules;
+
+typedef struct eaudit__ruleset {
+  eaudit__rule *rules;
+  size_t n;
+  int builtins;
+  eaudit__type_rules *by_type; /* sorted by type */
+  size_t n_by_type;
+  int any_enabled;
+} eaudit__ruleset;
+
+/* Parse and validate a rule set document. A NULL json gives the built-ins.
+ * Errors are EAUDIT_ERULES with "path: reason". */
+int eaudit__ruleset_parse(eaudit_store *s, const char *json, size_t len,
+                          eaudit__ruleset **out);
+void eaudit__ruleset_free(eaudit__ruleset *rs);
+/* The whole set written out with defaults (allocated). */
+int eaudit__ruleset_write(eaudit_store *s, const eaudit__ruleset *rs,
+                          char **out);
+/* Rules watching type t (NULL when none). */
+const eaudit__type_rules *eaudit__ruleset_for_type(const eaudit__ruleset *rs,
+                                                   int type);
+const eaudit__door_role *eaudit__rule_door(const eaudit__rule *r,
+                                           int64_t door);
+/* The built-in rule set as a JSON document. */
+extern const char eaudit__builtin_rules_json[];
+
+/* The admin's login-hour histogram, kept by device recognition
+ * (lib/devices.c): counts of all observed admin logins per local hour of
+ * the store's time zone. Returns 0, EAUDIT_ENOTFOUND when the user has no
+ * history, or another error. */
+int eaudit__login_hours(eaudit_store *s, int64_t user, int64_t counts[24]);
+/* Tests replace the histogram source with their own function. */
+typedef int (*eaudit__login_hours_fn)(eaudit_store *s, int64_t user,
+                                      int64_t counts[24], void *payload);
+void eaudit__rules_set_login_hours_fn(eaudit_store *s,
+                                      eaudit__login_hours_fn fn,
+                                      void *payload);
+
+/* --- findings (findings.c) --- */
+
+struct eaudit_finding {
+  int64_t rowid;
+  uint8_t id[16];
+  char rule[EAUDIT__RULE_ID_MAX + 1];
+  int severity;
+  char key[EAUDIT_FINDING_KEY_MAX];
+  int has_subject;
+  int64_t subject;
+  eaudit_time first_at, last_at, quiet_until;
+  int late;
+  int state;
+  int has_state_by;
+  int64_t state_by;
+  eaudit_time state_at;
+  int64_t *seqs;
+  uint8_t (*ids)[16];
+  size_t n_events;
+};
+
+struct eaudit_finding_query {
+  eaudit_time since, until;
+  int min_severity;
+  char *rule;
+  char *key;
+  int has_user;
+  int64_t user;
+  int state; /* -1: any */
+  size_t limit;
+};
+
+/* Load a finding by rowid (allocated). */
+int eaudit__finding_load(eaudit_store *s, int64_t rowid, eaudit_finding **out);
+int eaudit__finding_query_matches(const eaudit_finding_query *q,
+                                  const eaudit_finding *f);
+int eaudit__finding_query_dup(eaudit_finding_query **out,
+                              const eaudit_finding_query *q);
+
+/* --- the engine's handle state (rules.c, rules_eval.c) --- */
+
+typedef struct eaudit__rstate eaudit__rstate;
+
+typedef struct eaudit__finding_sub {
+  int id;
+  eaudit_finding_fn fn;
+  void *payload;
+  eaudit_finding_query *filter;
+} eaudit__finding_sub;
+
+enum {
+  EAUDIT__RS_STATE_GET,
+  EAUDIT__RS_STATE_PUT,
+  EAUDIT__RS_STATE_DEL,
+  EAUDIT__RS_REFS_DELETE,
+  EAUDIT__RS_FINDING_INSERT,
+  EAUDIT__RS_FINDING_EXTEND,
+  EAUDIT__RS_REF_INSERT,
+  EAUDIT__RS_EVENT_ID,
+  EAUDIT__RS_HOURS_GET,
+  EAUDIT__RS_HOURS_PUT,
+  EAUDIT__RS_DATA_VERSION,
+  EAUDIT__RS_META_GET,
+  EAUDIT__RS_FINDING_EXISTS,
+  EAUDIT__RS_COUNT
+};
+
+typedef struct eaudit__rules {
+  eaudit__ruleset *rs;
+  int64_t version;   /* of rs; -1 before the first load */
+  int64_t data_version;
+  int txn_ready;     /* revalidated in the current transaction */
+  int replay;        /* batch re-evaluation running */
+  sqlite3_stmt *st[EAUDIT__RS_COUNT];
+  /* (rule, key field, key value) -> state, write-through. */
+  eaudit__rstate **slots;
+  size_t cap, used;
+  /* Findings opened in the current transaction (rowids), delivered after
+   * commit. */
+  int64_t *pending;
+  size_t n_pending, cap_pending;
+  eaudit__finding_sub *subs;
+  size_t n_subs;
+  int next_sub_id;
+  eaudit__login_hours_fn hours_fn;
+  void *hours_payload;
+} eaudit__rules;
+
+/* The engine state of a handle, created on first use. */
+int eaudit__rules_get(eaudit_store *s, eaudit__rules **out);
+/* Revalidate against the database inside a transaction: another process
+ * may have changed the rule set or the rule state. */
+int eaudit__rules_txn_ready(eaudit_store *s, eaudit__rules *r);
+/* A prepared statement of the engine. */
+sqlite3_stmt *eaudit__rules_stmt(eaudit_store *s, eaudit__rules *r, int id);
+/* Forget every cached per-key state. */
+void eaudit__rules_cache_clear(eaudit__rules *r);
+/* Evaluate one event (rules_eval.c). */
+int eaudit__rules_eval(eaudit_store *s, eaudit__rules *r,
+                       const eaudit_event *ev);
+/* Remember a newly opened finding for delivery after commit. */
+int eaudit__rules_pending_add(eaudit__rules *r, int64_t rowid);
+
+#endif
