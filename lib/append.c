@@ -95,12 +95,15 @@ static int validate(eaudit_store *s, const eaudit_event *ev) {
     return eaudit__error(EAUDIT_ETIME, EAUDIT_ECLASS_INVALID, 0,
                          "occurred_at %lld is outside years 1-9999",
                          (long long)at);
+  /* A group's own expiry (and its prolongation, which ends it) concerns
+   * no single user. */
   if (!EAUDIT__HAS(ev, EAUDIT_FIELD_SUBJECT) &&
-      !(type == EAUDIT_TYPE_PERMISSIONS_EXPIRED &&
+      !((type == EAUDIT_TYPE_PERMISSIONS_EXPIRED ||
+         type == EAUDIT_TYPE_PERMISSIONS_PROLONGED) &&
         EAUDIT__HAS(ev, EAUDIT_FIELD_GROUP)))
     return eaudit__error(EAUDIT_ESUBJECT, EAUDIT_ECLASS_INVALID, 0,
                          "event of type %s has no subject (only a group's "
-                         "expiry may omit it)",
+                         "expiry or prolongation may omit it)",
                          eaudit_store_type_name(s, (int)type));
   if (!eaudit__credential_valid(ev->v[EAUDIT_FIELD_CREDENTIAL]))
     return eaudit__error(EAUDIT_ERANGE, EAUDIT_ECLASS_INVALID, 0,
