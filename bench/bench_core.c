@@ -387,7 +387,7 @@ static int64_t lib_read(void *arg) {
   if (rc == 0 && r->compile_only) {
     sqlite3_stmt *st = NULL;
     rc = eaudit__query_prepare(r->s, q, NULL, 1, &st);
-    sqlite3_finalize(st);
+    eaudit__stmt_release(r->s, st);
   } else if (rc == 0 && (r->kind == Q_COUNT_TYPE || r->kind == Q_COUNT_DAY)) {
     eaudit_counts *c = NULL;
     rc = eaudit_store_counts(r->s, q,

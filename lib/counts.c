@@ -114,7 +114,7 @@ static int count_events(eaudit_store *s, const eaudit_query *q, int by,
   }
   if (rc == 0 && src != SQLITE_DONE)
     rc = eaudit__sqlite_error(s, src, "counting events");
-  sqlite3_finalize(st);
+  eaudit__stmt_release(s, st);
   return rc;
 }
 

@@ -451,11 +451,8 @@ int eaudit__query_prepare(eaudit_store *s, const eaudit_query *q,
     goto done;
   }
   sqlite3_stmt *st = NULL;
-  int src = sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL);
-  if (src != SQLITE_OK) {
-    c.rc = eaudit__sqlite_error(s, src, "preparing a query");
+  if ((c.rc = eaudit__stmt_acquire(s, sql.data, &st)) != 0)
     goto done;
-  }
   for (int i = 0; i < c.n_params; i++) {
     if (c.params[i].is_text)
       sqlite3_bind_text(st, i + 1, c.params[i].t, -1, SQLITE_TRANSIENT);
@@ -493,7 +490,7 @@ struct eaudit_cursor {
 static int cursor_new(eaudit_store *s, sqlite3_stmt *st, eaudit_cursor **out) {
   eaudit_cursor *c = eaudit__calloc(1, sizeof *c);
   if (c == NULL) {
-    sqlite3_finalize(st);
+    eaudit__stmt_release(s, st);
     return eaudit__enomem();
   }
   eaudit__object_born();
@@ -662,7 +659,7 @@ void eaudit_cursor_free(eaudit_cursor *c) {
     return;
   names_reset(c);
   if (c->s && eaudit__store_same_process(c->s))
-    sqlite3_finalize(c->st);
+    eaudit__stmt_release(c->s, c->st);
   eaudit__event_release(&c->ev);
   eaudit__free(c);
   eaudit__object_died();

@@ -1677,7 +1677,7 @@ int eaudit_store_report(eaudit_store *s, const eaudit_query *query,
     rc = eaudit__sink_flush(k);
   if (rc == 0)
     rc = progress(&r, 1);
-  sqlite3_finalize(cur);
+  eaudit__stmt_release(s, cur);
   eaudit__event_release(&ev);
   read_end(s, began);
   if (wrote && o->record) {

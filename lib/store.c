@@ -137,6 +137,63 @@ sqlite3_stmt *eaudit__stmt(eaudit_store *s, eaudit__stmt_id id) {
   return st;
 }
 
+int eaudit__stmt_acquire(eaudit_store *s, const char *sql,
+                         sqlite3_stmt **out) {
+  eaudit__qcached *victim = NULL;
+  for (int i = 0; i < EAUDIT__QCACHE; i++) {
+    eaudit__qcached *c = &s->qcache[i];
+    if (c->st && !c->busy && strcmp(c->sql, sql) == 0) {
+      sqlite3_reset(c->st);
+      sqlite3_clear_bindings(c->st);
+      c->busy = 1;
+      c->used = ++s->qclock;
+      *out = c->st;
+      return EAUDIT_OK;
+    }
+    if (!c->busy && (victim == NULL || c->used < victim->used))
+      victim = c;
+  }
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+                              NULL);
+  if (rc != SQLITE_OK)
+    return eaudit__sqlite_error(s, rc, "preparing a query");
+  char *copy = victim ? eaudit__strdup(sql) : NULL;
+  if (copy) {
+    /* Replace the least recently used idle entry. */
+    sqlite3_finalize(victim->st);
+    eaudit__free(victim->sql);
+    victim->sql = copy;
+    victim->st = st;
+    victim->busy = 1;
+    victim->used = ++s->qclock;
+  }
+  *out = st;
+  return EAUDIT_OK;
+}
+
+void eaudit__stmt_release(eaudit_store *s, sqlite3_stmt *st) {
+  if (st == NULL)
+    return;
+  for (int i = 0; i < EAUDIT__QCACHE; i++)
+    if (s->qcache[i].st == st) {
+      sqlite3_reset(st);
+      s->qcache[i].busy = 0;
+      return;
+    }
+  sqlite3_finalize(st); /* not cached: every entry was busy */
+}
+
+void eaudit__qcache_free(eaudit_store *s) {
+  for (int i = 0; i < EAUDIT__QCACHE; i++) {
+    if (eaudit__store_same_process(s))
+      sqlite3_finalize(s->qcache[i].st);
+    eaudit__free(s->qcache[i].sql);
+    s->qcache[i].st = NULL;
+    s->qcache[i].sql = NULL;
+  }
+}
+
 int eaudit__exec(eaudit_store *s, const char *sql) {
   char *err = NULL;
   int rc = sqlite3_exec(s->db, sql, NULL, NULL, &err);
@@ -447,6 +504,7 @@ void eaudit_store_free(eaudit_store *s) {
   if (s == NULL)
     return;
   /* After fork() the child must not touch the parent's SQLite state. */
+  eaudit__qcache_free(s);
   if (eaudit__store_same_process(s)) {
     for (int i = 0; i < EAUDIT__ST_COUNT; i++)
       sqlite3_finalize(s->stmts[i]);

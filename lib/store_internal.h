@@ -38,6 +38,16 @@ typedef struct eaudit__label {
   char *label;
 } eaudit__label;
 
+/* Prepared query statements kept for reuse, keyed by their SQL text:
+ * compiling the same query shape again costs a lookup, not a prepare. */
+#define EAUDIT__QCACHE 16
+typedef struct eaudit__qcached {
+  char *sql;
+  sqlite3_stmt *st;
+  int busy; /* handed out to a cursor */
+  uint64_t used;
+} eaudit__qcached;
+
 typedef struct eaudit__subscriber {
   int id;
   eaudit_event_fn fn;
@@ -63,6 +73,8 @@ struct eaudit_store {
   eaudit__label *labels;
   size_t n_labels;
   int64_t types_version;
+  eaudit__qcached qcache[EAUDIT__QCACHE];
+  uint64_t qclock;
   eaudit__subscriber *subs;
   size_t n_subs;
   int next_sub_id;
@@ -93,6 +105,13 @@ int eaudit__sqlite_error(eaudit_store *s, int rc, const char *what);
 /* The cached statement (reset, bindings cleared), or NULL with the error
  * set. */
 sqlite3_stmt *eaudit__stmt(eaudit_store *s, eaudit__stmt_id id);
+
+/* A prepared statement for @p sql from the query cache (or newly
+ * prepared), with bindings cleared; give it back with eaudit__stmt_release
+ * instead of finalizing it. */
+int eaudit__stmt_acquire(eaudit_store *s, const char *sql, sqlite3_stmt **out);
+void eaudit__stmt_release(eaudit_store *s, sqlite3_stmt *st);
+void eaudit__qcache_free(eaudit_store *s);
 
 /* Run SQL without results. */
 int eaudit__exec(eaudit_store *s, const char *sql);
