@@ -25,6 +25,7 @@ from .errors import *  # noqa: F401,F403  (the exception classes)
 from .errors import EXCEPTIONS, EntryfyAuditError
 from .events import Event, NewEvent
 from .query import Query, Results
+from .report import BadLine, ImportResult, ReportFormat
 from .store import Store, Subscription, User
 
 __version__ = "1.0.0"
@@ -69,6 +70,7 @@ __all__ = [
     "EventType", "Reason", "Credential", "Field", "Role", "Order", "CountBy",
     "Kind", "UserRole", "Sync", "TimeFormat", "LogLevel", "CodeEnum",
     "Device", "DeviceAttr", "DeviceDecision", "DeviceKind", "DeviceResult",
+    "ReportFormat", "ImportResult", "BadLine",
     "EntryfyAuditError", "EXCEPTIONS", "library_version", "library_path",
     "enable_library_logging", "disable_library_logging",
 ] + [cls.__name__ for cls in EXCEPTIONS.values()]

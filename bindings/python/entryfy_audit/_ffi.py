@@ -15,7 +15,7 @@ import ctypes.util
 import os
 import threading
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int,
-                    c_int64, c_size_t, c_uint8, c_void_p)
+                    c_int64, c_size_t, c_uint8, c_uint64, c_void_p)
 from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import errors
@@ -83,6 +83,22 @@ class DevicesT(_Opaque):
     pass
 
 
+class SinkT(_Opaque):
+    pass
+
+
+class SourceT(_Opaque):
+    pass
+
+
+class ReportOptionsT(_Opaque):
+    pass
+
+
+class ImportResultT(_Opaque):
+    pass
+
+
 StoreP = POINTER(StoreT)
 OptionsP = POINTER(OptionsT)
 EventP = POINTER(EventT)
@@ -94,6 +110,10 @@ UsersP = POINTER(UsersT)
 DeviceInfoP = POINTER(DeviceInfoT)
 DeviceResultP = POINTER(DeviceResultT)
 DevicesP = POINTER(DevicesT)
+SinkP = POINTER(SinkT)
+SourceP = POINTER(SourceT)
+ReportOptionsP = POINTER(ReportOptionsT)
+ImportResultP = POINTER(ImportResultT)
 
 
 class ErrorT(Structure):
@@ -113,6 +133,10 @@ RANDOM_FN = CFUNCTYPE(c_int, POINTER(c_uint8), c_size_t, c_void_p)
 EVENT_FN = CFUNCTYPE(c_int, EventP, c_void_p)
 #: eaudit_log_fn: void (*)(int level, const char *message, void *payload)
 LOG_FN = CFUNCTYPE(None, c_int, c_char_p, c_void_p)
+#: eaudit_write_fn: int (*)(const void *buf, size_t len, void *payload)
+WRITE_FN = CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p)
+#: eaudit_progress_fn: int (*)(uint64_t done, uint64_t total, void *payload)
+PROGRESS_FN = CFUNCTYPE(c_int, c_uint64, c_uint64, c_void_p)
 
 UUID16 = c_uint8 * 16
 POSITION_MAX = 64
@@ -442,6 +466,24 @@ lib: Any = _open()
 version: str = lib.version
 #: The loaded library's version number (MAJOR * 1000000 + MINOR * 1000 + PATCH).
 version_number: int = lib.version_number
+
+
+def check_int(value: Any, what: str, bits: int = 64,
+              signed: bool = True) -> int:
+    """``value`` as an int that fits the C parameter it is passed to (int64
+    by default; ``bits=32`` for an int, ``signed=False`` for size_t and
+    uint64). ctypes would silently keep the low bits of a larger int, so
+    that subject=2**64 + 3 became 3: refuse it with OutOfRangeError, and a
+    non-int (bool included) with TypeError."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    lo, hi = ((-2 ** (bits - 1), 2 ** (bits - 1)) if signed
+              else (0, 2 ** bits))
+    if not lo <= value < hi:
+        raise errors.OutOfRangeError(
+            errors.ERANGE, f"{what} is {value}, which does not fit in a "
+            f"{'signed' if signed else 'unsigned'} {bits}-bit integer")
+    return int(value)
 
 
 def out_int() -> c_int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Optional, Union
 
+from ._ffi import check_int
+
 #: INT64_MIN: "no time" (EAUDIT_TIME_NONE).
 TIME_NONE = -(2 ** 63)
 
@@ -28,7 +30,7 @@ def to_us(value: Instant, what: str = "time") -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what} must be an aware datetime or int "
                         f"microseconds, not {type(value).__name__}")
-    return value
+    return check_int(value, what)
 
 
 def from_us(us: int) -> _dt.datetime:

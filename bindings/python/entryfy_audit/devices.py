@@ -20,7 +20,7 @@ from typing import (TYPE_CHECKING, Any, Dict, List, Mapping, Optional,
                     Tuple, Union)
 
 from . import _ffi, errors
-from ._ffi import Fn, check_rc, lib
+from ._ffi import Fn, check_int, check_rc, lib
 from ._pending import unwired
 from ._time import Instant, from_us, to_us
 from .codes import Reason, coerce
@@ -190,16 +190,6 @@ class Device:
                                                       hash=False)
 
 
-def _int(value: Any, what: str, bits: int = 64) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
-    if not -2 ** (bits - 1) <= value < 2 ** (bits - 1):
-        # ctypes would silently keep the low bits.
-        raise errors.OutOfRangeError(
-            errors.ERANGE, f"{what} {value} does not fit in {bits} bits")
-    return value
-
-
 def _text(value: Any, what: str) -> bytes:
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a str, not {type(value).__name__}")
@@ -213,13 +203,13 @@ def _kind(value: Union[DeviceKind, int, str]) -> int:
     # refuses them with InvalidArgumentError.
     if isinstance(value, str):
         return int(coerce(DeviceKind, value, "device kind"))
-    return _int(value, "kind", bits=32)
+    return check_int(value, "kind", bits=32)
 
 
 def _attr(value: Union[DeviceAttr, int, str], what: str) -> DeviceAttr:
     if isinstance(value, str):
         return coerce(DeviceAttr, value, what)
-    return DeviceAttr(_int(value, what))
+    return DeviceAttr(check_int(value, what))
 
 
 def option_values(threshold: Optional[float],
@@ -243,7 +233,7 @@ def option_values(threshold: Optional[float],
         if attr is DeviceAttr.KEY:
             raise ValueError("the key is not scored; it has no weight")
         out.append((_OPT_DEVICE_WEIGHT_BASE + attr,
-                    _int(weight, f"the weight of {attr.name.lower()}")))
+                    check_int(weight, f"the weight of {attr.name.lower()}")))
     return out
 
 
@@ -261,7 +251,8 @@ class _Info:
                     lib.eaudit_device_info_set_str(
                         self.ptr, DeviceAttr[name.upper()], _text(value, name))
             if site is not None:
-                lib.eaudit_device_info_set_site(self.ptr, _int(site, "site"))
+                lib.eaudit_device_info_set_site(self.ptr,
+                                                check_int(site, "site"))
         except BaseException:
             self.close()
             raise
@@ -307,10 +298,10 @@ class DevicesMixin:
                  site: Optional[int], user: int, at: Optional[Instant],
                  kind: Optional[int], notify: bool) -> DeviceResult:
         store: "Store" = self  # type: ignore[assignment]
-        user = _int(user, "user")
+        user = check_int(user, "user")
         with _Info(info_attrs, site) as info, store._lock:
             sp = store._handle()
-            t = store._now_us() if at is None else _int(to_us(at, "at"), "at")
+            t = store._now_us() if at is None else check_int(to_us(at, "at"), "at")
             out = _ResultP()
             args = (sp, info.ptr, user) + (() if kind is None else (kind,)) \
                 + (t, byref(out))
@@ -444,7 +435,7 @@ class DevicesMixin:
         observed attributes (never the key)."""
         _require("Store.devices()", "eaudit_store_devices")
         store: "Store" = self  # type: ignore[assignment]
-        user = _int(user, "user")
+        user = check_int(user, "user")
         k = 0 if kind is None else _kind(kind)
         lst = _ListP()
         out: List[Device] = []
@@ -482,7 +473,7 @@ class DevicesMixin:
         raw = _text(label, "label")
         with store._lock:
             lib.eaudit_store_rename_device(store._handle(),
-                                           _int(device, "device"), raw)
+                                           check_int(device, "device"), raw)
 
     def forget_device(self, device: int) -> None:
         """Forget a device: its next observation is a new device with a new
@@ -492,7 +483,7 @@ class DevicesMixin:
         store: "Store" = self  # type: ignore[assignment]
         with store._lock:
             lib.eaudit_store_forget_device(store._handle(),
-                                           _int(device, "device"))
+                                           check_int(device, "device"))
 
     def forget_unseen_devices(self, days: int = FORGET_DAYS_DEFAULT) -> int:
         """Forget every device not seen for ``days`` days (1-365000) before
@@ -502,7 +493,7 @@ class DevicesMixin:
         _require("Store.forget_unseen_devices()",
                  "eaudit_store_forget_unseen_devices")
         store: "Store" = self  # type: ignore[assignment]
-        days = _int(days, "days", bits=32)
+        days = check_int(days, "days", bits=32)
         n = c_int64()
         with store._lock:
             lib.eaudit_store_forget_unseen_devices(store._handle(), days,

@@ -150,10 +150,8 @@ def fill_event(ev: Any, e: NewEvent, type_code: int, now_us: int) -> None:
     for name in _ID_FIELDS:
         v = getattr(e, name)
         if v is not None:
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise TypeError(f"{name} must be an int id, not "
-                                f"{type(v).__name__}")
-            lib.eaudit_event_set(ev, Field[name.upper()], v)
+            lib.eaudit_event_set(ev, Field[name.upper()],
+                                 _ffi.check_int(v, name))
     cred = _code(Credential, e.credential, "credential")
     if cred:
         lib.eaudit_event_set(ev, Field.CREDENTIAL, cred)
@@ -174,4 +172,5 @@ def _code(cls: Any, value: Union[int, str], what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what} must be an int, a name or a "
                         f"{cls.__name__}, not {type(value).__name__}")
-    return int(value)  # unknown codes are the library's to refuse (ERANGE)
+    # Unknown codes are the library's to refuse (ERANGE).
+    return _ffi.check_int(value, what)

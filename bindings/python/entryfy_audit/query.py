@@ -124,9 +124,7 @@ def build(store: "Store", *, user: Optional[int] = None,
 
 
 def _id(v: Any, what: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise TypeError(f"{what} must be an int id, not {type(v).__name__}")
-    return v
+    return _ffi.check_int(v, what)
 
 
 class Results(Iterator[Event]):
@@ -142,10 +140,12 @@ class Results(Iterator[Event]):
     def __init__(self, store: "Store", query: Query, *, after: Optional[str],
                  limit: Optional[int], page_size: int, names: bool,
                  tail_after: Optional[int] = None) -> None:
-        if page_size < 1:
+        if _ffi.check_int(page_size, "page_size") < 1:
             raise ValueError("page_size must be at least 1")
-        if limit is not None and limit < 0:
+        if limit is not None and _ffi.check_int(limit, "limit") < 0:
             raise ValueError("limit must not be negative")
+        if tail_after is not None:
+            _ffi.check_int(tail_after, "after_seq")
         self._store = store
         self._query = query
         self._position: Optional[str] = after or None

@@ -172,7 +172,8 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
                     *_devices.option_values(device_threshold, device_weights))
             for key, value in ints:
                 if value is not None:
-                    lib.eaudit_options_set_int(opts, key, value)
+                    lib.eaudit_options_set_int(
+                        opts, key, _ffi.check_int(value, f"option {key}"))
             if clock is not None:
                 fn = _clock_bridge(clock)
                 keep.append(fn)
@@ -317,20 +318,21 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
         name). Registering the same triple again does nothing; a clash
         raises AlreadyExistsError."""
         with self._lock:
-            lib.eaudit_store_register_type(self._handle(), code, name.encode(),
-                                           label.encode())
+            lib.eaudit_store_register_type(
+                self._handle(), _ffi.check_int(code, "code", bits=32),
+                name.encode(), label.encode())
 
     def type_name(self, code: int) -> Optional[str]:
         """Name of a built-in or registered type, or None."""
         with self._lock:
-            return _ffi.from_bytes(lib.eaudit_store_type_name(self._handle(),
-                                                              int(code)))
+            return _ffi.from_bytes(lib.eaudit_store_type_name(
+                self._handle(), _ffi.check_int(int(code), "code", bits=32)))
 
     def type_label(self, code: int) -> Optional[str]:
         """Label of a type (a translated one when installed), or None."""
         with self._lock:
-            return _ffi.from_bytes(lib.eaudit_store_type_label(self._handle(),
-                                                               int(code)))
+            return _ffi.from_bytes(lib.eaudit_store_type_label(
+                self._handle(), _ffi.check_int(int(code), "code", bits=32)))
 
     def type_code(self, name: str) -> Union[EventType, int]:
         """Code of a built-in or registered type name (NotFoundError)."""
@@ -346,8 +348,9 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
     def set_type_label(self, code: int, label: Optional[str]) -> None:
         """Install a translated label for a type (None restores English)."""
         with self._lock:
-            lib.eaudit_store_set_type_label(self._handle(), int(code),
-                                            _ffi.to_bytes(label))
+            lib.eaudit_store_set_type_label(
+                self._handle(), _ffi.check_int(int(code), "code", bits=32),
+                _ffi.to_bytes(label))
 
     def _type_code(self, t: Union[EventType, int, str]) -> int:
         if isinstance(t, str):
@@ -355,7 +358,7 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
         if isinstance(t, bool) or not isinstance(t, int):
             raise TypeError("an event type is an EventType, an int code or a "
                             f"name, not {type(t).__name__}")
-        return int(t)
+        return _ffi.check_int(t, "event type", bits=32)
 
     # --- the directory ----------------------------------------------------------
 
@@ -366,9 +369,10 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
         names are kept as history."""
         with self._lock:
             lib.eaudit_store_set_name(
-                self._handle(), coerce(Kind, kind, "kind"), id,
-                name.encode("utf-8"),
-                TIME_NONE if valid_from is None else to_us(valid_from))
+                self._handle(), coerce(Kind, kind, "kind"),
+                _ffi.check_int(id, "id"), name.encode("utf-8"),
+                TIME_NONE if valid_from is None
+                else to_us(valid_from, "valid_from"))
 
     def set_user(self, id: int, name: str, *,
                  role: Union[UserRole, int, str] = UserRole.USER,
@@ -376,9 +380,10 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
         """Name a user and set their role (``"user"`` or ``"admin"``)."""
         with self._lock:
             lib.eaudit_store_set_user(
-                self._handle(), id, name.encode("utf-8"),
-                coerce(UserRole, role, "user role"),
-                TIME_NONE if valid_from is None else to_us(valid_from))
+                self._handle(), _ffi.check_int(id, "id"),
+                name.encode("utf-8"), coerce(UserRole, role, "user role"),
+                TIME_NONE if valid_from is None
+                else to_us(valid_from, "valid_from"))
 
     def name_at(self, kind: Union[Kind, int, str], id: int,
                 at: Optional[Instant] = None) -> Optional[str]:
@@ -387,8 +392,9 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
         out = c_void_p()
         with self._lock:
             rc = lib.eaudit_store_name_at(
-                self._handle(), coerce(Kind, kind, "kind"), id,
-                TIME_NONE if at is None else to_us(at), byref(out))
+                self._handle(), coerce(Kind, kind, "kind"),
+                _ffi.check_int(id, "id"),
+                TIME_NONE if at is None else to_us(at, "at"), byref(out))
         if rc == errors.ENOTFOUND or not out.value:
             return None
         try:
@@ -400,7 +406,8 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
         """Erase every name the entity ever had (a GDPR request)."""
         with self._lock:
             lib.eaudit_store_erase_names(self._handle(),
-                                         coerce(Kind, kind, "kind"), id)
+                                         coerce(Kind, kind, "kind"),
+                                         _ffi.check_int(id, "id"))
 
     # --- appending ----------------------------------------------------------------
 
@@ -599,8 +606,10 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
         out: List[User] = []
         try:
             with self._lock:
-                lib.eaudit_store_users(self._handle(), _ffi.to_bytes(prefix),
-                                       limit or 0, byref(u))
+                lib.eaudit_store_users(
+                    self._handle(), _ffi.to_bytes(prefix),
+                    _ffi.check_int(limit or 0, "limit", signed=False),
+                    byref(u))
                 uid, name, role = c_int64(), c_char_p(), c_int()
                 last, expired = c_int64(), c_int()
                 for i in range(lib.eaudit_users_size(u)):
