@@ -1,54 +1,27 @@
-/* One device observation with 10,000 known devices for the user, against
- * raw SQLite doing the equivalent work (BEGIN IMMEDIATE, look the device
- * up through an index, update last-seen and the counter, COMMIT) with
- * prepared statements, in the same run. Target: under 50 us.
+/* Device recognition: one observation of a known device with 10,000
+ * known devices for the user, against raw SQLite doing the equivalent work
+ * (BEGIN IMMEDIATE, an existence probe, a key lookup through an index, an
+ * update of last-seen and the counter, COMMIT) with prepared statements.
+ * Target: under 50 us (docs/performance.md).
  *
- *   bench_devices [n_devices] [iterations] [path]
- *
- * path defaults to ":memory:"; a file is opened in WAL mode with
- * synchronous=NORMAL on both sides (FULL adds an fsync per commit, which
- * measures the disk, not the library). */
-#include <eaudit.h>
-
+ * Scenarios (unit us per observation, each against the same raw work):
+ *   device_observe_10k         known by install id (the goal's scenario)
+ *   device_observe_10k_nokey   no key, known by its attributes
+ *   device_mobile_login_10k    mobile login of a known device (no event)
+ *   device_new_login           mobile login of a new device (event appended)
+ *   device_observe_fleet_10k   worst case: no key, 10,000 devices of one
+ *                              class (identical phones) to score
+ * Both sides are files in --dir, WAL, synchronous=NORMAL (FULL adds an
+ * fsync per commit, which measures the disk, not the library). --quick
+ * uses 300 devices instead of 10,000. Flags: see bench.h. */
+#include "bench.h"
 #include "store_internal.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-static double now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-typedef struct stats {
-  double mean, p50, p99;
-} stats;
-
-static stats summarise(double *t, int n) {
-  stats s = {0, 0, 0};
-  for (int i = 0; i < n; i++)
-    s.mean += t[i];
-  s.mean /= n;
-  qsort(t, (size_t)n, sizeof *t, cmp_d);
-  s.p50 = t[n / 2];
-  s.p99 = t[(int)(n * 0.99)];
-  return s;
-}
-
-static void die(const char *what, int rc) {
-  fprintf(stderr, "%s: %d %s\n", what, rc, eaudit_error_last()->message);
-  exit(1);
-}
+#define OPS_PER_CALL 50
 
 /* Device i of the user: 40 models over two OS families, each with a
  * hardware revision so that every device is distinct hardware (devices
@@ -95,236 +68,108 @@ static void fill(eaudit_device_info *info, int i, int with_key) {
   eaudit_device_info_set_str(info, EAUDIT_DEVATTR_IP, ip);
 }
 
-static eaudit_time fake_now = 1767225600000000; /* 2026-01-01 */
-static eaudit_time clock_fn(void *p) {
-  (void)p;
-  return fake_now;
-}
+/* Observation times: a second apart, in the month before the bench's
+ * "now". */
+static eaudit_time fake_now = BENCH_NOW - 30 * BENCH_DAY_US;
 
-typedef int (*observe_fn)(eaudit_store *, const eaudit_device_info *, int64_t,
-                          eaudit_time, eaudit_device_result **);
-static int observe_mobile(eaudit_store *s, const eaudit_device_info *i,
-                          int64_t u, eaudit_time at,
-                          eaudit_device_result **out) {
-  return eaudit_store_observe_device(s, i, u, EAUDIT_DEVICE_MOBILE, at, out);
-}
+enum { M_OBSERVE, M_OBSERVE_NOKEY, M_LOGIN, M_NEW, M_FLEET };
 
-static stats run_lib(eaudit_store *s, eaudit_device_info *info, int n_dev,
-                     int iters, int with_key, observe_fn fn, int expect,
-                     double *t) {
-  for (int k = 0; k < iters; k++) {
-    fill(info, (k * 7919) % n_dev, with_key);
-    fake_now += 1000000;
-    eaudit_device_result *r = NULL;
-    double t0 = now_us();
-    int rc = fn(s, info, 1, fake_now, &r);
-    t[k] = now_us() - t0;
-    if (rc)
-      die("observe", rc);
-    if (expect && eaudit_device_result_decision(r) != expect) {
-      fprintf(stderr, "unexpected decision %d reason %d\n",
-              eaudit_device_result_decision(r),
-              eaudit_device_result_reason(r));
-      exit(1);
-    }
-    eaudit_device_result_free(r);
-  }
-  return summarise(t, iters);
-}
-
-static void sql_ok(sqlite3 *db, int rc, const char *what) {
-  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
-    fprintf(stderr, "%s: %s\n", what, sqlite3_errmsg(db));
-    exit(1);
-  }
-}
-
-/* Raw SQLite: the same devices table and key index; per observation a
- * write transaction, an existence probe, a key lookup reading the row, an
- * update of last-seen and the counter, and a commit. */
-static stats run_raw(const char *path, int n_dev, int iters, double *t) {
-  sqlite3 *db;
-  char file[512];
-  int mem = strcmp(path, ":memory:") == 0;
-  snprintf(file, sizeof file, "%s%s", path, mem ? "" : ".raw");
-  if (!mem)
-    unlink(file);
-  sql_ok(NULL, sqlite3_open(file, &db), "open");
-  sql_ok(db,
-         sqlite3_exec(db,
-                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                      "CREATE TABLE devices(id INTEGER PRIMARY KEY "
-                      "AUTOINCREMENT, user_id INTEGER NOT NULL, kind INTEGER "
-                      "NOT NULL, dkey TEXT, platform TEXT, os_family TEXT, "
-                      "os_version TEXT, browser_family TEXT, browser_version "
-                      "TEXT, model TEXT, screen TEXT, time_zone TEXT, "
-                      "language TEXT, ip TEXT, last_seen INTEGER, times_seen "
-                      "INTEGER);"
-                      "CREATE INDEX devices_key ON devices(user_id, kind, "
-                      "dkey);",
-                      NULL, NULL, NULL),
-         "schema");
-  sqlite3_stmt *ins, *any, *get, *upd;
-  sql_ok(db,
-         sqlite3_prepare_v2(db,
-                            "INSERT INTO devices(user_id, kind, dkey, "
-                            "platform, os_family, os_version, browser_family, "
-                            "browser_version, model, screen, time_zone, "
-                            "language, ip, last_seen, times_seen) VALUES (1, "
-                            "2, ?1, 'Android', 'Android', '14', 'Entryfy', "
-                            "'3.4.0', 'Pixel 8', '1080x2400', "
-                            "'Europe/Berlin', 'de-DE', '100.64.0.1', 0, 1)",
-                            -1, &ins, NULL),
-         "prepare");
-  sql_ok(db,
-         sqlite3_prepare_v2(db,
-                            "SELECT 1 FROM devices WHERE user_id = 1 AND "
-                            "kind = 2 LIMIT 1",
-                            -1, &any, NULL),
-         "prepare");
-  sql_ok(db,
-         sqlite3_prepare_v2(db,
-                            "SELECT id, dkey, platform, os_family, "
-                            "os_version, browser_family, browser_version, "
-                            "model, screen, time_zone, language, ip, "
-                            "last_seen FROM devices WHERE user_id = 1 AND "
-                            "kind = 2 AND dkey = ?1",
-                            -1, &get, NULL),
-         "prepare");
-  sql_ok(db,
-         sqlite3_prepare_v2(db,
-                            "UPDATE devices SET ip = ?2, last_seen = "
-                            "max(last_seen, ?3), times_seen = times_seen + 1 "
-                            "WHERE id = ?1",
-                            -1, &upd, NULL),
-         "prepare");
-  char key[64];
-  sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-  for (int i = 0; i < n_dev; i++) {
-    snprintf(key, sizeof key, "install-%08x-%04d", 0x9e3779b9u * (unsigned)i,
-             i % 10000);
-    sqlite3_bind_text(ins, 1, key, -1, SQLITE_TRANSIENT);
-    sql_ok(db, sqlite3_step(ins), "insert");
-    sqlite3_reset(ins);
-  }
-  sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-  for (int k = 0; k < iters; k++) {
-    int i = (k * 7919) % n_dev;
-    snprintf(key, sizeof key, "install-%08x-%04d", 0x9e3779b9u * (unsigned)i,
-             i % 10000);
-    double t0 = now_us();
-    sql_ok(db, sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), "begin");
-    sql_ok(db, sqlite3_step(any), "any");
-    sqlite3_reset(any);
-    sqlite3_bind_text(get, 1, key, -1, SQLITE_STATIC);
-    int64_t id = 0;
-    if (sqlite3_step(get) == SQLITE_ROW)
-      id = sqlite3_column_int64(get, 0);
-    sqlite3_reset(get);
-    sqlite3_bind_int64(upd, 1, id);
-    sqlite3_bind_text(upd, 2, "100.64.0.2", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(upd, 3, k);
-    sql_ok(db, sqlite3_step(upd), "update");
-    sqlite3_reset(upd);
-    sql_ok(db, sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), "commit");
-    t[k] = now_us() - t0;
-  }
-  sqlite3_finalize(ins);
-  sqlite3_finalize(any);
-  sqlite3_finalize(get);
-  sqlite3_finalize(upd);
-  sqlite3_close(db);
-  if (!mem)
-    unlink(file);
-  return summarise(t, iters);
-}
-
-static void report(const char *what, stats s, stats raw) {
-  printf("%-44s mean %7.2f us  p50 %7.2f  p99 %7.2f  (raw SQLite mean "
-         "%6.2f us, ratio %.2fx)\n",
-         what, s.mean, s.p50, s.p99, raw.mean, s.mean / raw.mean);
-}
-
-int main(int argc, char **argv) {
-  int n_dev = argc > 1 ? atoi(argv[1]) : 10000;
-  int iters = argc > 2 ? atoi(argv[2]) : 20000;
-  const char *path = argc > 3 ? argv[3] : ":memory:";
-  if (n_dev < 1 || iters < 100) {
-    fprintf(stderr, "usage: bench_devices [n_devices] [iterations] [path]\n");
-    return 2;
-  }
-  double *t = malloc(sizeof *t * (size_t)iters);
-  eaudit_options *o;
-  eaudit_options_new(&o);
-  eaudit_options_set_clock(o, clock_fn, NULL);
-  eaudit_options_set_int(o, EAUDIT_OPT_SYNCHRONOUS, EAUDIT_SYNC_NORMAL);
-  if (strcmp(path, ":memory:") != 0) {
-    unlink(path);
-  }
+typedef struct lib_side {
+  bench *b;
   eaudit_store *s;
-  int rc = eaudit_store_open(&s, path, o);
-  if (rc)
-    die("open", rc);
   eaudit_device_info *info;
-  eaudit_device_info_new(&info);
-  double t0 = now_us();
-  for (int i = 0; i < n_dev; i++) {
-    fill(info, i, 1);
-    eaudit_device_result *r;
+  int n_dev;
+  int mode;
+  int64_t k; /* observations so far */
+} lib_side;
+
+static int64_t lib_observe(void *arg) {
+  lib_side *l = arg;
+  for (int j = 0; j < OPS_PER_CALL; j++, l->k++) {
+    int64_t user = 1;
+    int expect = EAUDIT_DEVICE_KNOWN, rc;
+    eaudit_device_result *r = NULL;
     fake_now += 1000000;
-    if ((rc = observe_mobile(s, info, 1, fake_now, &r)))
-      die("populate", rc);
-    if (eaudit_device_result_decision(r) != EAUDIT_DEVICE_NEW) {
-      fprintf(stderr, "device %d was not new\n", i);
-      return 1;
+    switch (l->mode) {
+    case M_OBSERVE:
+    case M_OBSERVE_NOKEY:
+    case M_LOGIN:
+      fill(l->info, (int)((l->k * 7919) % l->n_dev), l->mode != M_OBSERVE_NOKEY);
+      break;
+    case M_NEW: {
+      /* A fresh install on a model the user never had. */
+      char key[32], model[32];
+      fill(l->info, (int)(l->k % l->n_dev), 0);
+      snprintf(key, sizeof key, "fresh-%lld", (long long)l->k);
+      snprintf(model, sizeof model, "Emulator %lld", (long long)l->k);
+      eaudit_device_info_set_str(l->info, EAUDIT_DEVATTR_KEY, key);
+      eaudit_device_info_set_str(l->info, EAUDIT_DEVATTR_MODEL, model);
+      expect = EAUDIT_DEVICE_NEW;
+      break;
     }
+    case M_FLEET:
+      eaudit_device_info_clear(l->info);
+      eaudit_device_info_set_str(l->info, EAUDIT_DEVATTR_PLATFORM, "Android");
+      eaudit_device_info_set_str(l->info, EAUDIT_DEVATTR_OS_FAMILY, "Android");
+      eaudit_device_info_set_str(l->info, EAUDIT_DEVATTR_OS_VERSION, "14");
+      eaudit_device_info_set_str(l->info, EAUDIT_DEVATTR_BROWSER_FAMILY,
+                                 "Entryfy");
+      eaudit_device_info_set_str(l->info, EAUDIT_DEVATTR_MODEL, "SM-A546B");
+      eaudit_device_info_set_str(l->info, EAUDIT_DEVATTR_SCREEN, "1440x3088");
+      eaudit_device_info_set_str(l->info, EAUDIT_DEVATTR_TIME_ZONE,
+                                 "Europe/Berlin");
+      user = 2;
+      expect = 0; /* whatever the scoring decides */
+      break;
+    }
+    if (l->mode == M_LOGIN || l->mode == M_NEW)
+      rc = eaudit_store_mobile_login(l->s, l->info, user, fake_now, &r);
+    else
+      rc = eaudit_store_observe_device(l->s, l->info, user,
+                                       EAUDIT_DEVICE_MOBILE, fake_now, &r);
+    if (rc) {
+      bench_fail(l->b, "observe: %s", eaudit_error_last()->message);
+      return -1;
+    }
+    int got = eaudit_device_result_decision(r);
     eaudit_device_result_free(r);
+    if (expect && got != expect) {
+      bench_fail(l->b, "observation %lld: decision %d, expected %d",
+                 (long long)l->k, got, expect);
+      return -1;
+    }
   }
-  double pop = (now_us() - t0) / n_dev;
-  printf("store %s, %d known devices for user 1 (populated at %.2f us per "
-         "new-device observation), %d iterations\n",
-         path, n_dev, pop, iters);
-  stats raw = run_raw(path, n_dev, iters, t);
-  printf("%-44s mean %7.2f us  p50 %7.2f  p99 %7.2f\n",
-         "raw SQLite: txn + key lookup + update", raw.mean, raw.p50, raw.p99);
-  report("observe, known by install id",
-         run_lib(s, info, n_dev, iters, 1, observe_mobile, EAUDIT_DEVICE_KNOWN,
-                 t),
-         raw);
-  report("observe, no key, known by attributes",
-         run_lib(s, info, n_dev, iters, 0, observe_mobile, EAUDIT_DEVICE_KNOWN,
-                 t),
-         raw);
-  report("mobile login, known (no event)",
-         run_lib(s, info, n_dev, iters, 1, eaudit_store_mobile_login,
-                 EAUDIT_DEVICE_KNOWN, t),
-         raw);
-  /* New devices: a fresh install on a model the user never had. */
-  for (int k = 0; k < iters / 10; k++) {
-    fill(info, k, 0);
-    char key[32], model[32];
-    snprintf(key, sizeof key, "fresh-%d", k);
-    snprintf(model, sizeof model, "Emulator %d", k);
-    eaudit_device_info_set_str(info, EAUDIT_DEVATTR_KEY, key);
-    eaudit_device_info_set_str(info, EAUDIT_DEVATTR_MODEL, model);
+  return OPS_PER_CALL;
+}
+
+/* Learn n devices for user 1 through the library, each new. */
+static int populate(bench *b, lib_side *l) {
+  for (int i = 0; i < l->n_dev; i++) {
+    fill(l->info, i, 1);
+    eaudit_device_result *r = NULL;
     fake_now += 1000000;
-    eaudit_device_result *r;
-    double t1 = now_us();
-    if ((rc = eaudit_store_mobile_login(s, info, 1, fake_now, &r)))
-      die("new", rc);
-    t[k] = now_us() - t1;
+    if (eaudit_store_observe_device(l->s, l->info, 1, EAUDIT_DEVICE_MOBILE,
+                                    fake_now, &r)) {
+      bench_fail(b, "populate: %s", eaudit_error_last()->message);
+      return -1;
+    }
+    int d = eaudit_device_result_decision(r);
     eaudit_device_result_free(r);
+    if (d != EAUDIT_DEVICE_NEW) {
+      bench_fail(b, "device %d was not new (decision %d)", i, d);
+      return -1;
+    }
   }
-  report("mobile login, new device (event appended)",
-         summarise(t, iters / 10), raw);
-  /* Worst case: user 2 has n_dev devices in one class (same OS, platform
-   * and model, as a fleet of identical phones would be, written directly
-   * since observing them would merge them), and an observation without a
-   * key scores the CANDIDATES most recently seen of them. */
-  {
-    sqlite3_stmt *st;
-    sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
-    sqlite3_prepare_v2(
+  return 0;
+}
+
+/* User 2's fleet: n devices of one class (same OS, platform and model),
+ * written directly since observing them would merge them. */
+static int populate_fleet(bench *b, eaudit_store *s, int n) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(
         s->db,
         "INSERT INTO devices(user_id, kind, dkey, platform, os_family, "
         "os_version, browser_family, browser_version, model, screen, "
@@ -334,57 +179,183 @@ int main(int argc, char **argv) {
         "'android', 'android\x1f' || 'android' || '\x1f' || 'sm-a546b', ?4, "
         "?4, 1)",
         -1, &st, NULL);
-    for (int i = 0; i < n_dev; i++) {
-      char key[32], ip[32];
-      snprintf(key, sizeof key, "fleet-%d", i);
-      snprintf(ip, sizeof ip, "10.%d.%d.1", i / 256, i % 256);
-      sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text(st, 2, i % 2 ? "Asia/Tokyo" : "America/Lima", -1,
-                        SQLITE_STATIC);
-      sqlite3_bind_text(st, 3, ip, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64(st, 4, fake_now - i);
-      sqlite3_step(st);
-      sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
-    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-    for (int k = 0; k < iters / 10; k++) {
-      eaudit_device_info_clear(info);
-      eaudit_device_info_set_str(info, EAUDIT_DEVATTR_PLATFORM, "Android");
-      eaudit_device_info_set_str(info, EAUDIT_DEVATTR_OS_FAMILY, "Android");
-      eaudit_device_info_set_str(info, EAUDIT_DEVATTR_OS_VERSION, "14");
-      eaudit_device_info_set_str(info, EAUDIT_DEVATTR_BROWSER_FAMILY,
-                                 "Entryfy");
-      eaudit_device_info_set_str(info, EAUDIT_DEVATTR_MODEL, "SM-A546B");
-      eaudit_device_info_set_str(info, EAUDIT_DEVATTR_SCREEN, "1440x3088");
-      eaudit_device_info_set_str(info, EAUDIT_DEVATTR_TIME_ZONE,
-                                 "Europe/Berlin");
-      fake_now += 1000000;
-      eaudit_device_result *r;
-      double t1 = now_us();
-      if ((rc = observe_mobile(s, info, 2, fake_now, &r)))
-        die("fleet", rc);
-      t[k] = now_us() - t1;
-      eaudit_device_result_free(r);
-    }
-    report("observe, no key, 10,000 devices in one class",
-           summarise(t, iters / 10), raw);
+  for (int i = 0; rc == SQLITE_OK && i < n; i++) {
+    char key[32], ip[32];
+    snprintf(key, sizeof key, "fleet-%d", i);
+    snprintf(ip, sizeof ip, "10.%d.%d.1", i / 256, i % 256);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, i % 2 ? "Asia/Tokyo" : "America/Lima", -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ip, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, fake_now - i);
+    rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    sqlite3_reset(st);
   }
-  eaudit_device_info_free(info);
-  eaudit_store_free(s);
-  eaudit_options_free(o);
-  if (strcmp(path, ":memory:") != 0) {
-    char b[600];
-    unlink(path);
-    snprintf(b, sizeof b, "%s-wal", path);
-    unlink(b);
-    snprintf(b, sizeof b, "%s-shm", path);
-    unlink(b);
-    snprintf(b, sizeof b, "%s.raw-wal", path);
-    unlink(b);
-    snprintf(b, sizeof b, "%s.raw-shm", path);
-    unlink(b);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_OK)
+    bench_fail(b, "fleet: %s", sqlite3_errmsg(s->db));
+  sqlite3_exec(s->db, rc == SQLITE_OK ? "COMMIT" : "ROLLBACK", NULL, NULL,
+               NULL);
+  return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* Raw SQLite: the same devices table and key index; per observation a
+ * write transaction, an existence probe, a key lookup reading the row, an
+ * update of last-seen and the counter, and a commit. */
+typedef struct raw_side {
+  bench *b;
+  sqlite3 *db;
+  sqlite3_stmt *any, *get, *upd;
+  int n_dev;
+  int64_t k;
+} raw_side;
+
+static void install_key(int i, char *key, size_t size) {
+  snprintf(key, size, "install-%08x-%04d", 0x9e3779b9u * (unsigned)i,
+           i % 10000);
+}
+
+static int raw_open(bench *b, raw_side *r, const char *path) {
+  sqlite3_stmt *ins = NULL;
+  bench_remove(path);
+  if (sqlite3_open(path, &r->db) != SQLITE_OK ||
+      sqlite3_exec(r->db,
+                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                   "CREATE TABLE devices(id INTEGER PRIMARY KEY "
+                   "AUTOINCREMENT, user_id INTEGER NOT NULL, kind INTEGER "
+                   "NOT NULL, dkey TEXT, platform TEXT, os_family TEXT, "
+                   "os_version TEXT, browser_family TEXT, browser_version "
+                   "TEXT, model TEXT, screen TEXT, time_zone TEXT, "
+                   "language TEXT, ip TEXT, last_seen INTEGER, times_seen "
+                   "INTEGER);"
+                   "CREATE INDEX devices_key ON devices(user_id, kind, dkey);",
+                   NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(r->db,
+                         "INSERT INTO devices(user_id, kind, dkey, "
+                         "platform, os_family, os_version, browser_family, "
+                         "browser_version, model, screen, time_zone, "
+                         "language, ip, last_seen, times_seen) VALUES (1, "
+                         "2, ?1, 'Android', 'Android', '14', 'Entryfy', "
+                         "'3.4.0', 'Pixel 8', '1080x2400', "
+                         "'Europe/Berlin', 'de-DE', '100.64.0.1', 0, 1)",
+                         -1, &ins, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(r->db,
+                         "SELECT 1 FROM devices WHERE user_id = 1 AND "
+                         "kind = 2 LIMIT 1",
+                         -1, &r->any, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(r->db,
+                         "SELECT id, dkey, platform, os_family, "
+                         "os_version, browser_family, browser_version, "
+                         "model, screen, time_zone, language, ip, "
+                         "last_seen FROM devices WHERE user_id = 1 AND "
+                         "kind = 2 AND dkey = ?1",
+                         -1, &r->get, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(r->db,
+                         "UPDATE devices SET ip = ?2, last_seen = "
+                         "max(last_seen, ?3), times_seen = times_seen + 1 "
+                         "WHERE id = ?1",
+                         -1, &r->upd, NULL) != SQLITE_OK) {
+    bench_fail(b, "raw open: %s", sqlite3_errmsg(r->db));
+    sqlite3_finalize(ins);
+    return -1;
   }
-  free(t);
+  char key[64];
+  int rc = sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
+  for (int i = 0; rc == SQLITE_OK && i < r->n_dev; i++) {
+    install_key(i, key, sizeof key);
+    sqlite3_bind_text(ins, 1, key, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(ins) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    sqlite3_reset(ins);
+  }
+  sqlite3_finalize(ins);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+  if (rc != SQLITE_OK) {
+    bench_fail(b, "raw populate: %s", sqlite3_errmsg(r->db));
+    return -1;
+  }
   return 0;
+}
+
+static int64_t raw_observe(void *arg) {
+  raw_side *r = arg;
+  char key[64];
+  for (int j = 0; j < OPS_PER_CALL; j++, r->k++) {
+    install_key((int)((r->k * 7919) % r->n_dev), key, sizeof key);
+    if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+      return -1;
+    sqlite3_step(r->any);
+    sqlite3_reset(r->any);
+    sqlite3_bind_text(r->get, 1, key, -1, SQLITE_STATIC);
+    int64_t id = 0;
+    if (sqlite3_step(r->get) == SQLITE_ROW)
+      id = sqlite3_column_int64(r->get, 0);
+    sqlite3_reset(r->get);
+    if (id == 0)
+      return -1; /* every key is known */
+    sqlite3_bind_int64(r->upd, 1, id);
+    sqlite3_bind_text(r->upd, 2, "100.64.0.2", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(r->upd, 3, r->k);
+    int rc = sqlite3_step(r->upd);
+    sqlite3_reset(r->upd);
+    if (rc != SQLITE_DONE ||
+        sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+      return -1;
+  }
+  return OPS_PER_CALL;
+}
+
+static void raw_close(raw_side *r) {
+  sqlite3_finalize(r->any);
+  sqlite3_finalize(r->get);
+  sqlite3_finalize(r->upd);
+  sqlite3_close(r->db);
+}
+
+int main(int argc, char **argv) {
+  bench b;
+  int rc = bench_init(&b, argc, argv);
+  if (rc)
+    return rc;
+  int n_dev = b.quick ? 300 : 10000;
+  char lib_path[600], raw_path[600];
+  snprintf(lib_path, sizeof lib_path, "%s/devices-lib.db", b.dir);
+  snprintf(raw_path, sizeof raw_path, "%s/devices-raw.db", b.dir);
+  bench_remove(lib_path);
+  lib_side l = {&b, NULL, NULL, n_dev, M_OBSERVE, 0};
+  raw_side r = {&b, NULL, NULL, NULL, NULL, n_dev, 0};
+  if (bench_lib_open(lib_path, EAUDIT_SYNC_NORMAL, &l.s) ||
+      eaudit_device_info_new(&l.info)) {
+    bench_fail(&b, "open: %s", eaudit_error_last()->message);
+    return bench_finish(&b);
+  }
+  bench_progress(&b, "learning %d devices", n_dev);
+  double t0 = bench_now_ms();
+  if (populate(&b, &l) == 0 && raw_open(&b, &r, raw_path) == 0) {
+    printf("# devices: %d known devices for user 1, learned at %.1f us per "
+           "new-device observation\n",
+           n_dev, (bench_now_ms() - t0) * 1e3 / n_dev);
+    static const struct {
+      const char *name;
+      int mode;
+    } sc[] = {{"device_observe_10k", M_OBSERVE},
+              {"device_observe_10k_nokey", M_OBSERVE_NOKEY},
+              {"device_mobile_login_10k", M_LOGIN},
+              {"device_new_login", M_NEW},
+              {"device_observe_fleet_10k", M_FLEET}};
+    for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
+      if (!bench_want(&b, sc[i].name))
+        continue;
+      if (sc[i].mode == M_FLEET && populate_fleet(&b, l.s, n_dev) != 0)
+        break;
+      l.mode = sc[i].mode;
+      bench_ab(&b, sc[i].name, "us", lib_observe, &l, raw_observe, &r);
+    }
+  }
+  raw_close(&r);
+  eaudit_device_info_free(l.info);
+  eaudit_store_free(l.s);
+  bench_remove(lib_path);
+  bench_remove(raw_path);
+  return bench_finish(&b);
 }

@@ -1,99 +1,43 @@
-/* Report throughput and memory (docs/performance.md).
+/* Reports: throughput and memory (docs/performance.md), on the shared
+ * fixture of --scale events (bench_fixture_get).
  *
- * Builds a store of N events over 100 days (users named), then, each in a
- * child process so that peak RSS is the report's own:
- *   - a CSV and an HTML report of the first 10% of the days and of all of
- *     them: peak RSS of the large minus the small must stay under 2 MiB;
- *   - events/s of the CSV report, against raw SQLite reading the same rows
- *     and writing the same CSV bytes in the same run (the ratio).
- * Usage: bench_report [--quick] [--no-summary] [--events N] [--keep PATH]
- * Exit status 1 when the memory bound is broken or the CSVs differ. */
-#include <eaudit.h>
+ *   report_csv       events/s of a CSV report of every event, against raw
+ *                    SQLite reading the same rows of the library's file and
+ *                    writing the same CSV bytes (checked once: the run
+ *                    fails when the bytes differ). The raw side caches the
+ *                    names up front and formats times with gmtime_r (the
+ *                    bench store is in UTC), which the fixture allows: its
+ *                    names never change.
+ *   report_html      events/s of the HTML report with its summary.
+ *   report_csv_rss, report_html_rss
+ *                    peak RSS (VmHWM, MiB) of a fresh process (fork and
+ *                    exec of this program) writing the report of every
+ *                    event; for CSV the raw side's process is on the raw
+ *                    line. Goal: < 32 MiB.
+ *   report_csv_rss_growth, report_html_rss_growth
+ *                    that peak minus the peak of the same report over the
+ *                    last 10% of the days (a tenth of the events): what
+ *                    the report's memory grows with the events, which
+ *                    streaming keeps near 0.
+ * Output goes through a callback sink that hashes the bytes and writes
+ * them to /dev/null. Flags: see bench.h. */
+#include "bench.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define DAY_US INT64_C(86400000000)
-#define DAYS 100
-#define USERS 1000
+#define ALL_SINCE (BENCH_NOW - (BENCH_SPAN_DAYS + 1) * BENCH_DAY_US)
+#define TENTH_SINCE (BENCH_NOW - BENCH_SPAN_DAYS * BENCH_DAY_US / 10)
+#define UNTIL (BENCH_NOW + BENCH_DAY_US)
 
-static eaudit_time T0; /* 2026-01-01T00:00:00Z */
-static int no_summary;
-
-#define CHECK(expr)                                                            \
-  do {                                                                         \
-    int rc_ = (expr);                                                          \
-    if (rc_ != 0) {                                                            \
-      fprintf(stderr, "%s:%d: %s -> %d (%s)\n", __FILE__, __LINE__, #expr,     \
-              rc_, eaudit_error_last()->message);                              \
-      exit(2);                                                                 \
-    }                                                                          \
-  } while (0)
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t rnd(uint64_t *s) {
-  *s ^= *s << 13;
-  *s ^= *s >> 7;
-  *s ^= *s << 17;
-  return *s;
-}
-
-static void build(const char *path, int64_t n) {
-  eaudit_options *o = NULL;
-  CHECK(eaudit_options_new(&o));
-  CHECK(eaudit_options_set_int(o, EAUDIT_OPT_SYNCHRONOUS, EAUDIT_SYNC_NORMAL));
-  eaudit_store *s = NULL;
-  CHECK(eaudit_store_open(&s, path, o));
-  eaudit_options_free(o);
-  char name[64];
-  for (int u = 1; u <= USERS; u++) {
-    snprintf(name, sizeof name, "User %d", u);
-    CHECK(eaudit_store_set_user(s, u, name, 0, EAUDIT_TIME_NONE));
-  }
-  eaudit_batch *b = NULL;
-  CHECK(eaudit_batch_new(&b));
-  eaudit_event *ev = NULL;
-  CHECK(eaudit_event_new(&ev));
-  uint64_t seed = 88172645463325252ull;
-  int64_t step = DAYS * DAY_US / n;
-  for (int64_t i = 0; i < n; i++) {
-    eaudit_event_reset(ev);
-    int type = 1 + (int)(rnd(&seed) % 11);
-    int64_t user = 1 + (int64_t)(rnd(&seed) % USERS);
-    CHECK(eaudit_event_set(ev, EAUDIT_FIELD_TYPE, type));
-    CHECK(eaudit_event_set(ev, EAUDIT_FIELD_OCCURRED_AT, T0 + i * step));
-    CHECK(eaudit_event_set(ev, EAUDIT_FIELD_SUBJECT, user));
-    if (type == 3 || type == 6) {
-      CHECK(eaudit_event_set(ev, EAUDIT_FIELD_DOOR, 1 + (int)(i % 50)));
-      CHECK(eaudit_event_set(ev, EAUDIT_FIELD_CREDENTIAL, 1));
-    }
-    if (i % 10 == 0)
-      CHECK(eaudit_event_set_details(ev, "{\"reader\":\"r12\"}", 16));
-    CHECK(eaudit_batch_add(b, ev));
-    if (eaudit_batch_size(b) == 10000 || i == n - 1) {
-      CHECK(eaudit_store_append_batch(s, b, NULL));
-      eaudit_batch_clear(b);
-    }
-  }
-  eaudit_event_free(ev);
-  eaudit_batch_free(b);
-  eaudit_store_free(s);
-}
-
-/* FNV-1a over everything written, to compare outputs without keeping them. */
+/* FNV-1a over everything written, to compare outputs without keeping
+ * them. */
 typedef struct hashed {
   uint64_t h, bytes;
   int fd;
@@ -101,8 +45,10 @@ typedef struct hashed {
 
 static void hash_bytes(hashed *x, const void *p, size_t n) {
   const unsigned char *c = p;
+  uint64_t h = x->h;
   for (size_t i = 0; i < n; i++)
-    x->h = (x->h ^ c[i]) * 1099511628211ull;
+    h = (h ^ c[i]) * 1099511628211ull;
+  x->h = h;
   x->bytes += n;
 }
 
@@ -113,52 +59,183 @@ static int hashing_write(const void *p, size_t n, void *payload) {
 }
 
 typedef struct result {
-  double secs;
-  long maxrss_kib;
   uint64_t hash, bytes, events;
 } result;
 
-static void library_report(const char *path, int format, int days,
-                           result *out) {
-  eaudit_store *s = NULL;
-  CHECK(eaudit_store_open(&s, path, NULL));
+/* --- the library --- */
+
+typedef struct lib_side {
+  bench *b;
+  eaudit_store *s;
+  int format;
+  eaudit_time since;
+  int64_t events; /* in the interval */
+  result last;
+} lib_side;
+
+static int lib_open(lib_side *l, const char *path, int format,
+                    eaudit_time since) {
+  l->format = format;
+  l->since = since;
+  int rc = bench_lib_open(path, EAUDIT_SYNC_NORMAL, &l->s);
   eaudit_query *q = NULL;
-  CHECK(eaudit_query_new(&q));
-  CHECK(eaudit_query_set_interval(q, T0, T0 + days * DAY_US));
-  eaudit_report_options *ro = NULL;
-  CHECK(eaudit_report_options_new(&ro));
-  CHECK(eaudit_report_options_set_int(ro, EAUDIT_REPORT_OPT_FORMAT, format));
-  CHECK(eaudit_report_options_set_int(ro, EAUDIT_REPORT_OPT_RECORD, 0));
-  CHECK(eaudit_report_options_set_int(ro, EAUDIT_REPORT_OPT_SUMMARY,
-                                      !no_summary));
-  hashed x = {14695981039346656037ull, 0, open("/dev/null", O_WRONLY)};
-  eaudit_sink *k = NULL;
-  CHECK(eaudit_sink_from_callback(&k, hashing_write, &x));
-  double t = now_s();
-  CHECK(eaudit_store_report(s, q, ro, k));
-  out->secs = now_s() - t;
-  int64_t n = 0;
   eaudit_counts *c = NULL;
-  CHECK(eaudit_store_counts(s, q, EAUDIT_COUNT_BY_TYPE, &c));
-  for (size_t i = 0; i < eaudit_counts_size(c); i++) {
-    int64_t v;
+  if (rc == 0)
+    rc = eaudit_query_new(&q);
+  if (rc == 0)
+    rc = eaudit_query_set_interval(q, since, UNTIL);
+  if (rc == 0)
+    rc = eaudit_store_counts(l->s, q, EAUDIT_COUNT_BY_TYPE, &c);
+  for (size_t i = 0; rc == 0 && i < eaudit_counts_size(c); i++) {
+    int64_t v = 0;
     eaudit_counts_get(c, i, NULL, &v);
-    n += v;
+    l->events += v;
   }
   eaudit_counts_free(c);
-  out->events = (uint64_t)n;
-  out->hash = x.h;
-  out->bytes = x.bytes;
-  close(x.fd);
+  eaudit_query_free(q);
+  return rc;
+}
+
+static int64_t lib_report(void *arg) {
+  lib_side *l = arg;
+  eaudit_query *q = NULL;
+  eaudit_report_options *ro = NULL;
+  eaudit_sink *k = NULL;
+  hashed x = {14695981039346656037ull, 0, open("/dev/null", O_WRONLY)};
+  int rc = eaudit_query_new(&q);
+  if (rc == 0)
+    rc = eaudit_query_set_interval(q, l->since, UNTIL);
+  if (rc == 0)
+    rc = eaudit_report_options_new(&ro);
+  if (rc == 0)
+    rc = eaudit_report_options_set_int(ro, EAUDIT_REPORT_OPT_FORMAT,
+                                       l->format);
+  if (rc == 0)
+    rc = eaudit_report_options_set_int(ro, EAUDIT_REPORT_OPT_RECORD, 0);
+  if (rc == 0)
+    rc = eaudit_sink_from_callback(&k, hashing_write, &x);
+  if (rc == 0)
+    rc = eaudit_store_report(l->s, q, ro, k);
+  if (rc && l->b)
+    bench_fail(l->b, "report: %s", eaudit_error_last()->message);
   eaudit_sink_free(k);
   eaudit_report_options_free(ro);
   eaudit_query_free(q);
-  eaudit_store_free(s);
+  close(x.fd);
+  l->last = (result){x.h, x.bytes, (uint64_t)l->events};
+  return rc ? -1 : l->events;
 }
 
-/* Raw SQLite: the same rows, the same CSV bytes, written the plain way:
- * user names cached in an array, times formatted with gmtime_r (the
- * bench store is in UTC). */
+/* --- raw SQLite writing the same CSV --- */
+
+typedef struct names {
+  char **v;
+  int64_t n;
+} names;
+
+typedef struct raw_side {
+  bench *b;
+  sqlite3 *db;
+  sqlite3_stmt *st;
+  eaudit_time since;
+  names kinds[6]; /* by EAUDIT_KIND_* */
+  FILE *fp;
+  result last;
+} raw_side;
+
+static int raw_open(raw_side *r, const char *path, eaudit_time since) {
+  r->since = since;
+  if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    return -1;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(r->db,
+                         "SELECT kind, entity, name FROM names ORDER BY "
+                         "valid_from",
+                         -1, &st, NULL) != SQLITE_OK)
+    return -1;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    int kind = sqlite3_column_int(st, 0);
+    int64_t id = sqlite3_column_int64(st, 1);
+    if (kind < 1 || kind > 5 || id < 0 || id > 1000000)
+      continue;
+    names *n = &r->kinds[kind];
+    if (id >= n->n) {
+      char **v = realloc(n->v, (size_t)(id + 1) * sizeof *v);
+      if (v == NULL)
+        break;
+      memset(v + n->n, 0, (size_t)(id + 1 - n->n) * sizeof *v);
+      n->v = v;
+      n->n = id + 1;
+    }
+    free(n->v[id]);
+    n->v[id] = strdup((const char *)sqlite3_column_text(st, 2));
+  }
+  sqlite3_finalize(st);
+  if (sqlite3_prepare_v2(
+          r->db,
+          "SELECT seq, id, occurred_at, type, subject, actor, door, grp, "
+          "device, site, credential, reason, details FROM events WHERE "
+          "occurred_at >= ?1 AND occurred_at < ?2 ORDER BY occurred_at DESC, "
+          "seq DESC",
+          -1, &r->st, NULL) != SQLITE_OK)
+    return -1;
+  r->fp = fopen("/dev/null", "w");
+  if (r->fp == NULL)
+    return -1;
+  static char fbuf[65536];
+  setvbuf(r->fp, fbuf, _IOFBF, sizeof fbuf);
+  return 0;
+}
+
+static void raw_close(raw_side *r) {
+  for (int k = 0; k < 6; k++) {
+    for (int64_t i = 0; i < r->kinds[k].n; i++)
+      free(r->kinds[k].v[i]);
+    free(r->kinds[k].v);
+  }
+  sqlite3_finalize(r->st);
+  sqlite3_close(r->db);
+  if (r->fp)
+    fclose(r->fp);
+}
+
+/* One CSV cell as the library writes it (docs/formats.md): quoted when it
+ * holds , " CR or LF; an apostrophe in front of = + - @. */
+static char *cell(char *p, const char *s, size_t n) {
+  int neutral = n > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' ||
+                          s[0] == '@');
+  int quote = 0;
+  for (size_t i = 0; i < n && !quote; i++)
+    quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+  if (quote)
+    *p++ = '"';
+  if (neutral)
+    *p++ = '\'';
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '"')
+      *p++ = '"';
+    *p++ = s[i];
+  }
+  if (quote)
+    *p++ = '"';
+  return p;
+}
+
+static char *id_and_name(raw_side *r, char *p, int col, int kind) {
+  if (sqlite3_column_type(r->st, col) != SQLITE_NULL) {
+    int64_t id = sqlite3_column_int64(r->st, col);
+    p += sprintf(p, "%" PRId64, id);
+    *p++ = ',';
+    const names *n = &r->kinds[kind];
+    if (id >= 0 && id < n->n && n->v[id])
+      p = cell(p, n->v[id], strlen(n->v[id]));
+  } else {
+    *p++ = ',';
+  }
+  *p++ = ',';
+  return p;
+}
+
 static void put_uuid(char *t, const unsigned char *id) {
   static const char hex[] = "0123456789abcdef";
   for (int i = 0; i < 16; i++) {
@@ -169,48 +246,26 @@ static void put_uuid(char *t, const unsigned char *id) {
   }
 }
 
-static void raw_csv(const char *path, int days, result *out) {
-  sqlite3 *db = NULL;
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-    exit(2);
-  char *names[USERS + 1] = {0};
-  sqlite3_stmt *st = NULL;
-  sqlite3_prepare_v2(db,
-                     "SELECT entity, name FROM names WHERE kind = 1 ORDER BY "
-                     "valid_from",
-                     -1, &st, NULL);
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    int64_t id = sqlite3_column_int64(st, 0);
-    if (id >= 1 && id <= USERS) {
-      free(names[id]);
-      names[id] = strdup((const char *)sqlite3_column_text(st, 1));
-    }
-  }
-  sqlite3_finalize(st);
-  FILE *fp = fopen("/dev/null", "w");
-  static char fbuf[65536];
-  setvbuf(fp, fbuf, _IOFBF, sizeof fbuf);
+static int64_t raw_csv(void *arg) {
+  raw_side *r = arg;
+  sqlite3_stmt *st = r->st;
   hashed x = {14695981039346656037ull, 0, -1};
-  double t = now_s();
-  sqlite3_prepare_v2(
-      db,
-      "SELECT seq, id, occurred_at, type, subject, actor, door, grp, device, "
-      "site, credential, reason, details FROM events WHERE occurred_at >= ?1 "
-      "AND occurred_at < ?2 ORDER BY occurred_at DESC, seq DESC",
-      -1, &st, NULL);
-  sqlite3_bind_int64(st, 1, T0);
-  sqlite3_bind_int64(st, 2, T0 + days * DAY_US);
-  const char *header =
+  static const char header[] =
       "seq,id,occurred_at,type,type_label,subject,subject_name,actor,"
       "actor_name,door,door_name,group,group_name,device,device_name,site,"
       "site_name,credential,reason,details\r\n";
-  fputs(header, fp);
-  hash_bytes(&x, header, strlen(header));
-  char line[4096];
-  uint64_t n = 0;
-  while (sqlite3_step(st) == SQLITE_ROW) {
+  fputs(header, r->fp);
+  hash_bytes(&x, header, sizeof header - 1);
+  sqlite3_bind_int64(st, 1, r->since);
+  sqlite3_bind_int64(st, 2, UNTIL);
+  static char line[16384];
+  int64_t n = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     char *p = line;
     p += sprintf(p, "%lld,", (long long)sqlite3_column_int64(st, 0));
+    if (sqlite3_column_bytes(st, 1) != 16)
+      break;
     put_uuid(p, sqlite3_column_blob(st, 1));
     p += 36;
     int64_t at = sqlite3_column_int64(st, 2);
@@ -219,152 +274,178 @@ static void raw_csv(const char *path, int days, result *out) {
     gmtime_r(&secs, &tm);
     p += strftime(p, 64, ",%Y-%m-%dT%H:%M:%S+00:00,", &tm);
     int type = sqlite3_column_int(st, 3);
-    p += sprintf(p, "%s,%s,", eaudit_type_name(type), eaudit_type_label(type));
-    for (int c = 4; c <= 5; c++) {
-      if (sqlite3_column_type(st, c) == SQLITE_NULL) {
-        p += sprintf(p, ",,");
-        continue;
-      }
-      int64_t u = sqlite3_column_int64(st, c);
-      p += sprintf(p, "%lld,%s,", (long long)u,
-                   u >= 1 && u <= USERS && names[u] ? names[u] : "");
-    }
-    for (int c = 6; c <= 9; c++) {
-      if (sqlite3_column_type(st, c) != SQLITE_NULL)
-        p += sprintf(p, "%lld", (long long)sqlite3_column_int64(st, c));
-      p += sprintf(p, ",,");
-    }
+    const char *label = eaudit_type_label(type);
+    p += sprintf(p, "%s,", eaudit_type_name(type));
+    p = cell(p, label, strlen(label));
+    *p++ = ',';
+    p = id_and_name(r, p, 4, EAUDIT_KIND_USER);
+    p = id_and_name(r, p, 5, EAUDIT_KIND_USER);
+    p = id_and_name(r, p, 6, EAUDIT_KIND_DOOR);
+    p = id_and_name(r, p, 7, EAUDIT_KIND_GROUP);
+    p = id_and_name(r, p, 8, EAUDIT_KIND_DEVICE);
+    p = id_and_name(r, p, 9, EAUDIT_KIND_SITE);
     int cred = sqlite3_column_int(st, 10), reason = sqlite3_column_int(st, 11);
     p += sprintf(p, "%s,%s,", cred ? eaudit_credential_name(cred) : "",
                  reason ? eaudit_reason_name(reason) : "");
     int dn = sqlite3_column_bytes(st, 12);
-    if (dn > 0) {
-      const char *d = sqlite3_column_blob(st, 12);
-      *p++ = '"';
-      for (int i = 0; i < dn && p < line + sizeof line - 8; i++) {
-        if (d[i] == '"')
-          *p++ = '"';
-        *p++ = d[i];
-      }
-      *p++ = '"';
-    }
+    if (dn > 0 && dn < (int)sizeof line / 2 - 1024)
+      p = cell(p, sqlite3_column_blob(st, 12), (size_t)dn);
     *p++ = '\r';
     *p++ = '\n';
-    fwrite(line, 1, (size_t)(p - line), fp);
+    fwrite(line, 1, (size_t)(p - line), r->fp);
     hash_bytes(&x, line, (size_t)(p - line));
     n++;
   }
-  fflush(fp);
-  out->secs = now_s() - t;
-  out->events = n;
-  out->hash = x.h;
-  out->bytes = x.bytes;
-  sqlite3_finalize(st);
-  fclose(fp);
-  for (int i = 0; i <= USERS; i++)
-    free(names[i]);
-  sqlite3_close(db);
+  sqlite3_reset(st);
+  fflush(r->fp);
+  if (rc != SQLITE_DONE) {
+    if (r->b)
+      bench_fail(r->b, "raw CSV: %s", sqlite3_errmsg(r->db));
+    return -1;
+  }
+  r->last = (result){x.h, x.bytes, (uint64_t)n};
+  return n;
 }
 
-/* Run one measurement in a child and read its result back. */
-static result in_child(const char *path, int format, int days, int raw) {
+/* --- memory, in a fresh process --- */
+
+/* The child: bench_report --child csv|html|raw PATH SINCE. Prints
+ * "events bytes vmhwm_kib". */
+static int child_main(int argc, char **argv) {
+  if (argc != 5)
+    return 2;
+  const char *what = argv[2], *path = argv[3];
+  eaudit_time since = strtoll(argv[4], NULL, 10);
+  int64_t n = -1;
+  result res = {0};
+  if (strcmp(what, "raw") == 0) {
+    raw_side r = {0};
+    if (raw_open(&r, path, since) == 0)
+      n = raw_csv(&r);
+    res = r.last;
+    raw_close(&r);
+  } else {
+    lib_side l = {0};
+    int format =
+        strcmp(what, "html") == 0 ? EAUDIT_FORMAT_HTML : EAUDIT_FORMAT_CSV;
+    if (lib_open(&l, path, format, since) == 0)
+      n = lib_report(&l);
+    res = l.last;
+    eaudit_store_free(l.s);
+  }
+  if (n < 0)
+    return 1;
+  printf("%" PRIu64 " %" PRIu64 " %.0f\n", res.events, res.bytes,
+         bench_peak_rss_mib() * 1024);
+  return 0;
+}
+
+/* Run the child and read its peak RSS (MiB), or -1. */
+static double child_rss(bench *b, const char *what, const char *path,
+                        eaudit_time since, uint64_t *events) {
   int pfd[2];
+  char since_s[32];
+  snprintf(since_s, sizeof since_s, "%" PRId64, since);
   fflush(stdout);
   if (pipe(pfd) != 0)
-    exit(2);
+    return -1;
   pid_t pid = fork();
+  if (pid < 0)
+    return -1;
   if (pid == 0) {
+    dup2(pfd[1], 1);
     close(pfd[0]);
-    result r = {0};
-    if (raw)
-      raw_csv(path, days, &r);
-    else
-      library_report(path, format, days, &r);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    r.maxrss_kib = ru.ru_maxrss;
-    if (write(pfd[1], &r, sizeof r) != (ssize_t)sizeof r)
-      _exit(2);
-    _exit(0);
+    close(pfd[1]);
+    char *args[] = {"bench_report", "--child", (char *)what, (char *)path,
+                    since_s, NULL};
+    execv("/proc/self/exe", args);
+    _exit(127);
   }
   close(pfd[1]);
-  result r = {0};
-  if (read(pfd[0], &r, sizeof r) != (ssize_t)sizeof r) {
-    fprintf(stderr, "measurement failed\n");
-    exit(2);
-  }
+  char buf[128] = {0};
+  size_t got = 0;
+  ssize_t k;
+  while (got < sizeof buf - 1 &&
+         (k = read(pfd[0], buf + got, sizeof buf - 1 - got)) > 0)
+    got += (size_t)k;
   close(pfd[0]);
-  int status;
+  int status = 0;
   waitpid(pid, &status, 0);
-  return r;
+  uint64_t bytes = 0;
+  double kib = -1;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+      sscanf(buf, "%" SCNu64 " %" SCNu64 " %lf", events, &bytes, &kib) != 3) {
+    bench_fail(b, "child %s %s failed (status %d)", what, path, status);
+    return -1;
+  }
+  return kib / 1024;
+}
+
+static void memory(bench *b, const char *path, const char *what,
+                   const char *scen, const char *growth) {
+  if (!bench_want(b, scen) && !bench_want(b, growth))
+    return;
+  bench_progress(b, "%s (child processes)", scen);
+  uint64_t n_all = 0, n_tenth = 0, n_raw = 0;
+  double all = child_rss(b, what, path, ALL_SINCE, &n_all);
+  double tenth = child_rss(b, what, path, TENTH_SINCE, &n_tenth);
+  double raw = -1, raw_tenth = -1;
+  if (strcmp(what, "csv") == 0) {
+    raw = child_rss(b, "raw", path, ALL_SINCE, &n_raw);
+    raw_tenth = child_rss(b, "raw", path, TENTH_SINCE, &n_raw);
+  }
+  if (all < 0 || tenth < 0)
+    return;
+  printf("# %s: %" PRIu64 " events peak %.1f MiB, %" PRIu64
+         " events peak %.1f MiB\n",
+         scen, n_all, all, n_tenth, tenth);
+  bench_value(b, scen, "lib", "MiB", all, raw > 0 ? all / raw : -1);
+  if (raw > 0)
+    bench_value(b, scen, "raw", "MiB", raw, -1);
+  bench_value(b, growth, "lib", "MiB", all - tenth, -1);
+  if (raw > 0 && raw_tenth > 0)
+    bench_value(b, growth, "raw", "MiB", raw - raw_tenth, -1);
 }
 
 int main(int argc, char **argv) {
-  int64_t n = 1000000;
-  const char *keep = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--quick") == 0)
-      n = 10000;
-    else if (strcmp(argv[i], "--no-summary") == 0)
-      no_summary = 1;
-    else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
-      n = atoll(argv[++i]);
-    else if (strcmp(argv[i], "--keep") == 0 && i + 1 < argc)
-      keep = argv[++i];
-    else {
-      fprintf(stderr, "usage: %s [--quick] [--no-summary] [--events N] [--keep PATH]\n",
-              argv[0]);
-      return 2;
-    }
+  if (argc > 1 && strcmp(argv[1], "--child") == 0)
+    return child_main(argc, argv);
+  bench b;
+  int rc = bench_init(&b, argc, argv);
+  if (rc)
+    return rc;
+  bench_fixture fx;
+  if (bench_fixture_get(&b, b.scale, &fx) != 0)
+    return bench_finish(&b);
+  lib_side csv = {&b, NULL, 0, 0, 0, {0}}, html = csv;
+  raw_side raw = {0};
+  raw.b = &b;
+  if (lib_open(&csv, fx.lib_path, EAUDIT_FORMAT_CSV, ALL_SINCE) ||
+      lib_open(&html, fx.lib_path, EAUDIT_FORMAT_HTML, ALL_SINCE)) {
+    bench_fail(&b, "open: %s", eaudit_error_last()->message);
+  } else if (raw_open(&raw, fx.lib_path, ALL_SINCE) != 0) {
+    bench_fail(&b, "raw open: %s", sqlite3_errmsg(raw.db));
+  } else {
+    /* The two sides must write the same bytes. */
+    if (bench_want(&b, "report_csv") &&
+        (lib_report(&csv) < 0 || raw_csv(&raw) < 0 ||
+         csv.last.hash != raw.last.hash || csv.last.bytes != raw.last.bytes ||
+         csv.last.events != raw.last.events))
+      bench_fail(&b,
+                 "report_csv: the library and raw SQLite wrote different "
+                 "CSV (%" PRIu64 " / %" PRIu64 " bytes, %" PRIu64
+                 " / %" PRIu64 " events)",
+                 csv.last.bytes, raw.last.bytes, csv.last.events,
+                 raw.last.events);
+    else
+      bench_ab(&b, "report_csv", "events/s", lib_report, &csv, raw_csv, &raw);
+    bench_one(&b, "report_html", "lib", "events/s", lib_report, &html);
+    memory(&b, fx.lib_path, "csv", "report_csv_rss", "report_csv_rss_growth");
+    memory(&b, fx.lib_path, "html", "report_html_rss",
+           "report_html_rss_growth");
   }
-  T0 = INT64_C(1767225600) * 1000000; /* 2026-01-01T00:00:00Z */
-  char path[256];
-  if (keep)
-    snprintf(path, sizeof path, "%s", keep);
-  else
-    snprintf(path, sizeof path, "/tmp/bench_report-%ld.db", (long)getpid());
-  if (access(path, F_OK) != 0) {
-    double t = now_s();
-    build(path, n);
-    printf("built %" PRId64 " events in %.1f s\n", n, now_s() - t);
-  }
-  int fail = 0;
-  static const struct {
-    int format;
-    const char *name;
-  } formats[] = {{EAUDIT_FORMAT_CSV, "CSV"}, {EAUDIT_FORMAT_HTML, "HTML"}};
-  for (size_t f = 0; f < 2; f++) {
-    result small = in_child(path, formats[f].format, DAYS / 10, 0);
-    result large = in_child(path, formats[f].format, DAYS, 0);
-    long diff = large.maxrss_kib - small.maxrss_kib;
-    printf("%-4s report: %8" PRIu64 " events peak RSS %6ld KiB; %8" PRIu64
-           " events peak RSS %6ld KiB; difference %ld KiB (bound 2048) %s\n",
-           formats[f].name, small.events, small.maxrss_kib, large.events,
-           large.maxrss_kib, diff, diff < 2048 ? "ok" : "FAIL");
-    printf("%-4s report: %.0f events/s (%" PRIu64 " bytes in %.3f s)\n",
-           formats[f].name, (double)large.events / large.secs, large.bytes,
-           large.secs);
-    if (diff >= 2048)
-      fail = 1;
-    if (formats[f].format == EAUDIT_FORMAT_CSV) {
-      result raw = in_child(path, 0, DAYS, 1);
-      double lib_rate = (double)large.events / large.secs;
-      double raw_rate = (double)raw.events / raw.secs;
-      printf("raw SQLite CSV: %.0f events/s (%" PRIu64
-             " bytes); library/raw = %.2f; same bytes: %s\n",
-             raw_rate, raw.bytes, lib_rate / raw_rate,
-             raw.hash == large.hash && raw.bytes == large.bytes ? "yes" : "NO");
-      if (raw.hash != large.hash || raw.bytes != large.bytes)
-        fail = 1;
-    }
-  }
-  if (!keep) {
-    char b[300];
-    unlink(path);
-    snprintf(b, sizeof b, "%s-wal", path);
-    unlink(b);
-    snprintf(b, sizeof b, "%s-shm", path);
-    unlink(b);
-  }
-  return fail;
+  raw_close(&raw);
+  eaudit_store_free(csv.s);
+  eaudit_store_free(html.s);
+  return bench_finish(&b);
 }

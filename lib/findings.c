@@ -173,7 +173,27 @@ static int load_events(eaudit_store *s, eaudit_finding *f) {
                            : eaudit__sqlite_error(s, rc, "reading events");
 }
 
-static int from_row(eaudit_store *s, sqlite3_stmt *q, eaudit_finding **out) {
+/* Count the events behind a finding without loading them. */
+static int count_events(eaudit_store *s, eaudit_finding *f) {
+  sqlite3_stmt *q = NULL;
+  int rc = sqlite3_prepare_v2(
+      s->db, "SELECT count(*) FROM finding_events WHERE finding = ?1", -1, &q,
+      NULL);
+  if (rc != SQLITE_OK)
+    return eaudit__sqlite_error(s, rc, "counting a finding's events");
+  sqlite3_bind_int64(q, 1, f->rowid);
+  rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW)
+    f->n_events = (size_t)sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  return rc == SQLITE_ROW ? EAUDIT_OK
+                          : eaudit__sqlite_error(s, rc, "counting events");
+}
+
+/* One finding from a FINDING_COLUMNS row; with events = 0 only the number
+ * of its events is read (seqs and ids stay NULL). */
+static int from_row(eaudit_store *s, sqlite3_stmt *q, int events,
+                    eaudit_finding **out) {
   eaudit_finding *f = eaudit__calloc(1, sizeof *f);
   if (f == NULL)
     return eaudit__enomem();
@@ -195,7 +215,7 @@ static int from_row(eaudit_store *s, sqlite3_stmt *q, eaudit_finding **out) {
   f->has_state_by = sqlite3_column_type(q, 11) != SQLITE_NULL;
   f->state_by = sqlite3_column_int64(q, 11);
   f->state_at = sqlite3_column_int64(q, 12);
-  int rc = load_events(s, f);
+  int rc = events ? load_events(s, f) : count_events(s, f);
   if (rc) {
     eaudit_finding_free(f);
     return rc;
@@ -219,7 +239,7 @@ static int load_one(eaudit_store *s, const char *where, int64_t rowid,
     sqlite3_bind_int64(q, 1, rowid);
   rc = sqlite3_step(q);
   if (rc == SQLITE_ROW)
-    rc = from_row(s, q, out);
+    rc = from_row(s, q, 1, out);
   else if (rc == SQLITE_DONE)
     rc = eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_INVALID, 0,
                        "no such finding");
@@ -251,16 +271,14 @@ void eaudit_finding_free(eaudit_finding *f) {
   eaudit__object_died();
 }
 
-int eaudit_store_findings(eaudit_store *s, const eaudit_finding_query *fq,
-                          eaudit_findings **out) {
-  EAUDIT__CHECK_STORE(s);
-  if (out == NULL)
-    return eaudit__einval("out must not be NULL");
-  *out = NULL;
+/* Compile a finding query (NULL: every finding) to a statement, newest
+ * first (the public order) or oldest first. Bound parameters only; the
+ * filters pick which clauses appear. */
+static int prepare(eaudit_store *s, const eaudit_finding_query *fq,
+                   int oldest_first, sqlite3_stmt **out) {
   eaudit_finding_query dflt = {EAUDIT_TIME_NONE, EAUDIT_TIME_NONE, 0, NULL,
                                NULL, 0, 0, -1, 0};
   const eaudit_finding_query *q = fq ? fq : &dflt;
-  /* Bound parameters only; the filters pick which clauses appear. */
   eaudit__buf sql = {0};
   int rc = eaudit__buf_puts(&sql, "SELECT " FINDING_COLUMNS
                                   " FROM findings WHERE severity >= ?1");
@@ -277,7 +295,8 @@ int eaudit_store_findings(eaudit_store *s, const eaudit_finding_query *fq,
   if (rc == 0 && q->state >= 0)
     rc = eaudit__buf_puts(&sql, " AND state = ?7");
   if (rc == 0)
-    rc = eaudit__buf_puts(&sql, " ORDER BY first_at DESC, id");
+    rc = eaudit__buf_puts(&sql, oldest_first ? " ORDER BY first_at, id"
+                                             : " ORDER BY first_at DESC, id");
   if (rc == 0 && q->limit)
     rc = eaudit__buf_puts(&sql, " LIMIT ?8");
   if (rc) {
@@ -299,12 +318,27 @@ int eaudit_store_findings(eaudit_store *s, const eaudit_finding_query *fq,
   sqlite3_bind_int64(st, 6, q->user);
   sqlite3_bind_int(st, 7, q->state);
   sqlite3_bind_int64(st, 8, (int64_t)q->limit);
+  *out = st;
+  return EAUDIT_OK;
+}
+
+int eaudit_store_findings(eaudit_store *s, const eaudit_finding_query *fq,
+                          eaudit_findings **out) {
+  EAUDIT__CHECK_STORE(s);
+  if (out == NULL)
+    return eaudit__einval("out must not be NULL");
+  *out = NULL;
+  sqlite3_stmt *st = NULL;
+  int rc = prepare(s, fq, 0, &st);
+  if (rc)
+    return rc;
   eaudit_findings *list = eaudit__calloc(1, sizeof *list);
   if (list == NULL) {
     sqlite3_finalize(st);
     return eaudit__enomem();
   }
   eaudit__object_born();
+  int src;
   while ((src = sqlite3_step(st)) == SQLITE_ROW) {
     if (list->n == list->cap) {
       size_t c = list->cap ? list->cap * 2 : 16;
@@ -316,7 +350,7 @@ int eaudit_store_findings(eaudit_store *s, const eaudit_finding_query *fq,
       list->v = v;
       list->cap = c;
     }
-    if ((rc = from_row(s, st, &list->v[list->n])))
+    if ((rc = from_row(s, st, 1, &list->v[list->n])))
       break;
     list->n++;
   }
@@ -329,6 +363,25 @@ int eaudit_store_findings(eaudit_store *s, const eaudit_finding_query *fq,
   }
   *out = list;
   return EAUDIT_OK;
+}
+
+int eaudit__findings_each(eaudit_store *s, const eaudit_finding_query *q,
+                          eaudit__finding_each_fn fn, void *payload) {
+  sqlite3_stmt *st = NULL;
+  int rc = prepare(s, q, 1, &st);
+  if (rc)
+    return rc;
+  int src = SQLITE_DONE;
+  while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
+    eaudit_finding *f = NULL;
+    if ((rc = from_row(s, st, 0, &f)) == 0)
+      rc = fn(f, payload);
+    eaudit_finding_free(f);
+  }
+  if (rc == 0 && src != SQLITE_DONE)
+    rc = eaudit__sqlite_error(s, src, "querying findings");
+  sqlite3_finalize(st);
+  return rc;
 }
 
 size_t eaudit_findings_size(const eaudit_findings *l) { return l ? l->n : 0; }

@@ -454,11 +454,9 @@ static int json_finding(const eaudit__report_finding *f, void *payload) {
   eaudit__putc(k, ',');
   json_key(k, "state");
   json_str_or_null(k, f->state);
-  if (f->n_events >= 0) {
-    eaudit__putc(k, ',');
-    json_key(k, "event_count");
-    eaudit__put_i64(k, f->n_events);
-  }
+  eaudit__putc(k, ',');
+  json_key(k, "event_count");
+  eaudit__put_i64(k, f->n_events);
   return eaudit__putc(k, '}');
 }
 
@@ -867,10 +865,7 @@ static int html_finding(const eaudit__report_finding *f, void *payload) {
   html_cell(k, a);
   html_cell(k, b);
   html_cell(k, f->state);
-  if (f->n_events >= 0)
-    html_num_cell(k, f->n_events);
-  else
-    html_cell(k, NULL);
+  html_num_cell(k, f->n_events);
   return eaudit__puts(k, "</tr>\n");
 }
 

@@ -130,15 +130,13 @@ typedef struct eaudit__report_finding {
   const char *key; /* "subject:42" */
   eaudit_time first_at, last_at;
   const char *state; /* "open", "acknowledged", "resolved" */
-  int64_t n_events;  /* events behind it, -1 when unknown */
+  int64_t n_events;  /* events behind it */
 } eaudit__report_finding;
 typedef int (*eaudit__finding_fn)(const eaudit__report_finding *f,
                                   void *payload);
 
-/* Stream the findings that overlap the query's interval (and concern its
- * user, when it has one), oldest first, to fn. Tolerates a store without
- * a findings table (no findings). See report_sources.c for the columns
- * assumed. */
+/* Stream the rules engine's findings that overlap the query's interval
+ * (and concern its user, when it has one), oldest first, to fn. */
 int eaudit__report_findings(eaudit_store *s, const eaudit_query *q,
                             eaudit__finding_fn fn, void *payload);
 
@@ -152,8 +150,8 @@ typedef int (*eaudit__expired_fn)(const eaudit__report_expired *e,
                                   void *payload);
 
 /* Stream the users (and, without a user filter, groups) whose permissions
- * are expired and not prolonged, by kind then id. */
+ * are expired and not prolonged (eaudit_store_expired()), by kind then id. */
 int eaudit__report_expired_each(eaudit_store *s, const eaudit_query *q,
-                           eaudit__expired_fn fn, void *payload);
+                                eaudit__expired_fn fn, void *payload);
 
 #endif

@@ -154,6 +154,14 @@ struct eaudit_finding_query {
 
 /* Load a finding by rowid (allocated). */
 int eaudit__finding_load(eaudit_store *s, int64_t rowid, eaudit_finding **out);
+/* Stream the findings a query selects (NULL: all; its limit applies),
+ * oldest first (first_at, then id), one at a time so that memory does not
+ * grow with their number. Each finding is borrowed for the call and has
+ * its event count but not its event ids. A nonzero return of fn stops the
+ * walk and is returned. */
+typedef int (*eaudit__finding_each_fn)(const eaudit_finding *f, void *payload);
+int eaudit__findings_each(eaudit_store *s, const eaudit_finding_query *q,
+                          eaudit__finding_each_fn fn, void *payload);
 int eaudit__finding_query_matches(const eaudit_finding_query *q,
                                   const eaudit_finding *f);
 int eaudit__finding_query_dup(eaudit_finding_query **out,
