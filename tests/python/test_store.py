@@ -569,19 +569,11 @@ class EnumTest(TempDirTestCase):
         self.assertEqual(EventType.__module__, "entryfy_audit.codes")
 
 
-class PendingAreasTest(TempDirTestCase):
-    """Rules: the methods exist and say clearly that the loaded library
-    does not provide them yet."""
+class ReportArgumentsTest(TempDirTestCase):
+    """Report arguments of the wrong kind are refused before any output."""
 
-    def test_unwired_methods_raise_unsupported(self) -> None:
+    def test_a_text_file_or_unknown_format_is_refused(self) -> None:
         with ea.Store.memory() as s:
-            calls = [lambda: s.load_rules("{}", actor=1),
-                     lambda: s.findings(), lambda: s.subscribe_findings(print)]
-            for call in calls:
-                with self.assertRaises(ea.UnsupportedError) as cm:
-                    call()
-                self.assertIsInstance(cm.exception, NotImplementedError)
-                self.assertIn("does not provide", cm.exception.message)
             self.assertFalse(os.path.exists(self.path("r.csv")))
             with self.assertRaises(TypeError):
                 s.report(file=io.StringIO(), actor=1)

@@ -26,7 +26,9 @@ from .errors import EXCEPTIONS, EntryfyAuditError
 from .events import Event, NewEvent
 from .query import Query, Results
 from .report import BadLine, ImportResult, ReportFormat
-from .store import Store, Subscription, User
+from .rules import (Expired, Finding, Findings, FindingState, RuleSet,
+                    Severity)
+from .store import FindingSubscription, Store, Subscription, User
 
 __version__ = "1.0.0"
 
@@ -71,6 +73,8 @@ __all__ = [
     "Kind", "UserRole", "Sync", "TimeFormat", "LogLevel", "CodeEnum",
     "Device", "DeviceAttr", "DeviceDecision", "DeviceKind", "DeviceResult",
     "ReportFormat", "ImportResult", "BadLine",
+    "Severity", "FindingState", "Finding", "Findings", "RuleSet", "Expired",
+    "FindingSubscription",
     "EntryfyAuditError", "EXCEPTIONS", "library_version", "library_path",
     "enable_library_logging", "disable_library_logging",
 ] + [cls.__name__ for cls in EXCEPTIONS.values()]

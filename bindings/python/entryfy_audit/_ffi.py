@@ -99,6 +99,22 @@ class ImportResultT(_Opaque):
     pass
 
 
+class FindingT(_Opaque):
+    pass
+
+
+class FindingsT(_Opaque):
+    pass
+
+
+class FindingQueryT(_Opaque):
+    pass
+
+
+class ExpiredT(_Opaque):
+    pass
+
+
 StoreP = POINTER(StoreT)
 OptionsP = POINTER(OptionsT)
 EventP = POINTER(EventT)
@@ -114,6 +130,10 @@ SinkP = POINTER(SinkT)
 SourceP = POINTER(SourceT)
 ReportOptionsP = POINTER(ReportOptionsT)
 ImportResultP = POINTER(ImportResultT)
+FindingP = POINTER(FindingT)
+FindingsP = POINTER(FindingsT)
+FindingQueryP = POINTER(FindingQueryT)
+ExpiredP = POINTER(ExpiredT)
 
 
 class ErrorT(Structure):
@@ -137,6 +157,8 @@ LOG_FN = CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 WRITE_FN = CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p)
 #: eaudit_progress_fn: int (*)(uint64_t done, uint64_t total, void *payload)
 PROGRESS_FN = CFUNCTYPE(c_int, c_uint64, c_uint64, c_void_p)
+#: eaudit_finding_fn: int (*)(const eaudit_finding *f, void *payload)
+FINDING_FN = CFUNCTYPE(c_int, FindingP, c_void_p)
 
 UUID16 = c_uint8 * 16
 POSITION_MAX = 64

@@ -77,6 +77,17 @@ class Subscription:
         self.cancel()
 
 
+class FindingSubscription(Subscription):
+    """A live finding subscriber (:meth:`Store.subscribe_findings`)."""
+
+    @property
+    def active(self) -> bool:
+        return self.id in self._store._finding_subs
+
+    def cancel(self) -> None:
+        self._store._unsubscribe_findings(self.id)
+
+
 class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
     """An open audit store. Use :meth:`open` or :meth:`memory`, preferably as
     a context manager::
@@ -97,6 +108,7 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
         self._keep = _keep  # ctypes callbacks the library holds (clock, random)
         self._lock = threading.RLock()
         self._subs: Dict[int, Tuple[Any, Subscription]] = {}
+        self._finding_subs: Dict[int, Tuple[Any, Subscription]] = {}
         self._notifying = 0
         self._deferred: List[Callable[[], None]] = []
         self._pid = os.getpid()
@@ -200,6 +212,7 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
                 lib.eaudit_store_free(self._ptr)
                 self._ptr = None
                 self._subs.clear()
+                self._finding_subs.clear()
 
     @property
     def closed(self) -> bool:
@@ -656,25 +669,33 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
 
         fn = _ffi.EVENT_FN(bridge)
         sid = c_int()
+        deferred = False
         try:
             with self._lock:
                 sp = self._handle()
                 sub = Subscription(self, 0, callback)
 
                 def add() -> None:
-                    lib.eaudit_store_subscribe(sp, q.handle if q else None, fn,
-                                               None, byref(sid))
+                    # The library copies the filter; a deferred add() runs
+                    # after this method returned, so it frees the query.
+                    try:
+                        lib.eaudit_store_subscribe(sp, q.handle if q else None,
+                                                   fn, None, byref(sid))
+                    finally:
+                        if q is not None:
+                            q.close()
                     sub.id = sid.value
                     # The library calls fn until unsubscribed: keep it alive.
                     self._subs[sid.value] = (fn, sub)
 
                 if self._notifying:
                     self._deferred.append(add)
+                    deferred = True
                 else:
                     add()
                 return sub
         finally:
-            if q is not None:
+            if q is not None and not deferred:
                 q.close()
 
     def _unsubscribe(self, sub_id: int) -> None:
