@@ -353,6 +353,7 @@ int cli_lib_fail(const cli *c, int rc, const char *fmt, ...) {
   case EAUDIT_ERANGE:
   case EAUDIT_ETZ:
   case EAUDIT_EOPTION:
+  case EAUDIT_ERULES:
     return CLI_USAGE;
   default:
     return CLI_FAIL;
