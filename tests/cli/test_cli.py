@@ -643,6 +643,9 @@ class Demo(Base):
         self.assertGreater(len(rows), 20000)
         self.assertIn("report.html", self.demo.stdout)
         self.assertIn("report.csv", self.demo.stdout)
+        for name in ("report.html", "report.csv"):
+            mode = os.stat(os.path.join(self.tmp, name)).st_mode & 0o777
+            self.assertEqual(mode, 0o600, name)
         p = self.ok(run("search", "--db", self.db, "--format", "jsonl",
                         "--type", "report_exported", "--since", "-1mo",
                         "--until", "+1d"))
@@ -915,6 +918,30 @@ class Reports(Base):
                         300)
         self.assertLess(abs(utc_seconds(exp[0]["occurred_at"]) - time.time()),
                         300)
+
+    def test_progress_bar_only_on_a_terminal(self):
+        env = dict(os.environ, ENTRYFY_AUDIT_NOW=NOW)
+        env.pop("ENTRYFY_AUDIT_NO_PROGRESS", None)
+        master, slave = pty.openpty()
+        q = subprocess.run([BIN, "report", "--db", self.db, "--since",
+                            "2026-11-01", "-o", os.devnull], stderr=slave,
+                           env=env, timeout=60)
+        os.close(slave)
+        out = b""
+        try:
+            while True:
+                chunk = os.read(master, 4096)
+                if not chunk:
+                    break
+                out += chunk
+        except OSError:
+            pass
+        os.close(master)
+        self.assertEqual(q.returncode, 0)
+        self.assertIn(b"report [", out)
+        p = run("report", "--db", self.db, "-o", os.devnull,
+                env_extra={"ENTRYFY_AUDIT_NO_PROGRESS": ""})
+        self.assertNotIn("\r", p.stderr)
 
     def test_to_standard_output(self):
         p = self.ok(run("report", "--db", self.db, "--format", "jsonl",

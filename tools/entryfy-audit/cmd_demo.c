@@ -3,9 +3,11 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -139,7 +141,11 @@ static int write_reports(cli *c, eaudit_store *s, eaudit_time end) {
   for (size_t i = 0; rc == 0 && i < 2; i++) {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, reports[i].name);
-    FILE *f = fopen(path, "w");
+    /* Reports hold what the store holds: 0600, like the store. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = NULL;
+    if (fd >= 0 && (fchmod(fd, 0600) != 0 || (f = fdopen(fd, "w")) == NULL))
+      close(fd);
     if (f == NULL)
       return cli_fail(c, CLI_FAIL, "cannot write '%s': %s", path,
                       strerror(errno));
