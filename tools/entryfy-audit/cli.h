@@ -138,8 +138,9 @@ int out_event(out_writer *w, eaudit_cursor *cur, const eaudit_event *ev);
 void out_end(out_writer *w);
 /* Write one JSON string (with quotes). */
 void out_json_string(FILE *f, const char *s);
-/* Write the DESIGN §7 event object (no newline). */
-void out_event_object(FILE *f, eaudit_store *s, eaudit_cursor *cur,
+/* Write the DESIGN §7 event object (no newline) through
+ * eaudit_event_to_json(); names when @p cur is given. 0 or a library code. */
+int out_event_object(FILE *f, eaudit_store *s, eaudit_cursor *cur,
                       const eaudit_event *ev, int with_store_fields);
 
 /* ---- progress.c ---- */
@@ -156,7 +157,7 @@ void progress_end(progress *p);
 
 /* ---- demo_data.c ---- */
 typedef struct demo_stats {
-  size_t events, users, doors, groups, devices;
+  size_t events, logins, users, doors, groups, devices;
 } demo_stats;
 /* Fill an empty store with a simulated month ending at @p end. */
 int demo_fill(eaudit_store *s, uint64_t seed, eaudit_time end,
@@ -193,5 +194,12 @@ int cmd_time(int argc, char **argv);
  * the number printed through @p n_out. */
 int search_print(cli *c, eaudit_store *s, eaudit_query *q, FILE *f,
                  int format, size_t *n_out);
+
+/* Shared by findings and demo: print the findings of @p fq that
+ * @p wanted (may be NULL) accepts, as a table or JSON Lines. */
+int findings_print(cli *c, eaudit_store *s, const eaudit_finding_query *fq,
+                   FILE *f, int jsonl,
+                   int (*wanted)(const eaudit_finding *, void *),
+                   void *payload, size_t *n_out);
 
 #endif

@@ -3,9 +3,11 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -13,14 +15,18 @@ static const char usage[] =
     "usage: entryfy-audit demo [--db PATH] [--fresh] [--seed N] [--tz ZONE]\n"
     "                          [--show N]\n"
     "\n"
-    "Create a store holding a simulated month that ends now: 200 users, 20\n"
+    "Create a store holding a simulated month that ends now: 200 users, 21\n"
     "doors with schedules, 10 groups, 4 administrators, phones and PCs;\n"
     "door traffic shaped by working hours, failed attempts, keycards, group\n"
     "changes by admins, permission expiries (one while the person is inside\n"
-    "the cleanroom, where exit needs a check-in), one user logging in from\n"
-    "unrecognized phones twice a day, and a failure burst at a door.\n"
-    "Then print the default view (user 1, past month) and the findings,\n"
-    "and write report.html and report.csv beside the store.\n"
+    "the cleanroom, where exit needs a check-in), console and app logins\n"
+    "judged by device recognition (one user on a fresh phone twice a day,\n"
+    "an admin on an unknown laptop at 03:10), a failure burst at a door, a\n"
+    "borrowed server-room privilege and a PIN changed five times in a day.\n"
+    "The anomaly rules judge the month as it is appended. Then print the\n"
+    "default view (user 1, past month) and the findings, and write\n"
+    "report.html and report.csv (the past month, every user) beside the\n"
+    "store, recorded as exported by user 1.\n"
     "\n"
     "  --fresh            replace an existing store at PATH (only a store:\n"
     "                     any other file is left alone)\n"
@@ -34,7 +40,7 @@ static const char usage[] =
     "power cut during the fill loses at most its last batches).\n"
     "\n"
     "Exit status: 0, 2 usage error (or the store exists without --fresh),\n"
-    "3 the store could not be written.\n";
+    "3 the store or a report could not be written.\n";
 
 enum { D_FRESH = 100, D_SEED, D_TZ, D_SHOW };
 static const cli_opt opts[] = {{"fresh", 0, 0, D_FRESH},
@@ -111,6 +117,75 @@ static int remove_store(cli *c) {
   return -1;
 }
 
+/* report.html and report.csv in the directory of the store, for the past
+ * month and every user, through eaudit_store_report(). */
+static int write_reports(cli *c, eaudit_store *s, eaudit_time end) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", c->db);
+  char *slash = strrchr(dir, '/');
+  if (slash == NULL)
+    snprintf(dir, sizeof dir, ".");
+  else if (slash == dir)
+    dir[1] = 0;
+  else
+    *slash = 0;
+  static const struct {
+    const char *name;
+    int format;
+  } reports[] = {{"report.html", EAUDIT_FORMAT_HTML},
+                 {"report.csv", EAUDIT_FORMAT_CSV}};
+  eaudit_time since, e2;
+  int rc = eaudit_store_parse_time(s, "-1mo", end, &since, &e2);
+  printf("Reports (the past month, every user; recorded as exported by "
+         "Alex Morgan):\n");
+  for (size_t i = 0; rc == 0 && i < 2; i++) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, reports[i].name);
+    /* Reports hold what the store holds: 0600, like the store. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = NULL;
+    if (fd >= 0 && (fchmod(fd, 0600) != 0 || (f = fdopen(fd, "w")) == NULL))
+      close(fd);
+    if (f == NULL)
+      return cli_fail(c, CLI_FAIL, "cannot write '%s': %s", path,
+                      strerror(errno));
+    eaudit_query *q = NULL;
+    eaudit_report_options *o = NULL;
+    eaudit_sink *k = NULL;
+    rc = eaudit_query_new(&q);
+    if (rc == 0)
+      rc = eaudit_query_set_interval(q, since, end);
+    if (rc == 0)
+      rc = eaudit_report_options_new(&o);
+    if (rc == 0)
+      rc = eaudit_report_options_set_int(o, EAUDIT_REPORT_OPT_FORMAT,
+                                         reports[i].format);
+    if (rc == 0)
+      rc = eaudit_report_options_set_int(o, EAUDIT_REPORT_OPT_ACTOR, 1);
+    if (rc == 0)
+      rc = eaudit_report_options_set_str(o, EAUDIT_REPORT_OPT_TITLE,
+                                         "Harbour Street HQ: the past month");
+    if (rc == 0)
+      rc = eaudit_sink_from_file(&k, f);
+    if (rc == 0)
+      rc = eaudit_store_report(s, q, o, k);
+    uint64_t bytes = k ? eaudit_sink_bytes(k) : 0;
+    eaudit_sink_free(k);
+    eaudit_report_options_free(o);
+    eaudit_query_free(q);
+    int bad = fclose(f) != 0;
+    if (rc)
+      return cli_lib_fail(c, rc, "writing '%s' failed", path);
+    if (bad)
+      return cli_fail(c, CLI_FAIL, "writing '%s' failed: %s", path,
+                      strerror(errno));
+    printf("  %s (%" PRIu64 " bytes)\n", path, bytes);
+  }
+  if (rc)
+    return cli_lib_fail(c, rc, "writing the reports failed");
+  return -1;
+}
+
 int cmd_demo(int argc, char **argv) {
   cli c;
   demo_args a = {0, 1, 20, "Europe/Berlin"};
@@ -118,6 +193,7 @@ int cmd_demo(int argc, char **argv) {
   eaudit_store *s = NULL;
   eaudit_options *o = NULL;
   eaudit_query *q = NULL;
+  eaudit_finding_query *fq = NULL;
   if (ret >= 0)
     goto done;
   if (c.n_args) {
@@ -178,10 +254,13 @@ int cmd_demo(int argc, char **argv) {
   eaudit_store_parse_time(s, "-1mo", end, &since, &e2);
   eaudit_store_format_time(s, since, EAUDIT_TIME_LOCAL, from, sizeof from);
   eaudit_store_format_time(s, end, EAUDIT_TIME_LOCAL, to, sizeof to);
-  printf("Created %s (time zone %s, seed %" PRId64 "): %zu events from %s to "
-         "%s;\n%zu users, %zu doors, %zu groups, %zu devices.\n\n",
-         c.db, eaudit_store_time_zone(s), a.seed, st.events, from, to,
-         st.users, st.doors, st.groups, st.devices);
+  int64_t stored = 0;
+  eaudit_store_last_seq(s, &stored);
+  printf("Created %s (time zone %s, seed %" PRId64 "): %" PRId64 " events "
+         "from %s to %s;\n%zu users, %zu doors, %zu groups; %zu console and "
+         "app logins on %zu devices.\n\n",
+         c.db, eaudit_store_time_zone(s), a.seed, stored, from, to, st.users,
+         st.doors, st.groups, st.logins, st.devices);
 
   /* The console's default view: user 1, the past month, newest first. */
   if ((rc = eaudit_store_default_query(s, &q))) {
@@ -210,17 +289,29 @@ int cmd_demo(int argc, char **argv) {
   printf("\nMore: entryfy-audit search --db %s [--user ID] [--since TIME] "
          "[--search TEXT]\n\n",
          c.db);
-  /* Findings and reports arrive with the rules and report modules. */
-  printf("Findings: not available in this build (the rules engine, "
-         "include/eaudit/rules.h,\nis not in this library yet). The month "
-         "holds what it will find: user 137\nlogging in from unrecognized "
-         "phones twice a day, a failure burst at the\nWarehouse gate, user "
-         "121 expired inside the cleanroom, and more.\n\n");
-  printf("Reports: not written (no report writers in this build, "
-         "include/eaudit/report.h).\n");
+  /* What the rules found while the month was appended. */
+  size_t nf = 0;
+  if ((rc = eaudit_finding_query_new(&fq))) {
+    ret = cli_lib_fail(&c, rc, "building the findings query");
+    goto done;
+  }
+  printf("Findings of the month (the anomaly rules, evaluated on append):"
+         "\n\n");
+  fflush(stdout);
+  if ((ret = findings_print(&c, s, fq, stdout, 0, NULL, NULL, &nf)) >= 0)
+    goto done;
+  if (nf == 0)
+    printf("(none)\n");
+  printf("\nMore: entryfy-audit findings --db %s [--rule ID] [--severity S] "
+         "[--format jsonl]\n\n",
+         c.db);
+  /* The reports: the past month, every user, beside the store. */
+  if ((ret = write_reports(&c, s, end)) >= 0)
+    goto done;
   fflush(stdout);
   ret = CLI_OK;
 done:
+  eaudit_finding_query_free(fq);
   eaudit_query_free(q);
   eaudit_store_free(s);
   eaudit_options_free(o);

@@ -1,9 +1,11 @@
-/* The demo's simulated month: an office of 200 people, 20 doors, 10
+/* The demo's simulated month: an office of 200 people, 21 doors, 10
  * groups, a few administrators, phones and PCs, with routine traffic shaped
- * by working hours and the incidents the anomaly rules look for. Everything
- * comes from one seeded PRNG, so a seed and an end time give the same store
- * byte for byte (ids through the injected random source, recorded_at
- * through the injected clock). */
+ * by working hours and the incidents the anomaly rules look for. Console
+ * and app logins go through device recognition (eaudit_store_admin_login,
+ * eaudit_store_mobile_login), which decides which of them are recorded.
+ * Everything comes from one seeded PRNG, so a seed and an end time give the
+ * same store byte for byte (ids through the injected random source,
+ * recorded_at through the injected clock). */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -49,7 +51,7 @@ static double rng_normal(rng *r) {
 /* ---- the world ---- */
 
 #define N_USERS 200
-#define N_DOORS 20
+#define N_DOORS 21
 #define N_GROUPS 10
 #define SITE 1
 #define MIN_US 60000000LL
@@ -62,14 +64,15 @@ static const char *const door_names[N_DOORS + 1] = {
     "Loading dock", "Server room",    "Lab 1",          "Lab 2",
     "Cleanroom",    "Archive",        "Kitchen",        "Gym",
     "Roof access",  "Meeting suite",  "Mail room",      "Security office",
-    "Back door"};
+    "Back door",    "Cleanroom exit"};
 /* Schedules, local hours [open, close) on weekdays; 0-24 is always. */
 static const int door_open[N_DOORS + 1] = {0, 6, 6, 6, 6, 7, 7, 6, 6, 0, 7,
-                                           7, 7, 8, 7, 6, 8, 7, 8, 0, 6};
+                                           7, 7, 8, 7, 6, 8, 7, 8, 0, 6, 0};
 static const int door_close[N_DOORS + 1] = {0,  22, 22, 22, 22, 20, 20,
                                             22, 20, 24, 20, 20, 19, 18,
-                                            20, 23, 17, 20, 17, 24, 20};
-#define CLEANROOM 12 /* exit needs a check-in */
+                                            20, 23, 17, 20, 17, 24, 20, 24};
+#define CLEANROOM 12      /* exit needs a check-in ... */
+#define CLEANROOM_EXIT 21 /* ... at this reader, inside */
 #define SERVER_ROOM 9
 #define WAREHOUSE 7
 
@@ -88,7 +91,7 @@ static const int group_doors[N_GROUPS + 1][12] = {
     {10, 11, 0},
     {SERVER_ROOM, 0},
     {1, 7, 8, 20, 0},
-    {CLEANROOM, 0},
+    {CLEANROOM, CLEANROOM_EXIT, 0},
     {13, 19, 0}};
 
 static const char *const first_names[] = {
@@ -106,9 +109,51 @@ static const char *const last_names[] = {
     "Larsen",   "Moreau",    "Varga",   "Duarte",   "Keller",  "Ibrahim",
     "Horvat",   "Sato",      "Wagner",  "Bianchi",  "Nyberg",  "Quinn",
     "Ortiz",    "Berg",      "Cohen",   "Yilmaz",   "Lund"};
-static const char *const phone_models[] = {"Pixel 8", "iPhone 15",
-                                           "Galaxy S23", "iPhone 13",
-                                           "Pixel 7a", "Galaxy A54"};
+/* What a browser or the app reports at a login (docs/devices.md). */
+typedef struct devspec {
+  char key[24], platform[12], os[12], os_ver[20], app[12], app_ver[24],
+      model[40], screen[12], tz[20], lang[8], ip[40], label[64];
+} devspec;
+
+typedef struct phone_model {
+  const char *name, *platform, *os, *os_ver, *model, *screen;
+} phone_model;
+static const phone_model phone_models[] = {
+    {"Pixel 8", "Android", "Android", "14", "Pixel 8", "1080x2400"},
+    {"iPhone 15", "iPhone", "iOS", "17.5.1", "iPhone15,4", "1179x2556"},
+    {"Galaxy S23", "Android", "Android", "14", "SM-S911B", "1080x2340"},
+    {"iPhone 13", "iPhone", "iOS", "17.5.1", "iPhone14,5", "1170x2532"},
+    {"Pixel 7a", "Android", "Android", "14", "Pixel 7a", "1080x2400"},
+    {"Galaxy A54", "Android", "Android", "14", "SM-A546B", "1080x2340"}};
+#define N_PHONE_MODELS 6
+
+/* The administrators' browsers (UA-CH values; the model is what the
+ * console's script reports for the hardware). */
+static const devspec admin_devs[] = {
+    {"ck-7f3a91c2", "Windows", "Windows", "15.0.0", "Firefox", "128.0",
+     "ThinkPad X1 Carbon Gen 11", "1920x1200", "Europe/Berlin", "de-DE",
+     "10.20.0.15", "Alex's ThinkPad (Firefox)"},
+    {"ck-2c8e4410", "macOS", "macOS", "14.5.0", "Safari", "17.5",
+     "MacBookPro18,3", "3024x1964", "Europe/Berlin", "en-GB", "10.20.0.22",
+     "Priya's MacBook (Safari)"},
+    {"ck-91d0b7aa", "Windows", "Windows", "10.0.0", "Chrome",
+     "126.0.6478.127", "Dell OptiPlex 7010", "2560x1440", "Europe/Berlin",
+     "de-DE", "10.20.0.31", "Jonas's desktop (Chrome)"},
+    {"ck-5be21093", "Windows", "Windows", "15.0.0", "Edge", "126.0.2592.87",
+     "Surface Laptop 5", "2256x1504", "Europe/Berlin", "pl-PL", "10.20.0.44",
+     "Marta's Surface (Edge)"},
+    {"ck-e40a5c17", "macOS", "macOS", "14.5.0", "Firefox", "127.0",
+     "MacBookPro18,3", "3024x1964", "Europe/Berlin", "en-GB", "10.20.0.22",
+     "Priya's MacBook (Firefox)"},
+    {"ck-0d66f2e8", "Windows", "Windows", "15.0.0", "Chrome",
+     "126.0.6478.127", "Dell XPS 13 9340", "2880x1800", "Europe/Berlin",
+     "de-DE", "10.20.0.17", "Alex's new Dell XPS (Chrome)"},
+    {"ck-b7719e04", "Windows", "Windows", "10.0.0", "Chrome", "124.0.6367.91",
+     "HP EliteBook 840 G8", "1366x768", "Europe/Moscow", "en-US",
+     "203.0.113.77", "Unknown Windows laptop (Chrome)"},
+    {"ck-5be21093", "Windows", "Windows", "15.0.0", "Edge", "127.0.2651.74",
+     "Surface Laptop 5", "2256x1504", "Europe/Berlin", "pl-PL", "10.20.0.44",
+     "Marta's Surface (Edge)"}};
 
 #define ADMINS 4         /* users 1-4 administer the console */
 #define ABUSER 137       /* logs in from "new" phones twice a day */
@@ -128,9 +173,13 @@ typedef struct user {
   char name[64];
 } user;
 
+enum { LOGIN_NONE, LOGIN_ADMIN, LOGIN_MOBILE };
+
 typedef struct sev {
   int64_t at, subject, actor, door, group, device;
   int type, cred, reason;
+  int login;  /* LOGIN_*: a device login instead of an event */
+  int spec;   /* its devspec, in sim.specs */
   const char *details;
 } sev;
 
@@ -143,6 +192,9 @@ typedef struct sim {
   user users[N_USERS + 1];
   eaudit_time expired_at[N_USERS + 1]; /* lapsed, not prolonged */
   eaudit_time trapped_from; /* TRAPPED's scripted last days */
+  devspec *specs;
+  size_t n_specs, cap_specs;
+  devspec phone[N_USERS + 1]; /* each user's phone before the month */
   int oom;
 } sim;
 
@@ -189,6 +241,30 @@ static void door_event(sim *m, eaudit_time at, int64_t uid, int door,
   if (door == CLEANROOM)
     e->details = "{\"area\":\"cleanroom\",\"direction\":\"in\","
                  "\"check_in_to_exit\":true}";
+  if (door == CLEANROOM_EXIT)
+    e->details = "{\"area\":\"cleanroom\",\"direction\":\"out\","
+                 "\"check_in_to_exit\":true}";
+}
+
+/* A login through device recognition at @p at with a copy of @p spec. */
+static void login(sim *m, eaudit_time at, int kind, int64_t uid,
+                  const devspec *spec) {
+  if (m->n_specs == m->cap_specs) {
+    size_t cap = m->cap_specs ? m->cap_specs * 2 : 256;
+    devspec *p = realloc(m->specs, cap * sizeof *p);
+    if (p == NULL) {
+      m->oom = 1;
+      return;
+    }
+    m->specs = p;
+    m->cap_specs = cap;
+  }
+  sev *e = add(m, at, 0, uid);
+  if (e == NULL)
+    return;
+  e->login = kind;
+  e->spec = (int)m->n_specs;
+  m->specs[m->n_specs++] = *spec;
 }
 
 /* Local days of the month, found through the library so that they are
@@ -262,6 +338,70 @@ static void setup_users(sim *m) {
   snprintf(m->users[RENAMED].name, 64, "Hannah Weber");
 }
 
+/* Everyone's phone, with the app installed before the month began. */
+static void setup_phones(sim *m) {
+  static const char *const langs[] = {"de-DE", "de-DE", "en-GB", "en-US",
+                                      "pl-PL", "tr-TR"};
+  for (int i = 1; i <= N_USERS; i++) {
+    devspec *p = &m->phone[i];
+    const phone_model *pm = &phone_models[rng_below(&m->r, N_PHONE_MODELS)];
+    memset(p, 0, sizeof *p);
+    snprintf(p->key, sizeof p->key, "inst-%012llx",
+             (unsigned long long)(rng_next(&m->r) >> 16));
+    snprintf(p->platform, sizeof p->platform, "%s", pm->platform);
+    snprintf(p->os, sizeof p->os, "%s", pm->os);
+    snprintf(p->os_ver, sizeof p->os_ver, "%s", pm->os_ver);
+    snprintf(p->app, sizeof p->app, "Entryfy");
+    snprintf(p->app_ver, sizeof p->app_ver, "4.12.%d",
+             (int)rng_below(&m->r, 3));
+    snprintf(p->model, sizeof p->model, "%s", pm->model);
+    snprintf(p->screen, sizeof p->screen, "%s", pm->screen);
+    snprintf(p->tz, sizeof p->tz, "Europe/Berlin");
+    snprintf(p->lang, sizeof p->lang, "%s", langs[rng_below(&m->r, 6)]);
+    snprintf(p->ip, sizeof p->ip, "100.64.%u.%u", (unsigned)rng_below(&m->r, 256),
+             (unsigned)rng_below(&m->r, 254) + 1);
+    snprintf(p->label, sizeof p->label, "%.*s's %s",
+             (int)strcspn(m->users[i].name, " "), m->users[i].name, pm->name);
+  }
+}
+
+static void fill_info(eaudit_device_info *info, const devspec *p) {
+  eaudit_device_info_clear(info);
+  eaudit_device_info_set_str(info, EAUDIT_DEVATTR_KEY, p->key);
+  eaudit_device_info_set_str(info, EAUDIT_DEVATTR_PLATFORM, p->platform);
+  eaudit_device_info_set_str(info, EAUDIT_DEVATTR_OS_FAMILY, p->os);
+  eaudit_device_info_set_str(info, EAUDIT_DEVATTR_OS_VERSION, p->os_ver);
+  eaudit_device_info_set_str(info, EAUDIT_DEVATTR_BROWSER_FAMILY, p->app);
+  eaudit_device_info_set_str(info, EAUDIT_DEVATTR_BROWSER_VERSION,
+                             p->app_ver);
+  eaudit_device_info_set_str(info, EAUDIT_DEVATTR_MODEL, p->model);
+  eaudit_device_info_set_str(info, EAUDIT_DEVATTR_SCREEN, p->screen);
+  eaudit_device_info_set_str(info, EAUDIT_DEVATTR_TIME_ZONE, p->tz);
+  eaudit_device_info_set_str(info, EAUDIT_DEVATTR_LANGUAGE, p->lang);
+  eaudit_device_info_set_str(info, EAUDIT_DEVATTR_IP, p->ip);
+  eaudit_device_info_set_site(info, SITE);
+}
+
+/* One login (or, with @p observe, a sighting that records nothing); a
+ * device seen for the first time gets the spec's label. */
+static int device_login(eaudit_store *s, eaudit_device_info *info,
+                        const devspec *p, int kind, int64_t uid,
+                        eaudit_time at, int observe, size_t *new_devices) {
+  eaudit_device_result *res = NULL;
+  fill_info(info, p);
+  int rc = observe ? eaudit_store_observe_device(s, info, uid, kind, at, &res)
+           : kind == LOGIN_ADMIN
+               ? eaudit_store_admin_login(s, info, uid, at, &res)
+               : eaudit_store_mobile_login(s, info, uid, at, &res);
+  if (rc == 0 && eaudit_device_result_decision(res) == EAUDIT_DEVICE_NEW) {
+    (*new_devices)++;
+    rc = eaudit_store_rename_device(s, eaudit_device_result_device(res),
+                                    p->label);
+  }
+  eaudit_device_result_free(res);
+  return rc;
+}
+
 /* One person's ordinary day. */
 static void routine(sim *m, const day *d, int uid) {
   user *u = &m->users[uid];
@@ -301,7 +441,8 @@ static void routine(sim *m, const day *d, int uid) {
   /* Doors this person may use inside. */
   int doors[N_DOORS], nd = 0;
   for (int k = 4; k <= N_DOORS; k++)
-    if (k != CLEANROOM && k != SERVER_ROOM && can_open(u, k))
+    if (k != CLEANROOM && k != CLEANROOM_EXIT && k != SERVER_ROOM &&
+        can_open(u, k))
       doors[nd++] = k;
   int trips = 2 + (int)rng_below(r, 5);
   for (int t = 0; t < trips && nd; t++) {
@@ -319,6 +460,9 @@ static void routine(sim *m, const day *d, int uid) {
   if ((u->groups & (1u << 9)) && rng_below(r, 100) < 40 && uid != TRAPPED) {
     double h = arrive + 1 + rng_unit(r) * 3;
     door_event(m, at_hour(d, h), uid, CLEANROOM, 0);
+    /* Out again through the check-in reader inside. */
+    door_event(m, at_hour(d, h + 0.3 + rng_unit(r) * 1.2), uid, CLEANROOM_EXIT,
+               0);
   }
 }
 
@@ -337,69 +481,93 @@ static void incidents(sim *m, const day *days, int nd) {
   const day *last = &days[nd - 1];
   eaudit_time now = m->end;
 
-  /* The abuser: a "new" phone twice a day for the last ten days. */
-  static const int abuse_reasons[] = {EAUDIT_REASON_NEW_HARDWARE,
-                                      EAUDIT_REASON_DEVICE_RESET,
-                                      EAUDIT_REASON_NEW_OS};
+  /* The abuser: a fresh phone (new install, another model) twice a day
+   * for the last ten days. */
+  static const char *const burners[][3] = {
+      {"Redmi Note 12", "23021RAA2Y", "1080x2400"},
+      {"moto g54", "moto g54 5G", "1080x2400"},
+      {"Galaxy A14", "SM-A145R", "1080x2408"},
+      {"Nokia G22", "Nokia G22", "720x1612"}};
   for (int k = 0; k < 10 && k < nd; k++) {
     const day *d = &days[nd - 1 - k];
     for (int j = 0; j < 2; j++) {
       double h = j ? 21 + rng_unit(r) * 1.5 : 9 + rng_unit(r) * 2;
-      sev *e = add(m, at_hour(d, h), EAUDIT_TYPE_LOGIN_UNRECOGNIZED_DEVICE,
-                   ABUSER);
-      if (e) {
-        e->device = 7000 + k * 2 + j;
-        e->cred = EAUDIT_CREDENTIAL_MOBILE;
-        e->reason = abuse_reasons[(k * 2 + j) % 3];
-      }
+      const char *const *b = burners[rng_below(r, 4)];
+      devspec p = m->phone[ABUSER];
+      snprintf(p.key, sizeof p.key, "inst-%012llx",
+               (unsigned long long)(rng_next(r) >> 16));
+      snprintf(p.platform, sizeof p.platform, "Android");
+      snprintf(p.os, sizeof p.os, "Android");
+      snprintf(p.os_ver, sizeof p.os_ver, "%d", 12 + (int)rng_below(r, 3));
+      snprintf(p.model, sizeof p.model, "%s", b[1]);
+      snprintf(p.screen, sizeof p.screen, "%s", b[2]);
+      snprintf(p.lang, sizeof p.lang, "%s", rng_below(r, 2) ? "en-US" : "ru-RU");
+      snprintf(p.ip, sizeof p.ip, "185.220.101.%u", (unsigned)rng_below(r, 250) + 1);
+      snprintf(p.label, sizeof p.label, "%s (unrecognized)", b[0]);
+      snprintf(p.app_ver, sizeof p.app_ver, "4.11.0");
+      login(m, at_hour(d, h), LOGIN_MOBILE, ABUSER, &p);
     }
   }
-  /* Ordinary unrecognized logins: an OS update, a new phone. */
+  /* Ordinary new-device logins: an OS update, a reset phone, a new
+   * phone, about one a month per person. */
   for (int k = 0; k < 14; k++) {
     int uid = 5 + (int)rng_below(r, 180);
     if (uid == ABUSER)
       continue;
-    sev *e = add(m, at_hour(&days[rng_below(r, (uint64_t)nd)],
-                            8 + rng_unit(r) * 12),
-                 EAUDIT_TYPE_LOGIN_UNRECOGNIZED_DEVICE, uid);
-    if (e) {
-      e->device = 1000 + uid;
-      e->cred = EAUDIT_CREDENTIAL_MOBILE;
-      e->reason = k % 3 ? EAUDIT_REASON_OS_UPDATED : EAUDIT_REASON_DEVICE_RESET;
+    devspec p = m->phone[uid];
+    if (k % 3 == 0) { /* a reset: same phone, new install id */
+      snprintf(p.key, sizeof p.key, "inst-%012llx",
+               (unsigned long long)(rng_next(r) >> 16));
+    } else if (k % 3 == 1) { /* an OS update */
+      snprintf(p.os_ver, sizeof p.os_ver, "%s",
+               strcmp(p.os, "iOS") == 0 ? "17.6.1" : "15");
+    } else { /* a new phone */
+      const phone_model *pm = &phone_models[(uid + 3) % N_PHONE_MODELS];
+      snprintf(p.key, sizeof p.key, "inst-%012llx",
+               (unsigned long long)(rng_next(r) >> 16));
+      snprintf(p.platform, sizeof p.platform, "%s", pm->platform);
+      snprintf(p.os, sizeof p.os, "%s", pm->os);
+      snprintf(p.os_ver, sizeof p.os_ver, "%s", pm->os_ver);
+      snprintf(p.model, sizeof p.model, "%s", pm->model);
+      snprintf(p.screen, sizeof p.screen, "%s", pm->screen);
+      snprintf(p.label, sizeof p.label, "%.*s's new %s",
+               (int)strcspn(m->users[uid].name, " "), m->users[uid].name,
+               pm->name);
     }
+    login(m, at_hour(&days[rng_below(r, (uint64_t)nd)], 8 + rng_unit(r) * 12),
+          LOGIN_MOBILE, uid, &p);
   }
-  /* Admin console logins from something new. */
-  static const struct {
-    int admin, day_from_start, reason;
-    double hour;
-    int64_t device;
-  } logins[] = {{1, 1, EAUDIT_REASON_FIRST_SEEN, 8.2, 5001},
-                {2, 2, EAUDIT_REASON_FIRST_SEEN, 9.1, 5002},
-                {3, 2, EAUDIT_REASON_FIRST_SEEN, 8.7, 5003},
-                {4, 3, EAUDIT_REASON_FIRST_SEEN, 10.4, 5004},
-                {2, 12, EAUDIT_REASON_NEW_BROWSER, 14.3, 5005},
-                {1, 19, EAUDIT_REASON_NEW_HARDWARE, 8.9, 5006}};
-  for (size_t k = 0; k < sizeof logins / sizeof logins[0]; k++) {
-    if (logins[k].day_from_start >= nd)
+  /* The console: every administrator logs in on most working days with a
+   * known browser (device recognition records nothing and learns the
+   * hours they work), first entries on days 1-3 are recorded, and so are
+   * a second browser, a new laptop and, near the end, a laptop nobody knows
+   * at 03:10, an hour its admin never uses. */
+  for (int i = 1; i < nd; i++) {
+    if (days[i].weekday >= 5)
       continue;
-    sev *e = add(m, at_hour(&days[logins[k].day_from_start], logins[k].hour),
-                 EAUDIT_TYPE_ADMIN_AREA_LOGIN, logins[k].admin);
-    if (e) {
-      e->device = logins[k].device;
-      e->reason = logins[k].reason;
-      e->details = "{\"ip\":\"10.20.0.15\"}";
+    for (int admin = 1; admin <= ADMINS; admin++) {
+      static const int first_day[ADMINS + 1] = {0, 1, 2, 2, 3};
+      if (i < first_day[admin])
+        continue;
+      int n = 1 + (int)rng_below(r, 3);
+      for (int j = 0; j < n; j++) {
+        double h = j == 0 ? 8.2 + rng_normal(r) * 0.4
+                          : 10 + rng_unit(r) * 7;
+        if (i == first_day[admin] && j == 0)
+          h = admin == 4 ? 10.4 : 8.2 + 0.45 * admin;
+        int spec = admin - 1;
+        if (admin == 1 && i >= 19)
+          spec = 5; /* Alex's new Dell */
+        if (admin == 2 && i >= 12 && (i == 12 || j % 2))
+          spec = 4; /* Priya tries Firefox */
+        if (admin == 4 && i >= 15)
+          spec = 7; /* Edge updated */
+        login(m, at_hour(&days[i], h), LOGIN_ADMIN, admin, &admin_devs[spec]);
+      }
     }
   }
-  /* An admin on a new laptop at 03:10, an hour they never use. */
-  if (nd > 5) {
-    sev *e = add(m, at_hour(&days[nd - 5], 3.17), EAUDIT_TYPE_ADMIN_AREA_LOGIN,
-                 3);
-    if (e) {
-      e->device = 5007;
-      e->reason = EAUDIT_REASON_NEW_HARDWARE;
-      e->details = "{\"ip\":\"203.0.113.77\"}";
-    }
-  }
+  if (nd > 5)
+    login(m, at_hour(&days[nd - 5], 3.17), LOGIN_ADMIN, 3, &admin_devs[6]);
   /* Group changes by admins. */
   for (int k = 0; k < 18; k++) {
     const day *d = &days[1 + rng_below(r, (uint64_t)(nd - 2))];
@@ -580,32 +748,6 @@ static int names(sim *m) {
                                              : EAUDIT_USER_ROLE_USER,
                                  EAUDIT_TIME_NONE);
     }
-    char dn[96];
-    const char *first = u->name;
-    int fl = (int)strcspn(first, " ");
-    snprintf(dn, sizeof dn, "%.*s's %s", fl, first,
-             phone_models[(unsigned)i % 6]);
-    if (rc == 0)
-      rc = eaudit_store_set_name(s, EAUDIT_KIND_DEVICE, 1000 + i, dn,
-                                 EAUDIT_TIME_NONE);
-  }
-  static const char *const pcs[] = {
-      NULL,
-      "Alex's ThinkPad (Firefox)",
-      "Priya's MacBook (Safari)",
-      "Jonas's desktop (Chrome)",
-      "Marta's Surface (Edge)",
-      "Priya's MacBook (Firefox)",
-      "Alex's new Dell XPS (Chrome)",
-      "Unknown Windows laptop (Chrome)"};
-  for (int i = 1; rc == 0 && i <= 7; i++)
-    rc = eaudit_store_set_name(s, EAUDIT_KIND_DEVICE, 5000 + i, pcs[i],
-                               EAUDIT_TIME_NONE);
-  for (int i = 0; rc == 0 && i < 20; i++) {
-    char dn[64];
-    snprintf(dn, sizeof dn, "Unrecognized Android #%d", i + 1);
-    rc = eaudit_store_set_name(s, EAUDIT_KIND_DEVICE, 7000 + i, dn,
-                               EAUDIT_TIME_NONE);
   }
   return rc;
 }
@@ -646,10 +788,32 @@ int demo_fill(eaudit_store *s, uint64_t seed, eaudit_time end,
     for (int i = 0; i < nd; i++)
       days[i].weekday = weekday_of(s, days[i].begin);
   }
+  eaudit_device_info *info = NULL;
+  size_t new_devices = 0;
   if (rc == 0) {
     set_clock(clock_payload, m->start);
     setup_users(m);
+    setup_phones(m);
     rc = names(m);
+  }
+  /* The cleanroom is the area whose exit needs a check-in: entered at its
+   * door, left at the reader inside. Alex configures it as the month
+   * begins (an 'Anomaly rules changed' event). */
+  static const char rules[] =
+      "{\"rules\":[{\"id\":\"expired_while_inside\",\"areas\":[{\"id\":1,"
+      "\"entry_doors\":[12],\"exit_doors\":[21],\"checkin_to_exit\":true}]}]}";
+  if (rc == 0)
+    rc = eaudit_store_set_rules(s, rules, sizeof rules - 1, 1);
+  /* Phones in use before the month: seen, so known, recording nothing. */
+  if (rc == 0)
+    rc = eaudit_device_info_new(&info);
+  for (int u = 1; rc == 0 && u <= N_USERS; u++) {
+    eaudit_time at = m->start - (eaudit_time)(1 + rng_below(&m->r, 300)) *
+                                    DAY_US - (eaudit_time)rng_below(&m->r,
+                                                                    DAY_US);
+    set_clock(clock_payload, at);
+    rc = device_login(s, info, &m->phone[u], LOGIN_MOBILE, u, at, 1,
+                      &new_devices);
   }
   if (rc == 0) {
     for (int k = 0; k < 4 && nd > 24; k++)
@@ -678,8 +842,24 @@ int demo_fill(eaudit_store *s, uint64_t seed, eaudit_time end,
     eaudit_time hour_end = m->ev[i].at - (m->ev[i].at - m->start) % HOUR_US +
                            HOUR_US;
     eaudit_batch_clear(batch);
+    size_t in_batch = 0;
     for (; rc == 0 && i < m->n && m->ev[i].at < hour_end; i++) {
       const sev *x = &m->ev[i];
+      if (x->login) {
+        /* Logins are their own transactions: what came before them goes
+         * first, so that seq follows occurred_at. */
+        set_clock(clock_payload, x->at);
+        if (in_batch) {
+          rc = eaudit_store_append_batch(s, batch, NULL);
+          eaudit_batch_clear(batch);
+          in_batch = 0;
+        }
+        if (rc == 0)
+          rc = device_login(s, info, &m->specs[x->spec], x->login,
+                            x->subject, x->at, 0, &new_devices);
+        continue;
+      }
+      in_batch++;
       eaudit_event_reset(ev);
       eaudit_event_set(ev, EAUDIT_FIELD_TYPE, x->type);
       eaudit_event_set(ev, EAUDIT_FIELD_OCCURRED_AT, x->at);
@@ -704,19 +884,25 @@ int demo_fill(eaudit_store *s, uint64_t seed, eaudit_time end,
     }
     eaudit_time rec = hour_end + (eaudit_time)rng_below(&m->r, 20000000);
     set_clock(clock_payload, rec < end ? rec : end);
-    if (rc == 0)
+    if (rc == 0 && in_batch)
       rc = eaudit_store_append_batch(s, batch, NULL);
     progress_update(prog, (int64_t)i);
   }
   progress_end(prog);
   set_clock(clock_payload, end);
+  size_t n_logins = 0;
+  for (size_t k = 0; k < m->n; k++)
+    n_logins += m->ev[k].login != 0;
   if (st) {
-    st->events = m->n;
+    st->events = m->n - n_logins;
+    st->logins = n_logins;
     st->users = N_USERS;
     st->doors = N_DOORS;
     st->groups = N_GROUPS;
-    st->devices = N_USERS + 7 + 20;
+    st->devices = new_devices;
   }
+  eaudit_device_info_free(info);
+  free(m->specs);
   eaudit_event_free(ev);
   eaudit_batch_free(batch);
   free(m->ev);

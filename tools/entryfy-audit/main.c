@@ -17,9 +17,12 @@ static const cli_command commands[] = {
      cmd_report},
     {"import", NULL, "append events from JSON Lines", cmd_import},
     {"export", NULL, "write events as JSON Lines in seq order", cmd_export},
-    {"findings", NULL, "list anomaly findings", cmd_findings},
-    {"devices", NULL, "list recognised devices", cmd_devices},
-    {"rules", NULL, "show, load or re-evaluate the anomaly rules", cmd_rules},
+    {"findings", NULL, "list, acknowledge or resolve anomaly findings",
+     cmd_findings},
+    {"devices", NULL, "list, rename or forget recognised devices",
+     cmd_devices},
+    {"rules", NULL, "show, check, load or re-evaluate the anomaly rules",
+     cmd_rules},
     {"verify", NULL, "check the hash chain and signed checkpoints",
      cmd_verify},
     {"purge", NULL, "remove events past the retention limit", cmd_purge},
@@ -353,6 +356,7 @@ int cli_lib_fail(const cli *c, int rc, const char *fmt, ...) {
   case EAUDIT_ERANGE:
   case EAUDIT_ETZ:
   case EAUDIT_EOPTION:
+  case EAUDIT_ERULES:
     return CLI_USAGE;
   default:
     return CLI_FAIL;

@@ -35,102 +35,19 @@ void out_json_string(FILE *f, const char *s) {
   fputc('"', f);
 }
 
-static void json_opt_int(FILE *f, const char *key, const eaudit_event *ev,
-                         int field) {
-  int64_t v;
-  fprintf(f, ",\"%s\":", key);
-  if (eaudit_event_get(ev, field, &v) == 0)
-    fprintf(f, "%" PRId64, v);
-  else
-    fputs("null", f);
-}
-
-static void json_code(FILE *f, const char *key, const char *name,
-                      int64_t code) {
-  fprintf(f, ",\"%s\":", key);
-  if (code == 0)
-    fputs("null", f);
-  else if (name)
-    out_json_string(f, name);
-  else
-    fprintf(f, "%" PRId64, code);
-}
-
-static const struct {
-  int field;
-  const char *key;
-} name_fields[] = {{EAUDIT_FIELD_SUBJECT, "subject_name"},
-                   {EAUDIT_FIELD_ACTOR, "actor_name"},
-                   {EAUDIT_FIELD_DOOR, "door_name"},
-                   {EAUDIT_FIELD_GROUP, "group_name"},
-                   {EAUDIT_FIELD_DEVICE, "device_name"},
-                   {EAUDIT_FIELD_SITE, "site_name"}};
-
-void out_event_object(FILE *f, eaudit_store *s, eaudit_cursor *cur,
-                      const eaudit_event *ev, int with_store_fields) {
-  uint8_t id[16];
-  char text[EAUDIT_TIME_STRMAX > 40 ? EAUDIT_TIME_STRMAX : 40];
-  int64_t type = 0, at = 0, cred = 0, reason = 0;
-  eaudit_event_get(ev, EAUDIT_FIELD_TYPE, &type);
-  eaudit_event_get(ev, EAUDIT_FIELD_OCCURRED_AT, &at);
-  eaudit_event_get(ev, EAUDIT_FIELD_CREDENTIAL, &cred);
-  eaudit_event_get(ev, EAUDIT_FIELD_REASON, &reason);
-  fputs("{\"id\":", f);
-  if (eaudit_event_id(ev, id) == 0 && eaudit_uuid_format(id, text) == 0)
-    out_json_string(f, text);
-  else
-    fputs("null", f);
-  fputs(",\"type\":", f);
-  const char *tn = eaudit_store_type_name(s, (int)type);
-  if (tn)
-    out_json_string(f, tn);
-  else
-    fprintf(f, "%" PRId64, type);
-  fputs(",\"occurred_at\":", f);
-  eaudit_store_format_time(s, at, EAUDIT_TIME_RFC3339_UTC, text, sizeof text);
-  out_json_string(f, text);
-  json_opt_int(f, "subject", ev, EAUDIT_FIELD_SUBJECT);
-  json_opt_int(f, "actor", ev, EAUDIT_FIELD_ACTOR);
-  json_opt_int(f, "door", ev, EAUDIT_FIELD_DOOR);
-  json_opt_int(f, "group", ev, EAUDIT_FIELD_GROUP);
-  json_opt_int(f, "device", ev, EAUDIT_FIELD_DEVICE);
-  json_code(f, "credential", eaudit_credential_name((int)cred), cred);
-  json_code(f, "reason", eaudit_reason_name((int)reason), reason);
-  json_opt_int(f, "site", ev, EAUDIT_FIELD_SITE);
-  size_t dlen = 0;
-  const char *d = eaudit_event_details(ev, &dlen);
-  fputs(",\"details\":", f);
-  if (d && dlen)
-    fwrite(d, 1, dlen, f); /* a validated JSON object, as received */
-  else
-    fputs("null", f);
-  if (with_store_fields) {
-    int64_t v;
-    if (eaudit_event_get(ev, EAUDIT_FIELD_SEQ, &v) == 0)
-      fprintf(f, ",\"seq\":%" PRId64, v);
-    if (eaudit_event_get(ev, EAUDIT_FIELD_RECORDED_AT, &v) == 0 &&
-        eaudit_store_format_time(s, v, EAUDIT_TIME_RFC3339_UTC, text,
-                                 sizeof text) == 0) {
-      fputs(",\"recorded_at\":", f);
-      out_json_string(f, text);
-    }
-    const uint8_t *h = eaudit_event_hash(ev);
-    if (h) {
-      fputs(",\"hash\":\"", f);
-      for (int i = 0; i < 32; i++)
-        fprintf(f, "%02x", h[i]);
-      fputc('"', f);
-    }
-  }
-  if (cur)
-    for (size_t i = 0; i < sizeof name_fields / sizeof name_fields[0]; i++) {
-      const char *n = eaudit_cursor_name(cur, name_fields[i].field);
-      if (n && *n) {
-        fprintf(f, ",\"%s\":", name_fields[i].key);
-        out_json_string(f, n);
-      }
-    }
-  fputc('}', f);
+/* The interchange shape comes from the library (eaudit_event_to_json), so
+ * search --format json/jsonl and export write the same bytes per event. */
+int out_event_object(FILE *f, eaudit_store *s, eaudit_cursor *cur,
+                     const eaudit_event *ev, int with_store_fields) {
+  char *text = NULL;
+  int flags = (with_store_fields ? EAUDIT_JSON_STORED : 0) |
+              (cur ? EAUDIT_JSON_NAMES : 0);
+  int rc = eaudit_event_to_json(s, ev, flags, &text);
+  if (rc)
+    return rc;
+  fputs(text, f);
+  eaudit_free(text);
+  return 0;
 }
 
 /* ---- CSV (RFC 4180) ---- */
@@ -364,12 +281,14 @@ int out_event(out_writer *w, eaudit_cursor *cur, const eaudit_event *ev) {
     break;
   case OUT_JSON:
     fputs(w->count ? ",\n" : "\n", w->f);
-    out_event_object(w->f, w->store, w->with_names ? cur : NULL, ev,
-                     w->with_store_fields);
+    if (out_event_object(w->f, w->store, w->with_names ? cur : NULL, ev,
+                         w->with_store_fields))
+      return -1;
     break;
   case OUT_JSONL:
-    out_event_object(w->f, w->store, w->with_names ? cur : NULL, ev,
-                     w->with_store_fields);
+    if (out_event_object(w->f, w->store, w->with_names ? cur : NULL, ev,
+                         w->with_store_fields))
+      return -1;
     fputc('\n', w->f);
     break;
   case OUT_CSV:
