@@ -47,6 +47,8 @@ enum {
 };
 _Static_assert(CP_SIZE == EAUDIT_CHECKPOINT_SIZE, "record size");
 
+/* A parsed record. The field pointers point into rec, so re-point them
+ * (cp_point) whenever a cp is moved, e.g. by realloc. */
 typedef struct cp {
   int kind;
   int64_t cseq, last_seq, base_seq, count;
@@ -67,6 +69,23 @@ static int64_t get64(const uint8_t *p) {
   return (int64_t)v;
 }
 
+static void cp_point(cp *c) {
+  const uint8_t *r = c->rec;
+  c->kind = r[OFF_KIND];
+  c->store = r + OFF_STORE;
+  c->cseq = get64(r + OFF_CSEQ);
+  c->last_seq = get64(r + OFF_LAST);
+  c->head = r + OFF_HEAD;
+  c->base_seq = get64(r + OFF_BASE_SEQ);
+  c->base_hash = r + OFF_BASE_HASH;
+  c->count = get64(r + OFF_COUNT);
+  c->at = get64(r + OFF_TIME);
+  c->prev = r + OFF_PREV;
+  c->signer = r + OFF_SIGNER;
+  c->next = r + OFF_NEXT;
+  c->sig = r + CP_BODY;
+}
+
 static int cp_parse(const uint8_t *rec, size_t len, cp *out) {
   if (rec == NULL || len != CP_SIZE || memcmp(rec, cp_tag, CP_TAG_LEN) != 0 ||
       rec[OFF_VERSION] != CP_VERSION || rec[OFF_KIND] < 1 || rec[OFF_KIND] > 3)
@@ -74,20 +93,7 @@ static int cp_parse(const uint8_t *rec, size_t len, cp *out) {
                          "not a version-%d checkpoint record of %d bytes",
                          CP_VERSION, CP_SIZE);
   memcpy(out->rec, rec, CP_SIZE);
-  const uint8_t *r = out->rec;
-  out->kind = r[OFF_KIND];
-  out->store = r + OFF_STORE;
-  out->cseq = get64(r + OFF_CSEQ);
-  out->last_seq = get64(r + OFF_LAST);
-  out->head = r + OFF_HEAD;
-  out->base_seq = get64(r + OFF_BASE_SEQ);
-  out->base_hash = r + OFF_BASE_HASH;
-  out->count = get64(r + OFF_COUNT);
-  out->at = get64(r + OFF_TIME);
-  out->prev = r + OFF_PREV;
-  out->signer = r + OFF_SIGNER;
-  out->next = r + OFF_NEXT;
-  out->sig = r + CP_BODY;
+  cp_point(out);
   return EAUDIT_OK;
 }
 
@@ -903,6 +909,8 @@ static int load_checkpoints(vctx *v) {
     }
   }
   sqlite3_finalize(st);
+  for (size_t i = 0; i < v->n_cps; i++)
+    cp_point(&v->cps[i]); /* the array moved while it grew */
   return src == SQLITE_DONE ? EAUDIT_OK
                             : eaudit__sqlite_error(v->s, src, "reading "
                                                               "checkpoints");
@@ -1748,7 +1756,7 @@ int eaudit_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
     return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
                          "purge was called from inside a callback of the "
                          "same handle");
-  int64_t target, anchor, total = 0;
+  int64_t target = 0, anchor = 0, total = 0;
   int rc = purge_target(s, before, &target, &anchor);
   if (rc)
     return rc;

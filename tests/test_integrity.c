@@ -223,6 +223,8 @@ static outcome lab_verify(lab *l, const uint8_t *newest, size_t len,
 
 /* --- mutations --- */
 
+static void forge_from(lab *l, int64_t k);
+
 static const char *const FIELDS[] = {
     "id",  "occurred_at", "recorded_at", "type",       "subject",
     "actor", "door",      "grp",         "device",     "site",
@@ -348,6 +350,20 @@ START_TEST(clean_store_verifies_with_its_key) {
 }
 END_TEST
 
+START_TEST(a_long_checkpoint_history_verifies) {
+  lab l;
+  lab_open(&l, "integ-long", 150, 2);
+  eaudit_verify_result *r = NULL;
+  EA_OK(eaudit_store_verify(l.s, ACTOR, l.pk, NULL, 0, 0, &r));
+  ck_assert_int_eq(eaudit_verify_result_checkpoints(r), 76);
+  eaudit_verify_result_free(r);
+  forge_from(&l, 140);
+  outcome o = lab_verify(&l, NULL, 0, 0);
+  EXPECT(o, EAUDIT_DAMAGE_MODIFIED, 140, "forged at 140");
+  lab_close(&l);
+}
+END_TEST
+
 START_TEST(every_mutation_of_a_300_event_store_is_found) {
   lab l;
   lab_open(&l, "integ-300", 300, 50);
@@ -397,7 +413,7 @@ END_TEST
 
 START_TEST(sampled_mutations_of_a_6000_event_store_are_found) {
   lab l;
-  lab_open(&l, "integ-6000", 6000, 500);
+  lab_open(&l, "integ-6000", 6000, 3000);
   uint64_t x = 0x9E3779B97F4A7C15u;
   int done = 0;
   for (int64_t i = 1; i <= 6000; i += 6, done++) {
@@ -932,6 +948,7 @@ int main(void) {
   CASE(keys_are_checked);
   CASE(clean_store_verifies_with_its_key);
   CASE(checkpoints_by_policy_demand_timer_and_sink);
+  CASE(a_long_checkpoint_history_verifies);
   CASE(every_mutation_of_a_300_event_store_is_found);
   CASE(sampled_mutations_of_a_6000_event_store_are_found);
   CASE(truncation_is_found_against_the_newest_off_device_checkpoint);
