@@ -1745,7 +1745,7 @@ int eaudit_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
   if (purged_out)
     *purged_out = 0;
   if (batch_size == 0)
-    batch_size = 1000;
+    batch_size = 500;
   if (batch_size > 1000000)
     return eaudit__error(EAUDIT_ERANGE, EAUDIT_ECLASS_INVALID, 0,
                          "batch size %zu is above 1000000", batch_size);
@@ -1774,6 +1774,11 @@ int eaudit_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
     total += n;
     if (purged_out)
       *purged_out = total;
+    /* Copy the batch's pages back into the database now, without blocking
+     * writers, rather than letting the next appender's commit run the
+     * automatic checkpoint (and stall). */
+    sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                              NULL);
     if (n == 0 || anchor + total >= target)
       break;
     /* Leave the lock free at least as long as the batch held it, so that

@@ -5,6 +5,7 @@
 #include "chain.h"
 #include "store_internal.h"
 
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -334,6 +335,71 @@ static void mut_insert(lab *l, int64_t k, int valid_link) {
   ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
   sqlite3_finalize(st);
 }
+
+/* The link re-implemented from docs/integrity.md, independent of chain.c. */
+static void be(uint8_t **p, uint64_t v, int n) {
+  for (int i = 0; i < n; i++)
+    *(*p)++ = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+START_TEST(canonical_bytes_match_the_documented_layout) {
+  char path[512];
+  tu_temp_path(path, sizeof path, "integ-canon");
+  g_clock = (tu_clock){T0, 1000};
+  g_seed = 77;
+  eaudit_store *s = open_store(path, NULL);
+  eaudit_event *ev = make_event(60); /* door, device, details, no site */
+  EA_OK(eaudit_store_append(s, ev));
+  uint8_t store_id[16], id[16], prev[32], want[32];
+  EA_OK(eaudit_store_id(s, store_id));
+  EA_OK(eaudit_event_id(ev, id));
+  crypto_generichash_state h;
+  crypto_generichash_init(&h, NULL, 0, 32);
+  crypto_generichash_update(&h, (const uint8_t *)"eaudit-genesis-v1", 17);
+  crypto_generichash_update(&h, store_id, 16);
+  crypto_generichash_final(&h, prev, 32);
+  int64_t v[13];
+  for (int f = 1; f <= 12; f++)
+    if (eaudit_event_get(ev, f, &v[f]) != 0)
+      v[f] = INT64_MIN;
+  uint8_t buf[256], *p = buf;
+  memcpy(p, "eaudit-event", 12);
+  p += 12;
+  *p++ = 1;
+  memcpy(p, id, 16);
+  p += 16;
+  be(&p, (uint64_t)v[EAUDIT_FIELD_SEQ], 8);
+  be(&p, (uint64_t)v[EAUDIT_FIELD_OCCURRED_AT], 8);
+  be(&p, (uint64_t)v[EAUDIT_FIELD_RECORDED_AT], 8);
+  be(&p, (uint64_t)v[EAUDIT_FIELD_TYPE], 4);
+  static const int ids[] = {EAUDIT_FIELD_SUBJECT, EAUDIT_FIELD_ACTOR,
+                            EAUDIT_FIELD_DOOR,    EAUDIT_FIELD_GROUP,
+                            EAUDIT_FIELD_DEVICE,  EAUDIT_FIELD_SITE};
+  uint8_t bitmap = 0;
+  for (int i = 0; i < 6; i++)
+    if (v[ids[i]] != INT64_MIN)
+      bitmap |= (uint8_t)(1u << i);
+  ck_assert_int_eq(bitmap, 0x17); /* subject, actor, door, device */
+  *p++ = bitmap;
+  for (int i = 0; i < 6; i++)
+    if (v[ids[i]] != INT64_MIN)
+      be(&p, (uint64_t)v[ids[i]], 8);
+  be(&p, (uint64_t)v[EAUDIT_FIELD_CREDENTIAL], 2);
+  be(&p, (uint64_t)(v[EAUDIT_FIELD_REASON] == INT64_MIN ? 0 : v[EAUDIT_FIELD_REASON]), 2);
+  size_t dlen = 0;
+  const char *d = eaudit_event_details(ev, &dlen);
+  be(&p, dlen, 4);
+  memcpy(p, d, dlen);
+  p += dlen;
+  memcpy(p, prev, 32);
+  p += 32;
+  crypto_generichash(want, 32, buf, (size_t)(p - buf), NULL, 0);
+  ck_assert_mem_eq(eaudit_event_hash(ev), want, 32);
+  eaudit_event_free(ev);
+  eaudit_store_free(s);
+  tu_remove_store(path);
+}
+END_TEST
 
 START_TEST(clean_store_verifies_with_its_key) {
   lab l;
@@ -946,6 +1012,7 @@ int main(void) {
     suite_add_tcase(su, tc);                                                   \
   } while (0)
   CASE(keys_are_checked);
+  CASE(canonical_bytes_match_the_documented_layout);
   CASE(clean_store_verifies_with_its_key);
   CASE(checkpoints_by_policy_demand_timer_and_sink);
   CASE(a_long_checkpoint_history_verifies);
