@@ -382,10 +382,12 @@ int eaudit__txn_end_write(eaudit_store *s, int rc, eaudit_event *const *evs,
     for (size_t i = 0; i < n; i++)
       eaudit__event_unassign(evs[i]);
     eaudit__rules_after_txn(s, 0);
+    eaudit__integrity_after_txn(s, 0);
     return rc;
   }
   eaudit__notify(s, evs, n);
   eaudit__rules_after_txn(s, 1);
+  eaudit__integrity_after_txn(s, 1);
   return EAUDIT_OK;
 }
 

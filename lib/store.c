@@ -345,10 +345,31 @@ static int create_file(const char *path) {
 
 static int local_minute_fn_install(eaudit_store *s);
 
+/* SQLite's own busy handler backs off to 100 ms sleeps, so a writer that
+ * waited a while misses short gaps between another writer's transactions
+ * (a purge's batches). Poll every millisecond up to the busy timeout. One
+ * handle per thread: the start of the wait can live in a thread-local. */
+static _Thread_local struct timespec busy_since;
+
+static int busy_poll(void *payload, int count) {
+  const eaudit_store *s = payload;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  if (count == 0)
+    busy_since = now;
+  int64_t waited_ms = (int64_t)(now.tv_sec - busy_since.tv_sec) * 1000 +
+                      (now.tv_nsec - busy_since.tv_nsec) / 1000000;
+  if (waited_ms >= s->opts.ints[EAUDIT_OPT_BUSY_TIMEOUT_MS])
+    return 0;
+  struct timespec ms = {0, 1000000};
+  nanosleep(&ms, NULL);
+  return 1;
+}
+
 static int configure(eaudit_store *s) {
   char sql[256];
   int rc;
-  sqlite3_busy_timeout(s->db, (int)s->opts.ints[EAUDIT_OPT_BUSY_TIMEOUT_MS]);
+  sqlite3_busy_handler(s->db, busy_poll, s);
   sqlite3_extended_result_codes(s->db, 1);
   /* auto_vacuum only matters when the file is created, and setting it is a
    * write that a read-only connection refuses. */

@@ -175,6 +175,14 @@ int eaudit__rules_on_event(eaudit_store *s, eaudit_event *ev);
 void eaudit__rules_after_txn(eaudit_store *s, int committed);
 int eaudit__integrity_on_append(eaudit_store *s, int64_t last_seq,
                                 const uint8_t head_hash[32], size_t n);
+/* integrity.c: after a write transaction ended, hand the checkpoints it
+ * wrote to the handle's sink (committed = 1) or drop them. */
+void eaudit__integrity_after_txn(eaudit_store *s, int committed);
+/* Retention calls these inside each purge batch, after events up to
+ * through_seq were removed. integrity.c has weak defaults that keep
+ * everything; rules.c (findings) and devices.c define their own. */
+int eaudit__rules_on_purge(eaudit_store *s, int64_t through_seq);
+int eaudit__devices_on_purge(eaudit_store *s, int64_t through_seq);
 /* Free module state kept on the handle (called by eaudit_store_free). */
 void eaudit__rules_free(eaudit_store *s);
 void eaudit__devices_free(eaudit_store *s);
