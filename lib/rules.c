@@ -581,3 +581,27 @@ int eaudit_store_unsubscribe_findings(eaudit_store *s, int id) {
   return eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_INVALID, 0,
                        "no finding subscriber with id %d", id);
 }
+
+/* Retention: a finding goes when every event behind it is purged (it is
+ * then history about purged history); one that reaches past the purge
+ * keeps its copied event ids. The histograms judged with purged logins go
+ * too. Called by each purge batch inside its transaction. */
+int eaudit__rules_on_purge(eaudit_store *s, int64_t through_seq) {
+  static const char *const sql[] = {
+      "DELETE FROM finding_events WHERE finding IN (SELECT rowid FROM "
+      "findings WHERE first_seq <= ?1 AND last_seq <= ?1)",
+      "DELETE FROM findings WHERE first_seq <= ?1 AND last_seq <= ?1",
+      "DELETE FROM rule_login_hours WHERE seq <= ?1"};
+  for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_int64(st, 1, through_seq);
+      rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+      return eaudit__sqlite_error(s, rc, "purging findings");
+  }
+  return EAUDIT_OK;
+}

@@ -976,6 +976,49 @@ START_TEST(purge_removes_an_old_prefix_and_still_verifies) {
 }
 END_TEST
 
+static int64_t finding_count(eaudit_store *s) {
+  eaudit_findings *f = NULL;
+  EA_OK(eaudit_store_findings(s, NULL, &f));
+  int64_t n = (int64_t)eaudit_findings_size(f);
+  eaudit_findings_free(f);
+  return n;
+}
+
+static void door_failures(eaudit_store *s, int64_t user, eaudit_time at) {
+  for (int i = 0; i < 5; i++) {
+    eaudit_event *ev = tu_event(EAUDIT_TYPE_DOOR_OPEN_FAILED,
+                                at + i * 60000000LL, user);
+    EA_OK(eaudit_event_set(ev, EAUDIT_FIELD_DOOR, 4));
+    EA_OK(eaudit_store_append(s, ev));
+    eaudit_event_free(ev);
+  }
+}
+
+START_TEST(purge_removes_findings_of_purged_history_only) {
+  char path[512];
+  tu_temp_path(path, sizeof path, "integ-purge-findings");
+  g_clock = (tu_clock){T0 + 86400000000LL * 40, 1000};
+  g_seed = 12;
+  eaudit_store *s = open_store(path, SEED);
+  door_failures(s, 5, T0);                       /* day 0: purged */
+  door_failures(s, 6, T0 + 20 * 86400000000LL);  /* day 20: kept */
+  ck_assert_int_eq(finding_count(s), 2);
+  int64_t n = -1;
+  EA_OK(eaudit_store_purge(s, T0 + 10 * 86400000000LL, ACTOR, 0, &n));
+  ck_assert_int_eq(n, 5);
+  ck_assert_int_eq(finding_count(s), 1);
+  eaudit_findings *f = NULL;
+  EA_OK(eaudit_store_findings(s, NULL, &f));
+  int64_t subject = -1;
+  ck_assert_int_eq(eaudit_finding_subject(eaudit_findings_get(f, 0), &subject),
+                   0);
+  ck_assert_int_eq(subject, 6);
+  eaudit_findings_free(f);
+  eaudit_store_free(s);
+  tu_remove_store(path);
+}
+END_TEST
+
 START_TEST(backup_verifies_on_its_own) {
   lab l;
   lab_open(&l, "integ-backup", 80, 20);
@@ -1026,6 +1069,7 @@ int main(void) {
   CASE(three_writer_processes_make_one_chain);
   CASE(key_rotation_is_signed_by_the_old_key);
   CASE(purge_removes_an_old_prefix_and_still_verifies);
+  CASE(purge_removes_findings_of_purged_history_only);
   CASE(backup_verifies_on_its_own);
   return tu_run(su);
 }

@@ -20,7 +20,10 @@ echo "== (a) pkg-config, shared"
 # shellcheck disable=SC2046
 "$cc" "${cflags[@]}" "$here/consumer.c" -o "$work/pc_shared" \
   $(pkg-config --cflags --libs libentryfy-audit) -Wl,-rpath,"$libdir"
-ldd "$work/pc_shared" | grep -q "$libdir/libentryfy-audit.so.1" ||
+# Capture first: with pipefail, grep -q closing the pipe early would fail
+# the pipeline through ldd's SIGPIPE.
+deps=$(ldd "$work/pc_shared")
+grep -qF "$libdir/libentryfy-audit.so.1" <<<"$deps" ||
   { echo "pc_shared is not linked with $libdir"; exit 1; }
 "$work/pc_shared"
 
@@ -38,7 +41,8 @@ libs=${libs/-lentryfy-audit/-Wl,--whole-archive -lentryfy-audit -Wl,--no-whole-a
 # shellcheck disable=SC2046,SC2086
 "$cc" "${cflags[@]}" "$here/consumer.c" -o "$work/pc_static" \
   $(pkg-config --static --cflags libentryfy-audit) $libs
-if readelf -d "$work/pc_static" | grep -q 'libentryfy-audit'; then
+dyn=$(readelf -d "$work/pc_static")
+if grep -q 'libentryfy-audit' <<<"$dyn"; then
   echo "pc_static needs the shared library"; exit 1
 fi
 "$work/pc_static"
