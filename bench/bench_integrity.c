@@ -104,12 +104,13 @@ static double raw_read(const char *path, long *rows) {
     exit(1);
   }
   double t0 = now_s();
-  int64_t sum = 0;
+  uint64_t sum = 0; /* wraps by design: it only keeps the reads alive */
   *rows = 0;
   while (sqlite3_step(st) == SQLITE_ROW) {
     for (int c = 0; c < 15; c++)
-      sum += c == 1 || c == 13 || c == 14 ? sqlite3_column_bytes(st, c)
-                                         : sqlite3_column_int64(st, c);
+      sum += c == 1 || c == 13 || c == 14
+                 ? (uint64_t)sqlite3_column_bytes(st, c)
+                 : (uint64_t)sqlite3_column_int64(st, c);
     (*rows)++;
   }
   double t = now_s() - t0;
