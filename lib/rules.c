@@ -62,9 +62,9 @@ static const char *const rs_sql[EAUDIT__RS_COUNT] = {
         "UPDATE findings SET first_at = min(first_at, ?1),"
         " last_at = max(last_at, ?2), quiet_until = max(quiet_until, ?3),"
         " last_seq = max(last_seq, ?4), late = late | ?5 WHERE rowid = ?6",
-    [EAUDIT__RS_REF_INSERT] = "INSERT OR IGNORE INTO finding_events(finding,"
-                              " seq, id) VALUES (?1, ?2, ?3)",
-    [EAUDIT__RS_EVENT_ID] = "SELECT id FROM events WHERE seq = ?1",
+    [EAUDIT__RS_REF_INSERT] =
+        "INSERT OR IGNORE INTO finding_events(finding, seq, id)"
+        " SELECT ?1, seq, id FROM events WHERE seq = ?2",
     [EAUDIT__RS_HOURS_GET] = "SELECT counts FROM rule_login_hours WHERE seq = ?1",
     [EAUDIT__RS_HOURS_PUT] =
         "INSERT OR REPLACE INTO rule_login_hours(seq, counts) VALUES (?1, ?2)",

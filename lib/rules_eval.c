@@ -354,34 +354,16 @@ static int step_done(eaudit_store *s, sqlite3_stmt *q, const char *what) {
                                                : eaudit__sqlite_error(s, rc, what);
 }
 
+/* Link the events to the finding, with their ids copied from the events
+ * table in the same statement; an event purged since links nothing. */
 static int refs_insert(eaudit_store *s, eaudit__rules *r, int64_t finding,
-                       const eaudit_event *ev, const ref *refs, size_t n) {
+                       const ref *refs, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    uint8_t id[16];
-    if (refs[i].seq == ev->v[EAUDIT_FIELD_SEQ]) {
-      memcpy(id, ev->id, 16);
-    } else {
-      sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_EVENT_ID);
-      if (q == NULL)
-        return eaudit_error_last()->code;
-      sqlite3_bind_int64(q, 1, refs[i].seq);
-      int rc = sqlite3_step(q);
-      if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 16) {
-        memcpy(id, sqlite3_column_blob(q, 0), 16);
-        sqlite3_reset(q);
-      } else {
-        sqlite3_reset(q);
-        if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-          continue; /* purged since; nothing to point at */
-        return eaudit__sqlite_error(s, rc, "reading an event id");
-      }
-    }
     sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_REF_INSERT);
     if (q == NULL)
       return eaudit_error_last()->code;
     sqlite3_bind_int64(q, 1, finding);
     sqlite3_bind_int64(q, 2, refs[i].seq);
-    sqlite3_bind_blob(q, 3, id, 16, SQLITE_TRANSIENT);
     int rc = step_done(s, q, "linking a finding to its events");
     if (rc)
       return rc;
@@ -420,7 +402,7 @@ static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
       return rc;
     if (t + window > st->quiet_until)
       st->quiet_until = t + window;
-    return refs_insert(s, r, st->finding, ev, refs, n);
+    return refs_insert(s, r, st->finding, refs, n);
   }
   char key[EAUDIT_FINDING_KEY_MAX];
   key_text(key, sizeof key, st->kf, st->kv);
@@ -471,7 +453,7 @@ static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   }
   st->finding = rowid;
   st->quiet_until = t + window;
-  if ((rc = refs_insert(s, r, rowid, ev, refs, n)))
+  if ((rc = refs_insert(s, r, rowid, refs, n)))
     return rc;
   return existed ? EAUDIT_OK : eaudit__rules_pending_add(r, rowid);
 }
