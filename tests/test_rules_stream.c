@@ -207,7 +207,7 @@ START_TEST(rebuilt_windows_equal_cached_ones) {
   EA_OK(eaudit_event_new(&ev));
   rng = 0x2545F4914F6CDD1Du;
   eaudit_time clock = tu_utc(2026, 3, 1, 0, 0, 0);
-  const int total = 12000, per_batch = 40;
+  const int total = 8000, per_batch = 40;
   for (int i = 0; i < total; i += per_batch) {
     eaudit_batch_clear(b);
     for (int k = 0; k < per_batch; k++) {
