@@ -351,6 +351,8 @@ int eaudit__append_locked(eaudit_store *s, eaudit_event *const *evs, size_t n,
     if ((rc = eaudit__rules_on_event(s, ev)))
       break;
   }
+  if (rc == 0)
+    rc = eaudit__rules_end_append(s);
   if (rc == 0) {
     st = eaudit__stmt(s, EAUDIT__ST_HEAD_UPDATE);
     if (st == NULL)

@@ -9,10 +9,16 @@
 #include <unistd.h>
 
 const char eaudit__rules_schema[] =
-    /* Per rule and key: the sliding-window items, partial sequences or
-     * presence, and the current episode (rules_eval.c encodes it). */
+    /* Per rule and key: the current episode, and the partial sequences,
+     * presence, or the window items of conditions whose key has no events
+     * index to rebuild them from (rules_eval.c encodes it). */
     "CREATE TABLE rule_state(rule TEXT NOT NULL, key TEXT NOT NULL,"
     " state BLOB NOT NULL, PRIMARY KEY(rule, key)) WITHOUT ROWID;"
+    /* Per rule: the first seq evaluated since its state was last reset (a
+     * change of the rule, a re-evaluation); absent means 0. Window
+     * rebuilds read events from here on only. */
+    "CREATE TABLE rule_since(rule TEXT PRIMARY KEY, seq INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
     "CREATE TABLE findings(rowid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
     " rule TEXT NOT NULL, severity INTEGER NOT NULL, key TEXT NOT NULL,"
     " subject INTEGER, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL,"
@@ -56,15 +62,28 @@ static const char *const rs_sql[EAUDIT__RS_COUNT] = {
         "UPDATE findings SET first_at = min(first_at, ?1),"
         " last_at = max(last_at, ?2), quiet_until = max(quiet_until, ?3),"
         " last_seq = max(last_seq, ?4), late = late | ?5 WHERE rowid = ?6",
-    [EAUDIT__RS_REF_INSERT] = "INSERT OR IGNORE INTO finding_events(finding,"
-                              " seq, id) VALUES (?1, ?2, ?3)",
-    [EAUDIT__RS_EVENT_ID] = "SELECT id FROM events WHERE seq = ?1",
+    [EAUDIT__RS_REF_INSERT] =
+        "INSERT OR IGNORE INTO finding_events(finding, seq, id)"
+        " SELECT ?1, seq, id FROM events WHERE seq = ?2",
     [EAUDIT__RS_HOURS_GET] = "SELECT counts FROM rule_login_hours WHERE seq = ?1",
     [EAUDIT__RS_HOURS_PUT] =
         "INSERT OR REPLACE INTO rule_login_hours(seq, counts) VALUES (?1, ?2)",
     [EAUDIT__RS_DATA_VERSION] = "PRAGMA data_version",
     [EAUDIT__RS_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [EAUDIT__RS_FINDING_EXISTS] = "SELECT 1 FROM findings WHERE id = ?1",
+    [EAUDIT__RS_SINCE_GET] = "SELECT seq FROM rule_since WHERE rule = ?1",
+    [EAUDIT__RS_SINCE_PUT] =
+        "INSERT OR REPLACE INTO rule_since(rule, seq) VALUES (?1, ?2)",
+    [EAUDIT__RS_SINCE_DEL] = "DELETE FROM rule_since WHERE rule = ?1",
+#define SCAN(col)                                                              \
+  "SELECT occurred_at, seq, type, reason, subject, actor, door, grp,"         \
+  " device, site FROM events INDEXED BY events_" col " WHERE " col " = ?1"    \
+  " AND occurred_at >= ?2 AND seq >= ?3 AND seq < ?4"                          \
+  " ORDER BY occurred_at DESC, seq DESC"
+    [EAUDIT__RS_SCAN_SUBJECT] = SCAN("subject"),
+    [EAUDIT__RS_SCAN_DOOR] = SCAN("door"),
+    [EAUDIT__RS_SCAN_DEVICE] = SCAN("device"),
+#undef SCAN
 };
 
 int eaudit__rules_get(eaudit_store *s, eaudit__rules **out) {
@@ -141,6 +160,27 @@ static int load(eaudit_store *s, eaudit__rules *r, int64_t version) {
   eaudit__ruleset_free(r->rs);
   r->rs = rs;
   r->version = version;
+  return eaudit__rules_since_load(s, r);
+}
+
+int eaudit__rules_since_load(eaudit_store *s, eaudit__rules *r) {
+  int64_t *since = eaudit__calloc(r->rs->n ? r->rs->n : 1, sizeof *since);
+  if (since == NULL)
+    return eaudit__enomem();
+  eaudit__free(r->since);
+  r->since = since;
+  for (size_t i = 0; i < r->rs->n; i++) {
+    sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_SINCE_GET);
+    if (q == NULL)
+      return eaudit_error_last()->code;
+    sqlite3_bind_text(q, 1, r->rs->rules[i].id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+      since[i] = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      return eaudit__sqlite_error(s, rc, "reading rule state");
+  }
   return EAUDIT_OK;
 }
 
@@ -166,6 +206,8 @@ static int refresh(eaudit_store *s, eaudit__rules *r) {
   if (r->rs == NULL || version != r->version) {
     if ((rc = load(s, r, version)))
       return rc;
+  } else if ((rc = eaudit__rules_since_load(s, r))) {
+    return rc; /* another process may have re-evaluated */
   }
   r->data_version = dv;
   return EAUDIT_OK;
@@ -203,6 +245,11 @@ int eaudit__rules_on_event(eaudit_store *s, eaudit_event *ev) {
   if (rc || !r->rs->any_enabled)
     return rc;
   return eaudit__rules_eval(s, r, ev);
+}
+
+int eaudit__rules_end_append(eaudit_store *s) {
+  eaudit__rules *r = s->rules;
+  return r && r->n_dirty ? eaudit__rules_flush(s, r) : EAUDIT_OK;
 }
 
 static void deliver(eaudit_store *s, eaudit__rules *r, int64_t *rowids,
@@ -260,6 +307,8 @@ void eaudit__rules_free(eaudit_store *s) {
       sqlite3_finalize(r->st[i]);
   eaudit__rules_cache_clear(r);
   eaudit__free(r->slots);
+  eaudit__free(r->dirty);
+  eaudit__free(r->since);
   eaudit__ruleset_free(r->rs);
   eaudit__free(r->pending);
   for (size_t i = 0; i < r->n_subs; i++)
@@ -326,8 +375,10 @@ static const eaudit__rule *rule_by_id(const eaudit__ruleset *rs,
 }
 
 /* Discard the state of rules that changed or went away: their windows and
- * partial matches meant something else. */
-static int drop_changed_state(eaudit_store *s, const eaudit__ruleset *old,
+ * partial matches meant something else. A changed or new rule starts
+ * counting at the change event, which is the next seq. */
+static int drop_changed_state(eaudit_store *s, eaudit__rules *r,
+                              const eaudit__ruleset *old,
                               const eaudit__ruleset *neu) {
   sqlite3_stmt *q = NULL;
   int rc = sqlite3_prepare_v2(s->db, "DELETE FROM rule_state WHERE rule = ?1",
@@ -341,12 +392,44 @@ static int drop_changed_state(eaudit_store *s, const eaudit__ruleset *old,
     sqlite3_bind_text(q, 1, old->rules[i].id, -1, SQLITE_STATIC);
     rc = sqlite3_step(q);
     sqlite3_reset(q);
+    if (rc == SQLITE_DONE && n == NULL) {
+      sqlite3_stmt *d = eaudit__rules_stmt(s, r, EAUDIT__RS_SINCE_DEL);
+      if (d == NULL) {
+        sqlite3_finalize(q);
+        return eaudit_error_last()->code;
+      }
+      sqlite3_bind_text(d, 1, old->rules[i].id, -1, SQLITE_STATIC);
+      rc = sqlite3_step(d);
+      sqlite3_reset(d);
+    }
     if (rc != SQLITE_DONE) {
       sqlite3_finalize(q);
       return eaudit__sqlite_error(s, rc, "discarding rule state");
     }
   }
   sqlite3_finalize(q);
+  int64_t next = 1;
+  rc = sqlite3_prepare_v2(s->db, "SELECT seq FROM head", -1, &q, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    next = sqlite3_column_int64(q, 0) + 1;
+    rc = SQLITE_DONE;
+  }
+  sqlite3_finalize(q);
+  if (rc != SQLITE_DONE)
+    return eaudit__sqlite_error(s, rc, "reading the chain head");
+  for (size_t i = 0; i < neu->n; i++) {
+    const eaudit__rule *o = rule_by_id(old, neu->rules[i].id);
+    if (o && strcmp(o->canonical, neu->rules[i].canonical) == 0)
+      continue;
+    if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_SINCE_PUT)) == NULL)
+      return eaudit_error_last()->code;
+    sqlite3_bind_text(q, 1, neu->rules[i].id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, next);
+    rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+      return eaudit__sqlite_error(s, rc, "recording a rule change");
+  }
   return EAUDIT_OK;
 }
 
@@ -383,6 +466,7 @@ int eaudit_store_set_rules(eaudit_store *s, const char *json, size_t len,
   }
   eaudit__ruleset *old = NULL;
   int64_t old_version = -1, version = 0;
+  int64_t *old_since = NULL;
   rc = eaudit__rules_txn_ready(s, r);
   if (rc == 0) {
     old = r->rs;
@@ -398,23 +482,31 @@ int eaudit_store_set_rules(eaudit_store *s, const char *json, size_t len,
   if (rc == 0)
     rc = eaudit__meta_set_int(s, "rules_version", version);
   if (rc == 0)
-    rc = drop_changed_state(s, old, neu);
+    rc = drop_changed_state(s, r, old, neu);
   if (rc == 0) {
     /* The change event is itself evaluated under the new set. */
     eaudit__rules_cache_clear(r);
     r->rs = neu;
     r->version = version;
-    rc = eaudit__append_locked(s, &ev, 1, NULL);
+    old_since = r->since;
+    r->since = NULL;
+    rc = eaudit__rules_since_load(s, r);
+    if (rc == 0)
+      rc = eaudit__append_locked(s, &ev, 1, NULL);
   }
   int installed = r->rs == neu;
   rc = eaudit__txn_end_write(s, rc, &ev, 1);
   if (rc && installed) {
     r->rs = old;
     r->version = old_version;
+    eaudit__free(r->since);
+    r->since = old_since;
+    old_since = NULL;
     old = neu;
   } else if (!installed) {
     old = neu;
   }
+  eaudit__free(old_since);
   eaudit__rules_cache_clear(r);
   eaudit__ruleset_free(old);
   eaudit__free(text);
@@ -425,10 +517,23 @@ int eaudit_store_set_rules(eaudit_store *s, const char *json, size_t len,
 /* --- batch re-evaluation --- */
 
 static int replay(eaudit_store *s, eaudit__rules *r, int64_t since_seq) {
-  int rc = eaudit__exec(s, "DELETE FROM rule_state");
+  int rc = eaudit__exec(s, "DELETE FROM rule_state; DELETE FROM rule_since");
   if (rc)
     return rc;
   eaudit__rules_cache_clear(r);
+  /* Every rule starts over at since_seq. */
+  for (size_t i = 0; i < r->rs->n; i++) {
+    sqlite3_stmt *p = eaudit__rules_stmt(s, r, EAUDIT__RS_SINCE_PUT);
+    if (p == NULL)
+      return eaudit_error_last()->code;
+    sqlite3_bind_text(p, 1, r->rs->rules[i].id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(p, 2, since_seq);
+    int prc = sqlite3_step(p);
+    sqlite3_reset(p);
+    if (prc != SQLITE_DONE)
+      return eaudit__sqlite_error(s, prc, "recording a re-evaluation");
+    r->since[i] = since_seq;
+  }
   sqlite3_stmt *q = NULL;
   int src = sqlite3_prepare_v2(
       s->db, "UPDATE findings SET stale = 1 WHERE first_seq >= ?1", -1, &q,
@@ -485,6 +590,8 @@ static int replay(eaudit_store *s, eaudit__rules *r, int64_t since_seq) {
   eaudit__event_release(&ev);
   if (rc == 0 && src != SQLITE_DONE)
     rc = eaudit__sqlite_error(s, src, "reading events");
+  if (rc == 0)
+    rc = eaudit__rules_flush(s, r);
   if (rc == 0)
     rc = eaudit__exec(s, "DELETE FROM finding_events WHERE finding IN"
                          " (SELECT rowid FROM findings WHERE stale = 1);"

@@ -1,6 +1,13 @@
 /* Incremental evaluation (docs/rules.md): per-key sliding-window state,
- * cached on the handle and written through to rule_state, the four rule
- * kinds, and episodes (open, extend, quiet window, reopen).
+ * cached on the handle, the four rule kinds, and episodes (open, extend,
+ * quiet window, reopen).
+ *
+ * What is persisted (rule_state) is what cannot be read back from the
+ * events: episodes, partial sequences, presence, and the window items of
+ * conditions keyed by a field without an events index. Changed states are
+ * written once per append, at its end. A threshold window keyed by
+ * subject, door or device is rebuilt from the events index when its key is
+ * not cached (rebuild()).
  *
  * Everything here is a function of the events in seq order and the state
  * they left, never of transaction boundaries or the wall clock, so batch
@@ -10,6 +17,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct item {
@@ -22,6 +30,7 @@ struct eaudit__rstate {
   uint8_t kf;
   int64_t kv;
   int in_db;
+  int dirty; /* changed since the last flush; on r->dirty */
   int64_t finding, quiet_until;
   int64_t a, b, c; /* kind-specific: presence area, entry seq, entry time;
                       sequence: next partial tag */
@@ -52,14 +61,30 @@ void eaudit__rules_cache_clear(eaudit__rules *r) {
     r->slots[i] = NULL;
   }
   r->used = 0;
+  r->n_dirty = 0;
+}
+
+int eaudit__rules_key_rebuilds(int key_field) {
+  return key_field == EAUDIT_FIELD_SUBJECT || key_field == EAUDIT_FIELD_DOOR ||
+         key_field == EAUDIT_FIELD_DEVICE;
+}
+
+/* Are st's window items kept in rule_state, or rebuilt from the events? */
+static int persists_items(const eaudit__rules *r, const eaudit__rstate *st) {
+  return r->rs->rules[st->rule].kind != EAUDIT__KIND_THRESHOLD ||
+         !eaudit__rules_key_rebuilds(st->kf);
 }
 
 #define CACHE_MAX ((size_t)1 << 16)
 
-static int cache_put(eaudit__rules *r, eaudit__rstate *st) {
+static int cache_put(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
   if (r->used + 1 > r->cap / 4 * 3) {
     if (r->cap >= CACHE_MAX) {
-      /* Bounded memory: start over; the rows are in the database. */
+      /* Bounded memory: start over; the rows are in the database once the
+       * changes are written. */
+      int rc = eaudit__rules_flush(s, r);
+      if (rc)
+        return rc;
       eaudit__rules_cache_clear(r);
     } else {
       size_t ncap = r->cap ? r->cap * 2 : 1024;
@@ -147,8 +172,15 @@ static int items_reserve(eaudit__rstate *st, size_t n) {
   return EAUDIT_OK;
 }
 
+static int rebuild(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st,
+                   const eaudit_event *ev);
+
+/* The state of (rule, key), from the cache, or read from rule_state; a
+ * threshold state also gets its window items rebuilt as they stood before
+ * ev. */
 static int state_get(eaudit_store *s, eaudit__rules *r, uint16_t rule, int kf,
-                     int64_t kv, eaudit__rstate **out) {
+                     int64_t kv, const eaudit_event *ev,
+                     eaudit__rstate **out) {
   eaudit__rstate *st = cache_find(r, rule, (uint8_t)kf, kv);
   if (st) {
     *out = st;
@@ -187,6 +219,8 @@ static int state_get(eaudit_store *s, eaudit__rules *r, uint16_t rule, int kf,
     st->a = get64(b + 17);
     st->b = get64(b + 25);
     st->c = get64(b + 33);
+    if (!persists_items(r, st))
+      n = 0;
     if (n && (rc = items_reserve(st, n)) != 0) {
       sqlite3_reset(q);
       rstate_free(st);
@@ -205,7 +239,11 @@ static int state_get(eaudit_store *s, eaudit__rules *r, uint16_t rule, int kf,
     rstate_free(st);
     return eaudit__sqlite_error(s, rc, "reading rule state");
   }
-  if ((rc = cache_put(r, st))) {
+  if (!persists_items(r, st) && (rc = rebuild(s, r, st, ev))) {
+    rstate_free(st);
+    return rc;
+  }
+  if ((rc = cache_put(s, r, st))) {
     rstate_free(st);
     return rc;
   }
@@ -213,8 +251,26 @@ static int state_get(eaudit_store *s, eaudit__rules *r, uint16_t rule, int kf,
   return EAUDIT_OK;
 }
 
-static int state_put(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
-  int empty = st->n == 0 && st->finding == 0 && st->a == 0;
+/* Mark st changed; it is written by the next flush. */
+static int state_touch(eaudit__rules *r, eaudit__rstate *st) {
+  if (st->dirty)
+    return EAUDIT_OK;
+  if (r->n_dirty == r->cap_dirty) {
+    size_t c = r->cap_dirty ? r->cap_dirty * 2 : 64;
+    eaudit__rstate **d = eaudit__realloc(r->dirty, c * sizeof *d);
+    if (d == NULL)
+      return eaudit__enomem();
+    r->dirty = d;
+    r->cap_dirty = c;
+  }
+  r->dirty[r->n_dirty++] = st;
+  st->dirty = 1;
+  return EAUDIT_OK;
+}
+
+static int state_write(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
+  size_t n_items = persists_items(r, st) ? st->n : 0;
+  int empty = n_items == 0 && st->finding == 0 && st->a == 0;
   if (empty && !st->in_db)
     return EAUDIT_OK;
   char key[EAUDIT_FINDING_KEY_MAX];
@@ -226,7 +282,7 @@ static int state_put(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
   sqlite3_bind_text(q, 1, r->rs->rules[st->rule].id, -1, SQLITE_STATIC);
   sqlite3_bind_text(q, 2, key, -1, SQLITE_TRANSIENT);
   uint8_t small[HDR + 8 * ITEM], *b = small;
-  size_t len = HDR + st->n * ITEM;
+  size_t len = HDR + n_items * ITEM;
   if (!empty) {
     if (len > sizeof small && (b = eaudit__malloc(len)) == NULL)
       return eaudit__enomem();
@@ -236,8 +292,8 @@ static int state_put(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
     put64(b + 17, st->a);
     put64(b + 25, st->b);
     put64(b + 33, st->c);
-    put32(b + 41, (int32_t)st->n);
-    for (size_t i = 0; i < st->n; i++) {
+    put32(b + 41, (int32_t)n_items);
+    for (size_t i = 0; i < n_items; i++) {
       uint8_t *p = b + HDR + i * ITEM;
       put64(p, st->items[i].t);
       put64(p + 8, st->items[i].v);
@@ -254,6 +310,18 @@ static int state_put(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
   if (rc != SQLITE_DONE)
     return eaudit__sqlite_error(s, rc, "writing rule state");
   st->in_db = !empty;
+  return EAUDIT_OK;
+}
+
+int eaudit__rules_flush(eaudit_store *s, eaudit__rules *r) {
+  for (size_t i = 0; i < r->n_dirty; i++) {
+    eaudit__rstate *st = r->dirty[i];
+    int rc = state_write(s, r, st);
+    if (rc)
+      return rc; /* the transaction rolls back; the cache is dropped */
+    st->dirty = 0;
+  }
+  r->n_dirty = 0;
   return EAUDIT_OK;
 }
 
@@ -286,34 +354,16 @@ static int step_done(eaudit_store *s, sqlite3_stmt *q, const char *what) {
                                                : eaudit__sqlite_error(s, rc, what);
 }
 
+/* Link the events to the finding, with their ids copied from the events
+ * table in the same statement; an event purged since links nothing. */
 static int refs_insert(eaudit_store *s, eaudit__rules *r, int64_t finding,
-                       const eaudit_event *ev, const ref *refs, size_t n) {
+                       const ref *refs, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    uint8_t id[16];
-    if (refs[i].seq == ev->v[EAUDIT_FIELD_SEQ]) {
-      memcpy(id, ev->id, 16);
-    } else {
-      sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_EVENT_ID);
-      if (q == NULL)
-        return eaudit_error_last()->code;
-      sqlite3_bind_int64(q, 1, refs[i].seq);
-      int rc = sqlite3_step(q);
-      if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 16) {
-        memcpy(id, sqlite3_column_blob(q, 0), 16);
-        sqlite3_reset(q);
-      } else {
-        sqlite3_reset(q);
-        if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-          continue; /* purged since; nothing to point at */
-        return eaudit__sqlite_error(s, rc, "reading an event id");
-      }
-    }
     sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_REF_INSERT);
     if (q == NULL)
       return eaudit_error_last()->code;
     sqlite3_bind_int64(q, 1, finding);
     sqlite3_bind_int64(q, 2, refs[i].seq);
-    sqlite3_bind_blob(q, 3, id, 16, SQLITE_TRANSIENT);
     int rc = step_done(s, q, "linking a finding to its events");
     if (rc)
       return rc;
@@ -352,7 +402,7 @@ static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
       return rc;
     if (t + window > st->quiet_until)
       st->quiet_until = t + window;
-    return refs_insert(s, r, st->finding, ev, refs, n);
+    return refs_insert(s, r, st->finding, refs, n);
   }
   char key[EAUDIT_FINDING_KEY_MAX];
   key_text(key, sizeof key, st->kf, st->kv);
@@ -403,7 +453,7 @@ static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   }
   st->finding = rowid;
   st->quiet_until = t + window;
-  if ((rc = refs_insert(s, r, rowid, ev, refs, n)))
+  if ((rc = refs_insert(s, r, rowid, refs, n)))
     return rc;
   return existed ? EAUDIT_OK : eaudit__rules_pending_add(r, rowid);
 }
@@ -498,6 +548,122 @@ static int cond_holds(const eaudit__rstate *st, size_t b, size_t e, size_t p,
   return 0;
 }
 
+static int item_cmp(const void *a, const void *b) {
+  const item *x = a, *y = b;
+  if (x->tag != y->tag)
+    return x->tag < y->tag ? -1 : 1;
+  if (x->t != y->t)
+    return x->t < y->t ? -1 : 1;
+  return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int rule_watches(const eaudit__rule *rule, int type, int64_t reason) {
+  size_t i = 0;
+  while (i < rule->n_types && rule->types[i] != type)
+    i++;
+  if (i == rule->n_types)
+    return 0;
+  if (rule->n_reasons == 0)
+    return 1;
+  for (i = 0; i < rule->n_reasons; i++)
+    if (rule->reasons[i] == reason)
+      return 1;
+  return 0;
+}
+
+/* Rebuild the window items of st's conditions as incremental evaluation
+ * holds them just before ev, from the events index of the key. The items
+ * are the matching events with since <= seq < ev's seq; prune() keeps of
+ * them, per condition, those at or after newest - (window + lateness),
+ * where newest is the latest occurred_at among them, and of those the
+ * newest 1024 by (occurred_at, seq). Here the bound is max(newest, ev's
+ * occurred_at) - (window + lateness): the kept items older than that lie
+ * outside every window holding ev and are pruned right after ev, so
+ * leaving them out changes no decision. The scan reads the key's events
+ * newest first down to that bound. */
+static int rebuild(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st,
+                   const eaudit_event *ev) {
+  const eaudit__rule *rule = &r->rs->rules[st->rule];
+  int64_t lateness = s->opts.ints[EAUDIT_OPT_LATENESS_US];
+  eaudit_time t = ev->v[EAUDIT_FIELD_OCCURRED_AT];
+  int64_t newest[EAUDIT__RULE_MAX_CONDS], floor = t;
+  int found[EAUDIT__RULE_MAX_CONDS] = {0}, done[EAUDIT__RULE_MAX_CONDS] = {0};
+  size_t count[EAUDIT__RULE_MAX_CONDS] = {0};
+  size_t live = 0;
+  for (size_t ci = 0; ci < rule->n_conds; ci++) {
+    if (rule->conds[ci].key != st->kf) {
+      done[ci] = 1;
+      continue;
+    }
+    live++;
+    int64_t f = t - (rule->conds[ci].window + lateness);
+    floor = f < floor ? f : floor;
+  }
+  st->n = 0;
+  if (live == 0)
+    return EAUDIT_OK;
+  int id = st->kf == EAUDIT_FIELD_SUBJECT ? EAUDIT__RS_SCAN_SUBJECT
+           : st->kf == EAUDIT_FIELD_DOOR  ? EAUDIT__RS_SCAN_DOOR
+                                          : EAUDIT__RS_SCAN_DEVICE;
+  sqlite3_stmt *q = eaudit__rules_stmt(s, r, id);
+  if (q == NULL)
+    return eaudit_error_last()->code;
+  sqlite3_bind_int64(q, 1, st->kv);
+  sqlite3_bind_int64(q, 2, floor);
+  sqlite3_bind_int64(q, 3, r->since[st->rule]);
+  sqlite3_bind_int64(q, 4, ev->v[EAUDIT_FIELD_SEQ]);
+  int rc = EAUDIT_OK, src = SQLITE_DONE;
+  while (live && (src = sqlite3_step(q)) == SQLITE_ROW) {
+    if (!rule_watches(rule, sqlite3_column_int(q, 2),
+                      sqlite3_column_int64(q, 3)))
+      continue;
+    eaudit_time rt = sqlite3_column_int64(q, 0);
+    int64_t seq = sqlite3_column_int64(q, 1);
+    for (size_t ci = 0; ci < rule->n_conds && rc == 0; ci++) {
+      const eaudit__cond *c = &rule->conds[ci];
+      if (done[ci])
+        continue;
+      int64_t v = 0;
+      if (c->distinct == EAUDIT__DISTINCT_DAY) {
+        if ((rc = eaudit__tz_day_start(s->tz, rt, &v)))
+          break;
+      } else if (c->distinct) {
+        /* Columns subject..site follow type and reason. */
+        int col = c->distinct - EAUDIT_FIELD_SUBJECT + 4;
+        if (sqlite3_column_type(q, col) == SQLITE_NULL)
+          continue;
+        v = sqlite3_column_int64(q, col);
+      }
+      if (!found[ci]) {
+        found[ci] = 1;
+        newest[ci] = rt;
+      }
+      int64_t bound =
+          (newest[ci] > t ? newest[ci] : t) - (c->window + lateness);
+      if (rt < bound) {
+        done[ci] = 1;
+        live--;
+        continue;
+      }
+      if ((rc = items_reserve(st, st->n + 1)))
+        break;
+      st->items[st->n++] = (item){rt, v, seq, (int32_t)ci, 0};
+      if (++count[ci] == EAUDIT__RULE_MAX_ITEMS) {
+        done[ci] = 1;
+        live--;
+      }
+    }
+    if (rc)
+      break;
+  }
+  sqlite3_reset(q);
+  if (rc == 0 && live && src != SQLITE_DONE)
+    rc = eaudit__sqlite_error(s, src, "rebuilding a rule window");
+  if (rc == 0 && st->n > 1)
+    qsort(st->items, st->n, sizeof *st->items, item_cmp);
+  return rc;
+}
+
 static int eval_threshold(eaudit_store *s, eaudit__rules *r, uint16_t ri,
                           const eaudit_event *ev) {
   const eaudit__rule *rule = &r->rs->rules[ri];
@@ -510,7 +676,7 @@ static int eval_threshold(eaudit_store *s, eaudit__rules *r, uint16_t ri,
       continue;
     done_keys |= 1 << kf;
     eaudit__rstate *st;
-    int rc = state_get(s, r, ri, kf, ev->v[kf], &st);
+    int rc = state_get(s, r, ri, kf, ev->v[kf], ev, &st);
     if (rc)
       return rc;
     int holds = 0;
@@ -545,9 +711,10 @@ static int eval_threshold(eaudit_store *s, eaudit__rules *r, uint16_t ri,
        * evaluated against what is kept. */
       prune(st, (int32_t)ci, c->window + keep_extra);
     }
-    if (holds && (rc = episode(s, r, ri, st, ev, window, refs, n_refs)))
+    if (holds && ((rc = episode(s, r, ri, st, ev, window, refs, n_refs)) ||
+                  (rc = state_touch(r, st))))
       return rc;
-    if ((rc = state_put(s, r, st)))
+    if (persists_items(r, st) && (rc = state_touch(r, st)))
       return rc;
   }
   return EAUDIT_OK;
@@ -577,7 +744,7 @@ static int eval_sequence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
     /* Cached, absent rows included: most door events have no partial to
      * advance and cost one lookup. */
     if (st == NULL &&
-        (rc = state_get(s, r, ri, rule->key, ev->v[rule->key], &st)))
+        (rc = state_get(s, r, ri, rule->key, ev->v[rule->key], ev, &st)))
       return rc;
     if (k > 0 && st->n == 0)
       continue;
@@ -653,7 +820,7 @@ static int eval_sequence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   }
   if (holds && (rc = episode(s, r, ri, st, ev, rule->window, refs, n_refs)))
     return rc;
-  return changed || holds ? state_put(s, r, st) : EAUDIT_OK;
+  return changed || holds ? state_touch(r, st) : EAUDIT_OK;
 }
 
 /* --- presence: who is inside an area that needs a check-in to exit --- */
@@ -672,7 +839,7 @@ static int eval_presence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
     const eaudit__door_role *d = eaudit__rule_door(rule, ev->v[EAUDIT_FIELD_DOOR]);
     if (d == NULL)
       return EAUDIT_OK;
-    if ((rc = state_get(s, r, ri, EAUDIT_FIELD_SUBJECT, user, &st)))
+    if ((rc = state_get(s, r, ri, EAUDIT_FIELD_SUBJECT, user, ev, &st)))
       return rc;
     if (d->enters) {
       st->a = d->enters;
@@ -683,9 +850,9 @@ static int eval_presence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
     } else {
       return EAUDIT_OK;
     }
-    return state_put(s, r, st);
+    return state_touch(r, st);
   }
-  if ((rc = state_get(s, r, ri, EAUDIT_FIELD_SUBJECT, user, &st)))
+  if ((rc = state_get(s, r, ri, EAUDIT_FIELD_SUBJECT, user, ev, &st)))
     return rc;
   if (st->a == 0)
     return EAUDIT_OK;
@@ -699,7 +866,7 @@ static int eval_presence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
                  {ev->v[EAUDIT_FIELD_SEQ], ev->v[EAUDIT_FIELD_OCCURRED_AT]}};
   if ((rc = episode(s, r, ri, st, ev, rule->window, refs, 2)))
     return rc;
-  return state_put(s, r, st);
+  return state_touch(r, st);
 }
 
 /* --- admin logins at hours the admin almost never uses --- */
@@ -762,12 +929,12 @@ static int eval_off_hours(eaudit_store *s, eaudit__rules *r, uint16_t ri,
     return EAUDIT_OK;
   eaudit__rstate *st;
   if ((rc = state_get(s, r, ri, EAUDIT_FIELD_SUBJECT,
-                      ev->v[EAUDIT_FIELD_SUBJECT], &st)))
+                      ev->v[EAUDIT_FIELD_SUBJECT], ev, &st)))
     return rc;
   ref me = {ev->v[EAUDIT_FIELD_SEQ], ev->v[EAUDIT_FIELD_OCCURRED_AT]};
   if ((rc = episode(s, r, ri, st, ev, rule->window, &me, 1)))
     return rc;
-  return state_put(s, r, st);
+  return state_touch(r, st);
 }
 
 static int reason_ok(const eaudit__rule *rule, const eaudit_event *ev) {

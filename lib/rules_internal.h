@@ -186,12 +186,19 @@ enum {
   EAUDIT__RS_FINDING_INSERT,
   EAUDIT__RS_FINDING_EXTEND,
   EAUDIT__RS_REF_INSERT,
-  EAUDIT__RS_EVENT_ID,
   EAUDIT__RS_HOURS_GET,
   EAUDIT__RS_HOURS_PUT,
   EAUDIT__RS_DATA_VERSION,
   EAUDIT__RS_META_GET,
   EAUDIT__RS_FINDING_EXISTS,
+  EAUDIT__RS_SINCE_GET,
+  EAUDIT__RS_SINCE_PUT,
+  EAUDIT__RS_SINCE_DEL,
+  /* A key's recent events, newest first, to rebuild a threshold window:
+   * one statement per indexed key field. */
+  EAUDIT__RS_SCAN_SUBJECT,
+  EAUDIT__RS_SCAN_DOOR,
+  EAUDIT__RS_SCAN_DEVICE,
   EAUDIT__RS_COUNT
 };
 
@@ -202,9 +209,16 @@ typedef struct eaudit__rules {
   int txn_ready;     /* revalidated in the current transaction */
   int replay;        /* batch re-evaluation running */
   sqlite3_stmt *st[EAUDIT__RS_COUNT];
-  /* (rule, key field, key value) -> state, write-through. */
+  /* Per rule of rs: the first seq it has evaluated since its state was
+   * last reset (rule_since), bounding window rebuilds. */
+  int64_t *since;
+  /* (rule, key field, key value) -> state. */
   eaudit__rstate **slots;
   size_t cap, used;
+  /* States changed since the last flush, written at the end of the append
+   * (eaudit__rules_end_append). */
+  eaudit__rstate **dirty;
+  size_t n_dirty, cap_dirty;
   /* Findings opened in the current transaction (rowids), delivered after
    * commit. */
   int64_t *pending;
@@ -223,8 +237,15 @@ int eaudit__rules_get(eaudit_store *s, eaudit__rules **out);
 int eaudit__rules_txn_ready(eaudit_store *s, eaudit__rules *r);
 /* A prepared statement of the engine. */
 sqlite3_stmt *eaudit__rules_stmt(eaudit_store *s, eaudit__rules *r, int id);
-/* Forget every cached per-key state. */
+/* Forget every cached per-key state, unwritten changes included. */
 void eaudit__rules_cache_clear(eaudit__rules *r);
+/* Write the changed per-key states to rule_state. */
+int eaudit__rules_flush(eaudit_store *s, eaudit__rules *r);
+/* Read r->since for the rules of r->rs. */
+int eaudit__rules_since_load(eaudit_store *s, eaudit__rules *r);
+/* Can a threshold condition keyed by this field rebuild its window from
+ * an events index (instead of persisting it)? */
+int eaudit__rules_key_rebuilds(int key_field);
 /* Evaluate one event (rules_eval.c). */
 int eaudit__rules_eval(eaudit_store *s, eaudit__rules *r,
                        const eaudit_event *ev);

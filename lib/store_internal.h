@@ -167,11 +167,14 @@ void eaudit__notify(eaudit_store *s, eaudit_event *const *evs, size_t n);
 int eaudit__store_revalidate(eaudit_store *s);
 
 /* Module hooks called by the append path.
- * rules.c: evaluate one stored event inside the transaction; after the
- * transaction ended (committed = 1) deliver or (0) drop pending findings.
+ * rules.c: evaluate one stored event inside the transaction; at the end
+ * of append_locked (before the head update) write what the evaluation
+ * changed; after the transaction ended (committed = 1) deliver or (0)
+ * drop pending findings.
  * integrity.c: after the head moved to last_seq/head_hash (n events were
  * appended), e.g. to write a checkpoint in the same transaction. */
 int eaudit__rules_on_event(eaudit_store *s, eaudit_event *ev);
+int eaudit__rules_end_append(eaudit_store *s);
 void eaudit__rules_after_txn(eaudit_store *s, int committed);
 int eaudit__integrity_on_append(eaudit_store *s, int64_t last_seq,
                                 const uint8_t head_hash[32], size_t n);

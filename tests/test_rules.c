@@ -5,6 +5,7 @@
 
 #include "rules_internal.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1007,6 +1008,68 @@ START_TEST(reevaluate_keeps_state_and_finds_new_rules) {
 }
 END_TEST
 
+/* A threshold window not in the handle's cache is rebuilt from the events
+ * index; it must start where the rule's state was last reset: at a change
+ * of the rule, or at a re-evaluation's first seq. */
+START_TEST(rebuilt_window_starts_at_the_rule_change) {
+  char path[512];
+  tu_temp_path(path, sizeof path, "rules-since");
+  eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0, 42, -1, -1);
+  add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + MIN, 42, -1, -1);
+  const char *set = "{\"rules\": [{\"id\": \"keycard_add_failures\","
+                    " \"severity\": \"warning\"}]}";
+  EA_OK(eaudit_store_set_rules(s, set, strlen(set), 1));
+  eaudit_store_free(s);
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  /* The two failures before the change no longer count. */
+  add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 2 * MIN, 42, -1, -1);
+  ck_assert_uint_eq(nfind(s, "keycard_add_failures"), 0);
+  eaudit_store_free(s);
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 3 * MIN, 42, -1, -1);
+  ck_assert_uint_eq(nfind(s, "keycard_add_failures"), 0);
+  add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 4 * MIN, 42, -1, -1);
+  eaudit_findings *l = findings(s, "keycard_add_failures");
+  ck_assert_uint_eq(eaudit_findings_size(l), 1);
+  ck_assert_uint_eq(eaudit_finding_event_count(eaudit_findings_get(l, 0)), 3);
+  eaudit_findings_free(l);
+  /* A re-evaluation from the start counts all five, and the handles after
+   * it rebuild from its first seq on. */
+  int64_t n;
+  EA_OK(eaudit_store_reevaluate(s, 0, &n));
+  ck_assert_int_eq(n, 1);
+  l = findings(s, "keycard_add_failures");
+  ck_assert_uint_eq(eaudit_finding_event_count(eaudit_findings_get(l, 0)), 5);
+  eaudit_findings_free(l);
+  eaudit_store_free(s);
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 5 * MIN, 42, -1, -1);
+  l = findings(s, "keycard_add_failures");
+  ck_assert_uint_eq(eaudit_findings_size(l), 1);
+  ck_assert_uint_eq(eaudit_finding_event_count(eaudit_findings_get(l, 0)), 6);
+  eaudit_findings_free(l);
+  /* Rule state on disk: the episode only, no window items. */
+  sqlite3 *db;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *q;
+  ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                      "SELECT length(state) FROM rule_state"
+                                      " WHERE rule = 'keycard_add_failures'"
+                                      " AND key = 'subject:42'",
+                                      -1, &q, NULL),
+                   SQLITE_OK);
+  ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+  ck_assert_int_eq(sqlite3_column_int(q, 0), 1 + 5 * 8 + 4);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  eaudit_store_free(s);
+  tu_remove_store(path);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("rules");
   TCase *t = tcase_create("builtins");
@@ -1047,6 +1110,7 @@ static Suite *suite(void) {
   t = tcase_create("delivery");
   tcase_add_test(t, subscribers_hear_after_commit_exactly_once);
   tcase_add_test(t, restart_loses_nothing_and_never_double_fires);
+  tcase_add_test(t, rebuilt_window_starts_at_the_rule_change);
   suite_add_tcase(s, t);
   t = tcase_create("batch");
   tcase_add_test(t, reevaluate_keeps_state_and_finds_new_rules);

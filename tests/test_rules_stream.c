@@ -6,6 +6,7 @@
 
 #include "rules_internal.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,10 @@ static uint64_t rnd(void) {
   return rng;
 }
 
-static void gen_event(eaudit_event *ev, eaudit_time *clock) {
+/* doors: how many doors the door events spread over; devices: whether
+ * logins from unrecognized devices name one of five devices. */
+static void gen_event_at(eaudit_event *ev, eaudit_time *clock, int doors,
+                         int devices) {
   eaudit_event_reset(ev);
   *clock += (eaudit_time)(rnd() % 30) * 1000000;
   eaudit_time at = *clock;
@@ -55,11 +59,17 @@ static void gen_event(eaudit_event *ev, eaudit_time *clock) {
   eaudit_event_set(ev, EAUDIT_FIELD_OCCURRED_AT, at);
   eaudit_event_set(ev, EAUDIT_FIELD_SUBJECT, user);
   if (type == EAUDIT_TYPE_DOOR_OPENED || type == EAUDIT_TYPE_DOOR_OPEN_FAILED)
-    eaudit_event_set(ev, EAUDIT_FIELD_DOOR, 1 + (int64_t)(rnd() % 12));
+    eaudit_event_set(ev, EAUDIT_FIELD_DOOR, 1 + (int64_t)(rnd() % (uint64_t)doors));
   if (type == EAUDIT_TYPE_DOOR_OPEN_FAILED)
     eaudit_event_set(ev, EAUDIT_FIELD_REASON, 1 + (int64_t)(rnd() % 5));
   if (type == EAUDIT_TYPE_GROUP_ADDED || type == EAUDIT_TYPE_GROUP_REMOVED)
     eaudit_event_set(ev, EAUDIT_FIELD_GROUP, 1 + (int64_t)(rnd() % 3));
+  if (devices && type == EAUDIT_TYPE_LOGIN_UNRECOGNIZED_DEVICE)
+    eaudit_event_set(ev, EAUDIT_FIELD_DEVICE, 1 + (int64_t)(rnd() % 5));
+}
+
+static void gen_event(eaudit_event *ev, eaudit_time *clock) {
+  gen_event_at(ev, clock, 12, 0);
 }
 
 static int hours_all(eaudit_store *s, int64_t user, int64_t counts[24],
@@ -159,11 +169,96 @@ START_TEST(incremental_equals_batch_on_50000_events) {
 }
 END_TEST
 
+/* Threshold windows that are not cached are rebuilt from the events
+ * index. Two handles append in turn, so every transaction starts with an
+ * empty cache and rebuilds each key it touches; the re-evaluation runs in
+ * one transaction on a warm cache. Both must find the same. Vendor rules
+ * add a device key (rebuilt), an actor key (persisted) and a door window
+ * holding more than the 1024 items a key keeps. */
+static const char rebuild_rules[] =
+    "{\"rules\": [{\"id\": \"expired_while_inside\", \"areas\": ["
+    "{\"id\": 1, \"entry_doors\": [1], \"exit_doors\": [2]}]},"
+    "{\"id\": \"x.shared_device\", \"types\": [\"login_unrecognized_device\"],"
+    " \"key\": \"device\", \"window\": \"2h\", \"threshold\": 2,"
+    " \"distinct\": \"subject\"},"
+    "{\"id\": \"x.actor_churn\", \"types\": [\"user_updated\"],"
+    " \"key\": \"actor\", \"window\": \"1h\", \"threshold\": 2},"
+    "{\"id\": \"x.busy_door\", \"types\": [\"door_opened\","
+    " \"door_open_failed\"], \"key\": \"door\", \"window\": \"30m\","
+    " \"threshold\": 25}]}";
+
+START_TEST(rebuilt_windows_equal_cached_ones) {
+  char path[512];
+  tu_temp_path(path, sizeof path, "rules-rebuild");
+  /* The rule change happens before the stream, so lateness is judged
+   * within the stream. */
+  tu_clock clk = {tu_utc(2026, 2, 28, 0, 0, 0), 1};
+  eaudit_options *o = tu_options(&clk, NULL);
+  EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_SYNCHRONOUS, EAUDIT_SYNC_NORMAL));
+  eaudit_store *h[2];
+  EA_OK(eaudit_store_open(&h[0], path, o));
+  EA_OK(eaudit_store_set_rules(h[0], rebuild_rules, strlen(rebuild_rules), 1));
+  EA_OK(eaudit_store_open(&h[1], path, o));
+  for (int k = 0; k < 2; k++)
+    eaudit__rules_set_login_hours_fn(h[k], hours_all, NULL);
+  eaudit_batch *b;
+  EA_OK(eaudit_batch_new(&b));
+  eaudit_event *ev;
+  EA_OK(eaudit_event_new(&ev));
+  rng = 0x2545F4914F6CDD1Du;
+  eaudit_time clock = tu_utc(2026, 3, 1, 0, 0, 0);
+  const int total = 8000, per_batch = 40;
+  for (int i = 0; i < total; i += per_batch) {
+    eaudit_batch_clear(b);
+    for (int k = 0; k < per_batch; k++) {
+      gen_event_at(ev, &clock, 3, 1);
+      EA_OK(eaudit_batch_add(b, ev));
+    }
+    EA_OK(eaudit_store_append_batch(h[(i / per_batch) % 2], b, NULL));
+  }
+  eaudit_store *s = h[0];
+  size_t n1, n2;
+  char **inc = all_findings(s, &n1);
+  const char *rules[] = {"unrecognized_device_abuse", "door_failure_burst",
+                         "keycard_add_failures", "credential_churn",
+                         "x.shared_device", "x.actor_churn", "x.busy_door"};
+  for (size_t r = 0; r < sizeof rules / sizeof *rules; r++)
+    ck_assert_msg(nfind(s, rules[r]) > 0, "%s never fired", rules[r]);
+  /* More than the kept 1024 items of a door within window + lateness. */
+  sqlite3_stmt *q;
+  ck_assert_int_eq(
+      sqlite3_prepare_v2(s->db,
+                         "SELECT count(*) FROM events WHERE door = 1 AND"
+                         " occurred_at >= (SELECT max(occurred_at) FROM events WHERE door = 1)"
+                         " - 90000000000",
+                         -1, &q, NULL),
+      SQLITE_OK);
+  ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+  ck_assert_int_gt(sqlite3_column_int(q, 0), 1024);
+  sqlite3_finalize(q);
+  int64_t count;
+  EA_OK(eaudit_store_reevaluate(s, 0, &count));
+  ck_assert_int_eq(count, (int64_t)n1);
+  char **bat = all_findings(s, &n2);
+  ck_assert_uint_eq(n1, n2);
+  for (size_t i = 0; i < n1; i++)
+    ck_assert_str_eq(inc[i], bat[i]);
+  free_strings(inc, n1);
+  free_strings(bat, n2);
+  eaudit_event_free(ev);
+  eaudit_batch_free(b);
+  eaudit_store_free(h[1]);
+  eaudit_store_free(h[0]);
+  eaudit_options_free(o);
+  tu_remove_store(path);
+}
+END_TEST
 
 int main(void) {
   Suite *s = suite_create("rules_stream");
   TCase *t = tcase_create("stream");
   tcase_add_test(t, incremental_equals_batch_on_50000_events);
+  tcase_add_test(t, rebuilt_windows_equal_cached_ones);
   suite_add_tcase(s, t);
   return tu_run(s);
 }
