@@ -1756,8 +1756,22 @@ int eaudit_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
     return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
                          "purge was called from inside a callback of the "
                          "same handle");
+  /* Never purge what the rules still read: their windows are rebuilt from
+   * the stored events. */
+  int64_t horizon = 0, newest = INT64_MIN;
+  int rc = eaudit__rules_horizon(s, &horizon);
+  sqlite3_stmt *hst = NULL;
+  if (rc == 0 && (rc = prepare(s, "SELECT newest FROM head", &hst)) == 0 &&
+      sqlite3_step(hst) == SQLITE_ROW &&
+      sqlite3_column_type(hst, 0) != SQLITE_NULL)
+    newest = sqlite3_column_int64(hst, 0);
+  sqlite3_finalize(hst);
+  if (rc)
+    return rc;
+  if (newest != INT64_MIN && before > newest - horizon)
+    before = newest - horizon;
   int64_t target = 0, anchor = 0, total = 0;
-  int rc = purge_target(s, before, &target, &anchor);
+  rc = purge_target(s, before, &target, &anchor);
   if (rc)
     return rc;
   if (target <= anchor)

@@ -712,3 +712,25 @@ int eaudit__rules_on_purge(eaudit_store *s, int64_t through_seq) {
   }
   return EAUDIT_OK;
 }
+
+int eaudit__rules_horizon(eaudit_store *s, int64_t *out) {
+  eaudit__rules *r;
+  int rc = eaudit__rules_get(s, &r);
+  if (rc == 0)
+    rc = refresh(s, r);
+  if (rc)
+    return rc;
+  int64_t longest = 0;
+  for (size_t i = 0; r->rs && i < r->rs->n; i++) {
+    const eaudit__rule *rule = &r->rs->rules[i];
+    if (!rule->enabled)
+      continue;
+    if (rule->window > longest)
+      longest = rule->window;
+    for (size_t k = 0; k < rule->n_conds; k++)
+      if (rule->conds[k].window > longest)
+        longest = rule->conds[k].window;
+  }
+  *out = longest + s->opts.ints[EAUDIT_OPT_LATENESS_US];
+  return EAUDIT_OK;
+}

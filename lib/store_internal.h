@@ -185,6 +185,10 @@ void eaudit__integrity_after_txn(eaudit_store *s, int committed);
  * through_seq were removed. integrity.c has weak defaults that keep
  * everything; rules.c (findings) and devices.c define their own. */
 int eaudit__rules_on_purge(eaudit_store *s, int64_t through_seq);
+/* How far behind the newest event the rules still read stored events: the
+ * longest window of an enabled rule plus the lateness bound. Purges never
+ * reach into it. */
+int eaudit__rules_horizon(eaudit_store *s, int64_t *out);
 int eaudit__devices_on_purge(eaudit_store *s, int64_t through_seq);
 /* Free module state kept on the handle (called by eaudit_store_free). */
 void eaudit__rules_free(eaudit_store *s);

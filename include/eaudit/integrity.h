@@ -240,7 +240,9 @@ EAUDIT_EXTERN const char *eaudit_damage_name(int kind);
  * retention anchor. Then a retention_purged event by @p actor is appended
  * and free pages are given back. @p purged_out (may be NULL) receives the
  * number of events removed. A signed store needs the signing key
- * (EAUDIT_EKEY). Seq numbers are never reused.
+ * (EAUDIT_EKEY). Seq numbers are never reused. Events the anomaly rules may
+ * still read are kept: @p before is capped at the newest event's time minus
+ * the longest enabled rule window and the lateness bound.
  */
 EAUDIT_EXTERN int eaudit_store_purge(eaudit_store *store, eaudit_time before,
                                      int64_t actor, size_t batch_size,
