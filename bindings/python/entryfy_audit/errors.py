@@ -10,7 +10,7 @@ work too.
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Type
+from typing import Any, Dict, Optional, Type
 
 # Return codes, as in EAUDIT_ERROR_CODES (include/eaudit/common.h). They are
 # ABI; the binding checks at load time that the library names them alike.
@@ -197,8 +197,13 @@ class OptionError(EntryfyAuditError, ValueError):
 
 
 class TamperError(EntryfyAuditError):
-    """EAUDIT_ETAMPER: verification found damage."""
+    """EAUDIT_ETAMPER: verification found damage, or a purge refused to
+    erase damaged evidence. When :meth:`Store.verify` raises it,
+    ``result`` is the :class:`VerifyResult` (damage kind, first bad seq);
+    otherwise ``result`` is None."""
     code = ETAMPER
+    #: The verification's result (Store.verify() only).
+    result: Optional[Any] = None
 
 
 class RulesError(EntryfyAuditError, ValueError):
@@ -208,6 +213,16 @@ class RulesError(EntryfyAuditError, ValueError):
 
 class InvalidKeyError(EntryfyAuditError, ValueError):
     """EAUDIT_EKEY: an invalid or wrong key."""
+    code = EKEY
+
+
+class WrongKeyError(TamperError, InvalidKeyError):
+    """Verification found checkpoints not signed by the trusted key (damage
+    ``wrong_key``). The library returns EAUDIT_EKEY for it, so this is both
+    a :class:`TamperError` (carrying ``result``) and an
+    :class:`InvalidKeyError`; ``code`` is EAUDIT_EKEY. Only
+    :meth:`Store.verify` raises it: every other EAUDIT_EKEY is an
+    :class:`InvalidKeyError`."""
     code = EKEY
 
 
