@@ -9,6 +9,7 @@ import ctypes
 import datetime as dt
 import io
 import os
+import pickle
 import re
 
 import entryfy_audit as ea
@@ -294,6 +295,10 @@ class VerifyTest(IntegrityTestCase):
         self.assertEqual(r.signed_through, 21)
         self.assertTrue(exc.message.startswith("modified: "), exc.message)
         self.assertEqual(exc.message, "modified: " + r.message)
+        back = pickle.loads(pickle.dumps(exc))
+        self.assertIs(type(back), ea.TamperError)
+        self.assertEqual((back.code, back.message, back.result),
+                         (exc.code, exc.message, r))
         # The failure is recorded as an event by the actor.
         self.assertEqual(self.s.last_seq, 26)
         ev = next(iter(self.s.tail(25)))

@@ -83,8 +83,10 @@ class EntryfyAuditError(Exception):
         return f"{self.message} [{self.code_name}]"
 
     def __reduce__(self):  # type: ignore[no-untyped-def]
+        # The instance dict carries what a call added (``index``,
+        # ``purged``, a TamperError's ``result``).
         return (_rebuild, (type(self), self.code, self.message, self.klass,
-                           self.detail, self.function))
+                           self.detail, self.function), dict(self.__dict__))
 
 
 def _rebuild(cls, code, message, klass, detail, function):  # type: ignore
