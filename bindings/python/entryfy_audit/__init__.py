@@ -24,6 +24,8 @@ from .devices import (Device, DeviceAttr, DeviceDecision, DeviceKind,
 from .errors import *  # noqa: F401,F403  (the exception classes)
 from .errors import EXCEPTIONS, EntryfyAuditError
 from .events import Event, NewEvent
+from .integrity import (CheckpointInfo, CheckpointKind, Damage, VerifyResult,
+                        generate_keypair, public_key_from_seed)
 from .query import Query, Results
 from .report import BadLine, ImportResult, ReportFormat
 from .rules import (Expired, Finding, Findings, FindingState, RuleSet,
@@ -75,6 +77,8 @@ __all__ = [
     "ReportFormat", "ImportResult", "BadLine",
     "Severity", "FindingState", "Finding", "Findings", "RuleSet", "Expired",
     "FindingSubscription",
+    "Damage", "CheckpointKind", "VerifyResult", "CheckpointInfo",
+    "generate_keypair", "public_key_from_seed", "WrongKeyError",
     "EntryfyAuditError", "EXCEPTIONS", "library_version", "library_path",
     "enable_library_logging", "disable_library_logging",
 ] + [cls.__name__ for cls in EXCEPTIONS.values()]

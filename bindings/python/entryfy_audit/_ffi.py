@@ -115,6 +115,10 @@ class ExpiredT(_Opaque):
     pass
 
 
+class VerifyResultT(_Opaque):
+    pass
+
+
 StoreP = POINTER(StoreT)
 OptionsP = POINTER(OptionsT)
 EventP = POINTER(EventT)
@@ -134,6 +138,7 @@ FindingP = POINTER(FindingT)
 FindingsP = POINTER(FindingsT)
 FindingQueryP = POINTER(FindingQueryT)
 ExpiredP = POINTER(ExpiredT)
+VerifyResultP = POINTER(VerifyResultT)
 
 
 class ErrorT(Structure):
@@ -159,6 +164,9 @@ WRITE_FN = CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p)
 PROGRESS_FN = CFUNCTYPE(c_int, c_uint64, c_uint64, c_void_p)
 #: eaudit_finding_fn: int (*)(const eaudit_finding *f, void *payload)
 FINDING_FN = CFUNCTYPE(c_int, FindingP, c_void_p)
+#: eaudit_checkpoint_fn: int (*)(const uint8_t *record, size_t len,
+#: void *payload)
+CHECKPOINT_FN = CFUNCTYPE(c_int, POINTER(c_uint8), c_size_t, c_void_p)
 
 UUID16 = c_uint8 * 16
 POSITION_MAX = 64

@@ -10,7 +10,7 @@ work too.
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Type
+from typing import Any, Dict, Optional, Type
 
 # Return codes, as in EAUDIT_ERROR_CODES (include/eaudit/common.h). They are
 # ABI; the binding checks at load time that the library names them alike.
@@ -83,8 +83,10 @@ class EntryfyAuditError(Exception):
         return f"{self.message} [{self.code_name}]"
 
     def __reduce__(self):  # type: ignore[no-untyped-def]
+        # The instance dict carries what a call added (``index``,
+        # ``purged``, a TamperError's ``result``).
         return (_rebuild, (type(self), self.code, self.message, self.klass,
-                           self.detail, self.function))
+                           self.detail, self.function), dict(self.__dict__))
 
 
 def _rebuild(cls, code, message, klass, detail, function):  # type: ignore
@@ -197,8 +199,13 @@ class OptionError(EntryfyAuditError, ValueError):
 
 
 class TamperError(EntryfyAuditError):
-    """EAUDIT_ETAMPER: verification found damage."""
+    """EAUDIT_ETAMPER: verification found damage, or a purge refused to
+    erase damaged evidence. When :meth:`Store.verify` raises it,
+    ``result`` is the :class:`VerifyResult` (damage kind, first bad seq);
+    otherwise ``result`` is None."""
     code = ETAMPER
+    #: The verification's result (Store.verify() only).
+    result: Optional[Any] = None
 
 
 class RulesError(EntryfyAuditError, ValueError):
@@ -208,6 +215,16 @@ class RulesError(EntryfyAuditError, ValueError):
 
 class InvalidKeyError(EntryfyAuditError, ValueError):
     """EAUDIT_EKEY: an invalid or wrong key."""
+    code = EKEY
+
+
+class WrongKeyError(TamperError, InvalidKeyError):
+    """Verification found checkpoints not signed by the trusted key (damage
+    ``wrong_key``). The library returns EAUDIT_EKEY for it, so this is both
+    a :class:`TamperError` (carrying ``result``) and an
+    :class:`InvalidKeyError`; ``code`` is EAUDIT_EKEY. Only
+    :meth:`Store.verify` raises it: every other EAUDIT_EKEY is an
+    :class:`InvalidKeyError`."""
     code = EKEY
 
 

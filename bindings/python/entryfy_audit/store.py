@@ -21,7 +21,8 @@ from .codes import (CountBy, EventType, Kind, Order, Role, Sync, TimeFormat,
                     UserRole, coerce)
 from .events import Event, NewEvent, fill_event, read_event
 from .query import Query, Results, TimeBound, build, parse_period
-from . import devices as _devices, report as _report, rules as _rules
+from . import (devices as _devices, integrity as _integrity,
+               report as _report, rules as _rules)
 
 log = logging.getLogger("entryfy_audit")
 
@@ -88,7 +89,8 @@ class FindingSubscription(Subscription):
         self._store._unsubscribe_findings(self.id)
 
 
-class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
+class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin,
+            _integrity.IntegrityMixin):
     """An open audit store. Use :meth:`open` or :meth:`memory`, preferably as
     a context manager::
 
@@ -109,6 +111,7 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
         self._lock = threading.RLock()
         self._subs: Dict[int, Tuple[Any, Subscription]] = {}
         self._finding_subs: Dict[int, Tuple[Any, Subscription]] = {}
+        self._checkpoint_fn: Any = None  # the checkpoint sink's callback
         self._notifying = 0
         self._deferred: List[Callable[[], None]] = []
         self._pid = os.getpid()
@@ -213,6 +216,7 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin):
                 self._ptr = None
                 self._subs.clear()
                 self._finding_subs.clear()
+                self._checkpoint_fn = None
 
     @property
     def closed(self) -> bool:
