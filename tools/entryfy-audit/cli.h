@@ -115,9 +115,6 @@ int cli_resolve_user(cli *c, eaudit_store *s, const char *text, int64_t *out);
 int cli_open_output(cli *c, FILE **out);
 int cli_close_output(cli *c, FILE *f);
 
-/* Not yet wired: library module missing from this build. */
-int cli_not_available(const cli *c, const char *what);
-
 /* Text width of a terminal on fd (0 when not a terminal). */
 int cli_term_width(int fd);
 

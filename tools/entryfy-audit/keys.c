@@ -103,6 +103,13 @@ int key_read_public(cli *c, const char *arg, uint8_t pk[32]) {
     return -1;
   char buf[256];
   size_t len = 0;
+  int fd = open(arg, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return cli_usage(c,
+                     "--public-key '%s' is neither 64 hex digits nor a file "
+                     "(%s)",
+                     arg, strerror(errno));
+  close(fd);
   int ret = read_small(c, "--public-key", arg, buf, sizeof buf, &len, NULL);
   if (ret >= 0)
     return ret;

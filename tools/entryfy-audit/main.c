@@ -368,12 +368,6 @@ int cli_lib_fail(const cli *c, int rc, const char *fmt, ...) {
   }
 }
 
-int cli_not_available(const cli *c, const char *what) {
-  return cli_fail(c, CLI_USAGE,
-                  "not available in this build: this library has no %s yet",
-                  what);
-}
-
 /* ---- stores ---- */
 
 static eaudit_time fixed_clock(void *payload) {
