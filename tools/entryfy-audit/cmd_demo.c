@@ -42,8 +42,8 @@ static const char usage[] =
     "The bulk fill runs with synchronous=NORMAL (the store is a demo; a\n"
     "power cut during the fill loses at most its last batches).\n"
     "\n"
-    "Exit status: 0, 2 usage error (or the store exists without --fresh),\n"
-    "3 the store or a report could not be written.\n";
+    "Exit status: 0, 2 usage error (or the store or its key exists without\n"
+    "--fresh), 3 the store, its key or a report could not be written.\n";
 
 enum { D_FRESH = 100, D_SEED, D_TZ, D_SHOW };
 static const cli_opt opts[] = {{"fresh", 0, 0, D_FRESH},
