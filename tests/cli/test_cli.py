@@ -2,8 +2,10 @@
 """Tests of the entryfy-audit command: every subcommand and flag family,
 time words against a fixed now (month ends, DST), bad flags, missing and
 corrupt stores, the exact events --search finds in a fixture, the exact
-findings the rules open, reports in every format, devices, rule sets, and
-the demo's month with every planted incident found.
+findings the rules open, reports in every format, devices, rule sets, tamper
+evidence (keys, checkpoints, verify against edited and truncated stores,
+purge, backup), and the demo's month with every planted incident found and
+its signature verified.
 
 Run by ctest with ENTRYFY_AUDIT_BIN set to the built program. Standard
 library only.
@@ -13,6 +15,7 @@ import io
 import json
 import os
 import pty
+import re
 import shutil
 import subprocess
 import tempfile
@@ -60,6 +63,26 @@ def fixture_id(n):
 def utc_seconds(rfc3339):
     return time.mktime(time.strptime(rfc3339[:19], "%Y-%m-%dT%H:%M:%S")) \
         - time.timezone
+
+
+def sql(db, statement):
+    """Change a store behind the library's back, as an attacker with write
+    access to the file would: Python's sqlite3 module when this Python has
+    it, else the sqlite3 program (Debian package sqlite3)."""
+    try:
+        import sqlite3
+    except ImportError:
+        sqlite3 = None
+    if sqlite3 is not None:
+        con = sqlite3.connect(db)
+        con.executescript(statement)
+        con.close()
+        return
+    prog = shutil.which("sqlite3")
+    if prog is None:
+        raise unittest.SkipTest("neither Python's sqlite3 nor the sqlite3 "
+                                "program is available")
+    subprocess.run([prog, db, statement], check=True, timeout=60)
 
 
 def copy_store(src, dst):
@@ -602,6 +625,10 @@ class Demo(Base):
                                        str(n - 200), "--no-record").stdout
         a, b = tail(self.db), tail(other)
         self.assertEqual(a, b)
+        # The demo key comes from the seed too.
+        with open(self.path("demo.key")) as f, \
+                open(self.path("demo2.key")) as g:
+            self.assertEqual(f.read(), g.read())
         self.assertEqual(len(jsonl(a[2])), 200)
         self.assertEqual(jsonl(a[2])[-1]["seq"], a[0])
 
@@ -712,6 +739,41 @@ class Demo(Base):
         self.assertGreater(n, 150)
         self.ok(run("devices", "--db", db, "--user", "5", "--kind",
                     "mobile"), 1)
+
+    def test_demo_store_is_signed_and_verifies(self):
+        key = os.path.join(self.tmp, "demo.key")
+        self.assertEqual(os.stat(key).st_mode & 0o777, 0o600)
+        with open(key) as f:
+            secret = f.read()
+        self.assertRegex(secret, r"^[0-9a-f]{64}\n$")
+        out = self.demo.stdout
+        self.assertNotIn(secret.strip(), out)
+        self.assertNotIn(secret.strip(), self.demo.stderr)
+        # The last line is the verify command; the key is printed above it.
+        last = out.splitlines()[-1].split()
+        self.assertEqual(last[:4], ["entryfy-audit", "verify", "--db",
+                                    self.db])
+        self.assertEqual(last[4], "--public-key")
+        pub = last[5]
+        self.assertRegex(pub, r"^[0-9a-f]{64}$")
+        self.assertIn("  %s\n" % pub, out)
+        self.assertIn("The demo key is %s" % key, out)
+        p = self.ok(run(*last[1:], "--require-signed-tail"))
+        self.assertTrue(p.stdout.startswith("ok: "), p.stdout)
+        n = int(re.search(r"Tamper evidence: (\d+) signed checkpoints",
+                          out).group(1))
+        self.assertGreater(n, 30)
+        self.assertIn("checkpoints checked: %d\n" % n, p.stdout)
+        # A demo key is not replaced without --fresh, even when the store
+        # is gone.
+        lone = self.path("lone.key")
+        with open(lone, "w") as f:
+            f.write("mine\n")
+        p = self.ok(run("demo", "--db", self.path("lone.db")), 2)
+        self.assertIn("lone.key", p.stderr)
+        self.assertFalse(os.path.exists(self.path("lone.db")))
+        with open(lone) as f:
+            self.assertEqual(f.read(), "mine\n")
 
     def test_demo_refuses_an_existing_store_without_fresh(self):
         p = self.ok(run("demo", "--db", self.db), 2)
@@ -849,6 +911,247 @@ class Findings(Base):
         self.assertEqual(p.stdout.split(":")[0],
                          "re-evaluated the events from seq 0")
         self.assertEqual(self.findings(db=db), before)
+
+
+class Integrity(Base):
+    """keygen, checkpoint, verify, purge and backup on the fixture."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.db = os.path.join(cls.tmp, "plain.db")
+        p = run("import", "--db", cls.db, "--tz", "Europe/Berlin", FIXTURE)
+        assert p.returncode == 0, p.stderr
+        cls.key = os.path.join(cls.tmp, "audit.key")
+        p = run("keygen", "--out", cls.key)
+        assert p.returncode == 0, p.stderr
+        cls.pub = p.stdout.strip()
+
+    def signed(self, name):
+        """A copy of the fixture store with a checkpoint through seq 8."""
+        db = self.path(name)
+        copy_store(self.db, db)
+        p = self.ok(run("checkpoint", "--db", db, "--signing-key", self.key))
+        self.assertEqual(p.stdout,
+                         "checkpoint 1 signs the events through seq 8\n")
+        return db
+
+    def verify(self, db, *args, code=0):
+        return self.ok(run("verify", "--db", db, "--public-key", self.pub,
+                           *args), code)
+
+    def test_keygen_writes_the_key_files_and_never_prints_the_secret(self):
+        self.assertRegex(self.pub, r"^[0-9a-f]{64}$")
+        with open(self.key) as f:
+            secret = f.read()
+        self.assertRegex(secret, r"^[0-9a-f]{64}\n$")
+        self.assertNotEqual(secret.strip(), self.pub)
+        self.assertEqual(os.stat(self.key).st_mode & 0o777, 0o600)
+        with open(self.key + ".pub") as f:
+            self.assertEqual(f.read(), self.pub + "\n")
+        self.assertEqual(os.stat(self.key + ".pub").st_mode & 0o777, 0o644)
+        # Never overwritten.
+        p = self.ok(run("keygen", "--out", self.key), 2)
+        self.assertIn("already exists", p.stderr)
+        self.assertEqual(p.stdout, "")
+        with open(self.key) as f:
+            self.assertEqual(f.read(), secret)
+        # Every new key differs; the secret is on neither output.
+        other = self.path("other.key")
+        p = self.ok(run("keygen", "--out", other))
+        with open(other) as f:
+            s2 = f.read().strip()
+        self.assertNotEqual(p.stdout.strip(), self.pub)
+        self.assertNotIn(s2, p.stdout + p.stderr)
+
+    def test_checkpoint_then_verify(self):
+        db = self.path("unsigned.db")
+        copy_store(self.db, db)
+        # A trusted key and no checkpoint: unsigned, not ok.
+        p = self.verify(db, code=4)
+        self.assertTrue(p.stdout.startswith("DAMAGE: unsigned at seq 1: "),
+                        p.stdout)
+        db = self.signed("signed.db")
+        p = self.verify(db)
+        self.assertEqual(p.stdout.splitlines(), [
+            "ok: 8 events and 1 checkpoint signatures verified",
+            "events checked:      8",
+            "checkpoints checked: 1",
+            "signed through seq:  8"])
+        self.assertEqual(p.stderr, "")
+        # The key from its file; the JSON shape; the flags.
+        p = self.ok(run("verify", "--db", db, "--public-key",
+                        self.key + ".pub", "--format", "json",
+                        "--require-signed-tail", "--skip-derived"))
+        self.assertEqual(json.loads(p.stdout), {
+            "ok": True, "damage": "none", "first_bad_seq": 0,
+            "message": "8 events and 1 checkpoint signatures verified",
+            "events": 8, "checkpoints": 1, "signed_through": 8,
+            "last_seq": 8, "recorded": False})
+        # A new event is not signed yet: a note, or damage on request.
+        self.ok(run("import", "--db", db, "-", stdin='{"type": "door_opened", '
+                    '"occurred_at": "2026-11-14T10:00:00Z", "subject": 5}\n'))
+        p = self.verify(db)
+        self.assertIn("not signed yet:      seq 9..9", p.stdout)
+        p = self.verify(db, "--require-signed-tail", code=4)
+        self.assertTrue(p.stdout.startswith("DAMAGE: unsigned at seq 9: "),
+                        p.stdout)
+        self.ok(run("checkpoint", "--db", db, "--signing-key", self.key))
+        self.verify(db, "--require-signed-tail")
+
+    def test_an_edited_event_is_found_at_its_seq(self):
+        db = self.signed("edited.db")
+        sql(db, "UPDATE events SET door = 9 WHERE seq = 4")
+        p = self.verify(db, code=4)
+        self.assertTrue(p.stdout.startswith("DAMAGE: modified at seq 4: "),
+                        p.stdout)
+        p = self.verify(db, "--format", "json", code=4)
+        r = json.loads(p.stdout)
+        self.assertEqual((r["ok"], r["damage"], r["first_bad_seq"],
+                          r["recorded"]), (False, "modified", 4, False))
+        # Without --actor nothing was written; with it, the failure is
+        # recorded (chained like any event).
+        p = self.ok(run("export", "--db", db, "--after-seq", "8",
+                        "--no-record"))
+        self.assertEqual(p.stdout, "")
+        p = self.verify(db, "--actor", "2", code=4)
+        self.assertIn("recorded as a 'verification failed' event", p.stdout)
+        (e,) = jsonl(self.ok(run("export", "--db", db, "--after-seq", "8",
+                                 "--no-record")).stdout)
+        self.assertEqual((e["seq"], e["type"], e["actor"], e["details"]),
+                         (9, "verification_failed", 2,
+                          {"damage": "modified", "first_bad_seq": 4}))
+        # A purge refuses to erase the damaged evidence.
+        p = self.ok(run("purge", "--db", db, "--older-than", "2026-12-01",
+                        "--actor", "1", "--signing-key", self.key), 4)
+        self.assertIn("event 4 does not verify", p.stderr)
+
+    def test_a_wrong_public_key_fails(self):
+        db = self.signed("wrongkey.db")
+        other = self.path("wrong.key")
+        pub = self.ok(run("keygen", "--out", other)).stdout.strip()
+        p = self.ok(run("verify", "--db", db, "--public-key", pub), 4)
+        self.assertTrue(p.stdout.startswith("DAMAGE: wrong_key at seq 1: "),
+                        p.stdout)
+        self.assertEqual(p.stderr, "")
+        # The signing key given where the public key belongs: told so.
+        p = self.ok(run("verify", "--db", db, "--public-key", self.key), 4)
+        self.assertIn("was given the signing key", p.stderr)
+        with open(self.key) as f:
+            self.assertNotIn(f.read().strip(), p.stdout + p.stderr)
+        # Another key cannot sign this store.
+        p = self.ok(run("checkpoint", "--db", db, "--signing-key", other), 2)
+        self.assertIn("not the store's current key", p.stderr)
+        self.verify(db)
+
+    def test_truncation_is_found_against_the_exported_checkpoints(self):
+        db = self.path("trunc.db")
+        with open(FIXTURE, encoding="utf-8") as f:
+            lines = f.read().splitlines(True)
+        self.ok(run("import", "--db", db, "--tz", "Europe/Berlin", "-",
+                    stdin="".join(lines[:6])))
+        self.ok(run("checkpoint", "--db", db, "--signing-key", self.key))
+        self.ok(run("import", "--db", db, "-", stdin="".join(lines[6:])))
+        cp = self.path("trunc.cp")
+        p = self.ok(run("checkpoint", "--db", db, "--signing-key", self.key,
+                        "--export", cp))
+        self.assertEqual(p.stdout.splitlines(), [
+            "checkpoint 2 signs the events through seq 8",
+            "exported 2 checkpoints to %s (the newest, checkpoint 2, signs "
+            "the events through seq 8)" % cp])
+        self.assertEqual(os.path.getsize(cp), 2 * 299)
+        self.assertEqual(os.stat(cp).st_mode & 0o777, 0o600)
+        self.verify(db, "--checkpoint", cp)
+        p = self.ok(run("checkpoint", "--db", db, "--export", cp), 2)
+        self.assertIn("already exists", p.stderr)
+        # Cut the last two events and the checkpoint covering them, and fix
+        # the head: the store alone cannot tell.
+        sql(db, "DELETE FROM events WHERE seq > 6; UPDATE head SET seq = 6, "
+                "hash = (SELECT hash FROM events WHERE seq = 6); "
+                "DELETE FROM checkpoints WHERE cseq = 2")
+        self.verify(db, "--skip-derived")
+        p = self.verify(db, "--skip-derived", "--checkpoint", cp, code=4)
+        self.assertTrue(p.stdout.startswith("DAMAGE: truncated at seq 7: "),
+                        p.stdout)
+        # Not a checkpoint file.
+        bad = self.path("bad.cp")
+        with open(bad, "wb") as f:
+            f.write(b"x" * 300)
+        p = self.verify(db, "--checkpoint", bad, code=2)
+        self.assertIn("not a checkpoint file", p.stderr)
+        p = self.verify(db, "--checkpoint", self.path("none.cp"), code=3)
+        self.assertIn("cannot read", p.stderr)
+
+    def test_purge_removes_the_old_prefix_and_the_rest_verifies(self):
+        db = self.signed("purge.db")
+        # Seqs 1-3 happened on 3 November; seq 4 on the 13th holds back the
+        # older 5, 7 and 8 (a purge removes a prefix of seq).
+        with open(db, "rb") as f:
+            before = f.read()
+        p = self.ok(run("purge", "--db", db, "--older-than", "-17d",
+                        "--actor", "3", "--dry-run"))
+        self.assertEqual(p.stdout, "would purge 3 events (seq 1..3), all "
+                         "before 2026-11-03 17:30:00; nothing was changed\n")
+        p = self.ok(run("purge", "--db", db, "--older-than", "-1y",
+                        "--actor", "3", "--dry-run"), 1)
+        self.assertEqual(p.stdout, "nothing to purge: seq 1, the oldest event "
+                         "left, did not happen before 2025-11-20 17:30:00\n")
+        with open(db, "rb") as f:
+            self.assertEqual(f.read(), before)
+        self.assertEqual(os.path.getsize(db + "-wal")
+                         if os.path.exists(db + "-wal") else 0, 0)
+        # A signed store needs its key.
+        p = self.ok(run("purge", "--db", db, "--older-than", "2026-11-04",
+                        "--actor", "3"), 2)
+        self.assertIn("--signing-key", p.stderr)
+        self.assertEqual(len(jsonl(self.ok(run(
+            "export", "--db", db, "--no-record")).stdout)), 8)
+        p = self.ok(run("purge", "--db", db, "--older-than", "2026-11-04",
+                        "--actor", "3", "--signing-key", self.key,
+                        "--batch", "2"))
+        self.assertEqual(p.stdout, "purged 3 events (through seq 3), all "
+                         "before 2026-11-04 00:00:00; recorded as 'Audit log "
+                         "purged' by user 3\n")
+        evs = jsonl(self.ok(run("export", "--db", db, "--no-record")).stdout)
+        self.assertEqual([e["seq"] for e in evs], [4, 5, 6, 7, 8, 9])
+        rec = evs[-1]
+        self.assertEqual((rec["type"], rec["actor"], rec["details"]["purged"],
+                          rec["details"]["through_seq"]),
+                         ("retention_purged", 3, 3, 3))
+        # The rest of the chain, the purge record included, is signed.
+        p = self.verify(db, "--require-signed-tail")
+        self.assertTrue(p.stdout.startswith("ok: 6 events"), p.stdout)
+        p = self.ok(run("purge", "--db", db, "--older-than", "2026-11-04",
+                        "--actor", "3", "--signing-key", self.key), 1)
+        self.assertEqual(p.stdout, "nothing to purge: seq 4, the oldest event "
+                         "left, did not happen before 2026-11-04 00:00:00\n")
+        self.ok(run("stats", "--db", db, "--since", "2026-11-03", "--until",
+                    "2026-11-04"))
+
+    def test_purge_of_an_unsigned_store_needs_no_key(self):
+        db = self.path("purge-plain.db")
+        copy_store(self.db, db)
+        p = self.ok(run("purge", "--db", db, "--older-than", "2026-12-01",
+                        "--actor", "1"))
+        self.assertTrue(p.stdout.startswith("purged 8 events (through seq "
+                                            "8)"), p.stdout)
+        evs = jsonl(self.ok(run("export", "--db", db, "--no-record")).stdout)
+        self.assertEqual([(e["seq"], e["type"]) for e in evs],
+                         [(9, "retention_purged")])
+
+    def test_backup_verifies_on_its_own(self):
+        db = self.signed("live.db")
+        copy = self.path("backup.db")
+        p = self.ok(run("backup", "--db", db, "--to", copy))
+        self.assertEqual(p.stdout, "backed up %s to %s\n" % (db, copy))
+        self.assertEqual(os.stat(copy).st_mode & 0o777, 0o600)
+        p = self.verify(copy, "--require-signed-tail")
+        self.assertTrue(p.stdout.startswith("ok: 8 events"), p.stdout)
+        self.assertEqual(
+            self.ok(run("export", "--db", copy, "--no-record")).stdout,
+            self.ok(run("export", "--db", db, "--no-record")).stdout)
+        p = self.ok(run("backup", "--db", db, "--to", copy), 2)
+        self.assertIn("already exists", p.stderr)
 
 
 class Reports(Base):
@@ -1021,16 +1324,25 @@ class Rules(Base):
 
 class Failures(Base):
     COMMANDS = ["search", "log", "report", "export", "findings", "devices",
-                "rules", "verify", "purge", "stats", "users"]
+                "rules", "verify", "purge", "checkpoint", "backup", "stats",
+                "users"]
+
+    def needs(self, c):
+        """What a store command needs besides --db to reach the store."""
+        return {"verify": ["--public-key", "ab" * 32],
+                "purge": ["--older-than", "-1y", "--actor", "1"],
+                "checkpoint": ["--export", self.path("never.cp")],
+                "backup": ["--to", self.path("never-backup.db")]}.get(c, [])
 
     def test_version_and_help(self):
         p = self.ok(run("--version"))
         self.assertRegex(p.stdout, r"^entryfy-audit \d+\.\d+\.\d+ ")
         p = self.ok(run("--help"))
         for c in ["demo", "search", "report", "import", "export", "findings",
-                  "devices", "rules", "verify", "purge", "stats"]:
+                  "devices", "rules", "verify", "purge", "keygen",
+                  "checkpoint", "backup", "stats"]:
             self.assertIn("  " + c, p.stdout)
-        for c in self.COMMANDS + ["demo", "import", "name", "time"]:
+        for c in self.COMMANDS + ["demo", "import", "name", "time", "keygen"]:
             p = self.ok(run(c, "--help"))
             self.assertTrue(p.stdout.startswith("usage: entryfy-audit"), c)
             self.assertEqual(p.stderr, "")
@@ -1038,16 +1350,15 @@ class Failures(Base):
                          run("search", "-h").stdout)
 
     def test_man_page_agrees_with_help(self):
-        import re
         man_path = os.path.join(HERE, "..", "..", "docs", "entryfy-audit.1")
         with open(man_path, encoding="utf-8") as f:
             man = f.read().replace("\\-", "-").replace("\\fB", "") \
                 .replace("\\fR", "").replace("\\fI", "")
-        for c in self.COMMANDS + ["demo", "import", "name", "time"]:
+        for c in self.COMMANDS + ["demo", "import", "name", "time", "keygen"]:
             text = run(c, "--help").stdout
             for flag in set(re.findall(r"--[a-z][a-z-]+", text)):
                 self.assertIn(flag, man, "%s %s" % (c, flag))
-        for code in ["0", "1", "2", "3"]:
+        for code in ["0", "1", "2", "3", "4"]:
             self.assertIn(".B " + code + "\n", man)
 
     def test_usage_errors_exit_2_with_a_message(self):
@@ -1087,12 +1398,23 @@ class Failures(Base):
             ("rules", "explode"), ("verify", "extra"),
             ("report", "--no-neutralise=1"), ("export", "--actor", "0"),
             ("purge",), ("purge", "--older-than", "-90d"),
+            ("verify",), ("verify", "--public-key", "abc"),
+            ("verify", "--public-key", "ab" * 32, "--format", "csv"),
+            ("verify", "--public-key", "ab" * 32, "--actor", "0"),
+            ("purge", "--older-than", "-90d", "--actor", "1", "--batch", "0"),
+            ("purge", "--older-than", "soonish", "--actor", "1"),
+            ("purge", "--older-than", "-90d", "--actor", "1",
+             "--signing-key", FIXTURE),
+            ("keygen",), ("keygen", "--out", ""), ("keygen", "x", "y"),
+            ("checkpoint",), ("checkpoint", "--signing-key", FIXTURE),
+            ("backup",), ("backup", "--to", FIXTURE),
         ]
         for args in cases:
             full = list(args)
             if args and args[0] in ("search", "stats", "export", "import",
                                     "users", "name", "report", "findings",
-                                    "devices", "rules", "verify", "purge"):
+                                    "devices", "rules", "verify", "purge",
+                                    "checkpoint", "backup"):
                 full[1:1] = ["--db", db]
             if args and args[0] == "demo":
                 full[1:1] = ["--db", self.path("never.db")]
@@ -1103,20 +1425,10 @@ class Failures(Base):
             self.assertEqual(p.stdout, "", args)
         self.assertFalse(os.path.exists(self.path("never.db")))
 
-    def test_modules_not_in_this_build(self):
-        db = self.path("n.db")
-        self.ok(run("import", "--db", db, FIXTURE))
-        for args in [("verify",),
-                     ("purge", "--older-than", "-1y", "--actor", "1")]:
-            p = run(args[0], "--db", db, *args[1:])
-            self.assertEqual(p.returncode, 2, args)
-            self.assertIn("not available in this build", p.stderr)
-
     def test_missing_store_is_an_error_and_is_not_created(self):
         missing = self.path("typo.db")
         for c in self.COMMANDS:
-            extra = ["--older-than", "-1y", "--actor", "1"] if c == "purge" else []
-            p = run(c, "--db", missing, *extra)
+            p = run(c, "--db", missing, *self.needs(c))
             self.assertEqual(p.returncode, 3, (c, p.stderr))
             self.assertIn("no store at", p.stderr)
         p = run("name", "--db", missing, "user", "1", "A")
@@ -1131,15 +1443,15 @@ class Failures(Base):
         with open(bad, "wb") as f:
             f.write(content)
         for c in self.COMMANDS + ["import"]:
-            args = [c, "--db", bad]
-            if c == "purge":
-                args += ["--older-than", "-1y", "--actor", "1"]
+            args = [c, "--db", bad] + self.needs(c)
             p = run(*args, stdin="" if c == "import" else None)
             self.assertEqual(p.returncode, 3, (c, p.stderr))
             self.assertIn("corrupt.db", p.stderr)
         with open(bad, "rb") as f:
             self.assertEqual(f.read(), content)
         self.assertFalse(os.path.exists(bad + "-wal"))
+        self.assertFalse(os.path.exists(self.path("never.cp")))
+        self.assertFalse(os.path.exists(self.path("never-backup.db")))
 
 
 if __name__ == "__main__":

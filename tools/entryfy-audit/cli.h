@@ -12,7 +12,8 @@ enum {
   CLI_OK = 0,
   CLI_NOTHING = 1, /* the command ran and found nothing */
   CLI_USAGE = 2,   /* bad flags or arguments; nothing was done */
-  CLI_FAIL = 3     /* the store or a file could not be used */
+  CLI_FAIL = 3,    /* the store or a file could not be used */
+  CLI_DAMAGE = 4   /* verify found damage */
 };
 
 #define CLI_MAX_TYPES 64
@@ -90,6 +91,8 @@ int cli_usage(const cli *c, const char *fmt, ...)
  * time (only for commands that append nothing). */
 int cli_open(cli *c, int create, int fix_clock, const char *zone,
              eaudit_store **out);
+/* As cli_open() for an existing store, read-only (nothing is written). */
+int cli_open_read_only(cli *c, int fix_clock, eaudit_store **out);
 
 /* "now" for time words: ENTRYFY_AUDIT_NOW or EAUDIT_TIME_NONE. */
 eaudit_time cli_now(const cli *c);
@@ -112,11 +115,31 @@ int cli_resolve_user(cli *c, eaudit_store *s, const char *text, int64_t *out);
 int cli_open_output(cli *c, FILE **out);
 int cli_close_output(cli *c, FILE *f);
 
-/* Not yet wired: library module missing from this build. */
-int cli_not_available(const cli *c, const char *what);
-
 /* Text width of a terminal on fd (0 when not a terminal). */
 int cli_term_width(int fd);
+
+/* ---- keys.c: key files (one line of 64 hex digits) ---- */
+/* Lower-case hex of @p n bytes into @p out (2n+1 bytes). */
+void key_hex(const uint8_t *key, size_t n, char *out);
+/* Read a signing key file (the 32-byte seed). -1 or an exit code. */
+int key_read_secret(cli *c, const char *path, uint8_t seed[32]);
+/* --public-key: 64 hex digits, or a file holding them. -1 or an exit code. */
+int key_read_public(cli *c, const char *arg, uint8_t pk[32]);
+/* Write a key file: the secret one 0600, the public one 0644. Refuses an
+ * existing file unless @p replace. -1 or an exit code. */
+int key_write_secret(cli *c, const char *path, const uint8_t seed[32],
+                     int replace);
+int key_write_public(cli *c, const char *path, const uint8_t pk[32],
+                     int replace);
+/* Read the signing key file and give it to the handle. -1 or an exit
+ * code (CLI_USAGE when it is not the store's current key). */
+int key_give_store(cli *c, eaudit_store *s, const char *path);
+/* The newest record of a checkpoint file (concatenated records, as
+ * 'checkpoint --export' writes) and the number of records (may be NULL).
+ * -1 or an exit code (CLI_USAGE for a file that is not one). */
+int checkpoint_file_newest(cli *c, const char *path,
+                           uint8_t rec[EAUDIT_CHECKPOINT_SIZE],
+                           int64_t *count);
 
 /* ---- output.c ---- */
 enum { OUT_TABLE, OUT_JSON, OUT_JSONL, OUT_CSV };
@@ -185,6 +208,9 @@ int cmd_devices(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_checkpoint(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_users(int argc, char **argv);
 int cmd_name(int argc, char **argv);

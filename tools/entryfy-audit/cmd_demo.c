@@ -26,10 +26,13 @@ static const char usage[] =
     "The anomaly rules judge the month as it is appended. Then print the\n"
     "default view (user 1, past month) and the findings, and write\n"
     "report.html and report.csv (the past month, every user) beside the\n"
-    "store, recorded as exported by user 1.\n"
+    "store, recorded as exported by user 1. The store is signed: its\n"
+    "checkpoints are made with a demo key derived from the seed, written\n"
+    "beside it as NAME.key (the store's path without .db; mode 0600), and\n"
+    "the public key and a verify command line are printed at the end.\n"
     "\n"
     "  --fresh            replace an existing store at PATH (only a store:\n"
-    "                     any other file is left alone)\n"
+    "                     any other file is left alone) and its demo key\n"
     "  --seed N           the simulation's seed (default 1); the same seed\n"
     "                     and end time give the same store\n"
     "  --tz ZONE          the store's time zone (default Europe/Berlin)\n"
@@ -39,8 +42,8 @@ static const char usage[] =
     "The bulk fill runs with synchronous=NORMAL (the store is a demo; a\n"
     "power cut during the fill loses at most its last batches).\n"
     "\n"
-    "Exit status: 0, 2 usage error (or the store exists without --fresh),\n"
-    "3 the store or a report could not be written.\n";
+    "Exit status: 0, 2 usage error (or the store or its key exists without\n"
+    "--fresh), 3 the store, its key or a report could not be written.\n";
 
 enum { D_FRESH = 100, D_SEED, D_TZ, D_SHOW };
 static const cli_opt opts[] = {{"fresh", 0, 0, D_FRESH},
@@ -186,6 +189,22 @@ static int write_reports(cli *c, eaudit_store *s, eaudit_time end) {
   return -1;
 }
 
+/* The demo key beside the store: PATH without ".db", plus ".key". */
+static void key_path(const char *db, char *out, size_t size) {
+  size_t n = strlen(db);
+  if (n > 3 && strcmp(db + n - 3, ".db") == 0)
+    n -= 3;
+  snprintf(out, size, "%.*s.key", (int)n, db);
+}
+
+/* The demo's signing key, derived from the seed so that the same seed
+ * gives the same store, checkpoints included. A demo key only. */
+static void demo_key(uint64_t seed, uint8_t key[EAUDIT_SIGN_SEED_SIZE]) {
+  rng r;
+  rng_seed(&r, seed ^ 0x6b65792d64656d6fULL);
+  random_fn(key, EAUDIT_SIGN_SEED_SIZE, &r);
+}
+
 int cmd_demo(int argc, char **argv) {
   cli c;
   demo_args a = {0, 1, 20, "Europe/Berlin"};
@@ -198,6 +217,15 @@ int cmd_demo(int argc, char **argv) {
     goto done;
   if (c.n_args) {
     ret = cli_usage(&c, "unexpected argument '%s'", c.args[0]);
+    goto done;
+  }
+  char keyfile[4200];
+  key_path(c.db, keyfile, sizeof keyfile);
+  if (!a.fresh && access(keyfile, F_OK) == 0) {
+    ret = cli_fail(&c, CLI_USAGE,
+                   "'%s' already exists; add --fresh to replace it with a "
+                   "new demo store and key",
+                   keyfile);
     goto done;
   }
   if (access(c.db, F_OK) == 0) {
@@ -234,8 +262,20 @@ int cmd_demo(int argc, char **argv) {
     rc = eaudit_options_set_clock(o, clock_fn, &clk);
   if (rc == 0)
     rc = eaudit_options_set_random(o, random_fn, &ids);
+  uint8_t key[EAUDIT_SIGN_SEED_SIZE], pk[EAUDIT_PUBLIC_KEY_SIZE];
+  demo_key((uint64_t)a.seed, key);
+  if (rc == 0 && (ret = key_write_secret(&c, keyfile, key, a.fresh)) >= 0) {
+    explicit_bzero(key, sizeof key);
+    goto done;
+  }
   if (rc == 0)
     rc = eaudit_store_open(&s, c.db, o);
+  /* Checkpoints by the default policy while the month is appended. */
+  if (rc == 0)
+    rc = eaudit_store_set_signing_key(s, key, sizeof key);
+  if (rc == 0)
+    rc = eaudit_signing_public_key(key, sizeof key, pk);
+  explicit_bzero(key, sizeof key);
   if (rc) {
     ret = cli_lib_fail(&c, rc, "cannot create '%s'", c.db);
     ret = CLI_FAIL;
@@ -308,6 +348,19 @@ int cmd_demo(int argc, char **argv) {
   /* The reports: the past month, every user, beside the store. */
   if ((ret = write_reports(&c, s, end)) >= 0)
     goto done;
+  /* Sign everything, the report records included. */
+  int64_t cseq = 0;
+  if ((rc = eaudit_store_checkpoint(s, &cseq))) {
+    ret = cli_lib_fail(&c, rc, "signing '%s' failed", c.db);
+    goto done;
+  }
+  char hex[2 * EAUDIT_PUBLIC_KEY_SIZE + 1];
+  key_hex(pk, sizeof pk, hex);
+  printf("\nTamper evidence: %" PRId64 " signed checkpoints. The demo key is "
+         "%s\n(derived from the seed: a demo key, never for real use). Its "
+         "public key:\n  %s\nVerify the store:\n  entryfy-audit verify "
+         "--db %s --public-key %s\n",
+         cseq, keyfile, hex, c.db, hex);
   fflush(stdout);
   ret = CLI_OK;
 done:

@@ -26,6 +26,11 @@ static const cli_command commands[] = {
     {"verify", NULL, "check the hash chain and signed checkpoints",
      cmd_verify},
     {"purge", NULL, "remove events past the retention limit", cmd_purge},
+    {"keygen", NULL, "make a signing key file and print its public key",
+     cmd_keygen},
+    {"checkpoint", NULL, "sign the chain head now; export the checkpoints",
+     cmd_checkpoint},
+    {"backup", NULL, "copy the store while it is in use", cmd_backup},
     {"stats", NULL, "counts per type and per day", cmd_stats},
     {"users", NULL, "list users (id, name, role, last activity)", cmd_users},
     {"name", NULL, "set a display name in the directory", cmd_name},
@@ -37,15 +42,15 @@ static void main_usage(FILE *f) {
   fprintf(f, "usage: entryfy-audit COMMAND [--db PATH] [options]\n"
              "       entryfy-audit --version | --help\n\ncommands:\n");
   for (size_t i = 0; i < N_COMMANDS; i++)
-    fprintf(f, "  %-9s %s%s%s%s\n", commands[i].name, commands[i].summary,
+    fprintf(f, "  %-10s %s%s%s%s\n", commands[i].name, commands[i].summary,
             commands[i].alias ? " (alias: " : "",
             commands[i].alias ? commands[i].alias : "",
             commands[i].alias ? ")" : "");
   fprintf(f,
           "\nEvery command takes --db PATH (default: $ENTRYFY_AUDIT_DB, else "
           "%s)\nand --help. Exit codes: 0 ok, 1 nothing found, 2 usage "
-          "error,\n3 the store or a file could not be used. "
-          "See entryfy-audit(1).\n",
+          "error,\n3 the store or a file could not be used, 4 verify "
+          "found damage.\nSee entryfy-audit(1).\n",
           CLI_DEFAULT_DB);
 }
 
@@ -363,12 +368,6 @@ int cli_lib_fail(const cli *c, int rc, const char *fmt, ...) {
   }
 }
 
-int cli_not_available(const cli *c, const char *what) {
-  return cli_fail(c, CLI_USAGE,
-                  "not available in this build: this library has no %s yet",
-                  what);
-}
-
 /* ---- stores ---- */
 
 static eaudit_time fixed_clock(void *payload) {
@@ -379,8 +378,8 @@ eaudit_time cli_now(const cli *c) {
   return c->has_now ? c->now : EAUDIT_TIME_NONE;
 }
 
-int cli_open(cli *c, int create, int fix_clock, const char *zone,
-             eaudit_store **out) {
+static int open_store(cli *c, int create, int fix_clock, const char *zone,
+                      int read_only, eaudit_store **out) {
   if (!create && access(c->db, F_OK) != 0)
     return cli_fail(c, CLI_FAIL,
                     "no store at '%s' (%s); give --db PATH or set "
@@ -395,6 +394,8 @@ int cli_open(cli *c, int create, int fix_clock, const char *zone,
     rc = eaudit_options_set_str(o, EAUDIT_OPT_TIME_ZONE, zone);
   if (rc == 0 && fix_clock && c->has_now)
     rc = eaudit_options_set_clock(o, fixed_clock, &c->now);
+  if (rc == 0 && read_only)
+    rc = eaudit_options_set_int(o, EAUDIT_OPT_READ_ONLY, 1);
   if (rc) {
     int code = cli_lib_fail(c, rc, "bad store options");
     eaudit_options_free(o);
@@ -414,6 +415,15 @@ int cli_open(cli *c, int create, int fix_clock, const char *zone,
     return rc == EAUDIT_ETZ ? code : CLI_FAIL;
   }
   return CLI_OK;
+}
+
+int cli_open(cli *c, int create, int fix_clock, const char *zone,
+             eaudit_store **out) {
+  return open_store(c, create, fix_clock, zone, 0, out);
+}
+
+int cli_open_read_only(cli *c, int fix_clock, eaudit_store **out) {
+  return open_store(c, 0, fix_clock, NULL, 1, out);
 }
 
 int cli_parse_i64(const char *text, int64_t *out) {
