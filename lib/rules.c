@@ -714,7 +714,7 @@ int eaudit__rules_on_purge(eaudit_store *s, int64_t through_seq) {
 }
 
 int eaudit__rules_horizon(eaudit_store *s, int64_t *out) {
-  eaudit__rules *r;
+  eaudit__rules *r = NULL;
   int rc = eaudit__rules_get(s, &r);
   if (rc == 0)
     rc = refresh(s, r);
