@@ -1718,6 +1718,61 @@ static int purge_target(eaudit_store *s, eaudit_time before, int64_t *target,
   return rc;
 }
 
+/* Never purge what the rules still read: their windows are rebuilt from
+ * the stored events, so the limit stops at the newest event's time minus
+ * the longest rule window and the lateness bound. */
+static int purge_cap(eaudit_store *s, eaudit_time *before) {
+  int64_t horizon = 0, newest = INT64_MIN;
+  int rc = eaudit__rules_horizon(s, &horizon);
+  sqlite3_stmt *st = NULL;
+  if (rc == 0 && (rc = prepare(s, "SELECT newest FROM head", &st)) == 0 &&
+      sqlite3_step(st) == SQLITE_ROW &&
+      sqlite3_column_type(st, 0) != SQLITE_NULL)
+    newest = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  if (rc == 0 && newest != INT64_MIN && *before > newest - horizon)
+    *before = newest - horizon;
+  return rc;
+}
+
+int eaudit_store_purge_plan(eaudit_store *s, eaudit_time before,
+                            eaudit_time *effective_before,
+                            int64_t *through_seq, int64_t *events) {
+  EAUDIT__CHECK_STORE(s);
+  if (s->in_txn)
+    return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
+                         "purge plan was asked from inside a callback of the "
+                         "same handle");
+  int64_t target = 0, anchor = 0, n = 0;
+  int rc = purge_cap(s, &before);
+  if (rc == 0)
+    rc = purge_target(s, before, &target, &anchor);
+  if (rc == 0 && target > anchor) {
+    sqlite3_stmt *st = NULL;
+    if ((rc = prepare(s, "SELECT count(*) FROM events WHERE seq > ?1 AND "
+                         "seq <= ?2",
+                      &st)) == 0) {
+      sqlite3_bind_int64(st, 1, anchor);
+      sqlite3_bind_int64(st, 2, target);
+      int src = sqlite3_step(st);
+      if (src == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+      else
+        rc = eaudit__sqlite_error(s, src, "counting the purge");
+    }
+    sqlite3_finalize(st);
+  }
+  if (rc)
+    return rc;
+  if (effective_before)
+    *effective_before = before;
+  if (through_seq)
+    *through_seq = n ? target : 0;
+  if (events)
+    *events = n;
+  return EAUDIT_OK;
+}
+
 static void give_space_back(eaudit_store *s) {
   /* Small steps, each its own short write transaction. */
   for (int i = 0; i < 100000; i++) {
@@ -1756,22 +1811,10 @@ int eaudit_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
     return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
                          "purge was called from inside a callback of the "
                          "same handle");
-  /* Never purge what the rules still read: their windows are rebuilt from
-   * the stored events. */
-  int64_t horizon = 0, newest = INT64_MIN;
-  int rc = eaudit__rules_horizon(s, &horizon);
-  sqlite3_stmt *hst = NULL;
-  if (rc == 0 && (rc = prepare(s, "SELECT newest FROM head", &hst)) == 0 &&
-      sqlite3_step(hst) == SQLITE_ROW &&
-      sqlite3_column_type(hst, 0) != SQLITE_NULL)
-    newest = sqlite3_column_int64(hst, 0);
-  sqlite3_finalize(hst);
-  if (rc)
-    return rc;
-  if (newest != INT64_MIN && before > newest - horizon)
-    before = newest - horizon;
   int64_t target = 0, anchor = 0, total = 0;
-  rc = purge_target(s, before, &target, &anchor);
+  int rc = purge_cap(s, &before);
+  if (rc == 0)
+    rc = purge_target(s, before, &target, &anchor);
   if (rc)
     return rc;
   if (target <= anchor)

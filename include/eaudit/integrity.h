@@ -249,6 +249,19 @@ EAUDIT_EXTERN int eaudit_store_purge(eaudit_store *store, eaudit_time before,
                                      int64_t *purged_out);
 
 /**
+ * What eaudit_store_purge() would remove now for @p before, without
+ * writing (a read-only handle will do): the limit after the cap for the
+ * rules' windows (@p effective_before), the highest seq it would remove
+ * (@p through_seq, 0 when none) and how many events (@p events). Any output
+ * pointer may be NULL.
+ */
+EAUDIT_EXTERN int eaudit_store_purge_plan(eaudit_store *store,
+                                          eaudit_time before,
+                                          eaudit_time *effective_before,
+                                          int64_t *through_seq,
+                                          int64_t *events);
+
+/**
  * Copy the store, while it is in use, into a new file at @p path (mode
  * 0600) with SQLite's online backup. The copy verifies on its own with the
  * same public key. EAUDIT_EEXISTS when the file exists.

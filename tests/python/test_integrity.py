@@ -150,10 +150,10 @@ class DeclarationTest(TempDirTestCase):
         protos = re.findall(
             r"EAUDIT_EXTERN\s+([^;(]*?)\s*\b(eaudit_\w+)\s*\(([^)]*)\)\s*;",
             text)
-        self.assertEqual(len(protos), 23)
+        self.assertEqual(len(protos), 24)
         rows = {row.name: row for row in integ.FUNCTIONS}
         self.assertEqual(set(rows), {name for _, name, _ in protos})
-        self.assertEqual(len(integ.FUNCTIONS), 23)
+        self.assertEqual(len(integ.FUNCTIONS), 24)
         for ret, name, params in protos:
             with self.subTest(function=name):
                 row = rows[name]
@@ -581,6 +581,13 @@ class PurgeAndBackupTest(IntegrityTestCase):
         seen = []
         self.s.subscribe(lambda e: seen.append(e.type))
         # Events occurred on days -30 .. -1: 20 of them before day -10.
+        # The plan says so and writes nothing; asking for everything stops
+        # where the rules still read (7-day window + 1 day behind day -1).
+        self.assertEqual(self.s.purge_plan(T0 - 10 * DAY)[:2], (20, 20))
+        n, through, eff = self.s.purge_plan(T0)
+        self.assertEqual(eff, T0 - 9 * DAY)
+        self.assertEqual((n, through), (21, 21))
+        self.assertEqual(len(self.s), 30)
         self.assertEqual(self.s.purge(T0 - 10 * DAY, actor=ACTOR,
                                       batch_size=7), 20)
         self.assertEqual(len(self.s), 11)

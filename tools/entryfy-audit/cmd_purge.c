@@ -1,6 +1,6 @@
 /* purge: retention through eaudit_store_purge() (include/eaudit/integrity.h,
- * docs/integrity.md). The library has no dry run: --dry-run walks the seq
- * prefix the purge would remove on a read-only handle. */
+ * docs/integrity.md). --dry-run asks the library's purge plan on a
+ * read-only handle. */
 #include "cli.h"
 
 #include <inttypes.h>
@@ -17,7 +17,9 @@ static const char usage[] =
     "short batches, each checking the links it removes (damaged evidence is\n"
     "refused: run verify) and moving a signed anchor, so the rest of the\n"
     "chain still verifies. Records 'Audit log purged' naming --actor. Seq\n"
-    "numbers are never reused.\n"
+    "numbers are never reused. Events the anomaly rules still read (the\n"
+    "longest rule window and the lateness bound behind the newest event)\n"
+    "are kept: the limit moves back to spare them.\n"
     "\n"
     "  --older-than TIME   the retention limit: a time word (-90d, -1y,\n"
     "                      last-month) or a date (2026-01-01, its start)\n"
@@ -26,9 +28,7 @@ static const char usage[] =
     "                      store needs it to sign the new anchor\n"
     "  --batch N           events per transaction (default 500)\n"
     "  --dry-run           print how many events would go and write\n"
-    "                      nothing: the tool counts the qualifying seq\n"
-    "                      prefix itself on a read-only handle (the\n"
-    "                      library's purge has no dry run)\n"
+    "                      nothing (the library's purge plan, read-only)\n"
     "\n"
     "Exit status: 0, 1 nothing to purge, 2 usage error (or the signing key\n"
     "is missing or not the store's), 3 store error, 4 the events to purge\n"
@@ -70,32 +70,6 @@ static int on_opt(cli *c, int id, const char *val, void *p) {
     a->dry = 1;
     break;
   }
-  return -1;
-}
-
-/* The purge's prefix, counted read-only: events in seq order up to the
- * first that happened at or after @p before. */
-static int count_prefix(cli *c, eaudit_store *s, eaudit_time before,
-                        int64_t *n, int64_t *first, int64_t *last) {
-  eaudit_cursor *cur = NULL;
-  int rc = eaudit_store_tail(s, 0, 0, &cur);
-  if (rc)
-    return cli_lib_fail(c, rc, "reading '%s'", c->db);
-  const eaudit_event *ev;
-  while ((rc = eaudit_cursor_next(cur, &ev)) == EAUDIT_OK) {
-    int64_t seq = 0, at = 0;
-    eaudit_event_get(ev, EAUDIT_FIELD_OCCURRED_AT, &at);
-    if (at >= before)
-      break;
-    eaudit_event_get(ev, EAUDIT_FIELD_SEQ, &seq);
-    if (*n == 0)
-      *first = seq;
-    *last = seq;
-    (*n)++;
-  }
-  eaudit_cursor_free(cur);
-  if (rc < 0)
-    return cli_lib_fail(c, rc, "reading '%s'", c->db);
   return -1;
 }
 
@@ -156,19 +130,31 @@ int cmd_purge(int argc, char **argv) {
                     a.older);
     goto done;
   }
+  /* The library caps the limit so that the anomaly rules keep the events
+   * their windows still read; say so when it does. */
+  eaudit_time effective = before;
+  int64_t plan_through = 0, plan_n = 0;
+  int prc = eaudit_store_purge_plan(s, before, &effective, &plan_through,
+                                    &plan_n);
+  if (prc) {
+    ret = cli_lib_fail(&c, prc, "planning the purge of '%s'", c.db);
+    goto done;
+  }
   char when[EAUDIT_TIME_STRMAX];
-  eaudit_store_format_time(s, before, EAUDIT_TIME_LOCAL, when, sizeof when);
+  eaudit_store_format_time(s, effective, EAUDIT_TIME_LOCAL, when, sizeof when);
+  if (effective < before)
+    fprintf(stderr,
+            "entryfy-audit: purge: limit moved back to %s: the anomaly rules "
+            "still read newer events\n",
+            when);
   if (a.dry) {
-    int64_t n = 0, first = 0, last = 0;
-    if ((ret = count_prefix(&c, s, before, &n, &first, &last)) >= 0)
-      goto done;
-    if (n == 0) {
+    if (plan_n == 0) {
       nothing(s, when);
       ret = CLI_NOTHING;
     } else {
-      printf("would purge %" PRId64 " events (seq %" PRId64 "..%" PRId64
+      printf("would purge %" PRId64 " events (through seq %" PRId64
              "), all before %s; nothing was changed\n",
-             n, first, last, when);
+             plan_n, plan_through, when);
       ret = CLI_OK;
     }
     goto done;

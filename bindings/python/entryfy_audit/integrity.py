@@ -121,6 +121,8 @@ FUNCTIONS: List[Fn] = [
     # retention and backup
     Fn("eaudit_store_purge", [_StoreP, c_int64, c_int64, c_size_t, _p_i64],
        c_int, check_rc, _SINCE),
+    Fn("eaudit_store_purge_plan", [_StoreP, c_int64, _p_i64, _p_i64, _p_i64],
+       c_int, check_rc, _SINCE),
     Fn("eaudit_store_backup", [_StoreP, c_char_p], c_int, check_rc, _SINCE),
 ]
 _ffi.declare(FUNCTIONS)
@@ -744,6 +746,22 @@ class IntegrityMixin:
                 exc.purged = n.value  # type: ignore[attr-defined]
                 raise
         return n.value
+
+    def purge_plan(self, before: Any) -> Tuple[int, int, _dt.datetime]:
+        """What :meth:`purge` would remove now for ``before``, without
+        writing: ``(events, through_seq, effective_before)``. The limit
+        moves back when the anomaly rules still read newer events (the
+        longest rule window plus the lateness bound behind the newest
+        event); ``effective_before`` says where it ended up."""
+        _require("Store.purge_plan()", "eaudit_store_purge_plan")
+        store: "Store" = self  # type: ignore[assignment]
+        eff, through, n = c_int64(), c_int64(), c_int64()
+        with store._lock:
+            sp = store._handle()
+            t = check_int(store._bound(before, "before"), "before")
+            lib.eaudit_store_purge_plan(sp, t, byref(eff), byref(through),
+                                        byref(n))
+        return n.value, through.value, from_us(eff.value)
 
     def backup(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """Copy the store, while it is in use, into a new file at ``path``
