@@ -33,6 +33,8 @@ void rel_check_store(const char *path, rel_check *out);
 
 /* Number of the @p n ids (16 bytes each) present in the store file. */
 int64_t rel_count_ids(const char *path, const uint8_t *ids, size_t n);
+/* How many of the ids, from the first on, are stored without a gap. */
+size_t rel_present_prefix(const char *path, const uint8_t *ids, size_t n);
 /* 1 when the id is stored. */
 int rel_has_id(const char *path, const uint8_t id[16]);
 
