@@ -270,10 +270,40 @@ static int create_file(const char *path) {
 
 static int local_minute_fn_install(eaudit_store *s);
 
+/* Waiting for the write lock. SQLite's own busy timeout sleeps in steps
+ * growing to 100 ms; with many writers the lock is taken and released many
+ * times during one such sleep, so a waiter keeps losing and gets EBUSY
+ * long before the others are done (tests/reliability, contention). Short
+ * randomised sleeps until the deadline let every waiter in. One handle per
+ * thread, so the wait's start can live in thread-local storage. */
+static _Thread_local struct timespec busy_start;
+static _Thread_local unsigned busy_seed;
+
+static int busy_wait(void *payload, int count) {
+  eaudit_store *s = payload;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  if (count == 0) {
+    busy_start = now;
+    if (busy_seed == 0)
+      busy_seed = (unsigned)now.tv_nsec ^ (unsigned)getpid();
+  }
+  int64_t waited_ms = (int64_t)(now.tv_sec - busy_start.tv_sec) * 1000 +
+                      (now.tv_nsec - busy_start.tv_nsec) / 1000000;
+  if (waited_ms >= s->opts.ints[EAUDIT_OPT_BUSY_TIMEOUT_MS])
+    return 0;
+  busy_seed = busy_seed * 1103515245u + 12345u;
+  int cap = count < 20 ? 200 + 50 * count : 2000; /* microseconds */
+  struct timespec d = {0, (long)(50 + (busy_seed >> 8) % (unsigned)cap) * 1000};
+  nanosleep(&d, NULL);
+  return 1;
+}
+
 static int configure(eaudit_store *s) {
   char sql[256];
   int rc;
-  sqlite3_busy_timeout(s->db, (int)s->opts.ints[EAUDIT_OPT_BUSY_TIMEOUT_MS]);
+  if (s->opts.ints[EAUDIT_OPT_BUSY_TIMEOUT_MS] > 0)
+    sqlite3_busy_handler(s->db, busy_wait, s);
   sqlite3_extended_result_codes(s->db, 1);
   /* auto_vacuum only takes effect on a store not yet written. */
   if (!s->read_only && (rc = eaudit__exec(s, "PRAGMA auto_vacuum = INCREMENTAL")))
