@@ -44,7 +44,8 @@ int rel_has_id(const char *path, const uint8_t id[16]);
 void rel_figure(const char *harness, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* A door_opened event for subject at t with a details object. */
+/* A door_opened event for subject at t with a details object. Safe in
+ * forked children (uses no Check assertion). */
 eaudit_event *rel_event(int64_t subject, eaudit_time t, int with_details);
 
 /* Copy a file (a store template) to dst, replacing it. */

@@ -123,9 +123,9 @@ static long loop(const rel_op *op, int pers, long *calls, long *errors) {
   long sql_base = sql_live;
   ck_assert_int_eq(lib_live, 0);
   long total = 0;
-  /* Once: every N at first, where most error paths sit, then every 7th;
-   * persistent: every 5th. EAUDIT_LONG_TESTS=1 runs every N in both. */
-  for (long n = 1;; n += rel_long() ? 1 : pers ? 5 : n < 300 ? 1 : 7) {
+  /* Once: every N at first, where most error paths sit, then every 9th;
+   * persistent: every 7th. EAUDIT_LONG_TESTS=1 runs every N in both. */
+  for (long n = 1;; n += rel_long() ? 1 : pers ? 7 : n < 200 ? 1 : 9) {
     s = NULL;
     if (!op->opens) {
       rel_copy_file(tmpl, path);
