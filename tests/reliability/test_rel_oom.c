@@ -229,11 +229,15 @@ END_TEST
 
 int main(void) {
   install();
+  /* Two cases, so that ctest can run them side by side (CK_RUN_CASE). */
   Suite *s = suite_create("rel_oom");
-  TCase *tc = tcase_create("oom");
-  tcase_set_timeout(tc, 1200);
-  tcase_add_test(tc, every_call_survives_each_failed_allocation_once);
-  tcase_add_test(tc, every_call_survives_allocations_failing_from_then_on);
-  suite_add_tcase(s, tc);
+  TCase *once = tcase_create("once");
+  tcase_set_timeout(once, 1200);
+  tcase_add_test(once, every_call_survives_each_failed_allocation_once);
+  suite_add_tcase(s, once);
+  TCase *pers = tcase_create("persistent");
+  tcase_set_timeout(pers, 1200);
+  tcase_add_test(pers, every_call_survives_allocations_failing_from_then_on);
+  suite_add_tcase(s, pers);
   return tu_run(s);
 }
