@@ -621,19 +621,28 @@ const char *eaudit_cursor_name(eaudit_cursor *c, int field) {
     if (!EAUDIT__HAS(&c->ev, field))
       return NULL;
     if (!c->names_loaded[i]) {
-      c->names_loaded[i] = 1;
       const char *name = NULL;
       sqlite3_stmt *st = NULL;
-      if (eaudit__name_at(c->s, kinds[i], c->ev.v[field],
-                          c->ev.v[EAUDIT_FIELD_OCCURRED_AT], &name, &st) == 0) {
-        c->names[i] = eaudit__strdup(name ? name : "");
-        sqlite3_reset(st);
-      } else if (eaudit__name_at(c->s, kinds[i], c->ev.v[field],
-                                 EAUDIT_TIME_NONE, &name, &st) == 0) {
-        /* Named only after the event: the first name known is the best. */
-        c->names[i] = eaudit__strdup(name ? name : "");
-        sqlite3_reset(st);
+      int rc = eaudit__name_at(c->s, kinds[i], c->ev.v[field],
+                               c->ev.v[EAUDIT_FIELD_OCCURRED_AT], &name, &st);
+      /* Named only after the event: the first name known is the best. A
+       * failure is not "no name": only ENOTFOUND falls back. */
+      if (rc == EAUDIT_ENOTFOUND)
+        rc = eaudit__name_at(c->s, kinds[i], c->ev.v[field], EAUDIT_TIME_NONE,
+                             &name, &st);
+      if (rc == EAUDIT_ENOTFOUND) {
+        c->names_loaded[i] = 1;
+        return NULL;
       }
+      if (rc)
+        return NULL; /* the error is set; a later call tries again */
+      c->names[i] = eaudit__strdup(name ? name : "");
+      sqlite3_reset(st);
+      if (c->names[i] == NULL) {
+        eaudit__enomem();
+        return NULL;
+      }
+      c->names_loaded[i] = 1;
     }
     return c->names[i];
   }

@@ -345,31 +345,41 @@ static int create_file(const char *path) {
 
 static int local_minute_fn_install(eaudit_store *s);
 
-/* SQLite's own busy handler backs off to 100 ms sleeps, so a writer that
- * waited a while misses short gaps between another writer's transactions
- * (a purge's batches). Poll every millisecond up to the busy timeout. One
- * handle per thread: the start of the wait can live in a thread-local. */
-static _Thread_local struct timespec busy_since;
+/* Waiting for the write lock. SQLite's own busy timeout sleeps in steps
+ * growing to 100 ms; with many writers the lock is taken and released many
+ * times during one such sleep, so a waiter keeps losing and gets EBUSY
+ * long before the others are done (tests/reliability, contention), and
+ * misses the short gaps between a purge's batches. Short
+ * randomised sleeps until the deadline let every waiter in. One handle per
+ * thread, so the wait's start can live in thread-local storage. */
+static _Thread_local struct timespec busy_start;
+static _Thread_local unsigned busy_seed;
 
-static int busy_poll(void *payload, int count) {
-  const eaudit_store *s = payload;
+static int busy_wait(void *payload, int count) {
+  eaudit_store *s = payload;
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
-  if (count == 0)
-    busy_since = now;
-  int64_t waited_ms = (int64_t)(now.tv_sec - busy_since.tv_sec) * 1000 +
-                      (now.tv_nsec - busy_since.tv_nsec) / 1000000;
+  if (count == 0) {
+    busy_start = now;
+    if (busy_seed == 0)
+      busy_seed = (unsigned)now.tv_nsec ^ (unsigned)getpid();
+  }
+  int64_t waited_ms = (int64_t)(now.tv_sec - busy_start.tv_sec) * 1000 +
+                      (now.tv_nsec - busy_start.tv_nsec) / 1000000;
   if (waited_ms >= s->opts.ints[EAUDIT_OPT_BUSY_TIMEOUT_MS])
     return 0;
-  struct timespec ms = {0, 1000000};
-  nanosleep(&ms, NULL);
+  busy_seed = busy_seed * 1103515245u + 12345u;
+  int cap = count < 20 ? 200 + 50 * count : 2000; /* microseconds */
+  struct timespec d = {0, (long)(50 + (busy_seed >> 8) % (unsigned)cap) * 1000};
+  nanosleep(&d, NULL);
   return 1;
 }
 
 static int configure(eaudit_store *s) {
   char sql[256];
   int rc;
-  sqlite3_busy_handler(s->db, busy_poll, s);
+  if (s->opts.ints[EAUDIT_OPT_BUSY_TIMEOUT_MS] > 0)
+    sqlite3_busy_handler(s->db, busy_wait, s);
   sqlite3_extended_result_codes(s->db, 1);
   /* auto_vacuum only matters when the file is created, and setting it is a
    * write that a read-only connection refuses. */

@@ -109,7 +109,9 @@ EAUDIT_EXTERN int eaudit_cursor_next(eaudit_cursor *cur,
 /**
  * The name that the entity in @p field (SUBJECT, ACTOR, DOOR, GROUP,
  * DEVICE or SITE) of the current event had when it happened, or NULL.
- * Borrowed until the next step.
+ * Borrowed until the next step. NULL also when the name could not be read
+ * (out of memory, I/O): then this thread's error is set, and a later call
+ * tries again; call eaudit_error_clear() first to tell the two apart.
  */
 EAUDIT_EXTERN const char *eaudit_cursor_name(eaudit_cursor *cur, int field);
 
