@@ -28,6 +28,11 @@ if command -v doxygen >/dev/null; then
   cmake --build build --target docs
 fi
 build_and_test build-asan -DEAUDIT_SANITIZE=ON
+# The optimised build the quick start makes, with warnings as errors: -O2
+# finds maybe-uninitialized paths that the Debug builds do not.
+cmake -S . -B build-release-check -DCMAKE_BUILD_TYPE=Release -DEAUDIT_WERROR=ON \
+  -DEAUDIT_BUILD_TESTS=OFF -DEAUDIT_BUILD_BENCH=OFF >/dev/null
+cmake --build build-release-check -j"$jobs"
 
 for dir in build build-asan; do
   echo "== ctest summary: $dir"
