@@ -14,7 +14,6 @@ struct eaudit_batch {
   size_t n, cap;
 };
 
-
 int eaudit_batch_new(eaudit_batch **out) {
   if (out == NULL)
     return eaudit__einval("out must not be NULL");
@@ -134,36 +133,11 @@ static int step_done(eaudit_store *s, sqlite3_stmt *st, const char *what) {
   return rc == SQLITE_DONE ? EAUDIT_OK : eaudit__sqlite_error(s, rc, what);
 }
 
-/* The local day of the previous event, reused while events share a day. */
-typedef struct day_cache {
-  eaudit_time start, end;
-} day_cache;
-
-static int local_day(eaudit_store *s, day_cache *c, eaudit_time t,
-                     eaudit_time *out) {
-  if (c->end > c->start && t >= c->start && t < c->end) {
-    *out = c->start;
-    return EAUDIT_OK;
-  }
-  int rc = eaudit__tz_day_start(s->tz, t, &c->start);
-  if (rc)
-    return rc;
-  /* The next day starts at most 25 h later; find it exactly. */
-  eaudit__civil cv;
-  if ((rc = eaudit__tz_to_civil(s->tz, c->start, &cv)))
-    return rc;
-  cv.day += 1;
-  cv.hour = cv.minute = cv.second = cv.usec = 0;
-  if ((rc = eaudit__tz_from_civil(s->tz, &cv, &c->end)))
-    return rc;
-  *out = c->start;
-  return EAUDIT_OK;
-}
-
-static int rollup_add(eaudit_store *s, day_cache *dc, const eaudit_event *ev,
-                      int64_t n) {
+static int rollup_add(eaudit_store *s, eaudit__day_cache *dc,
+                      const eaudit_event *ev, int64_t n) {
   eaudit_time day;
-  int rc = local_day(s, dc, ev->v[EAUDIT_FIELD_OCCURRED_AT], &day);
+  int rc =
+      eaudit__tz_local_day(s->tz, dc, ev->v[EAUDIT_FIELD_OCCURRED_AT], &day);
   if (rc)
     return rc;
   sqlite3_stmt *st = eaudit__stmt(s, EAUDIT__ST_ROLLUP);
@@ -171,9 +145,9 @@ static int rollup_add(eaudit_store *s, day_cache *dc, const eaudit_event *ev,
     return eaudit_error_last()->code;
   sqlite3_bind_int64(st, 1, day);
   sqlite3_bind_int64(st, 2, ev->v[EAUDIT_FIELD_TYPE]);
-  sqlite3_bind_int64(st, 3, EAUDIT__HAS(ev, EAUDIT_FIELD_SUBJECT)
-                                ? ev->v[EAUDIT_FIELD_SUBJECT]
-                                : -1);
+  sqlite3_bind_int64(
+      st, 3,
+      EAUDIT__HAS(ev, EAUDIT_FIELD_SUBJECT) ? ev->v[EAUDIT_FIELD_SUBJECT] : -1);
   sqlite3_bind_int64(st, 4, n);
   return step_done(s, st, "updating counts");
 }
@@ -196,12 +170,12 @@ static int expiry(eaudit_store *s, const eaudit_event *ev) {
   int is_user = EAUDIT__HAS(ev, EAUDIT_FIELD_SUBJECT);
   if (!is_user && !EAUDIT__HAS(ev, EAUDIT_FIELD_GROUP))
     return EAUDIT_OK;
-  sqlite3_stmt *st = eaudit__stmt(
-      s, is_user ? EAUDIT__ST_USER_EXPIRED : EAUDIT__ST_GROUP_EXPIRED);
+  sqlite3_stmt *st = eaudit__stmt(s, is_user ? EAUDIT__ST_USER_EXPIRED
+                                             : EAUDIT__ST_GROUP_EXPIRED);
   if (st == NULL)
     return eaudit_error_last()->code;
-  sqlite3_bind_int64(st, 1, ev->v[is_user ? EAUDIT_FIELD_SUBJECT
-                                          : EAUDIT_FIELD_GROUP]);
+  sqlite3_bind_int64(
+      st, 1, ev->v[is_user ? EAUDIT_FIELD_SUBJECT : EAUDIT_FIELD_GROUP]);
   sqlite3_bind_int64(st, type == EAUDIT_TYPE_PERMISSIONS_EXPIRED ? 2 : 3,
                      ev->v[EAUDIT_FIELD_OCCURRED_AT]);
   return step_done(s, st, "updating expiry");
@@ -225,8 +199,7 @@ static int insert_event(eaudit_store *s, const eaudit_event *ev) {
   sqlite3_bind_int64(st, 12, ev->v[EAUDIT_FIELD_CREDENTIAL]);
   sqlite3_bind_int64(st, 13, ev->v[EAUDIT_FIELD_REASON]);
   if (ev->details_len)
-    sqlite3_bind_blob(st, 14, ev->details, (int)ev->details_len,
-                      SQLITE_STATIC);
+    sqlite3_bind_blob(st, 14, ev->details, (int)ev->details_len, SQLITE_STATIC);
   else
     sqlite3_bind_null(st, 14);
   sqlite3_bind_blob(st, 15, ev->hash, 32, SQLITE_STATIC);
@@ -267,8 +240,8 @@ void eaudit__notify(eaudit_store *s, eaudit_event *const *evs, size_t n) {
     }
 }
 
-int eaudit__validate_events(eaudit_store *s, eaudit_event *const *evs,
-                            size_t n, size_t *failed) {
+int eaudit__validate_events(eaudit_store *s, eaudit_event *const *evs, size_t n,
+                            size_t *failed) {
   for (size_t i = 0; i < n; i++) {
     int rc = validate(s, evs[i]);
     if (rc) {
@@ -307,7 +280,7 @@ int eaudit__append_locked(eaudit_store *s, eaudit_event *const *evs, size_t n,
              : eaudit__sqlite_error(s, src, "reading the chain head");
   }
   sqlite3_reset(st);
-  day_cache dc = {0, 0};
+  eaudit__day_cache dc = {0, 0};
   if (failed)
     *failed = 0;
   for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -434,7 +407,7 @@ int eaudit__rollup_rebuild(eaudit_store *s) {
       s->db, "SELECT occurred_at, type, subject FROM events", -1, &st, NULL);
   if (src != SQLITE_OK)
     return eaudit__sqlite_error(s, src, "reading events");
-  day_cache dc = {0, 0};
+  eaudit__day_cache dc = {0, 0};
   eaudit_event ev;
   memset(&ev, 0, sizeof ev);
   while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {

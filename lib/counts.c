@@ -17,7 +17,7 @@ struct eaudit_users {
     int role;
     eaudit_time last;
     int expired;
-  } *rows;
+  } * rows;
 };
 
 /* Add n to key, keeping keys sorted. */
@@ -66,39 +66,17 @@ static int rollup_answerable(const eaudit_query *q) {
   return 1;
 }
 
-typedef struct day_span {
-  eaudit_time start, end;
-} day_span;
-
-static int day_of(eaudit_store *s, day_span *d, eaudit_time t,
-                  eaudit_time *out) {
-  if (!(d->end > d->start && t >= d->start && t < d->end)) {
-    int rc = eaudit__tz_day_start(s->tz, t, &d->start);
-    eaudit__civil cv;
-    if (rc == 0)
-      rc = eaudit__tz_to_civil(s->tz, d->start, &cv);
-    if (rc)
-      return rc;
-    cv.day++;
-    cv.hour = cv.minute = cv.second = cv.usec = 0;
-    if ((rc = eaudit__tz_from_civil(s->tz, &cv, &d->end)))
-      return rc;
-  }
-  *out = d->start;
-  return EAUDIT_OK;
-}
-
 /* Count matching events of q one by one (through its indexes). */
 static int count_events(eaudit_store *s, const eaudit_query *q, int by,
                         eaudit_counts *c) {
   eaudit_query qq = *q;
   qq.limit = 0;
   sqlite3_stmt *st;
-  int rc = eaudit__query_prepare(s, &qq, "occurred_at, seq, type, subject", 0,
-                                 &st);
+  int rc =
+      eaudit__query_prepare(s, &qq, "occurred_at, seq, type, subject", 0, &st);
   if (rc)
     return rc;
-  day_span d = {0, 0};
+  eaudit__day_cache d = {0, 0};
   int src;
   while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t key;
@@ -108,7 +86,8 @@ static int count_events(eaudit_store *s, const eaudit_query *q, int by,
       if (sqlite3_column_type(st, 3) == SQLITE_NULL)
         continue;
       key = sqlite3_column_int64(st, 3);
-    } else if ((rc = day_of(s, &d, sqlite3_column_int64(st, 0), &key)))
+    } else if ((rc = eaudit__tz_local_day(s->tz, &d,
+                                          sqlite3_column_int64(st, 0), &key)))
       break;
     rc = counts_add(c, key, 1);
   }
@@ -152,8 +131,8 @@ static int count_rollups(eaudit_store *s, const eaudit_query *q, int by,
   if (q->has_user)
     sqlite3_bind_int64(st, 3, q->user);
   while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW)
-    rc = counts_add(c, sqlite3_column_int64(st, 0),
-                    sqlite3_column_int64(st, 1));
+    rc =
+        counts_add(c, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
   if (rc == 0 && src != SQLITE_DONE)
     rc = eaudit__sqlite_error(s, src, "reading counts");
   sqlite3_finalize(st);
@@ -183,9 +162,9 @@ int eaudit_store_counts(eaudit_store *s, const eaudit_query *q, int by,
     if (q->since != EAUDIT_TIME_NONE) {
       rc = eaudit__tz_day_start(s->tz, q->since, &from);
       if (rc == 0 && from < q->since) {
-        day_span d = {0, 0};
+        eaudit__day_cache d = {0, 0};
         eaudit_time ignored;
-        rc = day_of(s, &d, q->since, &ignored);
+        rc = eaudit__tz_local_day(s->tz, &d, q->since, &ignored);
         from = d.end;
       }
     }

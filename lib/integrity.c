@@ -105,9 +105,8 @@ static int cp_signed_by(const cp *c, const uint8_t pk[32]) {
   return crypto_sign_verify_detached(c->sig, c->rec, CP_BODY, pk) == 0;
 }
 
-int eaudit_checkpoint_info(const uint8_t *record, size_t len,
-                           int64_t *cseq_out, int64_t *last_seq_out,
-                           eaudit_time *time_out) {
+int eaudit_checkpoint_info(const uint8_t *record, size_t len, int64_t *cseq_out,
+                           int64_t *last_seq_out, eaudit_time *time_out) {
   cp c;
   int rc = cp_parse(record, len, &c);
   if (rc)
@@ -177,8 +176,8 @@ void eaudit__integrity_free(eaudit_store *s) {
 static sqlite3_stmt *cached(eaudit_store *s, sqlite3_stmt **slot,
                             const char *sql) {
   if (*slot == NULL) {
-    int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                                slot, NULL);
+    int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot,
+                                NULL);
     if (rc != SQLITE_OK) {
       eaudit__sqlite_error(s, rc, "preparing a statement");
       return NULL;
@@ -306,8 +305,8 @@ static int newest_read(eaudit_store *s, integ *g, cp *out, int *found) {
     sqlite3_reset(st);
     return eaudit__sqlite_error(s, rc, "reading the newest checkpoint");
   }
-  rc = cp_parse(sqlite3_column_blob(st, 0),
-                (size_t)sqlite3_column_bytes(st, 0), out);
+  rc = cp_parse(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+                out);
   sqlite3_reset(st);
   if (rc)
     return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
@@ -411,8 +410,7 @@ int eaudit__integrity_on_append(eaudit_store *s, int64_t last_seq,
   (void)n;
   integ *g = s->integrity;
   /* Most appends end here: no key, or nothing due. */
-  if (g == NULL || g->sk == NULL ||
-      (g->every_events == 0 && g->every_us == 0))
+  if (g == NULL || g->sk == NULL || (g->every_events == 0 && g->every_us == 0))
     return EAUDIT_OK;
   cp newest;
   int found;
@@ -424,9 +422,10 @@ int eaudit__integrity_on_append(eaudit_store *s, int64_t last_seq,
   }
   if (rc)
     return rc;
-  int due = !found ||
-            (g->every_events && last_seq - newest.last_seq >= g->every_events) ||
-            (g->every_us && eaudit_store_now(s) - newest.at >= g->every_us);
+  int due =
+      !found ||
+      (g->every_events && last_seq - newest.last_seq >= g->every_events) ||
+      (g->every_us && eaudit_store_now(s) - newest.at >= g->every_us);
   if (!due)
     return EAUDIT_OK;
   rc = write_checkpoint(s, g, EAUDIT_CHECKPOINT_REGULAR, NULL, 0, NULL, NULL);
@@ -751,43 +750,17 @@ static void rmap_free(rmap *m) {
   m->cap = m->n = 0;
 }
 
-/* The local day of t, reusing the previous day while events share it (as
- * the append path computes it). */
-typedef struct day_cache {
-  eaudit_time start, end;
-} day_cache;
-
-static int local_day(eaudit_store *s, day_cache *c, eaudit_time t,
-                     eaudit_time *out) {
-  if (c->end > c->start && t >= c->start && t < c->end) {
-    *out = c->start;
-    return EAUDIT_OK;
-  }
-  int rc = eaudit__tz_day_start(s->tz, t, &c->start);
-  if (rc)
-    return rc;
-  eaudit__civil cv;
-  if ((rc = eaudit__tz_to_civil(s->tz, c->start, &cv)))
-    return rc;
-  cv.day += 1;
-  cv.hour = cv.minute = cv.second = cv.usec = 0;
-  if ((rc = eaudit__tz_from_civil(s->tz, &cv, &c->end)))
-    return rc;
-  *out = c->start;
-  return EAUDIT_OK;
-}
-
-static int rollup_key_add(eaudit_store *s, day_cache *dc, rmap *m,
+static int rollup_key_add(eaudit_store *s, eaudit__day_cache *dc, rmap *m,
                           const eaudit_event *ev) {
   eaudit_time day;
-  int rc = local_day(s, dc, ev->v[EAUDIT_FIELD_OCCURRED_AT], &day);
+  int rc =
+      eaudit__tz_local_day(s->tz, dc, ev->v[EAUDIT_FIELD_OCCURRED_AT], &day);
   if (rc)
     return rc;
-  return rmap_add(m, day, ev->v[EAUDIT_FIELD_TYPE],
-                  EAUDIT__HAS(ev, EAUDIT_FIELD_SUBJECT)
-                      ? ev->v[EAUDIT_FIELD_SUBJECT]
-                      : -1,
-                  ev->v[EAUDIT_FIELD_SEQ]);
+  return rmap_add(
+      m, day, ev->v[EAUDIT_FIELD_TYPE],
+      EAUDIT__HAS(ev, EAUDIT_FIELD_SUBJECT) ? ev->v[EAUDIT_FIELD_SUBJECT] : -1,
+      ev->v[EAUDIT_FIELD_SEQ]);
 }
 
 /* --- verification --- */
@@ -803,8 +776,7 @@ static const char *const damage_names[] = {
     "truncated", "wrong_key", "unsigned", "derived"};
 
 const char *eaudit_damage_name(int kind) {
-  return kind >= 0 && kind <= EAUDIT_DAMAGE_DERIVED ? damage_names[kind]
-                                                     : NULL;
+  return kind >= 0 && kind <= EAUDIT_DAMAGE_DERIVED ? damage_names[kind] : NULL;
 }
 
 int eaudit_verify_result_ok(const eaudit_verify_result *r) {
@@ -854,7 +826,7 @@ typedef struct vctx {
   expect *exps;
   size_t n_exps;
   rmap roll;
-  day_cache dc;
+  eaudit__day_cache dc;
 } vctx;
 
 static int damage(vctx *v, int kind, int64_t seq, const char *fmt, ...)
@@ -912,8 +884,9 @@ static int load_checkpoints(vctx *v) {
   for (size_t i = 0; i < v->n_cps; i++)
     cp_point(&v->cps[i]); /* the array moved while it grew */
   return src == SQLITE_DONE ? EAUDIT_OK
-                            : eaudit__sqlite_error(v->s, src, "reading "
-                                                              "checkpoints");
+                            : eaudit__sqlite_error(v->s, src,
+                                                   "reading "
+                                                   "checkpoints");
 }
 
 /* The first seq not covered by the checkpoints before index i. */
@@ -976,8 +949,7 @@ static int check_checkpoints(vctx *v, const uint8_t *trusted) {
     }
     if (sodium_memcmp(c->signer, cur, 32) != 0)
       return damage(v, EAUDIT_DAMAGE_MODIFIED, after_cp(v, i),
-                    "checkpoint %lld names another signer",
-                    (long long)c->cseq);
+                    "checkpoint %lld names another signer", (long long)c->cseq);
     if (sodium_memcmp(cur, trusted, 32) == 0)
       reached = 1;
     if (c->kind == EAUDIT_CHECKPOINT_ROTATION) {
@@ -991,8 +963,7 @@ static int check_checkpoints(vctx *v, const uint8_t *trusted) {
                   "no checkpoint is signed by the trusted public key");
   if (trusted && v->has_newest) {
     const cp *c = &v->newest;
-    int ok = cp_signed_by(c, trusted) ||
-             (have_cur && cp_signed_by(c, cur));
+    int ok = cp_signed_by(c, trusted) || (have_cur && cp_signed_by(c, cur));
     if (!ok)
       return damage(v, EAUDIT_DAMAGE_WRONG_KEY, v->anchor_seq + 1,
                     "the off-device checkpoint %lld is not signed by the "
@@ -1308,8 +1279,10 @@ static int check_rollups(vctx *v) {
   int src;
   size_t seen = 0;
   while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-    int64_t day = sqlite3_column_int64(st, 0), type = sqlite3_column_int64(st, 1),
-            subject = sqlite3_column_int64(st, 2), n = sqlite3_column_int64(st, 3);
+    int64_t day = sqlite3_column_int64(st, 0),
+            type = sqlite3_column_int64(st, 1),
+            subject = sqlite3_column_int64(st, 2),
+            n = sqlite3_column_int64(st, 3);
     rkey *k = v->roll.cap ? rmap_slot(&v->roll, day, type, subject) : NULL;
     int64_t want = k && k->used ? k->n : 0;
     if (k && k->used) {
@@ -1384,10 +1357,9 @@ static int verify_snapshot(vctx *v, const uint8_t *trusted) {
   if ((rc = eaudit__store_revalidate(v->s)) ||
       (rc = head_read(v->s, &v->head_seq, v->head_hash)) ||
       (rc = anchor_read(v->s, g, &v->anchor_seq, v->anchor_hash)))
-    return rc == EAUDIT_ETAMPER
-               ? damage(v, EAUDIT_DAMAGE_MODIFIED, 1, "%s",
-                        eaudit_error_last()->message)
-               : rc;
+    return rc == EAUDIT_ETAMPER ? damage(v, EAUDIT_DAMAGE_MODIFIED, 1, "%s",
+                                         eaudit_error_last()->message)
+                                : rc;
   if ((rc = load_checkpoints(v)))
     return rc;
   if (trusted && v->n_cps == 0)
@@ -1415,8 +1387,7 @@ static int verify_snapshot(vctx *v, const uint8_t *trusted) {
       v->head_seq > v->r->signed_through)
     return damage(v, EAUDIT_DAMAGE_UNSIGNED, v->r->signed_through + 1,
                   "events %lld..%lld are not covered by a signed checkpoint",
-                  (long long)v->r->signed_through + 1,
-                  (long long)v->head_seq);
+                  (long long)v->r->signed_through + 1, (long long)v->head_seq);
   if (derived && ((rc = check_rollups(v)) || (rc = check_names(v))))
     return rc;
   return 0;
@@ -1425,12 +1396,14 @@ static int verify_snapshot(vctx *v, const uint8_t *trusted) {
 static void record_failure(eaudit_store *s, int64_t actor,
                            const eaudit_verify_result *r) {
   char details[128];
-  snprintf(details, sizeof details, "{\"damage\":\"%s\",\"first_bad_seq\":%lld}",
+  snprintf(details, sizeof details,
+           "{\"damage\":\"%s\",\"first_bad_seq\":%lld}",
            damage_names[r->damage], (long long)r->first_bad);
   eaudit_event *ev = NULL;
   int rc = eaudit_event_new(&ev);
   if (rc == 0)
-    rc = eaudit_event_set(ev, EAUDIT_FIELD_TYPE, EAUDIT_TYPE_VERIFICATION_FAILED);
+    rc = eaudit_event_set(ev, EAUDIT_FIELD_TYPE,
+                          EAUDIT_TYPE_VERIFICATION_FAILED);
   if (rc == 0)
     rc = eaudit_event_set(ev, EAUDIT_FIELD_OCCURRED_AT, eaudit_store_now(s));
   if (rc == 0)
@@ -1442,7 +1415,8 @@ static void record_failure(eaudit_store *s, int64_t actor,
   if (rc == 0)
     rc = eaudit_store_append(s, ev);
   if (rc)
-    eaudit__log(EAUDIT_LOG_ERROR, "could not record the failed verification: %s",
+    eaudit__log(EAUDIT_LOG_ERROR,
+                "could not record the failed verification: %s",
                 eaudit_error_last()->message);
   eaudit_event_free(ev);
 }
@@ -1612,7 +1586,7 @@ static int purge_batch(eaudit_store *s, int64_t target, size_t batch,
   eaudit_event ev;
   memset(&ev, 0, sizeof ev);
   rmap m = {0};
-  day_cache dc = {0, 0};
+  eaudit__day_cache dc = {0, 0};
   int64_t expected = lo + 1;
   int src;
   uint8_t link[32];
@@ -1672,8 +1646,7 @@ static int purge_batch(eaudit_store *s, int64_t target, size_t batch,
   if (rc == 0)
     rc = eaudit__devices_on_purge(s, hi);
   if (rc == 0 && g->sk)
-    rc = write_checkpoint(s, g, EAUDIT_CHECKPOINT_ANCHOR, NULL, hi, prev,
-                          NULL);
+    rc = write_checkpoint(s, g, EAUDIT_CHECKPOINT_ANCHOR, NULL, hi, prev, NULL);
   /* Checkpoints about purged events only can no longer be checked. */
   if (rc == 0 && (rc = prepare(s, "DELETE FROM checkpoints WHERE last_seq < ?1",
                                &st)) == 0) {
@@ -1736,8 +1709,8 @@ static int purge_cap(eaudit_store *s, eaudit_time *before) {
 }
 
 int eaudit_store_purge_plan(eaudit_store *s, eaudit_time before,
-                            eaudit_time *effective_before,
-                            int64_t *through_seq, int64_t *events) {
+                            eaudit_time *effective_before, int64_t *through_seq,
+                            int64_t *events) {
   EAUDIT__CHECK_STORE(s);
   if (s->in_txn)
     return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
@@ -1749,8 +1722,9 @@ int eaudit_store_purge_plan(eaudit_store *s, eaudit_time before,
     rc = purge_target(s, before, &target, &anchor);
   if (rc == 0 && target > anchor) {
     sqlite3_stmt *st = NULL;
-    if ((rc = prepare(s, "SELECT count(*) FROM events WHERE seq > ?1 AND "
-                         "seq <= ?2",
+    if ((rc = prepare(s,
+                      "SELECT count(*) FROM events WHERE seq > ?1 AND "
+                      "seq <= ?2",
                       &st)) == 0) {
       sqlite3_bind_int64(st, 1, anchor);
       sqlite3_bind_int64(st, 2, target);
@@ -1779,7 +1753,8 @@ static void give_space_back(eaudit_store *s) {
     sqlite3_stmt *st = NULL;
     if (prepare(s, "PRAGMA freelist_count", &st))
       return;
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int64_t n =
+        sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
     if (n <= 0)
       return;
@@ -1851,7 +1826,8 @@ int eaudit_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
     eaudit_event *ev = NULL;
     int erc = eaudit_event_new(&ev);
     if (erc == 0)
-      erc = eaudit_event_set(ev, EAUDIT_FIELD_TYPE, EAUDIT_TYPE_RETENTION_PURGED);
+      erc =
+          eaudit_event_set(ev, EAUDIT_FIELD_TYPE, EAUDIT_TYPE_RETENTION_PURGED);
     if (erc == 0)
       erc = eaudit_event_set(ev, EAUDIT_FIELD_OCCURRED_AT, eaudit_store_now(s));
     if (erc == 0)

@@ -184,6 +184,25 @@ int eaudit__tz_day_start(eaudit__tz *tz, eaudit_time t, eaudit_time *out) {
   return eaudit__tz_from_civil(tz, &c, out);
 }
 
+int eaudit__tz_local_day(eaudit__tz *tz, eaudit__day_cache *c, eaudit_time t,
+                         eaudit_time *out) {
+  if (!(c->end > c->start && t >= c->start && t < c->end)) {
+    int rc = eaudit__tz_day_start(tz, t, &c->start);
+    eaudit__civil cv = {0};
+    if (rc == 0)
+      rc = eaudit__tz_to_civil(tz, c->start, &cv);
+    if (rc)
+      return rc;
+    /* The next day starts 23 to 25 hours later: ask the calendar. */
+    cv.day += 1;
+    cv.hour = cv.minute = cv.second = cv.usec = 0;
+    if ((rc = eaudit__tz_from_civil(tz, &cv, &c->end)))
+      return rc;
+  }
+  *out = c->start;
+  return EAUDIT_OK;
+}
+
 int eaudit__tz_minute_of_day(eaudit__tz *tz, eaudit_time t, int *out) {
   eaudit__civil c = {0};
   int rc = eaudit__tz_to_civil(tz, t, &c);
