@@ -402,8 +402,8 @@ int eaudit_store_erase_names(eaudit_store *s, int kind, int64_t id) {
   if (rc)
     return rc;
   static const char *const sql[] = {
-      "DELETE FROM names_fts WHERE rowid IN (SELECT rowid FROM names WHERE "
-      "kind = ?1 AND entity = ?2)",
+      ("DELETE FROM names_fts WHERE rowid IN (SELECT rowid FROM names "
+       "WHERE kind = ?1 AND entity = ?2)"),
       "DELETE FROM names WHERE kind = ?1 AND entity = ?2"};
   for (size_t i = 0; rc == 0 && i < 2; i++) {
     sqlite3_stmt *st = NULL;

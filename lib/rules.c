@@ -695,8 +695,8 @@ int eaudit_store_unsubscribe_findings(eaudit_store *s, int id) {
  * too. Called by each purge batch inside its transaction. */
 int eaudit__rules_on_purge(eaudit_store *s, int64_t through_seq) {
   static const char *const sql[] = {
-      "DELETE FROM finding_events WHERE finding IN (SELECT rowid FROM "
-      "findings WHERE first_seq <= ?1 AND last_seq <= ?1)",
+      ("DELETE FROM finding_events WHERE finding IN (SELECT rowid FROM "
+       "findings WHERE first_seq <= ?1 AND last_seq <= ?1)"),
       "DELETE FROM findings WHERE first_seq <= ?1 AND last_seq <= ?1",
       "DELETE FROM rule_login_hours WHERE seq <= ?1"};
   for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
