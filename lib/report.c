@@ -1048,23 +1048,24 @@ static int html_end(rep *r) {
 /* PARAM-VALUE escaping (RFC 5424 §6.3.3): '"', '\' and ']' get a
  * backslash. Line breaks, which would split the line, become the two
  * characters \n or \r, and other C0 controls a space. */
-static void sd_value(eaudit_sink *k, const char *s, size_t n) {
+static const char *sd_escape(unsigned char c) {
+  switch (c) {
+  case '"': return "\\\"";
+  case '\\': return "\\\\";
+  case ']': return "\\]";
+  case '\n': return "\\n";
+  case '\r': return "\\r";
+  default: return c < 0x20 || c == 0x7f ? " " : NULL;
+  }
+}
+
+/* Write [s, s+n), replacing each byte escape() maps to a text; runs of
+ * unchanged bytes are written whole. */
+static void put_escaped(eaudit_sink *k, const char *s, size_t n,
+                        const char *(*escape)(unsigned char)) {
   size_t run = 0;
   for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    const char *rep = NULL;
-    if (c == '"')
-      rep = "\\\"";
-    else if (c == '\\')
-      rep = "\\\\";
-    else if (c == ']')
-      rep = "\\]";
-    else if (c == '\n')
-      rep = "\\n";
-    else if (c == '\r')
-      rep = "\\r";
-    else if (c < 0x20 || c == 0x7f)
-      rep = " ";
+    const char *rep = escape((unsigned char)s[i]);
     if (rep == NULL)
       continue;
     eaudit__put(k, s + run, i - run);
@@ -1072,6 +1073,10 @@ static void sd_value(eaudit_sink *k, const char *s, size_t n) {
     run = i + 1;
   }
   eaudit__put(k, s + run, n - run);
+}
+
+static void sd_value(eaudit_sink *k, const char *s, size_t n) {
+  put_escaped(k, s, n, sd_escape);
 }
 
 static void sd_param(eaudit_sink *k, const char *name, const char *v) {
@@ -1178,24 +1183,18 @@ static void cef_header(eaudit_sink *k, const char *s) {
 
 /* Extension values: '\' and '=' get a backslash, CR and LF are written as
  * \r and \n. */
-static void cef_value(eaudit_sink *k, const char *s, size_t n) {
-  size_t run = 0;
-  for (size_t i = 0; i < n; i++) {
-    const char *rep = NULL;
-    switch (s[i]) {
-    case '\\': rep = "\\\\"; break;
-    case '=': rep = "\\="; break;
-    case '\n': rep = "\\n"; break;
-    case '\r': rep = "\\r"; break;
-    default: break;
-    }
-    if (rep == NULL)
-      continue;
-    eaudit__put(k, s + run, i - run);
-    eaudit__puts(k, rep);
-    run = i + 1;
+static const char *cef_escape(unsigned char c) {
+  switch (c) {
+  case '\\': return "\\\\";
+  case '=': return "\\=";
+  case '\n': return "\\n";
+  case '\r': return "\\r";
+  default: return NULL;
   }
-  eaudit__put(k, s + run, n - run);
+}
+
+static void cef_value(eaudit_sink *k, const char *s, size_t n) {
+  put_escaped(k, s, n, cef_escape);
 }
 
 static void cef_str(eaudit_sink *k, const char *key, const char *v) {
