@@ -124,6 +124,10 @@ int eaudit__schema_open(eaudit_store *s, int create) {
   int rc = pragma_int(s, "PRAGMA user_version", &version);
   if (rc)
     return rc;
+  if (version < 0)
+    return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
+                         "not an entryfy-audit store (schema version %lld)",
+                         (long long)version);
   if (version > EAUDIT_SCHEMA_VERSION)
     return eaudit__error(EAUDIT_ESCHEMA, EAUDIT_ECLASS_STORE, 0,
                          "store schema version %lld is newer than this "
@@ -151,7 +155,11 @@ int eaudit__schema_open(eaudit_store *s, int create) {
   if (rc)
     return rc;
   rc = pragma_int(s, "PRAGMA user_version", &version);
-  if (rc == 0 && version == 0) {
+  if (rc == 0 && (version < 0 || version > EAUDIT_SCHEMA_VERSION))
+    rc = eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
+                       "schema version changed to %lld while opening",
+                       (long long)version);
+  else if (rc == 0 && version == 0) {
     rc = pragma_int(s, "SELECT count(*) FROM sqlite_schema", &tables);
     if (rc == 0 && tables != 0)
       rc = eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,

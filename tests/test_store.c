@@ -93,6 +93,26 @@ START_TEST(newer_schema_is_refused_and_left_unchanged) {
 }
 END_TEST
 
+START_TEST(negative_schema_version_is_ecorrupt_and_left_unchanged) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  tu_append_doors(s, 3, 1, 1, tu_utc(2026, 1, 1, 0, 0, 0), 1000);
+  eaudit_store_free(s);
+  sqlite3 *db;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  ck_assert_int_eq(
+      sqlite3_exec(db, "PRAGMA user_version = -7", NULL, NULL, NULL), 0);
+  sqlite3_close(db);
+  char before[65], after[65];
+  tu_store_digest(path, before);
+  ck_assert_int_eq(eaudit_store_open(&s, path, NULL), EAUDIT_ECORRUPT);
+  ck_assert_ptr_null(s);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "-7"));
+  tu_store_digest(path, after);
+  ck_assert_str_eq(before, after);
+}
+END_TEST
+
 START_TEST(files_that_are_not_stores_are_ecorrupt) {
   /* Random bytes. */
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -462,6 +482,7 @@ Suite *store_suite(void) {
   tcase_add_test(tc, files_are_0600_whatever_the_umask);
   tcase_add_test(tc, reopen_keeps_events_identity_and_zone);
   tcase_add_test(tc, newer_schema_is_refused_and_left_unchanged);
+  tcase_add_test(tc, negative_schema_version_is_ecorrupt_and_left_unchanged);
   tcase_add_test(tc, files_that_are_not_stores_are_ecorrupt);
   tcase_add_test(tc, missing_store_without_create_is_enotfound);
   tcase_add_test(tc, read_only_handle_reads_and_refuses_writes);

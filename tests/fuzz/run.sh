@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-25}
 jobs=${JOBS:-2}
+# A fixed seed makes a CI run repeatable; FUZZ_SEED=0 lets libFuzzer pick.
+seed=${FUZZ_SEED:-1}
 dir=build-fuzz
 command -v clang >/dev/null || { echo "fuzz: clang is required" >&2; exit 1; }
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug \
@@ -29,7 +31,7 @@ for h in $harnesses; do
   mkdir -p "$work"
   bin=$(find "$dir" -type f -name "fuzz_$h" -perm -u+x | head -n1)
   log=$dir/fuzz_$h.log
-  if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+  if "$bin" -seed="$seed" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
        -artifact_prefix="$dir/crash-$h-" -print_final_stats=1 \
        "$work" "tests/fuzz/corpus/$h" >"$log" 2>&1; then
     runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo 0)
