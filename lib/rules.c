@@ -56,8 +56,7 @@ static const char *const rs_sql[EAUDIT__RS_COUNT] = {
         " key = excluded.key, subject = excluded.subject,"
         " first_at = excluded.first_at, last_at = excluded.last_at,"
         " quiet_until = excluded.quiet_until, first_seq = excluded.first_seq,"
-        " last_seq = excluded.last_seq, late = excluded.late, stale = 0"
-        " RETURNING rowid",
+        " last_seq = excluded.last_seq, late = excluded.late, stale = 0",
     [EAUDIT__RS_FINDING_EXTEND] =
         "UPDATE findings SET first_at = min(first_at, ?1),"
         " last_at = max(last_at, ?2), quiet_until = max(quiet_until, ?3),"
@@ -70,7 +69,7 @@ static const char *const rs_sql[EAUDIT__RS_COUNT] = {
         "INSERT OR REPLACE INTO rule_login_hours(seq, counts) VALUES (?1, ?2)",
     [EAUDIT__RS_DATA_VERSION] = "PRAGMA data_version",
     [EAUDIT__RS_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-    [EAUDIT__RS_FINDING_EXISTS] = "SELECT 1 FROM findings WHERE id = ?1",
+    [EAUDIT__RS_FINDING_EXISTS] = "SELECT rowid FROM findings WHERE id = ?1",
     [EAUDIT__RS_SINCE_GET] = "SELECT seq FROM rule_since WHERE rule = ?1",
     [EAUDIT__RS_SINCE_PUT] =
         "INSERT OR REPLACE INTO rule_since(rule, seq) VALUES (?1, ?2)",
@@ -84,6 +83,11 @@ static const char *const rs_sql[EAUDIT__RS_COUNT] = {
     [EAUDIT__RS_SCAN_DOOR] = SCAN("door"),
     [EAUDIT__RS_SCAN_DEVICE] = SCAN("device"),
 #undef SCAN
+    [EAUDIT__RS_SCAN_TYPE] =
+        "SELECT occurred_at, seq, type, reason, subject, actor, door, grp,"
+        " device, site FROM events INDEXED BY events_type WHERE type = ?1"
+        " AND occurred_at >= ?2 AND seq >= ?3 AND seq < ?4",
+    [EAUDIT__RS_STATE_RULE] = "SELECT key, state FROM rule_state WHERE rule = ?1",
 };
 
 int eaudit__rules_get(eaudit_store *s, eaudit__rules **out) {
@@ -165,10 +169,18 @@ static int load(eaudit_store *s, eaudit__rules *r, int64_t version) {
 
 int eaudit__rules_since_load(eaudit_store *s, eaudit__rules *r) {
   int64_t *since = eaudit__calloc(r->rs->n ? r->rs->n : 1, sizeof *since);
-  if (since == NULL)
+  struct eaudit__preload *pre =
+      eaudit__calloc(r->rs->n ? r->rs->n : 1, sizeof *pre);
+  if (since == NULL || pre == NULL) {
+    eaudit__free(since);
+    eaudit__free(pre);
     return eaudit__enomem();
+  }
   eaudit__free(r->since);
   r->since = since;
+  eaudit__free(r->preload);
+  r->preload = pre;
+  r->n_preload = r->rs->n;
   for (size_t i = 0; i < r->rs->n; i++) {
     sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_SINCE_GET);
     if (q == NULL)
@@ -309,6 +321,7 @@ void eaudit__rules_free(eaudit_store *s) {
   eaudit__free(r->slots);
   eaudit__free(r->dirty);
   eaudit__free(r->since);
+  eaudit__free(r->preload);
   eaudit__ruleset_free(r->rs);
   eaudit__free(r->pending);
   for (size_t i = 0; i < r->n_subs; i++)

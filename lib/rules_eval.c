@@ -34,6 +34,10 @@ struct eaudit__rstate {
   int64_t finding, quiet_until;
   int64_t a, b, c; /* kind-specific: presence area, entry seq, entry time;
                       sequence: next partial tag */
+  /* Filled by preload() and not used yet: the items are those of the
+   * window for an event at or after pre_from (occurred_at). */
+  int pre;
+  int64_t pre_from;
   item *items;
   size_t n, cap;
 };
@@ -62,6 +66,9 @@ void eaudit__rules_cache_clear(eaudit__rules *r) {
   }
   r->used = 0;
   r->n_dirty = 0;
+  r->clears++;
+  for (size_t i = 0; i < r->n_preload; i++)
+    r->preload[i].done = 0;
 }
 
 int eaudit__rules_key_rebuilds(int key_field) {
@@ -174,6 +181,45 @@ static int items_reserve(eaudit__rstate *st, size_t n) {
 
 static int rebuild(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st,
                    const eaudit_event *ev);
+static int preload(eaudit_store *s, eaudit__rules *r, uint16_t rule,
+                   const eaudit_event *ev);
+
+/* A rule_state row into st: the header, and the items when st keeps them
+ * there. */
+static int state_decode(eaudit__rules *r, eaudit__rstate *st, const char *key,
+                        const uint8_t *b, size_t len) {
+  size_t n = len >= HDR ? (size_t)get32(b + 41) : 0;
+  if (len < HDR || b[0] != 1 || len != HDR + n * ITEM)
+    return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
+                         "rule state of %s/%s is damaged",
+                         r->rs->rules[st->rule].id, key);
+  st->in_db = 1;
+  st->finding = get64(b + 1);
+  st->quiet_until = get64(b + 9);
+  st->a = get64(b + 17);
+  st->b = get64(b + 25);
+  st->c = get64(b + 33);
+  if (!persists_items(r, st))
+    n = 0;
+  int rc;
+  if (n && (rc = items_reserve(st, n)) != 0)
+    return rc;
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t *p = b + HDR + i * ITEM;
+    st->items[i] = (item){get64(p), get64(p + 8), get64(p + 16), get32(p + 24),
+                          get32(p + 28)};
+  }
+  st->n = n;
+  return EAUDIT_OK;
+}
+
+/* A threshold window keyed by subject, door or device whose items can be
+ * preloaded for the whole rule (preload()). */
+static int preloadable(const eaudit__rules *r, uint16_t rule, int kf) {
+  return rule < r->n_preload &&
+         r->rs->rules[rule].kind == EAUDIT__KIND_THRESHOLD &&
+         eaudit__rules_key_rebuilds(kf);
+}
 
 /* The state of (rule, key), from the cache, or read from rule_state; a
  * threshold state also gets its window items rebuilt as they stood before
@@ -181,8 +227,37 @@ static int rebuild(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st,
 static int state_get(eaudit_store *s, eaudit__rules *r, uint16_t rule, int kf,
                      int64_t kv, const eaudit_event *ev,
                      eaudit__rstate **out) {
+  eaudit_time t = ev->v[EAUDIT_FIELD_OCCURRED_AT];
+  int rc;
   eaudit__rstate *st = cache_find(r, rule, (uint8_t)kf, kv);
+  if (st == NULL && preloadable(r, rule, kf)) {
+    if (!r->preload[rule].done && (rc = preload(s, r, rule, ev)))
+      return rc;
+    st = cache_find(r, rule, (uint8_t)kf, kv);
+    if (st == NULL && r->preload[rule].done && t >= r->preload[rule].from) {
+      /* The preload found neither events nor a rule_state row of this
+       * key: its window is empty. */
+      if ((st = eaudit__calloc(1, sizeof *st)) == NULL)
+        return eaudit__enomem();
+      st->rule = rule;
+      st->kf = (uint8_t)kf;
+      st->kv = kv;
+      if ((rc = cache_put(s, r, st))) {
+        rstate_free(st);
+        return rc;
+      }
+      *out = st;
+      return EAUDIT_OK;
+    }
+  }
   if (st) {
+    if (st->pre) {
+      /* A preloaded window serves events from pre_from on; an earlier
+       * (late) event rebuilds it from the key's own index. */
+      st->pre = 0;
+      if (t < st->pre_from && (rc = rebuild(s, r, st, ev)))
+        return rc;
+    }
     *out = st;
     return EAUDIT_OK;
   }
@@ -201,37 +276,15 @@ static int state_get(eaudit_store *s, eaudit__rules *r, uint16_t rule, int kf,
   key_text(key, sizeof key, kf, kv);
   sqlite3_bind_text(q, 1, r->rs->rules[rule].id, -1, SQLITE_STATIC);
   sqlite3_bind_text(q, 2, key, -1, SQLITE_TRANSIENT);
-  int rc = sqlite3_step(q);
+  rc = sqlite3_step(q);
   if (rc == SQLITE_ROW) {
-    const uint8_t *b = sqlite3_column_blob(q, 0);
-    size_t len = (size_t)sqlite3_column_bytes(q, 0);
-    size_t n = len >= HDR ? (size_t)get32(b + 41) : 0;
-    if (len < HDR || b[0] != 1 || len != HDR + n * ITEM) {
+    int drc = state_decode(r, st, key, sqlite3_column_blob(q, 0),
+                           (size_t)sqlite3_column_bytes(q, 0));
+    if (drc) {
       sqlite3_reset(q);
       rstate_free(st);
-      return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
-                           "rule state of %s/%s is damaged",
-                           r->rs->rules[rule].id, key);
+      return drc;
     }
-    st->in_db = 1;
-    st->finding = get64(b + 1);
-    st->quiet_until = get64(b + 9);
-    st->a = get64(b + 17);
-    st->b = get64(b + 25);
-    st->c = get64(b + 33);
-    if (!persists_items(r, st))
-      n = 0;
-    if (n && (rc = items_reserve(st, n)) != 0) {
-      sqlite3_reset(q);
-      rstate_free(st);
-      return rc;
-    }
-    for (size_t i = 0; i < n; i++) {
-      const uint8_t *p = b + HDR + i * ITEM;
-      st->items[i] = (item){get64(p), get64(p + 8), get64(p + 16), get32(p + 24),
-                            get32(p + 28)};
-    }
-    st->n = n;
     rc = SQLITE_DONE;
   }
   sqlite3_reset(q);
@@ -409,6 +462,7 @@ static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   uint8_t id[16];
   finding_id(rule->id, key, ev->id, lo, id);
   int existed = 0;
+  int64_t rowid = 0;
   sqlite3_stmt *q;
   if (r->replay) {
     /* Found again by a re-evaluation: keep its row, id and state. */
@@ -417,6 +471,8 @@ static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
     sqlite3_bind_blob(q, 1, id, 16, SQLITE_STATIC);
     rc = sqlite3_step(q);
     existed = rc == SQLITE_ROW;
+    if (existed)
+      rowid = sqlite3_column_int64(q, 0);
     sqlite3_reset(q);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
       return eaudit__sqlite_error(s, rc, "looking up a finding");
@@ -439,11 +495,26 @@ static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   sqlite3_bind_int64(q, 9, min_seq);
   sqlite3_bind_int64(q, 10, max_seq);
   sqlite3_bind_int(q, 11, ev->late);
+  /* No RETURNING clause: it makes SQLite open a statement journal (a
+   * 64 KiB buffer allocated and freed per finding). A new row's rowid is
+   * the connection's last insert rowid; a re-found one's was read above,
+   * and should the insert have met an existing id all the same, the
+   * lookup gives it. */
+  int64_t before = sqlite3_last_insert_rowid(s->db);
   rc = sqlite3_step(q);
-  int64_t rowid = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
   sqlite3_reset(q);
-  if (rc != SQLITE_ROW)
+  if (rc != SQLITE_DONE)
     return eaudit__sqlite_error(s, rc, "storing a finding");
+  if (!existed && (rowid = sqlite3_last_insert_rowid(s->db)) == before) {
+    if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_EXISTS)) == NULL)
+      return eaudit_error_last()->code;
+    sqlite3_bind_blob(q, 1, id, 16, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    rowid = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW)
+      return eaudit__sqlite_error(s, rc, "looking up a finding");
+  }
   if (existed) {
     if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_REFS_DELETE)) == NULL)
       return eaudit_error_last()->code;
@@ -661,6 +732,275 @@ static int rebuild(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st,
     rc = eaudit__sqlite_error(s, src, "rebuilding a rule window");
   if (rc == 0 && st->n > 1)
     qsort(st->items, st->n, sizeof *st->items, item_cmp);
+  return rc;
+}
+
+/* --- preloading the windows of every key of a rule --- */
+
+typedef struct pre_item {
+  int64_t kv;
+  int kf;
+  item it;
+} pre_item;
+
+typedef struct pre_head {
+  int64_t kv;
+  int kf;
+  int64_t finding, quiet_until, a, b, c;
+} pre_head;
+
+static int pre_key_cmp(int kf1, int64_t kv1, int kf2, int64_t kv2) {
+  if (kf1 != kf2)
+    return kf1 < kf2 ? -1 : 1;
+  return (kv1 > kv2) - (kv1 < kv2);
+}
+
+static int pre_item_cmp(const void *a, const void *b) {
+  const pre_item *x = a, *y = b;
+  int c = pre_key_cmp(x->kf, x->kv, y->kf, y->kv);
+  return c ? c : item_cmp(&x->it, &y->it);
+}
+
+static int pre_head_cmp(const void *a, const void *b) {
+  const pre_head *x = a, *y = b;
+  return pre_key_cmp(x->kf, x->kv, y->kf, y->kv);
+}
+
+/* "subject:42" back to its field and value, for the key fields in mask. */
+static int key_parse(const char *key, int mask, int *kf, int64_t *kv) {
+  const char *colon = key ? strchr(key, ':') : NULL;
+  if (colon == NULL)
+    return 0;
+  for (int f = 0; f < 32; f++) {
+    if (!(mask & (1 << f)))
+      continue;
+    const char *name = eaudit_field_name(f);
+    size_t len = name ? strlen(name) : 0;
+    if (len == 0 || len != (size_t)(colon - key) || memcmp(key, name, len))
+      continue;
+    char *end = NULL;
+    long long v = strtoll(colon + 1, &end, 10);
+    if (end == colon + 1 || *end != '\0')
+      return 0;
+    *kf = f;
+    *kv = v;
+    return 1;
+  }
+  return 0;
+}
+
+/* Items a preload may gather before it gives up (the per-key rebuild then
+ * serves the rule). */
+#define PRELOAD_MAX_ITEMS ((size_t)1 << 20)
+
+/* Load the windows of every key of threshold rule ri keyed by subject,
+ * door or device at once, at the first key of the rule the cache misses,
+ * instead of rebuilding them key by key: one scan of the events_type
+ * index per watched type, and one of the rule's rule_state rows.
+ *
+ * Let from = ev's occurred_at - lateness. For each condition the scan
+ * reads the matching events with since <= seq < ev's seq and occurred_at
+ * >= from - (window + lateness); each key's items are then pruned as
+ * prune() holds them (the newest of the key minus window plus lateness,
+ * at most 1024). For a later first event of a key at or after from this
+ * is the window rebuild() would read, minus only items older than every
+ * window holding that event, which the prune after it drops anyway (the
+ * argument of rebuild()); a key the scan did not meet has an empty
+ * window for such an event. An event before from (more than the lateness
+ * bound out of order) rebuilds its key's window from the key's index as
+ * before. The preload holds while the cache does: clearing the cache
+ * resets it. */
+static int preload(eaudit_store *s, eaudit__rules *r, uint16_t ri,
+                   const eaudit_event *ev) {
+  const eaudit__rule *rule = &r->rs->rules[ri];
+  int64_t lateness = s->opts.ints[EAUDIT_OPT_LATENESS_US];
+  eaudit_time t = ev->v[EAUDIT_FIELD_OCCURRED_AT];
+  int64_t from, lo[EAUDIT__RULE_MAX_CONDS], scan_lo = INT64_MAX;
+  int use[EAUDIT__RULE_MAX_CONDS] = {0}, mask = 0;
+  r->preload[ri].done = -1; /* not usable unless completed below */
+  if (__builtin_sub_overflow(t, lateness, &from))
+    return EAUDIT_OK;
+  for (size_t ci = 0; ci < rule->n_conds; ci++) {
+    const eaudit__cond *c = &rule->conds[ci];
+    if (!eaudit__rules_key_rebuilds(c->key))
+      continue;
+    int64_t keep;
+    if (__builtin_add_overflow(c->window, lateness, &keep) ||
+        __builtin_sub_overflow(from, keep, &lo[ci]))
+      return EAUDIT_OK;
+    use[ci] = 1;
+    mask |= 1 << c->key;
+    scan_lo = lo[ci] < scan_lo ? lo[ci] : scan_lo;
+  }
+  if (mask == 0)
+    return EAUDIT_OK;
+  uint64_t clears = r->clears;
+  pre_item *v = NULL;
+  pre_head *h = NULL;
+  size_t n = 0, cap = 0, nh = 0, caph = 0;
+  int rc = EAUDIT_OK, src = SQLITE_DONE, gave_up = 0;
+  for (size_t ti = 0; rc == 0 && !gave_up && ti < rule->n_types; ti++) {
+    sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_SCAN_TYPE);
+    if (q == NULL) {
+      rc = eaudit_error_last()->code;
+      break;
+    }
+    sqlite3_bind_int(q, 1, rule->types[ti]);
+    sqlite3_bind_int64(q, 2, scan_lo);
+    sqlite3_bind_int64(q, 3, r->since[ri]);
+    sqlite3_bind_int64(q, 4, ev->v[EAUDIT_FIELD_SEQ]);
+    while (rc == 0 && (src = sqlite3_step(q)) == SQLITE_ROW) {
+      if (!rule_watches(rule, sqlite3_column_int(q, 2),
+                        sqlite3_column_int64(q, 3)))
+        continue;
+      eaudit_time rt = sqlite3_column_int64(q, 0);
+      int64_t seq = sqlite3_column_int64(q, 1);
+      for (size_t ci = 0; ci < rule->n_conds; ci++) {
+        const eaudit__cond *c = &rule->conds[ci];
+        /* Columns subject..site follow type and reason. */
+        int kcol = c->key - EAUDIT_FIELD_SUBJECT + 4;
+        if (!use[ci] || rt < lo[ci] ||
+            sqlite3_column_type(q, kcol) == SQLITE_NULL)
+          continue;
+        int64_t val = 0;
+        if (c->distinct == EAUDIT__DISTINCT_DAY) {
+          if ((rc = eaudit__tz_day_start(s->tz, rt, &val)))
+            break;
+        } else if (c->distinct) {
+          int col = c->distinct - EAUDIT_FIELD_SUBJECT + 4;
+          if (sqlite3_column_type(q, col) == SQLITE_NULL)
+            continue;
+          val = sqlite3_column_int64(q, col);
+        }
+        if (n == cap) {
+          if (cap >= PRELOAD_MAX_ITEMS) {
+            gave_up = 1;
+            break;
+          }
+          size_t nc = cap ? cap * 2 : 256;
+          pre_item *nv = eaudit__realloc(v, nc * sizeof *nv);
+          if (nv == NULL) {
+            rc = eaudit__enomem();
+            break;
+          }
+          v = nv;
+          cap = nc;
+        }
+        v[n++] = (pre_item){sqlite3_column_int64(q, kcol), c->key,
+                            (item){rt, val, seq, (int32_t)ci, 0}};
+      }
+      if (gave_up)
+        break;
+    }
+    sqlite3_reset(q);
+    if (rc == 0 && !gave_up && src != SQLITE_DONE)
+      rc = eaudit__sqlite_error(s, src, "preloading a rule's windows");
+  }
+  /* The episodes of the rule's keys. */
+  sqlite3_stmt *q = NULL;
+  if (rc == 0 && !gave_up &&
+      (q = eaudit__rules_stmt(s, r, EAUDIT__RS_STATE_RULE)) == NULL)
+    rc = eaudit_error_last()->code;
+  if (rc == 0 && !gave_up) {
+    sqlite3_bind_text(q, 1, rule->id, -1, SQLITE_STATIC);
+    while (rc == 0 && (src = sqlite3_step(q)) == SQLITE_ROW) {
+      const char *key = (const char *)sqlite3_column_text(q, 0);
+      int kf;
+      int64_t kv;
+      if (!key_parse(key, mask, &kf, &kv))
+        continue;
+      eaudit__rstate tmp = {.rule = ri, .kf = (uint8_t)kf, .kv = kv};
+      if ((rc = state_decode(r, &tmp, key, sqlite3_column_blob(q, 1),
+                             (size_t)sqlite3_column_bytes(q, 1))))
+        break;
+      eaudit__free(tmp.items);
+      if (nh == caph) {
+        size_t nc = caph ? caph * 2 : 64;
+        pre_head *nv = eaudit__realloc(h, nc * sizeof *nv);
+        if (nv == NULL) {
+          rc = eaudit__enomem();
+          break;
+        }
+        h = nv;
+        caph = nc;
+      }
+      h[nh++] = (pre_head){kv, kf, tmp.finding, tmp.quiet_until, tmp.a,
+                           tmp.b, tmp.c};
+    }
+    sqlite3_reset(q);
+    if (rc == 0 && src != SQLITE_DONE)
+      rc = eaudit__sqlite_error(s, src, "reading rule state");
+  }
+  if (rc || gave_up) {
+    eaudit__free(v);
+    eaudit__free(h);
+    return rc;
+  }
+  if (n > 1)
+    qsort(v, n, sizeof *v, pre_item_cmp);
+  if (nh > 1)
+    qsort(h, nh, sizeof *h, pre_head_cmp);
+  /* One state per key met, in key order. */
+  size_t i = 0, k = 0;
+  while (rc == 0 && (i < n || k < nh)) {
+    int kf;
+    int64_t kv;
+    if (k == nh || (i < n && pre_key_cmp(v[i].kf, v[i].kv, h[k].kf,
+                                         h[k].kv) <= 0)) {
+      kf = v[i].kf;
+      kv = v[i].kv;
+    } else {
+      kf = h[k].kf;
+      kv = h[k].kv;
+    }
+    size_t e = i;
+    while (e < n && v[e].kf == kf && v[e].kv == kv)
+      e++;
+    const pre_head *hd = NULL;
+    if (k < nh && h[k].kf == kf && h[k].kv == kv)
+      hd = &h[k++];
+    size_t b = i;
+    i = e;
+    if (cache_find(r, ri, (uint8_t)kf, kv))
+      continue; /* cached already, and so current */
+    eaudit__rstate *st = eaudit__calloc(1, sizeof *st);
+    if (st == NULL) {
+      rc = eaudit__enomem();
+      break;
+    }
+    st->rule = ri;
+    st->kf = (uint8_t)kf;
+    st->kv = kv;
+    if (hd) {
+      st->in_db = 1;
+      st->finding = hd->finding;
+      st->quiet_until = hd->quiet_until;
+      st->a = hd->a;
+      st->b = hd->b;
+      st->c = hd->c;
+    }
+    if (e > b && (rc = items_reserve(st, e - b)) == 0) {
+      for (size_t x = b; x < e; x++)
+        st->items[st->n++] = v[x].it;
+      for (size_t ci = 0; ci < rule->n_conds; ci++)
+        if (use[ci] && rule->conds[ci].key == kf)
+          prune(st, (int32_t)ci, rule->conds[ci].window + lateness);
+    }
+    st->pre = 1;
+    st->pre_from = from;
+    if (rc == 0)
+      rc = cache_put(s, r, st);
+    if (rc)
+      rstate_free(st);
+  }
+  eaudit__free(v);
+  eaudit__free(h);
+  /* A cache clear on the way dropped some of them: no claim about the
+   * keys not cached. */
+  if (rc == 0 && r->clears == clears) {
+    r->preload[ri].done = 1;
+    r->preload[ri].from = from;
+  }
   return rc;
 }
 

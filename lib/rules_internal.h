@@ -199,6 +199,10 @@ enum {
   EAUDIT__RS_SCAN_SUBJECT,
   EAUDIT__RS_SCAN_DOOR,
   EAUDIT__RS_SCAN_DEVICE,
+  /* A rule's recent events of one type, to preload every key's window at
+   * once, and every rule_state row of a rule. */
+  EAUDIT__RS_SCAN_TYPE,
+  EAUDIT__RS_STATE_RULE,
   EAUDIT__RS_COUNT
 };
 
@@ -212,6 +216,16 @@ typedef struct eaudit__rules {
   /* Per rule of rs: the first seq it has evaluated since its state was
    * last reset (rule_since), bounding window rebuilds. */
   int64_t *since;
+  /* Per rule of rs (n_preload entries): whether the windows of every key
+   * of the rule have been preloaded into the cache (rules_eval.c,
+   * preload()), and from which occurred_at on a key missing from the
+   * cache then has an empty window. Reset when the cache is cleared. */
+  struct eaudit__preload {
+    int done;
+    int64_t from;
+  } *preload;
+  size_t n_preload;
+  uint64_t clears; /* cache clears so far */
   /* (rule, key field, key value) -> state. */
   eaudit__rstate **slots;
   size_t cap, used;
