@@ -161,8 +161,29 @@ static int32_t get32(const uint8_t *p) {
 #define HDR (1 + 5 * 8 + 4)
 #define ITEM 32
 
+/* "subject:42": the field name, a colon, the value in decimal. Written
+ * by hand: it runs for every rule_state row read or written. */
 static int key_text(char *buf, size_t size, int kf, int64_t kv) {
-  return snprintf(buf, size, "%s:%lld", eaudit_field_name(kf), (long long)kv);
+  const char *name = eaudit_field_name(kf);
+  size_t len = name ? strlen(name) : 0;
+  char digits[24];
+  size_t nd = 0;
+  uint64_t u = kv < 0 ? 0 - (uint64_t)kv : (uint64_t)kv;
+  do {
+    digits[nd++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (kv < 0)
+    digits[nd++] = '-';
+  if (len + 1 + nd + 1 > size)
+    return snprintf(buf, size, "%s:%lld", name ? name : "",
+                    (long long)kv); /* cut, as snprintf cuts */
+  memcpy(buf, name, len);
+  buf[len] = ':';
+  for (size_t i = 0; i < nd; i++)
+    buf[len + 1 + i] = digits[nd - 1 - i];
+  buf[len + 1 + nd] = '\0';
+  return (int)(len + 1 + nd);
 }
 
 static int items_reserve(eaudit__rstate *st, size_t n) {
