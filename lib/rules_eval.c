@@ -68,7 +68,7 @@ void eaudit__rules_cache_clear(eaudit__rules *r) {
   r->n_dirty = 0;
   r->clears++;
   for (size_t i = 0; i < r->n_preload; i++)
-    r->preload[i].done = 0;
+    r->preload[i].done = r->preload[i].misses = 0;
 }
 
 int eaudit__rules_key_rebuilds(int key_field) {
@@ -234,6 +234,9 @@ static int state_decode(eaudit__rules *r, eaudit__rstate *st, const char *key,
   return EAUDIT_OK;
 }
 
+/* Cache misses of a rule before its windows are preloaded. */
+#define PRELOAD_AFTER 16
+
 /* A threshold window keyed by subject, door or device whose items can be
  * preloaded for the whole rule (preload()). */
 static int preloadable(const eaudit__rules *r, uint16_t rule, int kf) {
@@ -252,7 +255,12 @@ static int state_get(eaudit_store *s, eaudit__rules *r, uint16_t rule, int kf,
   int rc;
   eaudit__rstate *st = cache_find(r, rule, (uint8_t)kf, kv);
   if (st == NULL && preloadable(r, rule, kf)) {
-    if (!r->preload[rule].done && (rc = preload(s, r, rule, ev)))
+    /* A handle that meets few keys (single appends, short-lived
+     * processes) rebuilds them one by one; from the PRELOAD_AFTER-th miss
+     * on, the whole rule is loaded at once. */
+    if (r->preload[rule].done == 0 &&
+        ++r->preload[rule].misses >= PRELOAD_AFTER &&
+        (rc = preload(s, r, rule, ev)))
       return rc;
     st = cache_find(r, rule, (uint8_t)kf, kv);
     if (st == NULL && r->preload[rule].done && t >= r->preload[rule].from) {

@@ -218,10 +218,12 @@ typedef struct eaudit__rules {
   int64_t *since;
   /* Per rule of rs (n_preload entries): whether the windows of every key
    * of the rule have been preloaded into the cache (rules_eval.c,
-   * preload()), and from which occurred_at on a key missing from the
-   * cache then has an empty window. Reset when the cache is cleared. */
+   * preload(); 1 done, 0 not yet, -1 given up), from which occurred_at on
+   * a key missing from the cache then has an empty window, and the cache
+   * misses of the rule so far. Reset when the cache is cleared. */
   struct eaudit__preload {
     int done;
+    int misses;
     int64_t from;
   } *preload;
   size_t n_preload;
