@@ -221,6 +221,43 @@ size_t rel_present_prefix(const char *path, const uint8_t *ids, size_t n) {
   return i;
 }
 
+size_t rel_absent_prefix(const char *path, const uint8_t *ids, size_t n) {
+  sqlite3 *db = NULL;
+  ck_assert_int_eq(
+      sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, "unix"), SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT 1 FROM events WHERE id = ?1",
+                                      -1, &st, NULL),
+                   SQLITE_OK);
+  size_t i = 0;
+  for (; i < n; i++) {
+    sqlite3_bind_blob(st, 1, ids + 16 * i, 16, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+      break;
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return i;
+}
+
+int64_t rel_sql_int(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  ck_assert_int_eq(
+      sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, "unix"), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  sqlite3_stmt *st = NULL;
+  ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK,
+                "%s: %s", sql, sqlite3_errmsg(db));
+  ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "%s: %s", sql,
+                sqlite3_errmsg(db));
+  int64_t v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
 int rel_has_id(const char *path, const uint8_t id[16]) {
   return rel_count_ids(path, id, 1) == 1;
 }

@@ -40,6 +40,11 @@ void rel_check_store(const char *path, rel_check *out);
 int64_t rel_count_ids(const char *path, const uint8_t *ids, size_t n);
 /* How many of the ids, from the first on, are stored without a gap. */
 size_t rel_present_prefix(const char *path, const uint8_t *ids, size_t n);
+/* How many of the ids, from the first on, are NOT stored (a purged
+ * prefix). */
+size_t rel_absent_prefix(const char *path, const uint8_t *ids, size_t n);
+/* The first column of the first row of @p sql on the store file. */
+int64_t rel_sql_int(const char *path, const char *sql);
 /* 1 when the id is stored. */
 int rel_has_id(const char *path, const uint8_t id[16]);
 
