@@ -53,23 +53,23 @@ static void import(eaudit_store *s, const void *data, size_t size,
   if (eaudit_source_from_buffer(&src, data ? data : "", size))
     abort();
   int rc = eaudit_store_import(s, src, o, &r);
-  if (rc != 0) /* bad lines are not failures; a buffer cannot fail */
-    abort();
+  /* Bad lines are not failures; a buffer source cannot fail. */
+  FUZZ_CHECK(rc == 0, "import failed");
   if (eaudit_import_result_counts(r, &k->lines, &k->appended, &k->skipped,
                                   &k->rejected, &k->unknown))
     abort();
-  if (k->appended + k->skipped + k->rejected > k->lines ||
-      eaudit_import_result_bad_count(r) != k->rejected)
-    abort();
+  FUZZ_CHECK(k->appended + k->skipped + k->rejected <= k->lines &&
+                 eaudit_import_result_bad_count(r) == k->rejected,
+             "import counts do not add up");
   uint64_t prev = 0;
   for (size_t i = 0; i < eaudit_import_result_bad_count(r); i++) {
     uint64_t line = 0;
     int code = 0;
     const char *reason = NULL;
-    if (eaudit_import_result_bad_at(r, i, &line, &code, &reason) ||
-        line <= prev || line > k->lines || code >= 0 || reason == NULL ||
-        reason[0] == '\0')
-      abort();
+    FUZZ_CHECK(eaudit_import_result_bad_at(r, i, &line, &code, &reason) == 0 &&
+                   line > prev && line <= k->lines && code < 0 &&
+                   reason != NULL && reason[0] != '\0',
+               "a rejected line without its number, code or reason");
     prev = line;
   }
   eaudit_import_result_free(r);
@@ -85,9 +85,10 @@ static int64_t event_count(eaudit_store *s) {
 
 static void verify(eaudit_store *s) {
   eaudit_verify_result *v = NULL;
-  if (eaudit_store_verify(s, 0, NULL, NULL, 0, EAUDIT_VERIFY_NO_RECORD, &v) ||
-      !eaudit_verify_result_ok(v))
-    abort();
+  FUZZ_CHECK(eaudit_store_verify(s, 0, NULL, NULL, 0, EAUDIT_VERIFY_NO_RECORD,
+                                 &v) == 0 &&
+                 eaudit_verify_result_ok(v),
+             "the store does not verify after import");
   eaudit_verify_result_free(v);
 }
 
@@ -128,17 +129,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   counts a, b;
   int64_t n0 = event_count(s); /* = the head seq: nothing is purged */
   import(s, data, size, o, &a);
-  if (event_count(s) != n0 + (int64_t)a.appended)
-    abort();
+  FUZZ_CHECK(event_count(s) == n0 + (int64_t)a.appended,
+             "events stored differ from events appended");
   if (uses % 4 == 1)
     verify(s);
   /* Again: every line is already stored or rejected as before. */
   import(s, data, size, o, &b);
-  if (b.appended != 0 || b.skipped != a.appended + a.skipped ||
-      b.rejected != a.rejected || b.lines != a.lines)
-    abort();
-  if (event_count(s) != n0 + (int64_t)a.appended)
-    abort();
+  FUZZ_CHECK(b.appended == 0 && b.skipped == a.appended + a.skipped &&
+                 b.rejected == a.rejected && b.lines == a.lines &&
+                 event_count(s) == n0 + (int64_t)a.appended,
+             "importing the same bytes again changed something");
   /* What was stored exports and imports elsewhere, all of it. */
   if (a.appended > 0) {
     membuf m = {NULL, 0};
@@ -158,10 +158,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int64_t t0 = event_count(t);
     counts c;
     import(t, m.data, m.len, o, &c);
-    if (c.lines != a.appended || c.appended + c.skipped != a.appended ||
-        c.rejected != 0 || event_count(t) != t0 + (int64_t)c.appended ||
-        last != n0 + (int64_t)a.appended)
-      abort();
+    FUZZ_CHECK(c.lines == a.appended && c.appended + c.skipped == a.appended &&
+                   c.rejected == 0 && event_count(t) == t0 + (int64_t)c.appended &&
+                   last == n0 + (int64_t)a.appended,
+               "exported events do not import elsewhere in full");
     free(m.data);
   }
   eaudit_report_options_free(o);

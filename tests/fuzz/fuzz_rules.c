@@ -53,24 +53,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *json = size ? (const char *)data : "";
   eaudit_error_clear();
   int checked = eaudit_store_check_rules(s, json, size);
-  if (checked != 0 &&
-      (checked != EAUDIT_ERULES || eaudit_error_last()->message[0] == '\0'))
-    abort();
+  FUZZ_CHECK(checked == 0 || (checked == EAUDIT_ERULES &&
+                               eaudit_error_last()->message[0] != '\0'),
+             "a bad rule set refused without ERULES and a message");
   int64_t v0 = -1, v1 = -1;
   if (eaudit_store_rules_version(s, &v0))
     abort();
   int set = eaudit_store_set_rules(s, json, size, 1);
-  if (set != checked) /* the same validation in both */
-    abort();
-  if (eaudit_store_rules_version(s, &v1) || v1 != v0 + (set == 0))
-    abort();
+  FUZZ_CHECK(set == checked, "check and set disagree");
+  FUZZ_CHECK(eaudit_store_rules_version(s, &v1) == 0 && v1 == v0 + (set == 0),
+             "the rules version did not move by one exactly on success");
   if (set == 0) {
     char *eff = NULL, *again = NULL;
-    if (eaudit_store_rules(s, &eff) ||
-        eaudit_store_check_rules(s, eff, strlen(eff)) ||
-        eaudit_store_set_rules(s, eff, strlen(eff), 1) ||
-        eaudit_store_rules(s, &again) || strcmp(eff, again) != 0)
-      abort();
+    FUZZ_CHECK(eaudit_store_rules(s, &eff) == 0 &&
+                   eaudit_store_check_rules(s, eff, strlen(eff)) == 0 &&
+                   eaudit_store_set_rules(s, eff, strlen(eff), 1) == 0 &&
+                   eaudit_store_rules(s, &again) == 0 &&
+                   strcmp(eff, again) == 0,
+               "the effective rule set is not a fixed point");
     eaudit_free(eff);
     eaudit_free(again);
     append_some(s);
