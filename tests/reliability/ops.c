@@ -70,7 +70,7 @@ void rel_ops_template(const char *path) {
   EA_OK(eaudit_store_set_user(s, 42, "Alice", EAUDIT_USER_ROLE_USER, T0));
   EA_OK(eaudit_store_set_user(s, 42, "Alicia", EAUDIT_USER_ROLE_USER, T0 + 86400000000));
   EA_OK(eaudit_store_register_type(s, 1001, "badge_scanned", "Badge scanned"));
-  /* Signed: one checkpoint over the 20 events, so that checkpoint extends
+  /* Signed: one checkpoint over the 21 events, so that checkpoint extends
    * a signed sequence and purge moves a signed anchor. */
   EA_OK(eaudit_signing_public_key(rel_ops_key, 32, rel_ops_public));
   EA_OK(eaudit_store_set_signing_key(s, rel_ops_key, 32));

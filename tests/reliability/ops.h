@@ -31,8 +31,8 @@ extern const rel_op rel_ops[];
 extern const size_t rel_n_ops;
 
 /* Build the template store the calls start from: 20 events in January
- * 2026 in zone UTC, user 42 with two names, vendor type 1001, and one
- * signed checkpoint over them. */
+ * 2026 and one five weeks later (zone UTC), user 42 with two names, vendor
+ * type 1001, and one signed checkpoint over them. */
 void rel_ops_template(const char *path);
 
 /* The template's signing key (a fixed seed, tests only) and its public
