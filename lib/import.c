@@ -290,11 +290,14 @@ int eaudit_store_import(eaudit_store *s, eaudit_source *src,
   eaudit_event **fresh = eaudit__calloc((size_t)batch, sizeof *fresh);
   eaudit__buf acc = {0};
   sqlite3_stmt *exists = NULL;
+  /* Born as soon as it exists: it is handed out (and freed by the caller)
+   * whatever happens below. */
+  if (r)
+    eaudit__object_born();
   if (r == NULL || evs == NULL || fresh == NULL) {
     rc = eaudit__enomem();
     goto done;
   }
-  eaudit__object_born();
   for (int64_t i = 0; i < batch; i++)
     if ((rc = eaudit_event_new(&evs[i])))
       goto done;

@@ -201,6 +201,18 @@ static int step_done(eaudit_store *s, sqlite3_stmt *st, const char *what) {
   return rc == SQLITE_DONE ? EAUDIT_OK : eaudit__sqlite_error(s, rc, what);
 }
 
+/* End a read transaction. A COMMIT that fails (out of memory preparing it)
+ * must not leave the snapshot open: the next write would then fail with
+ * "cannot start a transaction within a transaction". */
+static int end_read(eaudit_store *s) {
+  int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  if (rc != SQLITE_OK && !sqlite3_get_autocommit(s->db))
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  if (!sqlite3_get_autocommit(s->db))
+    return eaudit__sqlite_error(s, rc, "ending a read transaction");
+  return EAUDIT_OK;
+}
+
 /* Keys: a 32-byte seed or a 64-byte secret key whose second half is the
  * public key of its first. */
 static int key_expand(const uint8_t *key, size_t size,
@@ -385,7 +397,13 @@ static int write_checkpoint(eaudit_store *s, integ *g, int kind,
     return eaudit_error_last()->code;
   sqlite3_bind_int64(st, 1, cseq);
   sqlite3_bind_int64(st, 2, head_seq);
-  sqlite3_bind_blob(st, 3, r, CP_SIZE, SQLITE_TRANSIENT);
+  /* A TRANSIENT blob is copied: out of memory leaves the parameter NULL,
+   * which must not reach the NOT NULL column as a constraint error. */
+  if ((rc = sqlite3_bind_blob(st, 3, r, CP_SIZE, SQLITE_TRANSIENT)) !=
+      SQLITE_OK) {
+    sqlite3_clear_bindings(st);
+    return eaudit__sqlite_error(s, rc, "writing a checkpoint");
+  }
   if ((rc = step_done(s, st, "writing a checkpoint")))
     return rc;
   if (g->sink) {
@@ -1458,7 +1476,9 @@ int eaudit_store_verify(eaudit_store *s, int64_t actor,
     rc = verify_snapshot(&v, public_key);
     if (rc > 0)
       rc = 0; /* damage stops the checks; it is in the result */
-    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    int erc = end_read(s);
+    if (rc == 0)
+      rc = erc;
   }
   eaudit__free(v.cps);
   eaudit__free(v.exps);
@@ -1687,8 +1707,8 @@ static int purge_target(eaudit_store *s, eaudit_time before, int64_t *target,
       *target = sqlite3_column_int64(st, 0) - 1;
   }
   sqlite3_finalize(st);
-  sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-  return rc;
+  int erc = end_read(s);
+  return rc ? rc : erc;
 }
 
 /* Never purge what the rules still read: their windows are rebuilt from

@@ -1,14 +1,17 @@
 #include "child.h"
 
+#include "ops.h"
 #include "store_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 const char *rel_phase_name(int phase) {
-  static const char *const names[] = {"append", "batch", "wal-checkpoint",
-                                      "time-zone"};
+  static const char *const names[] = {"append",    "batch",
+                                      "wal-checkpoint", "time-zone",
+                                      "checkpoint", "purge"};
   return phase >= 0 && phase < REL_PHASE_COUNT ? names[phase] : "?";
 }
 
@@ -20,6 +23,8 @@ static uint64_t next(uint64_t *s) {
 }
 
 static void die(int fd) {
+  fprintf(stderr, "writer: %d %s\n", eaudit_error_last()->code,
+          eaudit_error_last()->message);
   (void)!write(fd, "E", 1);
   _exit(2);
 }
@@ -40,13 +45,34 @@ void rel_child_writer(const char *path, int phase, int sync, int fd,
   eaudit_batch *b = NULL;
   eaudit_batch_new(&b);
   eaudit_time t = tu_utc(2026, 1, 10, 0, 0, 0) + (eaudit_time)(next(&r) % 1000000) * 1000;
+  eaudit_time step = 1000000;
+  int signing = phase == REL_PHASE_CHECKPOINT || phase == REL_PHASE_PURGE;
+  /* A signed store is purged with its key; checkpoints need it. */
+  if (signing && (eaudit_store_set_signing_key(s, rel_ops_key, 32) ||
+                  eaudit_store_set_checkpoint_policy(s, 8, 0)))
+    die(fd);
+  if (phase == REL_PHASE_PURGE) {
+    /* Time runs on from the newest event so that the oldest ones pass the
+     * rules' horizon (8 days) and become purgeable. */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT newest FROM head", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_type(st, 0) != SQLITE_NULL &&
+        sqlite3_column_int64(st, 0) >= t)
+      t = sqlite3_column_int64(st, 0) + 1000000;
+    sqlite3_finalize(st);
+    step = INT64_C(12) * 3600 * 1000000;
+  }
   uint8_t buf[64 * 16];
   for (long call = 0; call < max_calls; call++) {
-    size_t n = phase == REL_PHASE_BATCH ? 2 + next(&r) % 63 : 1;
+    size_t n = phase == REL_PHASE_BATCH ? 2 + next(&r) % 63
+               : phase == REL_PHASE_PURGE ? 16
+                                          : 1;
     eaudit_batch_clear(b);
     for (size_t i = 0; i < n; i++) {
       eaudit_event *ev = rel_event((int64_t)(next(&r) % 50), t, (int)(i & 1));
-      t += 1000000;
+      t += step;
       if (eaudit_batch_add(b, ev))
         die(fd);
       eaudit_event_free(ev);
@@ -61,6 +87,12 @@ void rel_child_writer(const char *path, int phase, int sync, int fd,
       sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     if (phase == REL_PHASE_REZONE && next(&r) % 4 == 0 &&
         eaudit_store_set_time_zone(s, next(&r) & 1 ? "Europe/Berlin" : "UTC"))
+      die(fd);
+    if (phase == REL_PHASE_CHECKPOINT && next(&r) % 3 == 0 &&
+        eaudit_store_checkpoint(s, NULL))
+      die(fd);
+    if (phase == REL_PHASE_PURGE && call % 2 == 1 &&
+        eaudit_store_purge(s, t, 1, 8, NULL))
       die(fd);
   }
   eaudit_batch_free(b);

@@ -7,16 +7,19 @@
 
 #include "rel.h"
 
-/* What the child does between acknowledgements. To add with the
- * integrity branch: a signed checkpoint and a purge of the oldest events
- * after every few appends (mid-checkpoint, mid-purge kills). */
+/* What the child does between acknowledgements. */
 enum rel_phase {
   REL_PHASE_APPEND = 0,    /* one event per call */
   REL_PHASE_BATCH = 1,     /* batches of 2..64 events */
   REL_PHASE_WAL_CKPT = 2,  /* appends with WAL checkpoints in between */
   REL_PHASE_REZONE = 3,    /* appends and time-zone changes (day rollups
                               rebuilt in one long transaction) */
-  REL_PHASE_COUNT = 4
+  REL_PHASE_CHECKPOINT = 4, /* signing key set: signed checkpoints inside
+                               appends (every 8 events) and on demand */
+  REL_PHASE_PURGE = 5,     /* batches of 16 events 12 h apart, continuing
+                              after the newest, and a purge in batches of 8
+                              every 2nd call */
+  REL_PHASE_COUNT = 6
 };
 const char *rel_phase_name(int phase);
 

@@ -13,11 +13,11 @@ static uint64_t op_seed;
 
 #define T0 INT64_C(1767225600000000) /* 2026-01-01T00:00:00Z */
 
-int rel_ops_open(eaudit_store **out, const char *path) {
+static int open_seeded(eaudit_store **out, const char *path, uint64_t seed) {
   *out = NULL;
   op_clock.now = T0 + INT64_C(40) * 86400 * 1000000; /* 2026-02-10 */
   op_clock.step = 1000;
-  op_seed = 0x1234567;
+  op_seed = seed;
   eaudit_options *o = NULL;
   int rc = eaudit_options_new(&o);
   if (rc == 0)
@@ -30,6 +30,19 @@ int rel_ops_open(eaudit_store **out, const char *path) {
   return rc;
 }
 
+int rel_ops_open(eaudit_store **out, const char *path) {
+  return open_seeded(out, path, 0x1234567);
+}
+
+const uint8_t rel_ops_key[32] = {
+    0x5e, 0xed, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09,
+    0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14,
+    0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e};
+uint8_t rel_ops_public[32];
+
+/* Just after the 10th template event (T0 + 9 h). */
+#define PURGE_BEFORE (T0 + INT64_C(9) * 3600 * 1000000 + 1)
+
 static const uint8_t ID_A[16] = {0x01, 0x93, 1, 2, 3, 4, 0x70, 5,
                                  0x80, 6,    7, 8, 9, 10, 11, 0xA1};
 static uint8_t batch_id(int i, uint8_t out[16]) {
@@ -40,17 +53,37 @@ static uint8_t batch_id(int i, uint8_t out[16]) {
 
 void rel_ops_template(const char *path) {
   eaudit_store *s;
-  EA_OK(rel_ops_open(&s, path));
+  /* Another random sequence than the calls', so that the ids the library
+   * draws for them never repeat the template's. */
+  EA_OK(open_seeded(&s, path, 0x7654321));
   for (int i = 0; i < 20; i++) {
     eaudit_event *ev = rel_event(i % 3 == 0 ? 1 : 42,
                                  T0 + (int64_t)i * 3600 * 1000000, i % 2);
     EA_OK(eaudit_store_append(s, ev));
     eaudit_event_free(ev);
   }
+  /* Seq 21, five weeks later: the newest event sets how far a purge may
+   * go (its time minus the rules' longest window and the lateness). */
+  eaudit_event *late = rel_event(1, T0 + INT64_C(35) * 86400 * 1000000, 0);
+  EA_OK(eaudit_store_append(s, late));
+  eaudit_event_free(late);
   EA_OK(eaudit_store_set_user(s, 42, "Alice", EAUDIT_USER_ROLE_USER, T0));
   EA_OK(eaudit_store_set_user(s, 42, "Alicia", EAUDIT_USER_ROLE_USER, T0 + 86400000000));
   EA_OK(eaudit_store_register_type(s, 1001, "badge_scanned", "Badge scanned"));
+  /* Signed: one checkpoint over the 21 events, so that checkpoint extends
+   * a signed sequence and purge moves a signed anchor. */
+  EA_OK(eaudit_signing_public_key(rel_ops_key, 32, rel_ops_public));
+  EA_OK(eaudit_store_set_signing_key(s, rel_ops_key, 32));
+  int64_t cseq = 0;
+  EA_OK(eaudit_store_checkpoint(s, &cseq));
+  ck_assert_int_eq(cseq, 1);
+  /* The purge removes the first 10 events, in batches of 4. */
+  int64_t through = 0, n = 0;
+  EA_OK(eaudit_store_purge_plan(s, PURGE_BEFORE, NULL, &through, &n));
+  ck_assert_int_eq(through, 10);
+  ck_assert_int_eq(n, 10);
   eaudit_store_free(s);
+  rel_trusted_key = rel_ops_public;
 }
 
 /* --- helpers reading the file through raw SQLite --- */
@@ -387,6 +420,156 @@ static int run_name_at(eaudit_store *s, const char *path) {
   return rc;
 }
 
+/* --- integrity, rules, import --- */
+
+/* Checkpoint: one more signed checkpoint covering the head, or none. */
+static int run_checkpoint(eaudit_store *s, const char *path) {
+  (void)path;
+  int64_t cseq = 0;
+  int rc = eaudit_store_set_signing_key(s, rel_ops_key, 32);
+  if (rc == 0)
+    rc = eaudit_store_checkpoint(s, &cseq);
+  rel_op_result = cseq;
+  return rc;
+}
+static int outcome_checkpoint(const char *path) {
+  int64_t n = sql_int(path, "SELECT count(*) FROM checkpoints");
+  int64_t top = sql_int(path, "SELECT max(cseq) FROM checkpoints");
+  int64_t covers = sql_int(
+      path, "SELECT (SELECT last_seq FROM checkpoints ORDER BY cseq DESC "
+            "LIMIT 1) = (SELECT seq FROM head)");
+  if (n == 1 && top == 1)
+    return REL_ABSENT;
+  if (n == 2 && top == 2 && covers)
+    return REL_PRESENT;
+  return REL_PARTIAL;
+}
+
+/* Purge of the 10 oldest events in batches of 4 (each batch its own
+ * transaction, by design): after a failure a prefix of whole batches may
+ * be gone, with the anchor on its last event; the call is complete only
+ * with all 10 gone and the retention_purged record appended. */
+static int run_purge(eaudit_store *s, const char *path) {
+  (void)path;
+  int64_t n = -1;
+  int rc = eaudit_store_set_signing_key(s, rel_ops_key, 32);
+  if (rc == 0)
+    rc = eaudit_store_purge(s, PURGE_BEFORE, 1, 4, &n);
+  rel_op_result = n;
+  return rc;
+}
+static int outcome_purge(const char *path) {
+  int64_t a = sql_int(path, "SELECT coalesce((SELECT seq FROM anchor), 0)");
+  int64_t below = sql_int(
+      path, "SELECT count(*) FROM events WHERE seq <= "
+            "coalesce((SELECT seq FROM anchor), 0)");
+  int64_t kept = sql_int(
+      path, "SELECT count(*) FROM events WHERE seq <= 21 AND seq > "
+            "coalesce((SELECT seq FROM anchor), 0)");
+  int64_t records = sql_int(
+      path, "SELECT count(*) FROM events WHERE type = 13"); /* purged */
+  int64_t events = sql_int(path, "SELECT count(*) FROM events");
+  int64_t sum = sql_int(path, "SELECT coalesce(sum(n), 0) FROM rollup");
+  if (below != 0 || kept != 21 - a || sum != events || records > 1)
+    return REL_PARTIAL;
+  if (a == 10 && records == 1)
+    return REL_PRESENT;
+  if (a == 0 && records == 0)
+    return REL_ABSENT;
+  /* Whole batches committed before the failure (the record may follow). */
+  return a == 4 || a == 8 || a == 10 ? REL_ABSENT : REL_PARTIAL;
+}
+
+/* Rule load: the new set, its version and its rules_changed event in one
+ * transaction, or the built-ins and no event. */
+static const char rules_doc[] =
+    "{\"rules\": [{\"id\": \"keycard_add_failures\", \"threshold\": 5},"
+    " {\"id\": \"acme.tailgating\", \"severity\": \"critical\","
+    " \"types\": [\"door_opened\"], \"key\": \"door\", \"window\": \"5m\","
+    " \"threshold\": 2}]}";
+static int run_set_rules(eaudit_store *s, const char *path) {
+  (void)path;
+  int rc = eaudit_store_set_rules(s, rules_doc, sizeof rules_doc - 1, 7);
+  int64_t v = -1;
+  if (rc == 0)
+    rc = eaudit_store_rules_version(s, &v);
+  rel_op_result = v;
+  return rc;
+}
+static int outcome_set_rules(const char *path) {
+  int64_t v = sql_int(path, "SELECT coalesce((SELECT value FROM meta WHERE "
+                            "key = 'rules_version'), 0)");
+  int64_t ev = sql_int(path, "SELECT count(*) FROM events WHERE type = 14");
+  int64_t text = sql_int(path, "SELECT count(*) FROM meta WHERE key = 'rules' "
+                               "AND instr(value, 'acme.tailgating') > 0");
+  if (v == 1 && ev == 1 && text == 1)
+    return REL_PRESENT;
+  if (v == 0 && ev == 0 && text == 0)
+    return REL_ABSENT;
+  return REL_PARTIAL;
+}
+
+/* Import: 7 lines, the 4th bad, in transactions of 3 events: the stored
+ * ids are a prefix of whole batches (0, 3 or all 6), never a torn one. */
+static void import_id(int i, uint8_t out[16]) {
+  memcpy(out, ID_A, 16);
+  out[15] = (uint8_t)(0xC0 + i);
+}
+static int run_import(eaudit_store *s, const char *path) {
+  (void)path;
+  char doc[4096];
+  size_t len = 0;
+  for (int line = 0, i = 0; line < 7; line++) {
+    if (line == 3) {
+      len += (size_t)snprintf(doc + len, sizeof doc - len,
+                              "{\"type\": \"no_such_type\"}\n");
+      continue;
+    }
+    uint8_t id[16];
+    import_id(i, id);
+    char hex[33];
+    for (int b = 0; b < 16; b++)
+      snprintf(hex + 2 * b, 3, "%02x", id[b]);
+    len += (size_t)snprintf(
+        doc + len, sizeof doc - len,
+        "{\"id\":\"%.8s-%.4s-%.4s-%.4s-%.12s\",\"type\":\"door_opened\","
+        "\"occurred_at\":\"2026-01-05T10:%02d:00.000001Z\",\"subject\":%d,"
+        "\"door\":7,\"details\":{\"reader\":\"north\"}}\n",
+        hex, hex + 8, hex + 12, hex + 16, hex + 20, i, 42 + i);
+    i++;
+  }
+  eaudit_source *src = NULL;
+  eaudit_report_options *o = NULL;
+  eaudit_import_result *r = NULL;
+  int rc = eaudit_source_from_buffer(&src, doc, len);
+  if (rc == 0)
+    rc = eaudit_report_options_new(&o);
+  if (rc == 0)
+    rc = eaudit_report_options_set_int(o, EAUDIT_REPORT_OPT_IMPORT_BATCH, 3);
+  if (rc == 0)
+    rc = eaudit_store_import(s, src, o, &r);
+  uint64_t app = 0, rej = 0;
+  if (rc == 0)
+    rc = eaudit_import_result_counts(r, NULL, &app, NULL, &rej, NULL);
+  rel_op_result = (int64_t)(app * 100 + rej);
+  eaudit_import_result_free(r);
+  eaudit_report_options_free(o);
+  eaudit_source_free(src);
+  return rc;
+}
+static int outcome_import(const char *path) {
+  uint8_t ids[6 * 16];
+  for (int i = 0; i < 6; i++)
+    import_id(i, ids + 16 * i);
+  int64_t n = rel_count_ids(path, ids, 6);
+  size_t prefix = rel_present_prefix(path, ids, 6);
+  if ((size_t)n != prefix)
+    return REL_PARTIAL;
+  if (n == 6)
+    return REL_PRESENT;
+  return n == 0 || n == 3 ? REL_ABSENT : REL_PARTIAL;
+}
+
 const rel_op rel_ops[] = {
     {"open_create", 1, 1, run_open_create, outcome_open_create},
     {"open_existing", 0, 1, run_open_existing, NULL},
@@ -398,6 +581,10 @@ const rel_op rel_ops[] = {
     {"set_type_label", 1, 0, run_type_label, outcome_type_label},
     {"set_time_zone", 1, 0, run_time_zone, outcome_time_zone},
     {"erase_names", 1, 0, run_erase, outcome_erase},
+    {"checkpoint", 1, 0, run_checkpoint, outcome_checkpoint},
+    {"purge", 1, 0, run_purge, outcome_purge},
+    {"set_rules", 1, 0, run_set_rules, outcome_set_rules},
+    {"import", 1, 0, run_import, outcome_import},
     {"default_query", 0, 0, run_default_query, NULL},
     {"search", 0, 0, run_search, NULL},
     {"tail", 0, 0, run_tail, NULL},

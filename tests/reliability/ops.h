@@ -2,18 +2,10 @@
  * with a check that its effect is all there or all gone. Adding a call is
  * one entry in the table of ops.c: the harnesses loop over the table.
  *
- * To add when their branches land (see docs/reliability.md):
- *   purge       eaudit_store_purge(...)          outcome: a seq prefix gone
- *                                                and the anchor kept, or
- *                                                nothing changed
- *   checkpoint  eaudit_store_checkpoint(...)     outcome: one more signed
- *                                                checkpoint, or none
- *   rule load   eaudit_store_set_rules(...)      outcome: the new rule set
- *                                                and its rules_changed event,
- *                                                or the old set and no event
- *   import      eaudit_store_import_jsonl(...)   outcome: the file's events
- *                                                (a committed prefix of
- *                                                batches), never a torn one */
+ * Calls whose work is split into transactions by design (purge in batches,
+ * import in batches) may leave a prefix of whole batches after an error:
+ * their outcome check accepts that as REL_ABSENT (the call said it failed)
+ * and calls anything torn REL_PARTIAL. */
 #ifndef EAUDIT_REL_OPS_H
 #define EAUDIT_REL_OPS_H
 
@@ -39,8 +31,14 @@ extern const rel_op rel_ops[];
 extern const size_t rel_n_ops;
 
 /* Build the template store the calls start from: 20 events in January
- * 2026 in zone UTC, user 42 with two names, vendor type 1001. */
+ * 2026 and one five weeks later (zone UTC), user 42 with two names, vendor
+ * type 1001, and one signed checkpoint over them. */
 void rel_ops_template(const char *path);
+
+/* The template's signing key (a fixed seed, tests only) and its public
+ * key; rel_ops_template() also sets rel_trusted_key to the latter. */
+extern const uint8_t rel_ops_key[32];
+extern uint8_t rel_ops_public[32];
 
 /* Open a store with the deterministic clock and random source the loops
  * use (so operation counts repeat exactly from run to run). */

@@ -33,6 +33,39 @@ static void rel_fail(rel_check *c, const char *fmt, ...) {
   va_end(ap);
 }
 
+const uint8_t *rel_trusted_key;
+
+/* The library's own verifier on a read-only handle: chain, checkpoints
+ * (signatures with the trusted key), search index and rollups. */
+static void rel_verify(const char *path, const uint8_t *key, rel_check *c) {
+  eaudit_options *o = NULL;
+  eaudit_store *s = NULL;
+  eaudit_verify_result *r = NULL;
+  int rc = eaudit_options_new(&o);
+  if (rc == 0)
+    rc = eaudit_options_set_int(o, EAUDIT_OPT_READ_ONLY, 1);
+  if (rc == 0)
+    rc = eaudit_store_open(&s, path, o);
+  eaudit_options_free(o);
+  if (rc != 0) {
+    rel_fail(c, "the library cannot open it: %d %s", rc,
+             eaudit_error_last()->message);
+    return;
+  }
+  rc = eaudit_store_verify(s, 0, key, NULL, 0, EAUDIT_VERIFY_NO_RECORD, &r);
+  if (rc != 0)
+    rel_fail(c, "eaudit_store_verify: %d %s", rc,
+             r ? eaudit_verify_result_message(r)
+               : eaudit_error_last()->message);
+  else if (eaudit_verify_result_events(r) != c->events)
+    rel_fail(c, "eaudit_store_verify checked %lld events, not %lld",
+             (long long)eaudit_verify_result_events(r), (long long)c->events);
+  else
+    c->verified = 1;
+  eaudit_verify_result_free(r);
+  eaudit_store_free(s);
+}
+
 void rel_check_store(const char *path, rel_check *c) {
   memset(c, 0, sizeof *c);
   c->ok = 1;
@@ -69,10 +102,35 @@ void rel_check_store(const char *path, rel_check *c) {
   }
   sqlite3_finalize(st);
   st = NULL;
+  /* After a purge the chain continues from the retention anchor. */
+  int64_t expect = 1;
+  if (sqlite3_prepare_v2(db, "SELECT seq, hash FROM anchor", -1, &st, NULL) ==
+      SQLITE_OK) {
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      if (sqlite3_column_bytes(st, 1) != 32)
+        rel_fail(c, "anchor hash is not 32 bytes");
+      else {
+        expect = sqlite3_column_int64(st, 0) + 1;
+        memcpy(prev, sqlite3_column_blob(st, 1), 32);
+      }
+    }
+  } else {
+    rel_fail(c, "anchor unreadable: %s", sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  int64_t checkpoints = 0;
+  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM checkpoints", -1, &st,
+                         NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    checkpoints = sqlite3_column_int64(st, 0);
+  else
+    rel_fail(c, "checkpoints unreadable: %s", sqlite3_errmsg(db));
+  sqlite3_finalize(st);
+  st = NULL;
   /* Every link, in seq order. */
   eaudit_event ev;
   memset(&ev, 0, sizeof ev);
-  int64_t expect = 1;
   int src = sqlite3_prepare_v2(
       db, "SELECT " EAUDIT__EVENT_COLUMNS " FROM events ORDER BY seq", -1, &st,
       NULL);
@@ -115,6 +173,8 @@ void rel_check_store(const char *path, rel_check *c) {
   }
   sqlite3_finalize(st);
   sqlite3_close(db);
+  if (c->ok)
+    rel_verify(path, checkpoints > 0 ? rel_trusted_key : NULL, c);
 }
 
 int64_t rel_count_ids(const char *path, const uint8_t *ids, size_t n) {
@@ -159,6 +219,43 @@ size_t rel_present_prefix(const char *path, const uint8_t *ids, size_t n) {
   sqlite3_finalize(st);
   sqlite3_close(db);
   return i;
+}
+
+size_t rel_absent_prefix(const char *path, const uint8_t *ids, size_t n) {
+  sqlite3 *db = NULL;
+  ck_assert_int_eq(
+      sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, "unix"), SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT 1 FROM events WHERE id = ?1",
+                                      -1, &st, NULL),
+                   SQLITE_OK);
+  size_t i = 0;
+  for (; i < n; i++) {
+    sqlite3_bind_blob(st, 1, ids + 16 * i, 16, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+      break;
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return i;
+}
+
+int64_t rel_sql_int(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  ck_assert_int_eq(
+      sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, "unix"), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  sqlite3_stmt *st = NULL;
+  ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK,
+                "%s: %s", sql, sqlite3_errmsg(db));
+  ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "%s: %s", sql,
+                sqlite3_errmsg(db));
+  int64_t v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
 }
 
 int rel_has_id(const char *path, const uint8_t id[16]) {

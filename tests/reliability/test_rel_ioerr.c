@@ -8,6 +8,7 @@
 #include "ops.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static char tmpl[512], path[512];
@@ -66,9 +67,10 @@ START_TEST(every_write_call_fails_cleanly_at_every_file_operation) {
   rel_ops_template(tmpl);
   fv_register();
   long total_faults = 0, total_calls = 0, total_errors = 0, n_ops = 0;
+  const char *only = getenv("EAUDIT_REL_OP"); /* one call (planted tests) */
   for (size_t i = 0; i < rel_n_ops; i++) {
     const rel_op *op = &rel_ops[i];
-    if (!op->writes)
+    if (!op->writes || (only && strcmp(only, op->name) != 0))
       continue;
     n_ops++;
     for (int persistent = 0; persistent <= 1; persistent++) {
