@@ -11,6 +11,10 @@
  *   device_new_login           mobile login of a new device (event appended)
  *   device_observe_fleet_10k   worst case: no key, 10,000 devices of one
  *                              class (identical phones) to score
+ *   device_observe_10k_newday  known by install id, each observation on a
+ *                              later UTC day than the device's last one (a
+ *                              device's first observation of the day moves
+ *                              its recency index entries)
  * Both sides are files in --dir, in WAL mode. The library's store is at its
  * default durability, synchronous=FULL (it learns the devices at NORMAL
  * first, then is reopened): there an observation that records nothing
@@ -79,7 +83,7 @@ static void fill(eaudit_device_info *info, int i, int with_key) {
  * "now". */
 static eaudit_time fake_now = BENCH_NOW - 30 * BENCH_DAY_US;
 
-enum { M_OBSERVE, M_OBSERVE_NOKEY, M_LOGIN, M_NEW, M_FLEET };
+enum { M_OBSERVE, M_OBSERVE_NOKEY, M_LOGIN, M_NEW, M_FLEET, M_NEWDAY };
 
 typedef struct lib_side {
   bench *b;
@@ -96,12 +100,14 @@ static int64_t lib_observe(void *arg) {
     int64_t user = 1;
     int expect = EAUDIT_DEVICE_KNOWN, rc;
     eaudit_device_result *r = NULL;
-    fake_now += 1000000;
+    fake_now += l->mode == M_NEWDAY ? BENCH_DAY_US : 1000000;
     switch (l->mode) {
+    case M_NEWDAY:
     case M_OBSERVE:
     case M_OBSERVE_NOKEY:
     case M_LOGIN:
-      fill(l->info, (int)((l->k * 7919) % l->n_dev), l->mode != M_OBSERVE_NOKEY);
+      fill(l->info, (int)((l->k * 7919) % l->n_dev),
+           l->mode != M_OBSERVE_NOKEY);
       break;
     case M_NEW: {
       /* A fresh install on a model the user never had. */
@@ -383,7 +389,8 @@ int main(int argc, char **argv) {
               {"device_observe_10k_nokey", M_OBSERVE_NOKEY},
               {"device_mobile_login_10k", M_LOGIN},
               {"device_new_login", M_NEW},
-              {"device_observe_fleet_10k", M_FLEET}};
+              {"device_observe_fleet_10k", M_FLEET},
+              {"device_observe_10k_newday", M_NEWDAY}};
     for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
       if (!bench_want(&b, sc[i].name))
         continue;

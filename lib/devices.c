@@ -70,8 +70,6 @@ enum {
   Q_UPDATE,
   Q_SEEN,
   Q_HOUR,
-  Q_SYNC_NORMAL,
-  Q_SYNC_FULL,
   Q_COUNT
 };
 
@@ -112,8 +110,6 @@ static const char *const q_sql[Q_COUNT] = {
     [Q_HOUR] = "INSERT INTO device_login_hours(user_id, hour, n) VALUES "
                "(?1, ?2, 1) ON CONFLICT(user_id, hour) DO UPDATE SET "
                "n = n + 1",
-    [Q_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
-    [Q_SYNC_FULL] = "PRAGMA synchronous = FULL",
 };
 
 typedef struct devstate {
@@ -854,15 +850,15 @@ static int relaxable(const eaudit_store *s) {
          sqlite3_get_autocommit(s->db);
 }
 
-static int set_sync(eaudit_store *s, int which) {
-  sqlite3_stmt *st = q(s, which);
-  if (st == NULL)
-    return eaudit_error_last()->code;
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE || rc == SQLITE_ROW
-             ? EAUDIT_OK
-             : eaudit__sqlite_error(s, rc, "setting the durability");
+/* The level is set when the pragma is compiled, so it is run as text, not
+ * as a cached statement. */
+static int set_sync(eaudit_store *s, int full) {
+  int rc = sqlite3_exec(s->db,
+                        full ? "PRAGMA synchronous = FULL"
+                             : "PRAGMA synchronous = NORMAL",
+                        NULL, NULL, NULL);
+  return rc == SQLITE_OK ? EAUDIT_OK
+                         : eaudit__sqlite_error(s, rc, "setting the durability");
 }
 
 static int data_version(eaudit_store *s, unsigned *out) {
@@ -935,20 +931,21 @@ static int observe(eaudit_store *s, const eaudit_device_info *info,
   /* An observation the table says not to record commits without waiting
    * for the disk (see relax_sync); one that records is redone at the
    * store's durability. */
-  int relax = rc == 0 && relaxable(s);
+  int relax = rc == 0 && relaxable(s), relaxed = 0;
   size_t n = 0;
   for (;;) {
-    if (rc == 0 && relax)
-      rc = set_sync(s, Q_SYNC_NORMAL);
+    if (rc == 0 && relax && (rc = set_sync(s, 0)) == 0)
+      relaxed = 1;
     if (rc == 0)
       rc = begin_observe(s);
     if (rc)
       break;
     rc = observe_locked(s, ov, user, kind, at, res);
-    if (rc == 0 && relax && res->record) {
+    if (rc == 0 && relaxed && res->record) {
       eaudit__rollback(s);
       relax = 0;
-      rc = set_sync(s, Q_SYNC_FULL);
+      if ((rc = set_sync(s, 1)) == 0)
+        relaxed = 0;
       continue;
     }
     if (rc == 0 && ev && res->record) {
@@ -963,8 +960,8 @@ static int observe(eaudit_store *s, const eaudit_device_info *info,
     note_version(s, known && rc == 0, before);
     break;
   }
-  if (relax) {
-    int rc2 = set_sync(s, Q_SYNC_FULL);
+  if (relaxed) {
+    int rc2 = set_sync(s, 1);
     if (rc == 0)
       rc = rc2;
   }
