@@ -679,22 +679,11 @@ static int observe_locked(eaudit_store *s, char *const ov[NATTR],
   memset(res, 0, sizeof *res);
   matcher m = {.s = s, .ov = ov, .kind = kind};
   m.threshold = (double)s->opts.ints[EAUDIT_OPT_DEVICE_THRESHOLD] / 1000.0;
-  int rc, any = 0, via_key = 0;
-  sqlite3_stmt *st = q(s, Q_ANY);
-  if (st == NULL)
-    return eaudit_error_last()->code;
-  bind_probe(st, user, kind);
-  if ((rc = exists(s, st, &any)))
-    return rc;
-  if (!any) {
-    res->decision = EAUDIT_DEVICE_NEW;
-    res->reason = EAUDIT_REASON_FIRST_SEEN;
-    res->record = 1;
-    rc = write_device(s, 0, user, kind, ov, at, day_of(at), &res->device);
-    goto hours;
-  }
+  int rc = EAUDIT_OK, any = 0, via_key = 0;
+  sqlite3_stmt *st;
   /* A matching key dominates, unless the device it names is plainly other
-   * hardware (a copied key). */
+   * hardware (a copied key). A device found by key also answers whether the
+   * user has any device of this kind. */
   if (ov[EAUDIT_DEVATTR_KEY]) {
     if ((st = q(s, Q_BY_KEY)) == NULL)
       return eaudit_error_last()->code;
@@ -716,6 +705,20 @@ static int observe_locked(eaudit_store *s, char *const ov[NATTR],
       rc = eaudit__sqlite_error(s, src, "reading devices");
     if (rc)
       goto out;
+  }
+  if (!via_key) {
+    if ((st = q(s, Q_ANY)) == NULL)
+      return eaudit_error_last()->code;
+    bind_probe(st, user, kind);
+    if ((rc = exists(s, st, &any)))
+      return rc;
+    if (!any) {
+      res->decision = EAUDIT_DEVICE_NEW;
+      res->reason = EAUDIT_REASON_FIRST_SEEN;
+      res->record = 1;
+      rc = write_device(s, 0, user, kind, ov, at, day_of(at), &res->device);
+      goto hours;
+    }
   }
   int oom = 0;
   char *cls = via_key ? NULL : class_key(ov, kind, &oom);
