@@ -932,7 +932,7 @@ static int observe(eaudit_store *s, const eaudit_device_info *info,
     }
   }
   /* An observation the table says not to record commits without waiting
-   * for the disk (see relax_sync); one that records is redone at the
+   * for the disk (see relaxable); one that records is redone at the
    * store's durability. */
   int relax = rc == 0 && relaxable(s), relaxed = 0;
   size_t n = 0;
