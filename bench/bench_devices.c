@@ -11,9 +11,20 @@
  *   device_new_login           mobile login of a new device (event appended)
  *   device_observe_fleet_10k   worst case: no key, 10,000 devices of one
  *                              class (identical phones) to score
- * Both sides are files in --dir, WAL, synchronous=NORMAL (FULL adds an
- * fsync per commit, which measures the disk, not the library). --quick
- * uses 300 devices instead of 10,000. Flags: see bench.h. */
+ *   device_observe_10k_newday  known by install id, each observation on a
+ *                              later UTC day than the device's last one (a
+ *                              device's first observation of the day moves
+ *                              its recency index entries)
+ * Both sides are files in --dir, in WAL mode. The library's store is at its
+ * default durability, synchronous=FULL (it learns the devices at NORMAL
+ * first, then is reopened): there an observation that records nothing
+ * commits without an fsync and one that records (a new device) with one
+ * (docs/devices.md, "Durability"). Raw commits at the same level as the
+ * library in each scenario: NORMAL for the known devices, FULL for
+ * device_new_login. device_observe_10k has a third side, raw_full: the
+ * raw work with an fsync per commit, what every observation would cost if
+ * it waited for the disk. --quick uses 300 devices instead of 10,000.
+ * Flags: see bench.h. */
 #include "bench.h"
 #include "store_internal.h"
 
@@ -72,7 +83,7 @@ static void fill(eaudit_device_info *info, int i, int with_key) {
  * "now". */
 static eaudit_time fake_now = BENCH_NOW - 30 * BENCH_DAY_US;
 
-enum { M_OBSERVE, M_OBSERVE_NOKEY, M_LOGIN, M_NEW, M_FLEET };
+enum { M_OBSERVE, M_OBSERVE_NOKEY, M_LOGIN, M_NEW, M_FLEET, M_NEWDAY };
 
 typedef struct lib_side {
   bench *b;
@@ -89,12 +100,14 @@ static int64_t lib_observe(void *arg) {
     int64_t user = 1;
     int expect = EAUDIT_DEVICE_KNOWN, rc;
     eaudit_device_result *r = NULL;
-    fake_now += 1000000;
+    fake_now += l->mode == M_NEWDAY ? BENCH_DAY_US : 1000000;
     switch (l->mode) {
+    case M_NEWDAY:
     case M_OBSERVE:
     case M_OBSERVE_NOKEY:
     case M_LOGIN:
-      fill(l->info, (int)((l->k * 7919) % l->n_dev), l->mode != M_OBSERVE_NOKEY);
+      fill(l->info, (int)((l->k * 7919) % l->n_dev),
+           l->mode != M_OBSERVE_NOKEY);
       break;
     case M_NEW: {
       /* A fresh install on a model the user never had. */
@@ -174,10 +187,10 @@ static int populate_fleet(bench *b, eaudit_store *s, int n) {
         "INSERT INTO devices(user_id, kind, dkey, platform, os_family, "
         "os_version, browser_family, browser_version, model, screen, "
         "time_zone, language, ip, os_key, cls, first_seen, last_seen, "
-        "times_seen) VALUES (2, 2, ?1, 'Android', 'Android', '14', "
+        "times_seen, seen_day) VALUES (2, 2, ?1, 'Android', 'Android', '14', "
         "'Entryfy', '3.4.0', 'SM-A546B', '1080x2340', ?2, 'de-DE', ?3, "
         "'android', 'android\x1f' || 'android' || '\x1f' || 'sm-a546b', ?4, "
-        "?4, 1)",
+        "?4, 1, ?4 / 86400000000)",
         -1, &st, NULL);
   for (int i = 0; rc == SQLITE_OK && i < n; i++) {
     char key[32], ip[32];
@@ -208,7 +221,20 @@ typedef struct raw_side {
   sqlite3_stmt *any, *get, *upd;
   int n_dev;
   int64_t k;
+  int full, full_now; /* synchronous wanted, and as set */
 } raw_side;
+
+static int raw_sync(raw_side *r) {
+  if (r->full == r->full_now)
+    return 0;
+  r->full_now = r->full;
+  return sqlite3_exec(r->db,
+                      r->full ? "PRAGMA synchronous=FULL"
+                              : "PRAGMA synchronous=NORMAL",
+                      NULL, NULL, NULL) == SQLITE_OK
+             ? 0
+             : -1;
+}
 
 static void install_key(int i, char *key, size_t size) {
   snprintf(key, size, "install-%08x-%04d", 0x9e3779b9u * (unsigned)i,
@@ -280,6 +306,8 @@ static int raw_open(bench *b, raw_side *r, const char *path) {
 static int64_t raw_observe(void *arg) {
   raw_side *r = arg;
   char key[64];
+  if (raw_sync(r))
+    return -1;
   for (int j = 0; j < OPS_PER_CALL; j++, r->k++) {
     install_key((int)((r->k * 7919) % r->n_dev), key, sizeof key);
     if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -305,6 +333,15 @@ static int64_t raw_observe(void *arg) {
   return OPS_PER_CALL;
 }
 
+/* The same work with an fsync per commit. */
+static int64_t raw_observe_full(void *arg) {
+  raw_side *r = arg;
+  r->full = 1;
+  int64_t n = raw_observe(r);
+  r->full = 0;
+  return n;
+}
+
 static void raw_close(raw_side *r) {
   sqlite3_finalize(r->any);
   sqlite3_finalize(r->get);
@@ -323,7 +360,7 @@ int main(int argc, char **argv) {
   snprintf(raw_path, sizeof raw_path, "%s/devices-raw.db", b.dir);
   bench_remove(lib_path);
   lib_side l = {&b, NULL, NULL, n_dev, M_OBSERVE, 0};
-  raw_side r = {&b, NULL, NULL, NULL, NULL, n_dev, 0};
+  raw_side r = {&b, NULL, NULL, NULL, NULL, n_dev, 0, 0, 0};
   if (bench_lib_open(lib_path, EAUDIT_SYNC_NORMAL, &l.s) ||
       eaudit_device_info_new(&l.info)) {
     bench_fail(&b, "open: %s", eaudit_error_last()->message);
@@ -331,10 +368,20 @@ int main(int argc, char **argv) {
   }
   bench_progress(&b, "learning %d devices", n_dev);
   double t0 = bench_now_ms();
-  if (populate(&b, &l) == 0 && raw_open(&b, &r, raw_path) == 0) {
+  int ok = populate(&b, &l) == 0;
+  double learn_us = (bench_now_ms() - t0) * 1e3 / n_dev;
+  /* Measure at the default durability. */
+  eaudit_store_free(l.s);
+  l.s = NULL;
+  if (ok && bench_lib_open(lib_path, EAUDIT_SYNC_FULL, &l.s)) {
+    bench_fail(&b, "reopen: %s", eaudit_error_last()->message);
+    ok = 0;
+  }
+  if (ok && raw_open(&b, &r, raw_path) == 0) {
     printf("# devices: %d known devices for user 1, learned at %.1f us per "
-           "new-device observation\n",
-           n_dev, (bench_now_ms() - t0) * 1e3 / n_dev);
+           "new-device observation (synchronous=NORMAL); measured at "
+           "synchronous=FULL\n",
+           n_dev, learn_us);
     static const struct {
       const char *name;
       int mode;
@@ -342,14 +389,23 @@ int main(int argc, char **argv) {
               {"device_observe_10k_nokey", M_OBSERVE_NOKEY},
               {"device_mobile_login_10k", M_LOGIN},
               {"device_new_login", M_NEW},
-              {"device_observe_fleet_10k", M_FLEET}};
+              {"device_observe_fleet_10k", M_FLEET},
+              {"device_observe_10k_newday", M_NEWDAY}};
     for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
       if (!bench_want(&b, sc[i].name))
         continue;
       if (sc[i].mode == M_FLEET && populate_fleet(&b, l.s, n_dev) != 0)
         break;
       l.mode = sc[i].mode;
-      bench_ab(&b, sc[i].name, "us", lib_observe, &l, raw_observe, &r);
+      r.full = sc[i].mode == M_NEW; /* the library's commit fsyncs there */
+      if (sc[i].mode == M_OBSERVE) {
+        static const char *const sides[] = {"lib", "raw", "raw_full"};
+        const bench_fn fns[] = {lib_observe, raw_observe, raw_observe_full};
+        void *const args[] = {&l, &r, &r};
+        bench_multi(&b, sc[i].name, "us", 3, sides, fns, args);
+      } else {
+        bench_ab(&b, sc[i].name, "us", lib_observe, &l, raw_observe, &r);
+      }
     }
   }
   raw_close(&r);

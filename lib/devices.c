@@ -20,7 +20,14 @@
 /* Key lookups, the candidate probes, the existence checks and the
  * histogram all hit an index. The class (cls) is the attributes that never
  * change on one device: OS family, platform, and the browser family (admin)
- * or the model (mobile), folded to lower case; NULL when one is unknown. */
+ * or the model (mobile), folded to lower case; NULL when one is unknown.
+ *
+ * Recency in the indexes is the UTC day of last_seen (seen_day), not
+ * last_seen itself: seeing a known device again on the day it was last
+ * seen rewrites its row (last_seen, times_seen) and no index entry, so the
+ * common observation dirties one table page, as a plain update does. The
+ * candidate probes take the devices seen on the latest days, the most
+ * recently learned (highest id) first within a day. */
 const char eaudit__devices_schema[] =
     "CREATE TABLE devices(id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " user_id INTEGER NOT NULL, kind INTEGER NOT NULL, dkey TEXT,"
@@ -28,13 +35,12 @@ const char eaudit__devices_schema[] =
     " browser_version TEXT, model TEXT, screen TEXT, time_zone TEXT,"
     " language TEXT, ip TEXT, os_key TEXT, cls TEXT, label TEXT,"
     " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
-    " times_seen INTEGER NOT NULL);"
+    " times_seen INTEGER NOT NULL, seen_day INTEGER NOT NULL);"
     "CREATE INDEX devices_key ON devices(user_id, kind, dkey)"
     " WHERE dkey IS NOT NULL;"
-    "CREATE INDEX devices_cls ON devices(user_id, kind, cls, last_seen);"
-    "CREATE INDEX devices_os ON devices(user_id, kind, os_key, last_seen);"
-    "CREATE INDEX devices_recent ON devices(user_id, kind, last_seen);"
-    "CREATE INDEX devices_seen ON devices(last_seen);"
+    "CREATE INDEX devices_cls ON devices(user_id, kind, cls, seen_day);"
+    "CREATE INDEX devices_os ON devices(user_id, kind, os_key, seen_day);"
+    "CREATE INDEX devices_recent ON devices(user_id, kind, seen_day);"
     "CREATE TABLE device_login_hours(user_id INTEGER NOT NULL,"
     " hour INTEGER NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY(user_id, hour)) WITHOUT ROWID;";
@@ -43,6 +49,14 @@ const char eaudit__devices_schema[] =
   "id, dkey, platform, os_family, os_version, browser_family, "               \
   "browser_version, model, screen, time_zone, language, ip, last_seen"
 #define COL_LAST_SEEN 12
+
+#define DAY_US INT64_C(86400000000)
+
+/* The UTC day of a time (floor division: days before 1970 are negative). */
+static int64_t day_of(eaudit_time t) {
+  int64_t d = t / DAY_US;
+  return t % DAY_US < 0 ? d - 1 : d;
+}
 
 enum {
   Q_ANY,
@@ -54,38 +68,45 @@ enum {
   Q_BY_OS,
   Q_INSERT,
   Q_UPDATE,
+  Q_SEEN,
   Q_HOUR,
   Q_COUNT
 };
+
+/* The probes read at most ?4 rows in index order (no sort). */
+#define RECENT_FIRST " ORDER BY seen_day DESC, id DESC LIMIT ?4"
 
 static const char *const q_sql[Q_COUNT] = {
     [Q_ANY] = "SELECT 1 FROM devices WHERE user_id = ?1 AND kind = ?2 LIMIT 1",
     [Q_BY_KEY] = "SELECT " DEV_COLS " FROM devices WHERE user_id = ?1 AND "
                  "kind = ?2 AND dkey = ?3 ORDER BY id",
-    [Q_BY_CLS] = "SELECT " DEV_COLS " FROM devices WHERE user_id = ?1 AND "
-                 "kind = ?2 AND cls = ?3 ORDER BY last_seen DESC LIMIT ?4",
-    [Q_CLS_NULL] = "SELECT " DEV_COLS " FROM devices WHERE user_id = ?1 AND "
-                   "kind = ?2 AND cls IS NULL ORDER BY last_seen DESC "
-                   "LIMIT ?4",
+    [Q_BY_CLS] = "SELECT " DEV_COLS " FROM devices INDEXED BY devices_cls "
+                 "WHERE user_id = ?1 AND kind = ?2 AND cls = ?3" RECENT_FIRST,
+    [Q_CLS_NULL] = "SELECT " DEV_COLS " FROM devices INDEXED BY devices_cls "
+                   "WHERE user_id = ?1 AND kind = ?2 AND cls IS NULL"
+                   RECENT_FIRST,
     [Q_RECENT] = "SELECT " DEV_COLS " FROM devices INDEXED BY devices_recent "
-                 "WHERE user_id = ?1 AND kind = ?2 ORDER BY last_seen DESC "
-                 "LIMIT ?4",
+                 "WHERE user_id = ?1 AND kind = ?2" RECENT_FIRST,
     [Q_HAS_OS] = "SELECT 1 FROM devices WHERE user_id = ?1 AND kind = ?2 AND "
                  "os_key = ?3 LIMIT 1",
-    [Q_BY_OS] = "SELECT " DEV_COLS " FROM devices WHERE user_id = ?1 AND "
-                "kind = ?2 AND os_key = ?3 ORDER BY last_seen DESC LIMIT ?4",
+    [Q_BY_OS] = "SELECT " DEV_COLS " FROM devices INDEXED BY devices_os "
+                "WHERE user_id = ?1 AND kind = ?2 AND os_key = ?3"
+                RECENT_FIRST,
     [Q_INSERT] =
         "INSERT INTO devices(user_id, kind, dkey, platform, os_family, "
         "os_version, browser_family, browser_version, model, screen, "
         "time_zone, language, ip, os_key, cls, label, first_seen, last_seen, "
-        "times_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-        "?12, ?13, ?14, ?15, ?16, ?17, ?17, 1)",
+        "times_seen, seen_day) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, 1, ?18)",
     [Q_UPDATE] = "UPDATE devices SET dkey = ?3, platform = ?4, os_family = ?5, "
                  "os_version = ?6, browser_family = ?7, browser_version = ?8, "
                  "model = ?9, screen = ?10, time_zone = ?11, language = ?12, "
                  "ip = ?13, os_key = ?14, cls = ?15, "
                  "last_seen = max(last_seen, ?17), "
-                 "times_seen = times_seen + 1 WHERE id = ?1",
+                 "times_seen = times_seen + 1, seen_day = ?18 WHERE id = ?1",
+    /* Seen again, nothing learned, same day: no indexed column changes. */
+    [Q_SEEN] = "UPDATE devices SET last_seen = max(last_seen, ?2), "
+               "times_seen = times_seen + 1 WHERE id = ?1",
     [Q_HOUR] = "INSERT INTO device_login_hours(user_id, hour, n) VALUES "
                "(?1, ?2, 1) ON CONFLICT(user_id, hour) DO UPDATE SET "
                "n = n + 1",
@@ -93,6 +114,10 @@ static const char *const q_sql[Q_COUNT] = {
 
 typedef struct devstate {
   sqlite3_stmt *st[Q_COUNT];
+  /* The file's data version (SQLITE_FCNTL_DATA_VERSION) right after this
+   * handle's last observation committed; valid when have_version. */
+  unsigned version;
+  int have_version;
 } devstate;
 
 struct eaudit_device_info {
@@ -457,8 +482,15 @@ static int scan(matcher *m, sqlite3_stmt *st) {
     double sc = score(m->s, dv, m->ov, 0);
     if (sc > m->near_score)
       m->near_score = sc;
-    if (hard_conflict(dv, m->ov, 0) || sc < m->threshold ||
-        (m->best.id && sc <= m->best_score))
+    if (hard_conflict(dv, m->ov, 0) || sc < m->threshold)
+      continue;
+    /* Equal scores: the most recently seen wins, then the newest. */
+    if (m->best.id &&
+        (sc < m->best_score ||
+         (sc == m->best_score &&
+          (sqlite3_column_int64(st, COL_LAST_SEEN) < m->best.last_seen ||
+           (sqlite3_column_int64(st, COL_LAST_SEEN) == m->best.last_seen &&
+            sqlite3_column_int64(st, 0) < m->best.id)))))
       continue;
     m->best_score = sc;
     if ((rc = row_load(&m->best, st))) {
@@ -543,9 +575,9 @@ static char *default_label(char *const v[NATTR], int kind) {
 }
 
 /* Write the device row: insert (id == 0) or update with the merged
- * attributes. */
+ * attributes; @p day is the seen_day of the row's new last_seen. */
 static int write_device(eaudit_store *s, int64_t id, int64_t user, int kind,
-                        char *const v[NATTR], eaudit_time at,
+                        char *const v[NATTR], eaudit_time at, int64_t day,
                         int64_t *id_out) {
   int oom = 0;
   char *cls = class_key(v, kind, &oom);
@@ -576,6 +608,7 @@ static int write_device(eaudit_store *s, int64_t id, int64_t user, int kind,
     if (cls)
       sqlite3_bind_text(st, 15, cls, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 17, at);
+    sqlite3_bind_int64(st, 18, day);
     int src = sqlite3_step(st);
     sqlite3_reset(st);
     if (src != SQLITE_DONE)
@@ -587,6 +620,20 @@ static int write_device(eaudit_store *s, int64_t id, int64_t user, int kind,
   eaudit__free(os_key);
   eaudit__free(label);
   return rc;
+}
+
+/* A known device seen again with nothing learned, on the UTC day it was
+ * last seen: only the counters change, and no indexed column. */
+static int seen_again(eaudit_store *s, int64_t id, eaudit_time at) {
+  sqlite3_stmt *st = q(s, Q_SEEN);
+  if (st == NULL)
+    return eaudit_error_last()->code;
+  sqlite3_bind_int64(st, 1, id);
+  sqlite3_bind_int64(st, 2, at);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? EAUDIT_OK
+                           : eaudit__sqlite_error(s, rc, "writing a device");
 }
 
 static int hour_seen(eaudit_store *s, int64_t user, eaudit_time at) {
@@ -632,22 +679,11 @@ static int observe_locked(eaudit_store *s, char *const ov[NATTR],
   memset(res, 0, sizeof *res);
   matcher m = {.s = s, .ov = ov, .kind = kind};
   m.threshold = (double)s->opts.ints[EAUDIT_OPT_DEVICE_THRESHOLD] / 1000.0;
-  int rc, any = 0, via_key = 0;
-  sqlite3_stmt *st = q(s, Q_ANY);
-  if (st == NULL)
-    return eaudit_error_last()->code;
-  bind_probe(st, user, kind);
-  if ((rc = exists(s, st, &any)))
-    return rc;
-  if (!any) {
-    res->decision = EAUDIT_DEVICE_NEW;
-    res->reason = EAUDIT_REASON_FIRST_SEEN;
-    res->record = 1;
-    rc = write_device(s, 0, user, kind, ov, at, &res->device);
-    goto hours;
-  }
+  int rc = EAUDIT_OK, any = 0, via_key = 0;
+  sqlite3_stmt *st;
   /* A matching key dominates, unless the device it names is plainly other
-   * hardware (a copied key). */
+   * hardware (a copied key). A device found by key also answers whether the
+   * user has any device of this kind. */
   if (ov[EAUDIT_DEVATTR_KEY]) {
     if ((st = q(s, Q_BY_KEY)) == NULL)
       return eaudit_error_last()->code;
@@ -669,6 +705,20 @@ static int observe_locked(eaudit_store *s, char *const ov[NATTR],
       rc = eaudit__sqlite_error(s, src, "reading devices");
     if (rc)
       goto out;
+  }
+  if (!via_key) {
+    if ((st = q(s, Q_ANY)) == NULL)
+      return eaudit_error_last()->code;
+    bind_probe(st, user, kind);
+    if ((rc = exists(s, st, &any)))
+      return rc;
+    if (!any) {
+      res->decision = EAUDIT_DEVICE_NEW;
+      res->reason = EAUDIT_REASON_FIRST_SEEN;
+      res->record = 1;
+      rc = write_device(s, 0, user, kind, ov, at, day_of(at), &res->device);
+      goto hours;
+    }
   }
   int oom = 0;
   char *cls = via_key ? NULL : class_key(ov, kind, &oom);
@@ -719,9 +769,18 @@ static int observe_locked(eaudit_store *s, char *const ov[NATTR],
     /* Learn: the newest observation's attributes (an older, late one
      * changes nothing but the counters), a re-learned key. */
     char *merged[NATTR] = {0};
-    for (int a = EAUDIT_DEVATTR_KEY; a <= LAST_ATTR; a++)
+    int learned = 0;
+    for (int a = EAUDIT_DEVATTR_KEY; a <= LAST_ATTR; a++) {
       merged[a] = at >= m.best.last_seen && ov[a] ? ov[a] : dv[a];
-    rc = write_device(s, m.best.id, user, kind, merged, at, NULL);
+      if (merged[a] != dv[a] && (dv[a] == NULL || strcmp(merged[a], dv[a])))
+        learned = 1;
+    }
+    eaudit_time last = at > m.best.last_seen ? at : m.best.last_seen;
+    if (learned || day_of(last) != day_of(m.best.last_seen))
+      rc = write_device(s, m.best.id, user, kind, merged, at, day_of(last),
+                        NULL);
+    else
+      rc = seen_again(s, m.best.id, at);
     goto out;
   }
 
@@ -756,7 +815,7 @@ static int observe_locked(eaudit_store *s, char *const ov[NATTR],
   }
   eaudit__free(os_key);
   if (rc == 0)
-    rc = write_device(s, 0, user, kind, ov, at, &res->device);
+    rc = write_device(s, 0, user, kind, ov, at, day_of(at), &res->device);
   goto hours;
 out:
   row_clear(&m.best);
@@ -777,6 +836,66 @@ static int check_args(const eaudit_store *s, int kind, eaudit_time at) {
                          "observation time %lld is outside years 1-9999",
                          (long long)at);
   return EAUDIT_OK;
+}
+
+/* Durability of observations. On a store at synchronous=FULL an
+ * observation whose decision is not to record (a known device seen again)
+ * commits at NORMAL: atomic and consistent, but the fsync of the WAL is left
+ * to the next durable commit of any handle or the next checkpoint, so a
+ * power loss may undo the latest such updates of last-seen, times-seen,
+ * learned attributes and the login-hour histogram. Never an event and never
+ * a new device: a recording decision is redone in a transaction at FULL.
+ * Not inside another transaction of the handle (the level cannot change
+ * there; eaudit__begin refuses that case anyway) and not for :memory:. */
+static int relaxable(const eaudit_store *s) {
+  return !s->memory && !s->in_txn &&
+         s->opts.ints[EAUDIT_OPT_SYNCHRONOUS] == EAUDIT_SYNC_FULL &&
+         sqlite3_get_autocommit(s->db);
+}
+
+/* The level is set when the pragma is compiled, so it is run as text, not
+ * as a cached statement. */
+static int set_sync(eaudit_store *s, int full) {
+  int rc = sqlite3_exec(s->db,
+                        full ? "PRAGMA synchronous = FULL"
+                             : "PRAGMA synchronous = NORMAL",
+                        NULL, NULL, NULL);
+  return rc == SQLITE_OK ? EAUDIT_OK
+                         : eaudit__sqlite_error(s, rc, "setting the durability");
+}
+
+static int data_version(eaudit_store *s, unsigned *out) {
+  return sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION, out) ==
+         SQLITE_OK;
+}
+
+/* Begin the observation's write transaction. The handle's cached state
+ * (store id, zone, vendor types) is revalidated, as for any write, unless
+ * the file is unchanged since this handle's last observation committed: the
+ * data version moves with every commit, this handle's or another's. */
+static int begin_observe(eaudit_store *s) {
+  int rc = eaudit__begin(s);
+  if (rc)
+    return rc;
+  devstate *d = s->devices;
+  unsigned v;
+  if (d && d->have_version && data_version(s, &v) && v == d->version)
+    return EAUDIT_OK;
+  if ((rc = eaudit__store_revalidate(s)))
+    eaudit__rollback(s);
+  return rc;
+}
+
+/* After the observation's commit: remember the data version when the
+ * commit is the only change since @p before (read just before it); a
+ * subscriber or hook that read the store meanwhile may have seen another
+ * handle's commit, which must then be revalidated. */
+static void note_version(eaudit_store *s, int ok, unsigned before) {
+  devstate *d = s->devices;
+  if (d == NULL)
+    return;
+  d->have_version = ok && data_version(s, &d->version) &&
+                    d->version == before + 1;
 }
 
 /* Observe, and append the login event when @p type is nonzero and the
@@ -812,22 +931,43 @@ static int observe(eaudit_store *s, const eaudit_device_info *info,
       rc = eaudit__validate_events(s, &ev, 1, NULL);
     }
   }
-  if (rc == 0)
-    rc = eaudit__txn_begin_write(s);
-  if (rc) {
-    eaudit_event_free(ev);
-    eaudit__free(res);
-    return rc;
-  }
-  rc = observe_locked(s, ov, user, kind, at, res);
+  /* An observation the table says not to record commits without waiting
+   * for the disk (see relaxable); one that records is redone at the
+   * store's durability. */
+  int relax = rc == 0 && relaxable(s), relaxed = 0;
   size_t n = 0;
-  if (rc == 0 && ev && res->record) {
-    eaudit_event_set(ev, EAUDIT_FIELD_DEVICE, res->device);
-    eaudit_event_set(ev, EAUDIT_FIELD_REASON, res->reason);
-    n = 1;
-    rc = eaudit__append_locked(s, &ev, 1, NULL);
+  for (;;) {
+    if (rc == 0 && relax && (rc = set_sync(s, 0)) == 0)
+      relaxed = 1;
+    if (rc == 0)
+      rc = begin_observe(s);
+    if (rc)
+      break;
+    rc = observe_locked(s, ov, user, kind, at, res);
+    if (rc == 0 && relaxed && res->record) {
+      eaudit__rollback(s);
+      relax = 0;
+      if ((rc = set_sync(s, 1)) == 0)
+        relaxed = 0;
+      continue;
+    }
+    if (rc == 0 && ev && res->record) {
+      eaudit_event_set(ev, EAUDIT_FIELD_DEVICE, res->device);
+      eaudit_event_set(ev, EAUDIT_FIELD_REASON, res->reason);
+      n = 1;
+      rc = eaudit__append_locked(s, &ev, 1, NULL);
+    }
+    unsigned before = 0;
+    int known = rc == 0 && data_version(s, &before);
+    rc = eaudit__txn_end_write(s, rc, &ev, n);
+    note_version(s, known && rc == 0, before);
+    break;
   }
-  rc = eaudit__txn_end_write(s, rc, &ev, n);
+  if (relaxed) {
+    int rc2 = set_sync(s, 1);
+    if (rc == 0)
+      rc = rc2;
+  }
   if (rc == 0 && n)
     res->seq = ev->v[EAUDIT_FIELD_SEQ];
   eaudit_event_free(ev);

@@ -675,6 +675,153 @@ START_TEST(weights_and_threshold_are_options) {
 }
 END_TEST
 
+/* The window of candidates: devices seen on a later UTC day first; within
+ * one day the most recently learned first. 70 devices of one class (user
+ * 3): X (id 1) last seen on day 2, ids 2..70 on day 1, later in the day
+ * for lower ids. */
+static eaudit_device_info *fleet_info(int i) {
+  char osv[16], screen[24], tz[24], lang[16], ip[24];
+  snprintf(osv, sizeof osv, "14.%d", i);
+  snprintf(screen, sizeof screen, "1080x%d", 2000 + i);
+  snprintf(tz, sizeof tz, "Zone/%d", i);
+  snprintf(lang, sizeof lang, "l%d", i);
+  snprintf(ip, sizeof ip, "10.%d.0.1", i);
+  eaudit_device_info *info = NULL;
+  EA_OK(eaudit_device_info_new(&info));
+  EA_OK(eaudit_device_info_set_str(info, PLAT, "Android"));
+  EA_OK(eaudit_device_info_set_str(info, OS, "Android"));
+  EA_OK(eaudit_device_info_set_str(info, OSV, osv));
+  EA_OK(eaudit_device_info_set_str(info, MODEL, "SM-A546B"));
+  EA_OK(eaudit_device_info_set_str(info, SCREEN, screen));
+  EA_OK(eaudit_device_info_set_str(info, TZ, tz));
+  EA_OK(eaudit_device_info_set_str(info, LANG, lang));
+  EA_OK(eaudit_device_info_set_str(info, IP, ip));
+  return info;
+}
+
+START_TEST(window_is_the_latest_days_then_the_newest) {
+  tu_clock clock = {tu_utc(2026, 3, 1, 0, 0, 0), 0};
+  eaudit_store *s = open_mem(&clock, NULL);
+  eaudit_time day1 = tu_utc(2026, 3, 2, 0, 0, 0);
+  sqlite3_stmt *st = NULL;
+  ck_assert_int_eq(
+      sqlite3_prepare_v2(
+          s->db,
+          "INSERT INTO devices(id, user_id, kind, platform, os_family, "
+          "os_version, model, screen, time_zone, language, ip, os_key, cls, "
+          "label, first_seen, last_seen, times_seen, seen_day) VALUES (?1, "
+          "3, 2, 'Android', 'Android', ?2, 'SM-A546B', ?3, ?4, ?5, ?6, "
+          "'android', 'android' || char(31) || 'android' || char(31) || "
+          "'sm-a546b', 'phone', ?7, ?7, 1, ?7 / 86400000000)",
+          -1, &st, NULL),
+      SQLITE_OK);
+  for (int i = 1; i <= 70; i++) {
+    eaudit_device_info *info = fleet_info(i);
+    eaudit_time seen =
+        i == 1 ? day1 + DAY + HOUR : day1 + (eaudit_time)(100 - i) * 60000000;
+    sqlite3_bind_int(st, 1, i);
+    for (int a = OSV; a <= IP; a++)
+      if (a != BF && a != BV && a != MODEL && eaudit_device_info_get_str(info, a))
+        sqlite3_bind_text(st, a == OSV ? 2 : a == SCREEN ? 3 : a == TZ ? 4
+                                           : a == LANG ? 5 : 6,
+                          eaudit_device_info_get_str(info, a), -1,
+                          SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 7, seen);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    eaudit_device_info_free(info);
+  }
+  sqlite3_finalize(st);
+  /* X was learned first but seen last: in the window. */
+  eaudit_device_info *info = fleet_info(1);
+  eaudit_device_result *r = NULL;
+  EA_OK(eaudit_store_observe_device(s, info, 3, M, day1 + 3 * DAY, &r));
+  ck_assert_int_eq(eaudit_device_result_decision(r), KNOWN);
+  ck_assert_int_eq(eaudit_device_result_device(r), 1);
+  eaudit_device_result_free(r);
+  eaudit_device_info_free(info);
+  /* Day 1 leaves 63 places: ids 70 down to 8. Device 8 is in the window,
+   * device 7, seen later that day, is not: recency is by day. */
+  info = fleet_info(8);
+  EA_OK(eaudit_store_observe_device(s, info, 3, M, day1 + 3 * DAY, &r));
+  ck_assert_int_eq(eaudit_device_result_decision(r), KNOWN);
+  ck_assert_int_eq(eaudit_device_result_device(r), 8);
+  eaudit_device_result_free(r);
+  eaudit_device_info_free(info);
+  info = fleet_info(7);
+  EA_OK(eaudit_store_observe_device(s, info, 3, M, day1 + 3 * DAY, &r));
+  ck_assert_int_eq(eaudit_device_result_decision(r), NEW);
+  ck_assert_int_eq(eaudit_device_result_device(r), 71);
+  eaudit_device_result_free(r);
+  eaudit_device_info_free(info);
+  eaudit_store_free(s);
+}
+END_TEST
+
+static int64_t sync_level(eaudit_store *s) {
+  sqlite3_stmt *st = NULL;
+  ck_assert_int_eq(
+      sqlite3_prepare_v2(s->db, "PRAGMA synchronous", -1, &st, NULL),
+      SQLITE_OK);
+  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+  int64_t v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+/* On a FULL store the handle is back at FULL after every observation,
+ * recorded or not; a zone changed by another handle between two
+ * observations is seen by the next one (its hour lands in the histogram
+ * in the new zone). */
+START_TEST(durability_restored_and_other_handles_seen) {
+  char path[512];
+  tu_temp_path(path, sizeof path, "devices-durability");
+  tu_clock clock = {tu_utc(2026, 5, 4, 8, 0, 0), 0};
+  eaudit_options *o = tu_options(&clock, NULL);
+  eaudit_store *s = NULL, *other = NULL;
+  EA_OK(eaudit_store_open(&s, path, o));
+  EA_OK(eaudit_store_open(&other, path, o));
+  ck_assert_int_eq(sync_level(s), 2);
+  step wa = {1, A, WIN_CHROME, {{0}}, 0, 0, 0};
+  eaudit_device_info *info = info_of(&wa);
+  eaudit_device_result *r = login(s, info, 4, A, tu_utc(2026, 5, 4, 8, 0, 0));
+  ck_assert_int_eq(eaudit_device_result_decision(r), NEW);
+  ck_assert_int_eq(eaudit_device_result_seq(r), 1);
+  eaudit_device_result_free(r);
+  ck_assert_int_eq(sync_level(s), 2);
+  r = login(s, info, 4, A, tu_utc(2026, 5, 4, 8, 30, 0));
+  ck_assert_int_eq(eaudit_device_result_decision(r), KNOWN);
+  ck_assert_int_eq(eaudit_device_result_record(r), 0);
+  eaudit_device_result_free(r);
+  ck_assert_int_eq(sync_level(s), 2);
+  EA_OK(eaudit_store_set_time_zone(other, "Asia/Tokyo"));
+  r = login(s, info, 4, A, tu_utc(2026, 5, 5, 0, 30, 0)); /* 09:30 Tokyo */
+  ck_assert_int_eq(eaudit_device_result_decision(r), KNOWN);
+  eaudit_device_result_free(r);
+  ck_assert_int_eq(sync_level(s), 2);
+  int64_t hours[24];
+  EA_OK(eaudit__login_hours(s, 4, hours));
+  for (int h = 0; h < 24; h++)
+    ck_assert_int_eq(hours[h], h == 8 ? 2 : h == 9 ? 1 : 0);
+  int64_t n = 0;
+  eaudit_devices *list = NULL;
+  EA_OK(eaudit_store_devices(other, 4, A, &list));
+  ck_assert_uint_eq(eaudit_devices_size(list), 1);
+  eaudit_time last = 0;
+  EA_OK(eaudit_devices_get(list, 0, NULL, NULL, NULL, NULL, &last, &n));
+  ck_assert_int_eq(n, 3);
+  ck_assert_int_eq(last, tu_utc(2026, 5, 5, 0, 30, 0));
+  eaudit_devices_free(list);
+  ck_assert_int_eq(count(other), 1);
+  eaudit_device_info_free(info);
+  eaudit_store_free(s);
+  eaudit_store_free(other);
+  eaudit_options_free(o);
+  tu_remove_store(path);
+}
+END_TEST
+
 START_TEST(same_input_same_decisions_and_ids) {
   uint8_t ids[2][4][16];
   for (int run = 0; run < 2; run++) {
@@ -774,6 +921,8 @@ int main(void) {
   tcase_add_test(tc, weights_and_threshold_are_options);
   tcase_add_test(tc, same_input_same_decisions_and_ids);
   tcase_add_test(tc, bad_arguments_write_nothing);
+  tcase_add_test(tc, window_is_the_latest_days_then_the_newest);
+  tcase_add_test(tc, durability_restored_and_other_handles_seen);
   suite_add_tcase(su, tc);
   return tu_run(su);
 }
