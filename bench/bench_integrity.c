@@ -1,6 +1,8 @@
 /* Integrity benchmark: verification of a large store against raw SQLite
  * reading the same rows, and a purge of the old events while another
- * thread keeps appending (its longest stall is the figure that matters).
+ * thread keeps appending one durable event every ~2 ms (its longest stall
+ * is the figure that matters; the same thread appending alone for 5 s
+ * first gives the stalls the machine causes without a purge).
  *
  *   bench_integrity [--quick] [--events N] [--dir DIR] [--batch N]
  *                   [--keep-store]
@@ -180,11 +182,13 @@ static double verify(eaudit_store *s, const uint8_t pk[32], unsigned flags,
 int main(int argc, char **argv) {
   long n = 1000000;
   long batch_size = 0;
-  int keep = 0;
+  int keep = 0, alone_s = 5;
   const char *dir = "/tmp";
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--quick") == 0)
+    if (strcmp(argv[i], "--quick") == 0) {
       n = 20000;
+      alone_s = 1;
+    }
     else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
       n = atol(argv[++i]);
     else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
@@ -282,8 +286,24 @@ filled:;
          (long long)ev_n, t_chain, t_full, rows, t_raw, t_chain / t_raw,
          t_full / t_raw);
 
-  appender a = {.path = path, .at = nowt, .t0 = now_s() + 0.2};
+  /* The same appender alone for 5 s (1 s with --quick): the stalls the
+   * disk and the machine's load cause without any purge, to compare
+   * with. */
+  appender base = {.path = path, .at = nowt, .t0 = now_s()};
   pthread_t th;
+  pthread_create(&th, NULL, append_loop, &base);
+  usleep((useconds_t)alone_s * 1000000);
+  atomic_store(&base.stop, 1);
+  pthread_join(th, NULL);
+  if (base.rc)
+    die("appender alone", base.rc);
+  printf("appender alone for %d s: %ld appends, longest stall %.1f ms, mean "
+         "%.2f ms; stalls over 20/50/100 ms: %ld/%ld/%ld\n",
+         alone_s, base.appends, base.max_stall * 1e3,
+         base.total / (double)base.appends * 1e3, base.over[0], base.over[1],
+         base.over[2]);
+
+  appender a = {.path = path, .at = nowt, .t0 = now_s() + 0.2};
   pthread_create(&th, NULL, append_loop, &a);
   usleep(200000);
   int64_t purged = 0;
