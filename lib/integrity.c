@@ -1966,6 +1966,7 @@ enum {
 
 typedef struct pacer {
   double size;    /* next batch when adapting */
+  double cost;    /* us of lock per event, a cautious estimate */
   size_t fixed;   /* the caller's batch size, or 0 */
   int autockpt;   /* the handle's wal_autocheckpoint, restored at the end */
   eaudit_time released; /* when the last step gave the lock back */
@@ -1973,6 +1974,7 @@ typedef struct pacer {
 
 static void pace_begin(eaudit_store *s, pacer *p, size_t fixed) {
   p->size = PACE_FIRST;
+  p->cost = 0;
   p->fixed = fixed;
   p->released = 0;
   p->autockpt = -1;
@@ -2005,14 +2007,18 @@ static void pace_wait(pacer *p, eaudit_time held) {
 }
 
 /* After a step of n units that held the lock for held us: aim the next at
- * the budget, shrinking at once and growing by half at most. */
+ * the budget. The cost per event follows a slower batch at once and a
+ * quicker one by a tenth per batch, so that one lucky batch (no other
+ * process on the CPU or the disk) does not size the next. */
 static void pace_step(eaudit_store *s, pacer *p, int64_t n, eaudit_time held) {
   p->released = mono_us();
   sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
                             NULL);
   if (p->fixed || n <= 0)
     return;
-  double want = (double)n * PACE_HOLD_US / (double)(held > 0 ? held : 1);
+  double cost = (double)(held > 0 ? held : 1) / (double)n;
+  p->cost = cost > p->cost * 0.9 ? cost : p->cost * 0.9;
+  double want = PACE_HOLD_US / p->cost;
   if (want > p->size * 1.5)
     want = p->size * 1.5;
   p->size = want < PACE_MIN ? PACE_MIN : want > PACE_MAX ? PACE_MAX : want;
@@ -2027,23 +2033,27 @@ static int64_t freelist(eaudit_store *s) {
   return n;
 }
 
-/* Free pages back to the file system in short paced steps. The step sizes
- * are fixed statements (a pragma takes no bound parameter). */
+/* Free pages back to the file system in short paced steps: 16 to 256
+ * pages, one level down at once after a step over the budget, one up
+ * after three quick ones in a row. The step sizes are fixed statements (a
+ * pragma takes no bound parameter). */
 static void give_space_back(eaudit_store *s, pacer *p) {
   static const char *const steps[] = {
-      "PRAGMA incremental_vacuum(16)",  "PRAGMA incremental_vacuum(32)",
-      "PRAGMA incremental_vacuum(64)",  "PRAGMA incremental_vacuum(128)",
-      "PRAGMA incremental_vacuum(256)", "PRAGMA incremental_vacuum(512)"};
-  int level = 2;
+      "PRAGMA incremental_vacuum(16)", "PRAGMA incremental_vacuum(32)",
+      "PRAGMA incremental_vacuum(64)", "PRAGMA incremental_vacuum(128)",
+      "PRAGMA incremental_vacuum(256)"};
+  int level = 2, quick = 0;
   eaudit_time held = 0;
   for (int64_t left = freelist(s); left > 0;) {
     pace_wait(p, held);
     int rc = eaudit__begin(s);
     eaudit_time t0 = mono_us();
-    if (rc == 0 && (rc = eaudit__exec(s, steps[level])) == 0)
-      rc = eaudit__commit(s);
-    else if (rc == 0)
-      eaudit__rollback(s);
+    if (rc == 0) {
+      if ((rc = eaudit__exec(s, steps[level])) == 0)
+        rc = eaudit__commit(s);
+      else
+        eaudit__rollback(s);
+    }
     held = mono_us() - t0;
     if (rc) {
       eaudit__log(EAUDIT_LOG_WARN, "incremental vacuum stopped: %s",
@@ -2051,10 +2061,13 @@ static void give_space_back(eaudit_store *s, pacer *p) {
       return;
     }
     pace_step(s, p, 0, held);
+    quick = held < PACE_HOLD_US / 3 ? quick + 1 : 0;
     if (held > PACE_HOLD_US && level > 0)
       level--;
-    else if (held < PACE_HOLD_US / 3 && level < 5)
+    else if (quick >= 3 && level < 4) {
       level++;
+      quick = 0;
+    }
     int64_t now = freelist(s);
     if (now >= left)
       return; /* no progress: leave the rest */
