@@ -1960,7 +1960,7 @@ enum {
   PACE_HOLD_US = 20000,
   PACE_GAP_US = 4000,
   PACE_FIRST = 64,
-  PACE_MIN = 64,
+  PACE_MIN = 16,
   PACE_MAX = 10000
 };
 
