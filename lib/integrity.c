@@ -781,6 +781,109 @@ static int rollup_key_add(eaudit_store *s, eaudit__day_cache *dc, rmap *m,
       ev->v[EAUDIT_FIELD_SEQ]);
 }
 
+/* --- people: what users and groups keep from the events --- */
+
+/* Per user (kind 0) or group (kind 1): the newest activity, expiry and
+ * prolongation the events show, and the seqs that show them. */
+typedef struct ukey {
+  int64_t id, last, expired, prolonged;
+  int64_t last_seq, expired_seq, prolonged_seq;
+  int kind, used;
+} ukey;
+
+typedef struct umap {
+  ukey *slots;
+  size_t cap, n;
+} umap;
+
+static ukey *umap_slot(umap *m, int kind, int64_t id) {
+  size_t mask = m->cap - 1;
+  uint64_t h = ((uint64_t)id * 0x9E3779B97F4A7C15u) ^ (uint64_t)kind;
+  for (size_t i = (size_t)(h ^ (h >> 29)) & mask;; i = (i + 1) & mask) {
+    ukey *k = &m->slots[i];
+    if (!k->used || (k->kind == kind && k->id == id))
+      return k;
+  }
+}
+
+static int umap_get(umap *m, int kind, int64_t id, ukey **out) {
+  if (2 * (m->n + 1) > m->cap) {
+    size_t cap = m->cap ? m->cap * 2 : 256;
+    umap bigger = {eaudit__calloc(cap, sizeof(ukey)), cap, 0};
+    if (bigger.slots == NULL)
+      return eaudit__enomem();
+    for (size_t i = 0; i < m->cap; i++)
+      if (m->slots[i].used) {
+        *umap_slot(&bigger, m->slots[i].kind, m->slots[i].id) = m->slots[i];
+        bigger.n++;
+      }
+    eaudit__free(m->slots);
+    *m = bigger;
+  }
+  ukey *k = umap_slot(m, kind, id);
+  if (!k->used) {
+    memset(k, 0, sizeof *k);
+    k->used = 1;
+    k->kind = kind;
+    k->id = id;
+    k->last = k->expired = k->prolonged = INT64_MIN;
+    m->n++;
+  }
+  *out = k;
+  return EAUDIT_OK;
+}
+
+static void umap_max(int64_t *v, int64_t *vseq, int64_t at, int64_t seq) {
+  if (*vseq == 0 || at > *v) {
+    *v = at;
+    *vseq = seq;
+  }
+}
+
+/* The append path's rules (append.c): the subject and a different actor
+ * are seen at occurred_at; expiry and prolongation go to the subject, or
+ * to the group when there is no subject. */
+static int people_add(umap *m, const eaudit_event *ev) {
+  int64_t at = ev->v[EAUDIT_FIELD_OCCURRED_AT], seq = ev->v[EAUDIT_FIELD_SEQ];
+  int64_t type = ev->v[EAUDIT_FIELD_TYPE];
+  int has_subject = EAUDIT__HAS(ev, EAUDIT_FIELD_SUBJECT);
+  ukey *k;
+  int rc;
+  if (has_subject) {
+    if ((rc = umap_get(m, 0, ev->v[EAUDIT_FIELD_SUBJECT], &k)))
+      return rc;
+    umap_max(&k->last, &k->last_seq, at, seq);
+  }
+  if (EAUDIT__HAS(ev, EAUDIT_FIELD_ACTOR) &&
+      (!has_subject ||
+       ev->v[EAUDIT_FIELD_ACTOR] != ev->v[EAUDIT_FIELD_SUBJECT])) {
+    if ((rc = umap_get(m, 0, ev->v[EAUDIT_FIELD_ACTOR], &k)))
+      return rc;
+    umap_max(&k->last, &k->last_seq, at, seq);
+  }
+  if (type != EAUDIT_TYPE_PERMISSIONS_EXPIRED &&
+      type != EAUDIT_TYPE_PERMISSIONS_PROLONGED)
+    return EAUDIT_OK;
+  if (!has_subject && !EAUDIT__HAS(ev, EAUDIT_FIELD_GROUP))
+    return EAUDIT_OK;
+  if ((rc = umap_get(m, has_subject ? 0 : 1,
+                     ev->v[has_subject ? EAUDIT_FIELD_SUBJECT
+                                       : EAUDIT_FIELD_GROUP],
+                     &k)))
+    return rc;
+  if (type == EAUDIT_TYPE_PERMISSIONS_EXPIRED)
+    umap_max(&k->expired, &k->expired_seq, at, seq);
+  else
+    umap_max(&k->prolonged, &k->prolonged_seq, at, seq);
+  return EAUDIT_OK;
+}
+
+static void umap_free(umap *m) {
+  eaudit__free(m->slots);
+  m->slots = NULL;
+  m->cap = m->n = 0;
+}
+
 /* --- verification --- */
 
 struct eaudit_verify_result {
@@ -844,6 +947,7 @@ typedef struct vctx {
   expect *exps;
   size_t n_exps;
   rmap roll;
+  umap people;
   eaudit__day_cache dc;
 } vctx;
 
@@ -1220,7 +1324,8 @@ static int scan_events(vctx *v, int derived) {
     memcpy(prev, link, 32);
     expected = seq + 1;
     v->r->events++;
-    if (derived && (rc = rollup_key_add(v->s, &v->dc, &v->roll, &ev)))
+    if (derived && ((rc = rollup_key_add(v->s, &v->dc, &v->roll, &ev)) ||
+                    (rc = people_add(&v->people, &ev))))
       goto out;
     for (; k < v->n_exps && v->exps[k].seq == seq; k++) {
       if (memcmp(v->exps[k].head, link, 32) != 0) {
@@ -1340,6 +1445,84 @@ static int check_rollups(vctx *v) {
   return 0;
 }
 
+/* The users and groups tables against the events. Before any purge every
+ * stored time is the newest of its kind among the events; after one, a
+ * purged event may have set it, so it must only not be older. */
+static int check_people(vctx *v) {
+  static const char *const sql[2] = {
+      "SELECT id, last_at, expired_at, prolonged_at FROM users",
+      "SELECT id, NULL, expired_at, prolonged_at FROM groups"};
+  static const char *const what[3] = {"last activity", "expiry",
+                                      "prolongation"};
+  static const char *const whom[2] = {"user", "group"};
+  int exact = v->anchor_seq == 0;
+  int64_t bad = INT64_MAX;
+  char msg[200] = "";
+  for (int kind = 0; kind < 2; kind++) {
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(v->s, sql[kind], &st);
+    if (rc)
+      return rc;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+      int64_t id = sqlite3_column_int64(st, 0);
+      ukey *k = v->people.cap ? umap_slot(&v->people, kind, id) : NULL;
+      if (k && !k->used)
+        k = NULL;
+      if (k)
+        k->used = 2; /* has its row */
+      for (int j = kind; j < 3; j++) {
+        int has = sqlite3_column_type(st, j + 1) != SQLITE_NULL;
+        int64_t stored = sqlite3_column_int64(st, j + 1);
+        int64_t want = 0, wseq = 0;
+        if (k) {
+          wseq = j == 0 ? k->last_seq : j == 1 ? k->expired_seq
+                                               : k->prolonged_seq;
+          want = j == 0 ? k->last : j == 1 ? k->expired : k->prolonged;
+        }
+        int ok = exact ? has == (wseq != 0) && (!has || stored == want)
+                       : wseq == 0 || (has && stored >= want);
+        if (ok || (msg[0] && (wseq == 0 || wseq >= bad)))
+          continue;
+        if (wseq)
+          bad = wseq;
+        if (has && wseq)
+          snprintf(msg, sizeof msg,
+                   "%s %lld has %s %lld, the events %lld", whom[kind],
+                   (long long)id, what[j], (long long)stored,
+                   (long long)want);
+        else if (has)
+          snprintf(msg, sizeof msg, "%s %lld has %s %lld, which no event "
+                   "shows", whom[kind], (long long)id, what[j],
+                   (long long)stored);
+        else
+          snprintf(msg, sizeof msg, "%s %lld has no %s; the events say %lld",
+                   whom[kind], (long long)id, what[j], (long long)want);
+      }
+    }
+    sqlite3_finalize(st);
+    if (src != SQLITE_DONE)
+      return eaudit__sqlite_error(v->s, src, "reading users and groups");
+  }
+  for (size_t i = 0; i < v->people.cap; i++) {
+    const ukey *k = &v->people.slots[i];
+    if (k->used != 1)
+      continue;
+    int64_t seq = k->last_seq ? k->last_seq
+                  : k->expired_seq ? k->expired_seq
+                                   : k->prolonged_seq;
+    if (msg[0] && seq >= bad)
+      continue;
+    bad = seq;
+    snprintf(msg, sizeof msg, "%s %lld is missing from the %s table",
+             whom[k->kind], (long long)k->id, k->kind ? "groups" : "users");
+  }
+  if (msg[0])
+    return damage(v, EAUDIT_DAMAGE_DERIVED, bad == INT64_MAX ? 0 : bad, "%s",
+                  msg);
+  return 0;
+}
+
 static int check_names(vctx *v) {
   static const char *const sql[] = {
       "SELECT n.rowid FROM names n WHERE NOT EXISTS (SELECT 1 FROM names_fts "
@@ -1406,7 +1589,8 @@ static int verify_snapshot(vctx *v, const uint8_t *trusted) {
     return damage(v, EAUDIT_DAMAGE_UNSIGNED, v->r->signed_through + 1,
                   "events %lld..%lld are not covered by a signed checkpoint",
                   (long long)v->r->signed_through + 1, (long long)v->head_seq);
-  if (derived && ((rc = check_rollups(v)) || (rc = check_names(v))))
+  if (derived && ((rc = check_rollups(v)) || (rc = check_people(v)) ||
+                  (rc = check_names(v))))
     return rc;
   return 0;
 }
@@ -1483,6 +1667,7 @@ int eaudit_store_verify(eaudit_store *s, int64_t actor,
   eaudit__free(v.cps);
   eaudit__free(v.exps);
   rmap_free(&v.roll);
+  umap_free(&v.people);
   if (rc) {
     eaudit_verify_result_free(v.r);
     return rc;
@@ -1539,29 +1724,41 @@ static void sleep_us(eaudit_time us) {
 }
 
 static int rollups_subtract(eaudit_store *s, const rmap *m) {
+  /* One statement per count; the delete only for those that reach 0. */
   sqlite3_stmt *up = NULL, *del = NULL;
   int rc = prepare(s,
                    "UPDATE rollup SET n = n - ?4 WHERE day = ?1 AND type = ?2 "
-                   "AND subject = ?3",
+                   "AND subject = ?3 RETURNING n",
                    &up);
-  if (rc == 0)
-    rc = prepare(s,
-                 "DELETE FROM rollup WHERE day = ?1 AND type = ?2 AND "
-                 "subject = ?3 AND n <= 0",
-                 &del);
   for (size_t i = 0; rc == 0 && i < m->cap; i++) {
     const rkey *k = &m->slots[i];
     if (!k->used)
       continue;
-    sqlite3_stmt *sts[2] = {up, del};
-    for (int j = 0; rc == 0 && j < 2; j++) {
-      sqlite3_bind_int64(sts[j], 1, k->day);
-      sqlite3_bind_int64(sts[j], 2, k->type);
-      sqlite3_bind_int64(sts[j], 3, k->subject);
-      if (j == 0)
-        sqlite3_bind_int64(sts[j], 4, k->n);
-      rc = step_done(s, sts[j], "updating counts");
+    sqlite3_bind_int64(up, 1, k->day);
+    sqlite3_bind_int64(up, 2, k->type);
+    sqlite3_bind_int64(up, 3, k->subject);
+    sqlite3_bind_int64(up, 4, k->n);
+    int src = sqlite3_step(up);
+    int gone = src == SQLITE_ROW && sqlite3_column_int64(up, 0) <= 0;
+    while (src == SQLITE_ROW)
+      src = sqlite3_step(up);
+    sqlite3_reset(up);
+    if (src != SQLITE_DONE) {
+      rc = eaudit__sqlite_error(s, src, "updating counts");
+      break;
     }
+    if (!gone)
+      continue;
+    if (del == NULL &&
+        (rc = prepare(s,
+                      "DELETE FROM rollup WHERE day = ?1 AND type = ?2 AND "
+                      "subject = ?3 AND n <= 0",
+                      &del)))
+      break;
+    sqlite3_bind_int64(del, 1, k->day);
+    sqlite3_bind_int64(del, 2, k->type);
+    sqlite3_bind_int64(del, 3, k->subject);
+    rc = step_done(s, del, "updating counts");
   }
   sqlite3_finalize(up);
   sqlite3_finalize(del);
@@ -1767,25 +1964,134 @@ int eaudit_store_purge_plan(eaudit_store *s, eaudit_time before,
   return EAUDIT_OK;
 }
 
-static void give_space_back(eaudit_store *s) {
-  /* Small steps, each its own short write transaction. */
-  for (int i = 0; i < 100000; i++) {
-    sqlite3_stmt *st = NULL;
-    if (prepare(s, "PRAGMA freelist_count", &st))
-      return;
-    int64_t n =
-        sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-    if (n <= 0)
-      return;
+/* Pacing. An appender that wants the write lock while a purge step holds
+ * it waits in its busy handler, so every step is kept short: with no batch
+ * size from the caller, each batch is sized to hold the lock about
+ * PACE_HOLD_US, measured from BEGIN to the end of COMMIT (reading and
+ * checking the events, deleting them and their index entries, the rollups,
+ * the signed anchor and the WAL sync all grow with the batch). Between
+ * steps the lock stays free for at least PACE_GAP_US, longer than the
+ * busy handler's longest sleep (store.c), and half the step's hold time
+ * beyond that, so that waiting writers get in. The WAL is copied back by a
+ * passive checkpoint after each step, with the lock free, rather than by
+ * the automatic checkpoint inside whichever commit crosses the threshold
+ * (an appender's, which would then stall for it). */
+enum {
+  PACE_HOLD_US = 20000,
+  PACE_GAP_US = 4000,
+  PACE_FIRST = 64,
+  PACE_MIN = 16,
+  PACE_MAX = 10000
+};
+
+typedef struct pacer {
+  double size;    /* next batch when adapting */
+  double cost;    /* us of lock per event, a cautious estimate */
+  size_t fixed;   /* the caller's batch size, or 0 */
+  int autockpt;   /* the handle's wal_autocheckpoint, restored at the end */
+  eaudit_time released; /* when the last step gave the lock back */
+} pacer;
+
+static void pace_begin(eaudit_store *s, pacer *p, size_t fixed) {
+  p->size = PACE_FIRST;
+  p->cost = 0;
+  p->fixed = fixed;
+  p->released = 0;
+  p->autockpt = -1;
+  sqlite3_stmt *st = NULL;
+  if (prepare(s, "PRAGMA wal_autocheckpoint", &st) == 0 &&
+      sqlite3_step(st) == SQLITE_ROW)
+    p->autockpt = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  if (p->autockpt > 0)
+    sqlite3_wal_autocheckpoint(s->db, 0);
+}
+
+static void pace_end(eaudit_store *s, pacer *p) {
+  if (p->autockpt > 0)
+    sqlite3_wal_autocheckpoint(s->db, p->autockpt);
+}
+
+static size_t pace_size(const pacer *p) {
+  return p->fixed ? p->fixed : (size_t)p->size;
+}
+
+/* Before a step: let the lock stay free long enough after the last one. */
+static void pace_wait(pacer *p, eaudit_time held) {
+  if (p->released == 0)
+    return;
+  eaudit_time gap = held / 2 > PACE_GAP_US ? held / 2 : PACE_GAP_US;
+  eaudit_time left = p->released + gap - mono_us();
+  if (left > 0)
+    sleep_us(left);
+}
+
+/* After a step of n units that held the lock for held us: aim the next at
+ * the budget. The cost per event follows a slower batch at once and a
+ * quicker one by a tenth per batch, so that one lucky batch (no other
+ * process on the CPU or the disk) does not size the next. */
+static void pace_step(eaudit_store *s, pacer *p, int64_t n, eaudit_time held) {
+  p->released = mono_us();
+  sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                            NULL);
+  if (p->fixed || n <= 0)
+    return;
+  double cost = (double)(held > 0 ? held : 1) / (double)n;
+  p->cost = cost > p->cost * 0.9 ? cost : p->cost * 0.9;
+  double want = PACE_HOLD_US / p->cost;
+  if (want > p->size * 1.5)
+    want = p->size * 1.5;
+  p->size = want < PACE_MIN ? PACE_MIN : want > PACE_MAX ? PACE_MAX : want;
+}
+
+static int64_t freelist(eaudit_store *s) {
+  sqlite3_stmt *st = NULL;
+  if (prepare(s, "PRAGMA freelist_count", &st))
+    return 0;
+  int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_finalize(st);
+  return n;
+}
+
+/* Free pages back to the file system in short paced steps: 16 to 256
+ * pages, one level down at once after a step over the budget, one up
+ * after three quick ones in a row. The step sizes are fixed statements (a
+ * pragma takes no bound parameter). */
+static void give_space_back(eaudit_store *s, pacer *p) {
+  static const char *const steps[] = {
+      "PRAGMA incremental_vacuum(16)", "PRAGMA incremental_vacuum(32)",
+      "PRAGMA incremental_vacuum(64)", "PRAGMA incremental_vacuum(128)",
+      "PRAGMA incremental_vacuum(256)"};
+  int level = 2, quick = 0;
+  eaudit_time held = 0;
+  for (int64_t left = freelist(s); left > 0;) {
+    pace_wait(p, held);
+    int rc = eaudit__begin(s);
     eaudit_time t0 = mono_us();
-    if (eaudit__exec(s, "PRAGMA incremental_vacuum(256)")) {
-      eaudit__log(EAUDIT_LOG_WARN, "incremental vacuum: %s",
+    if (rc == 0) {
+      if ((rc = eaudit__exec(s, steps[level])) == 0)
+        rc = eaudit__commit(s);
+      else
+        eaudit__rollback(s);
+    }
+    held = mono_us() - t0;
+    if (rc) {
+      eaudit__log(EAUDIT_LOG_WARN, "incremental vacuum stopped: %s",
                   eaudit_error_last()->message);
       return;
     }
-    eaudit_time took = mono_us() - t0;
-    sleep_us(took > 1000 ? took : 1000);
+    pace_step(s, p, 0, held);
+    quick = held < PACE_HOLD_US / 3 ? quick + 1 : 0;
+    if (held > PACE_HOLD_US && level > 0)
+      level--;
+    else if (quick >= 3 && level < 4) {
+      level++;
+      quick = 0;
+    }
+    int64_t now = freelist(s);
+    if (now >= left)
+      return; /* no progress: leave the rest */
+    left = now;
   }
 }
 
@@ -1794,8 +2100,6 @@ int eaudit_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
   EAUDIT__CHECK_STORE(s);
   if (purged_out)
     *purged_out = 0;
-  if (batch_size == 0)
-    batch_size = 500;
   if (batch_size > 1000000)
     return eaudit__error(EAUDIT_ERANGE, EAUDIT_ECLASS_INVALID, 0,
                          "batch size %zu is above 1000000", batch_size);
@@ -1814,29 +2118,27 @@ int eaudit_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
     return rc;
   if (target <= anchor)
     return EAUDIT_OK;
+  pacer p;
+  pace_begin(s, &p, batch_size);
+  eaudit_time held = 0;
   for (;;) {
-    eaudit_time t0 = mono_us();
     int64_t n = 0;
+    pace_wait(&p, held);
     rc = eaudit__txn_begin_write(s);
     if (rc)
       break;
-    rc = purge_batch(s, target, batch_size, &n);
-    if ((rc = eaudit__txn_end_write(s, rc, NULL, 0)))
+    eaudit_time t0 = mono_us();
+    rc = purge_batch(s, target, pace_size(&p), &n);
+    rc = eaudit__txn_end_write(s, rc, NULL, 0);
+    held = mono_us() - t0;
+    if (rc)
       break;
     total += n;
     if (purged_out)
       *purged_out = total;
-    /* Copy the batch's pages back into the database now, without blocking
-     * writers, rather than letting the next appender's commit run the
-     * automatic checkpoint (and stall). */
-    sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
-                              NULL);
+    pace_step(s, &p, n, held);
     if (n == 0 || anchor + total >= target)
       break;
-    /* Leave the lock free at least as long as the batch held it, so that
-     * writers waiting in their busy handler get in. */
-    eaudit_time took = mono_us() - t0;
-    sleep_us(took > 2000 ? took : 2000);
   }
   if (total > 0) {
     char details[160];
@@ -1856,13 +2158,18 @@ int eaudit_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
       erc = eaudit_event_set(ev, EAUDIT_FIELD_ACTOR, actor);
     if (erc == 0)
       erc = eaudit_event_set_details(ev, details, strlen(details));
-    if (erc == 0)
+    if (erc == 0) {
+      pace_wait(&p, held);
       erc = eaudit_store_append(s, ev);
+    }
     eaudit_event_free(ev);
     if (rc == 0)
       rc = erc;
-    give_space_back(s);
+    if (erc == 0)
+      pace_step(s, &p, 0, 0);
+    give_space_back(s, &p);
   }
+  pace_end(s, &p);
   return rc;
 }
 

@@ -654,6 +654,43 @@ START_TEST(derived_data_damage_is_found) {
   ck_assert_int_eq(sqlite3_changes(l.db), 1);
   o = lab_verify(&l, NULL, 0, 0);
   EXPECT(o, EAUDIT_DAMAGE_DERIVED, first, "rollup");
+  sql(l.db, "UPDATE rollup SET n = n - 1 WHERE (day, type, subject) IN "
+            "(SELECT occurred_at - occurred_at %% 86400000000, type, subject "
+            "FROM events WHERE seq = 40)");
+  o = lab_verify(&l, NULL, 0, 0);
+  ck_assert_int_eq(o.damage, EAUDIT_DAMAGE_NONE);
+  /* The users table: a last activity moved back is named by the newest
+   * event of that user; a missing row by the same; a time no event shows
+   * by 0. */
+  int64_t user = sql_int(l.db, "SELECT subject FROM events WHERE seq = 40");
+  int64_t newest = sql_int(l.db,
+                           "SELECT seq FROM events WHERE subject = %lld OR "
+                           "actor = %lld ORDER BY occurred_at DESC, seq LIMIT 1",
+                           (long long)user, (long long)user);
+  static const char restore[] = "DELETE FROM main.users; INSERT INTO "
+                                "main.users SELECT * FROM temp.saved";
+  sql(l.db, "CREATE TEMP TABLE saved AS SELECT * FROM main.users");
+  sql(l.db, "UPDATE users SET last_at = last_at - 1 WHERE id = %lld",
+      (long long)user);
+  ck_assert_int_eq(sqlite3_changes(l.db), 1);
+  o = lab_verify(&l, NULL, 0, 0);
+  EXPECT(o, EAUDIT_DAMAGE_DERIVED, newest, "users.last_at behind");
+  sql(l.db, restore);
+  sql(l.db, "UPDATE users SET last_at = last_at + 1 WHERE id = %lld",
+      (long long)user);
+  o = lab_verify(&l, NULL, 0, 0);
+  EXPECT(o, EAUDIT_DAMAGE_DERIVED, newest, "users.last_at ahead");
+  sql(l.db, restore);
+  sql(l.db, "DELETE FROM users WHERE id = %lld", (long long)user);
+  o = lab_verify(&l, NULL, 0, 0);
+  EXPECT(o, EAUDIT_DAMAGE_DERIVED, newest, "users row deleted");
+  sql(l.db, restore);
+  sql(l.db, "INSERT INTO users(id, expired_at) VALUES (999999, 5)");
+  o = lab_verify(&l, NULL, 0, 0);
+  EXPECT(o, EAUDIT_DAMAGE_DERIVED, 0, "expiry no event shows");
+  sql(l.db, restore);
+  o = lab_verify(&l, NULL, 0, 0);
+  ck_assert_int_eq(o.damage, EAUDIT_DAMAGE_NONE);
   lab_close(&l);
 }
 END_TEST

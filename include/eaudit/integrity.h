@@ -233,8 +233,9 @@ EAUDIT_EXTERN const char *eaudit_damage_name(int kind);
 /**
  * Purge old events: every event up to the highest seq S such that all
  * events up to S occurred before @p before (a late old event waits until
- * the prefix reaches it). Works in transactions of at most @p batch_size
- * events (0: 500) and pauses between them so appenders are not held up.
+ * the prefix reaches it). Works in transactions of @p batch_size events,
+ * or with 0 (recommended) of as many as hold the write lock about 20 ms,
+ * and pauses between them so appenders are not held up.
  * Each batch checks the chain links it removes (EAUDIT_ETAMPER rather than
  * erase damaged evidence), decrements the rollups and moves the signed
  * retention anchor. Then a retention_purged event by @p actor is appended

@@ -719,8 +719,9 @@ class IntegrityMixin:
         expression such as ``"-90d"``); a late old event waits until the
         prefix reaches it. Seq numbers are never reused.
 
-        Works in transactions of at most ``batch_size`` events (0: 500),
-        pausing between them so appenders get in; each batch re-checks the
+        Works in transactions of ``batch_size`` events (0: as many as
+        hold the write lock about 20 ms), pausing between them so
+        appenders get in; each batch re-checks the
         links it removes and moves the signed retention anchor. Then a
         *Audit log purged* event by ``actor`` is appended (subscribers see
         it). A signed store needs this Store's signing key.
