@@ -176,7 +176,7 @@ int eaudit_event_to_json(eaudit_store *s, const eaudit_event *ev, int flags,
   int have_names = 0;
   int rc = eaudit__sink_memory(&k, &b);
   if (rc == 0 && (flags & EAUDIT_JSON_NAMES)) {
-    rc = eaudit__names_init(&names, s);
+    rc = eaudit__names_init(&names, s, 2 * EAUDIT__NAME_WAYS);
     have_names = rc == 0;
   }
   if (rc == 0) {
