@@ -210,18 +210,30 @@ void eaudit__put_json_str(eaudit_sink *k, const char *s, size_t n) {
 /* Text for XML and HTML: & < > " ' escaped (so "]]>" cannot appear), and
  * the characters XML 1.0 forbids (C0 controls but tab, LF and CR; U+FFFE,
  * U+FFFF) replaced by U+FFFD. */
+/* Bytes that put_xml must look at: & < > " ', the C0 controls but tab,
+ * LF and CR, DEL, and 0xef (the lead byte of U+FFFE and U+FFFF). */
+static const unsigned char xml_special[256] = {
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1,
+    [0x06] = 1, [0x07] = 1, [0x08] = 1, [0x0b] = 1, [0x0c] = 1, [0x0e] = 1,
+    [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+    [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1,
+    [0x1b] = 1, [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['&'] = 1,
+    ['<'] = 1,  ['>'] = 1,  ['"'] = 1,  ['\''] = 1, [0x7f] = 1, [0xef] = 1};
+
 void eaudit__put_xml(eaudit_sink *k, const char *s, size_t n) {
   size_t run = 0;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
+    if (!xml_special[c])
+      continue;
     const char *rep = NULL;
-    size_t skip = 1;
+    size_t skip = 1, len = 3;
     switch (c) {
-    case '&': rep = "&amp;"; break;
-    case '<': rep = "&lt;"; break;
-    case '>': rep = "&gt;"; break;
-    case '"': rep = "&quot;"; break;
-    case '\'': rep = "&#39;"; break;
+    case '&': rep = "&amp;"; len = 5; break;
+    case '<': rep = "&lt;"; len = 4; break;
+    case '>': rep = "&gt;"; len = 4; break;
+    case '"': rep = "&quot;"; len = 6; break;
+    case '\'': rep = "&#39;"; len = 5; break;
     case '\t': case '\n': case '\r': break;
     default:
       if (c < 0x20 || c == 0x7f)
@@ -236,7 +248,7 @@ void eaudit__put_xml(eaudit_sink *k, const char *s, size_t n) {
     if (rep == NULL)
       continue;
     eaudit__put(k, s + run, i - run);
-    eaudit__puts(k, rep);
+    eaudit__put(k, rep, len);
     i += skip - 1;
     run = i + 1;
   }
