@@ -15,13 +15,14 @@ static const struct {
   int field;
   const char *name;
   int kind;
+  const char *name_key; /* the key of its name */
 } id_fields[] = {
-    {EAUDIT_FIELD_SUBJECT, "subject", EAUDIT_KIND_USER},
-    {EAUDIT_FIELD_ACTOR, "actor", EAUDIT_KIND_USER},
-    {EAUDIT_FIELD_DOOR, "door", EAUDIT_KIND_DOOR},
-    {EAUDIT_FIELD_GROUP, "group", EAUDIT_KIND_GROUP},
-    {EAUDIT_FIELD_DEVICE, "device", EAUDIT_KIND_DEVICE},
-    {EAUDIT_FIELD_SITE, "site", EAUDIT_KIND_SITE},
+    {EAUDIT_FIELD_SUBJECT, "subject", EAUDIT_KIND_USER, "subject_name"},
+    {EAUDIT_FIELD_ACTOR, "actor", EAUDIT_KIND_USER, "actor_name"},
+    {EAUDIT_FIELD_DOOR, "door", EAUDIT_KIND_DOOR, "door_name"},
+    {EAUDIT_FIELD_GROUP, "group", EAUDIT_KIND_GROUP, "group_name"},
+    {EAUDIT_FIELD_DEVICE, "device", EAUDIT_KIND_DEVICE, "device_name"},
+    {EAUDIT_FIELD_SITE, "site", EAUDIT_KIND_SITE, "site_name"},
 };
 #define N_ID_FIELDS 6
 
@@ -46,6 +47,10 @@ static void put_code_name(eaudit_sink *k, const char *name, int64_t code) {
 /* Details are written as stored, except that line breaks (which valid JSON
  * can only hold between tokens) become spaces so that a line stays one. */
 static void put_details(eaudit_sink *k, const char *d, size_t n) {
+  if (memchr(d, '\n', n) == NULL && memchr(d, '\r', n) == NULL) {
+    eaudit__put(k, d, n);
+    return;
+  }
   size_t run = 0;
   for (size_t i = 0; i < n; i++) {
     if (d[i] != '\n' && d[i] != '\r')
@@ -143,15 +148,14 @@ void eaudit__put_event_json(eaudit_sink *k, eaudit_store *s,
     for (int i = 0; i < N_ID_FIELDS; i++) {
       if (!EAUDIT__HAS(ev, id_fields[i].field))
         continue;
-      const char *nm =
-          eaudit__names_get(names, id_fields[i].kind, ev->v[id_fields[i].field],
-                            ev->v[EAUDIT_FIELD_OCCURRED_AT]);
+      size_t len = 0;
+      const char *nm = eaudit__names_get_len(
+          names, id_fields[i].kind, ev->v[id_fields[i].field],
+          ev->v[EAUDIT_FIELD_OCCURRED_AT], &len);
       if (nm == NULL)
         continue;
-      char key[24];
-      snprintf(key, sizeof key, "%s_name", id_fields[i].name);
-      put_key(k, key, 0);
-      eaudit__put_json_str(k, nm, strlen(nm));
+      put_key(k, id_fields[i].name_key, 0);
+      eaudit__put_json_str(k, nm, len);
     }
   }
   eaudit__putc(k, '}');
@@ -176,7 +180,7 @@ int eaudit_event_to_json(eaudit_store *s, const eaudit_event *ev, int flags,
   int have_names = 0;
   int rc = eaudit__sink_memory(&k, &b);
   if (rc == 0 && (flags & EAUDIT_JSON_NAMES)) {
-    rc = eaudit__names_init(&names, s);
+    rc = eaudit__names_init(&names, s, 2 * EAUDIT__NAME_WAYS);
     have_names = rc == 0;
   }
   if (rc == 0) {

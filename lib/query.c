@@ -547,11 +547,14 @@ int eaudit__event_from_row(sqlite3_stmt *st, int col, eaudit_event *ev) {
       }
       continue;
     }
-    if (sqlite3_column_type(st, col + i) == SQLITE_NULL) {
+    /* NULL reads as 0: ask for the type only then (half the calls on the
+     * report's hot path). */
+    int64_t v = sqlite3_column_int64(st, col + i);
+    if (v == 0 && sqlite3_column_type(st, col + i) == SQLITE_NULL) {
       ev->v[order[i]] = 0;
       continue;
     }
-    eaudit__event_put(ev, order[i], sqlite3_column_int64(st, col + i));
+    eaudit__event_put(ev, order[i], v);
   }
   /* Credential and reason 0 mean "none": present only when set. */
   if (ev->v[EAUDIT_FIELD_CREDENTIAL] == 0)

@@ -70,25 +70,42 @@ void eaudit__put_json_str(eaudit_sink *k, const char *s, size_t n);
 void eaudit__put_xml(eaudit_sink *k, const char *s, size_t n);
 
 /* Names as they were at a time, cached in a fixed-size table so that a
- * report's memory does not grow with its events. */
-#define EAUDIT__NAME_CACHE 4096
+ * report's memory does not grow with its events. The table is set
+ * associative: (kind, id) picks a set of EAUDIT__NAME_WAYS entries, whose
+ * tags share one cache line; on a miss the set's entries give way in turn.
+ * Short names are kept in the entry itself, so a hit reads two cache
+ * lines (the tags, the entry) and allocates nothing. */
+#define EAUDIT__NAME_CACHE 4096 /* entries of a report's table */
+#define EAUDIT__NAME_WAYS 4
+#define EAUDIT__NAME_INLINE 24
 typedef struct eaudit__name_entry {
-  int kind;
   int64_t id;
   eaudit_time from, until; /* the name holds on [from, until) */
-  char *name;              /* NULL: no name */
-  int used;
+  char *name;              /* NULL: no name; else text or heap */
+  uint32_t len;
+  int kind; /* 0: unused */
+  char text[EAUDIT__NAME_INLINE];
 } eaudit__name_entry;
 typedef struct eaudit__names {
   eaudit_store *s;
   sqlite3_stmt *at, *next, *first;
-  eaudit__name_entry e[EAUDIT__NAME_CACHE];
+  size_t n_sets;
+  uint64_t *tags;          /* n_sets x EAUDIT__NAME_WAYS */
+  unsigned char *victim;   /* per set: the way to replace next */
+  eaudit__name_entry *e;   /* n_sets x EAUDIT__NAME_WAYS */
 } eaudit__names;
-int eaudit__names_init(eaudit__names *n, eaudit_store *s);
+/* entries: the table's size (a multiple of EAUDIT__NAME_WAYS; a report
+ * takes EAUDIT__NAME_CACHE, a single event a few). */
+int eaudit__names_init(eaudit__names *n, eaudit_store *s, size_t entries);
 void eaudit__names_free(eaudit__names *n);
-/* The name of (kind, id) at t (borrowed until the next call), or NULL. */
-const char *eaudit__names_get(eaudit__names *n, int kind, int64_t id,
-                              eaudit_time t);
+/* The name of (kind, id) at t (borrowed until the next call), or NULL;
+ * *len (when not NULL) receives its length. */
+const char *eaudit__names_get_len(eaudit__names *n, int kind, int64_t id,
+                                  eaudit_time t, size_t *len);
+static inline const char *eaudit__names_get(eaudit__names *n, int kind,
+                                            int64_t id, eaudit_time t) {
+  return eaudit__names_get_len(n, kind, id, t, NULL);
+}
 
 /* Local times, with the zone offset cached per UTC minute. */
 typedef struct eaudit__clockfmt {
@@ -98,6 +115,9 @@ typedef struct eaudit__clockfmt {
   int valid;      /* the offset holds for the whole minute */
   int64_t day;    /* floor(t / 1 day) of the cached offset */
   int day_valid;  /* the offset holds for the whole UTC day */
+  int date_valid; /* date holds the text of local day date_day */
+  int64_t date_day;
+  char date[16];
 } eaudit__clockfmt;
 /* 2026-11-03T15:05:09+01:00 (usec = 0) or 2026-11-03T15:05:09.123456+01:00
  * (usec = 1), or with a space and no offset (plain = 1). */

@@ -150,13 +150,26 @@ int eaudit__sink_memory(eaudit_sink **out, eaudit__buf *b) {
 }
 
 int eaudit__put_i64(eaudit_sink *k, int64_t v) {
+  /* Two digits per division. */
+  static const char pairs[201] =
+      "00010203040506070809101112131415161718192021222324252627282930313233"
+      "34353637383940414243444546474849505152535455565758596061626364656667"
+      "6869707172737475767778798081828384858687888990919293949596979899";
   char tmp[24];
   char *p = tmp + sizeof tmp;
   uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-  do {
-    *--p = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
+  while (u >= 100) {
+    unsigned d = (unsigned)(u % 100);
+    u /= 100;
+    p -= 2;
+    memcpy(p, pairs + 2 * d, 2);
+  }
+  if (u >= 10) {
+    p -= 2;
+    memcpy(p, pairs + 2 * u, 2);
+  } else {
+    *--p = (char)('0' + u);
+  }
   if (v < 0)
     *--p = '-';
   return eaudit__put(k, p, (size_t)(tmp + sizeof tmp - p));
@@ -197,18 +210,30 @@ void eaudit__put_json_str(eaudit_sink *k, const char *s, size_t n) {
 /* Text for XML and HTML: & < > " ' escaped (so "]]>" cannot appear), and
  * the characters XML 1.0 forbids (C0 controls but tab, LF and CR; U+FFFE,
  * U+FFFF) replaced by U+FFFD. */
+/* Bytes that put_xml must look at: & < > " ', the C0 controls but tab,
+ * LF and CR, DEL, and 0xef (the lead byte of U+FFFE and U+FFFF). */
+static const unsigned char xml_special[256] = {
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1,
+    [0x06] = 1, [0x07] = 1, [0x08] = 1, [0x0b] = 1, [0x0c] = 1, [0x0e] = 1,
+    [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+    [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1,
+    [0x1b] = 1, [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['&'] = 1,
+    ['<'] = 1,  ['>'] = 1,  ['"'] = 1,  ['\''] = 1, [0x7f] = 1, [0xef] = 1};
+
 void eaudit__put_xml(eaudit_sink *k, const char *s, size_t n) {
   size_t run = 0;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
+    if (!xml_special[c])
+      continue;
     const char *rep = NULL;
-    size_t skip = 1;
+    size_t skip = 1, len = 3;
     switch (c) {
-    case '&': rep = "&amp;"; break;
-    case '<': rep = "&lt;"; break;
-    case '>': rep = "&gt;"; break;
-    case '"': rep = "&quot;"; break;
-    case '\'': rep = "&#39;"; break;
+    case '&': rep = "&amp;"; len = 5; break;
+    case '<': rep = "&lt;"; len = 4; break;
+    case '>': rep = "&gt;"; len = 4; break;
+    case '"': rep = "&quot;"; len = 6; break;
+    case '\'': rep = "&#39;"; len = 5; break;
     case '\t': case '\n': case '\r': break;
     default:
       if (c < 0x20 || c == 0x7f)
@@ -223,7 +248,7 @@ void eaudit__put_xml(eaudit_sink *k, const char *s, size_t n) {
     if (rep == NULL)
       continue;
     eaudit__put(k, s + run, i - run);
-    eaudit__puts(k, rep);
+    eaudit__put(k, rep, len);
     i += skip - 1;
     run = i + 1;
   }
@@ -255,12 +280,8 @@ static char *two(char *p, int v) {
   return p + 2;
 }
 
-/* YYYY-MM-DD?hh:mm:ss[.uuuuuu] of t shifted by offset seconds. */
-static char *civil_text(char *p, eaudit_time t, int offset, char sep,
-                        int usec) {
-  t += (eaudit_time)offset * 1000000;
-  int64_t days = floor_div(t, INT64_C(86400000000));
-  int64_t us = t - days * INT64_C(86400000000);
+/* YYYY-MM-DD of a day since 1970. */
+static char *date_text(char *p, int64_t days) {
   int64_t y;
   int m, d;
   civil_from_days(days, &y, &m, &d);
@@ -270,7 +291,27 @@ static char *civil_text(char *p, eaudit_time t, int offset, char sep,
   *p++ = '-';
   p = two(p, m);
   *p++ = '-';
-  p = two(p, d);
+  return two(p, d);
+}
+
+/* YYYY-MM-DD?hh:mm:ss[.uuuuuu] of t shifted by offset seconds; the date
+ * comes from *cache when it holds that day (cache may be NULL). */
+static char *civil_text_cached(char *p, eaudit_time t, int offset, char sep,
+                               int usec, eaudit__clockfmt *cache) {
+  t += (eaudit_time)offset * 1000000;
+  int64_t days = floor_div(t, INT64_C(86400000000));
+  int64_t us = t - days * INT64_C(86400000000);
+  if (cache == NULL) {
+    p = date_text(p, days);
+  } else {
+    if (!cache->date_valid || cache->date_day != days) {
+      date_text(cache->date, days);
+      cache->date_day = days;
+      cache->date_valid = 1;
+    }
+    memcpy(p, cache->date, 10);
+    p += 10;
+  }
   *p++ = sep;
   int64_t sec = us / 1000000;
   p = two(p, (int)(sec / 3600));
@@ -288,6 +329,11 @@ static char *civil_text(char *p, eaudit_time t, int offset, char sep,
     p += 6;
   }
   return p;
+}
+
+static char *civil_text(char *p, eaudit_time t, int offset, char sep,
+                        int usec) {
+  return civil_text_cached(p, t, offset, sep, usec, NULL);
 }
 
 void eaudit__fmt_utc(eaudit_time t, char *buf) {
@@ -339,7 +385,7 @@ int eaudit__clockfmt_local(eaudit__clockfmt *c, eaudit_time t, int usec,
     }
   }
   int off = c->offset;
-  char *p = civil_text(buf, t, off, plain ? ' ' : 'T', usec);
+  char *p = civil_text_cached(buf, t, off, plain ? ' ' : 'T', usec, c);
   if (!plain) {
     int o = off < 0 ? -off : off;
     *p++ = off < 0 ? '-' : '+';
@@ -357,9 +403,17 @@ int eaudit__clockfmt_local(eaudit__clockfmt *c, eaudit_time t, int usec,
 
 /* --- names at a time --- */
 
-int eaudit__names_init(eaudit__names *n, eaudit_store *s) {
+int eaudit__names_init(eaudit__names *n, eaudit_store *s, size_t entries) {
   memset(n, 0, sizeof *n);
   n->s = s;
+  n->n_sets = entries / EAUDIT__NAME_WAYS ? entries / EAUDIT__NAME_WAYS : 1;
+  n->tags = eaudit__calloc(n->n_sets * EAUDIT__NAME_WAYS, sizeof *n->tags);
+  n->victim = eaudit__calloc(n->n_sets, 1);
+  n->e = eaudit__calloc(n->n_sets * EAUDIT__NAME_WAYS, sizeof *n->e);
+  if (!n->tags || !n->victim || !n->e) {
+    eaudit__names_free(n);
+    return eaudit__enomem();
+  }
   static const char *const sql[3] = {
       "SELECT valid_from, name FROM names WHERE kind = ?1 AND entity = ?2 AND "
       "valid_from <= ?3 ORDER BY valid_from DESC LIMIT 1",
@@ -378,28 +432,73 @@ int eaudit__names_init(eaudit__names *n, eaudit_store *s) {
   return EAUDIT_OK;
 }
 
+static void entry_clear(eaudit__name_entry *e) {
+  if (e->name != e->text)
+    eaudit__free(e->name);
+  e->name = NULL;
+  e->len = 0;
+}
+
 void eaudit__names_free(eaudit__names *n) {
   sqlite3_finalize(n->at);
   sqlite3_finalize(n->next);
   sqlite3_finalize(n->first);
   n->at = n->next = n->first = NULL;
-  for (int i = 0; i < EAUDIT__NAME_CACHE; i++) {
-    eaudit__free(n->e[i].name);
-    n->e[i].name = NULL;
-    n->e[i].used = 0;
-  }
+  if (n->e)
+    for (size_t i = 0; i < n->n_sets * EAUDIT__NAME_WAYS; i++)
+      entry_clear(&n->e[i]);
+  eaudit__free(n->tags);
+  eaudit__free(n->victim);
+  eaudit__free(n->e);
+  n->tags = NULL;
+  n->victim = NULL;
+  n->e = NULL;
+  n->n_sets = 0;
 }
 
-const char *eaudit__names_get(eaudit__names *n, int kind, int64_t id,
-                              eaudit_time t) {
-  uint64_t h = ((uint64_t)id * UINT64_C(0x9E3779B97F4A7C15)) ^ (uint64_t)kind;
-  eaudit__name_entry *e = &n->e[(h >> 40) % EAUDIT__NAME_CACHE];
-  if (e->used && e->kind == kind && e->id == id && t >= e->from &&
-      t < e->until)
-    return e->name;
-  eaudit__free(e->name);
-  e->name = NULL;
-  e->used = 1;
+/* Keep a copy of the name: in the entry when it fits. */
+static void entry_set_name(eaudit__name_entry *e, const char *name,
+                           size_t len) {
+  if (len < EAUDIT__NAME_INLINE) {
+    e->name = e->text;
+  } else if ((e->name = eaudit__malloc(len + 1)) == NULL) {
+    return;
+  }
+  memcpy(e->name, name, len);
+  e->name[len] = '\0';
+  e->len = (uint32_t)len;
+}
+
+const char *eaudit__names_get_len(eaudit__names *n, int kind, int64_t id,
+                                  eaudit_time t, size_t *len) {
+  /* The kind goes in before the multiply so that it moves every bit of
+   * the hash; the set comes from the top bits, the tag is the hash. */
+  uint64_t h = ((uint64_t)id ^ ((uint64_t)(unsigned)kind << 56)) *
+               UINT64_C(0x9E3779B97F4A7C15);
+  size_t set = (size_t)((h >> 32) % n->n_sets);
+  uint64_t *tags = &n->tags[set * EAUDIT__NAME_WAYS];
+  eaudit__name_entry *ways = &n->e[set * EAUDIT__NAME_WAYS];
+  eaudit__name_entry *e = NULL;
+  for (int w = 0; w < EAUDIT__NAME_WAYS; w++) {
+    if (tags[w] != h)
+      continue;
+    eaudit__name_entry *c = &ways[w];
+    if (c->kind != kind || c->id != id)
+      continue;
+    if (t >= c->from && t < c->until) {
+      if (len)
+        *len = c->len;
+      return c->name;
+    }
+    e = c; /* the same entity at another time: reuse its entry */
+  }
+  if (e == NULL) {
+    unsigned char *v = &n->victim[set];
+    e = &ways[*v];
+    tags[*v] = h;
+    *v = (unsigned char)((*v + 1) % EAUDIT__NAME_WAYS);
+  }
+  entry_clear(e);
   e->kind = kind;
   e->id = id;
   e->from = INT64_MIN;
@@ -424,7 +523,7 @@ const char *eaudit__names_get(eaudit__names *n, int kind, int64_t id,
   }
   if (found) {
     const char *name = (const char *)sqlite3_column_text(st, 1);
-    e->name = eaudit__strdup(name ? name : "");
+    entry_set_name(e, name ? name : "", name ? strlen(name) : 0);
   }
   sqlite3_reset(st);
   if (found && st == n->at) {
@@ -439,6 +538,8 @@ const char *eaudit__names_get(eaudit__names *n, int kind, int64_t id,
     e->until = INT64_MAX; /* no name at all; cached as such */
   }
   if (found && e->name == NULL)
-    e->used = 0; /* out of memory: show no name, ask again next time */
+    e->kind = 0; /* out of memory: show no name, ask again next time */
+  if (len)
+    *len = e->len;
   return e->name;
 }
