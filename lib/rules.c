@@ -9,11 +9,19 @@
 #include <unistd.h>
 
 const char eaudit__rules_schema[] =
-    /* Per rule and key: the current episode, and the partial sequences,
-     * presence, or the window items of conditions whose key has no events
-     * index to rebuild them from (rules_eval.c encodes it). */
-    "CREATE TABLE rule_state(rule TEXT NOT NULL, key TEXT NOT NULL,"
-    " state BLOB NOT NULL, PRIMARY KEY(rule, key)) WITHOUT ROWID;"
+    /* A small number per rule id, given the first time a rule writes
+     * state, never reused for another id: rule_state rows name their rule
+     * by it. */
+    "CREATE TABLE rule_ids(rule TEXT PRIMARY KEY, num INTEGER NOT NULL"
+    " UNIQUE) WITHOUT ROWID;"
+    /* Per rule (rule_ids.num) and key (field number, value): the current
+     * episode, and the partial sequences, presence, or the window items of
+     * conditions whose key has no events index to rebuild them from
+     * (rules_eval.c encodes it). Integers and a compact encoding keep the
+     * rows small, so that the rows an append changes share few pages. */
+    "CREATE TABLE rule_state(rule INTEGER NOT NULL, kf INTEGER NOT NULL,"
+    " kv INTEGER NOT NULL, state BLOB NOT NULL, PRIMARY KEY(rule, kf, kv))"
+    " WITHOUT ROWID;"
     /* Per rule: the first seq evaluated since its state was last reset (a
      * change of the rule, a re-evaluation); absent means 0. Window
      * rebuilds read events from here on only. */
@@ -42,11 +50,11 @@ const char eaudit__rules_schema[] =
 
 static const char *const rs_sql[EAUDIT__RS_COUNT] = {
     [EAUDIT__RS_STATE_GET] =
-        "SELECT state FROM rule_state WHERE rule = ?1 AND key = ?2",
-    [EAUDIT__RS_STATE_PUT] =
-        "INSERT OR REPLACE INTO rule_state(rule, key, state) VALUES (?1, ?2, ?3)",
+        "SELECT state FROM rule_state WHERE rule = ?1 AND kf = ?2 AND kv = ?3",
+    [EAUDIT__RS_STATE_PUT] = "INSERT OR REPLACE INTO rule_state(rule, kf, kv,"
+                             " state) VALUES (?1, ?2, ?3, ?4)",
     [EAUDIT__RS_STATE_DEL] =
-        "DELETE FROM rule_state WHERE rule = ?1 AND key = ?2",
+        "DELETE FROM rule_state WHERE rule = ?1 AND kf = ?2 AND kv = ?3",
     [EAUDIT__RS_REFS_DELETE] = "DELETE FROM finding_events WHERE finding = ?1",
     [EAUDIT__RS_FINDING_INSERT] =
         "INSERT INTO findings(id, rule, severity, key, subject, first_at,"
@@ -87,7 +95,12 @@ static const char *const rs_sql[EAUDIT__RS_COUNT] = {
         "SELECT occurred_at, seq, type, reason, subject, actor, door, grp,"
         " device, site FROM events INDEXED BY events_type WHERE type = ?1"
         " AND occurred_at >= ?2 AND seq >= ?3 AND seq < ?4",
-    [EAUDIT__RS_STATE_RULE] = "SELECT key, state FROM rule_state WHERE rule = ?1",
+    [EAUDIT__RS_STATE_RULE] =
+        "SELECT kf, kv, state FROM rule_state WHERE rule = ?1",
+    [EAUDIT__RS_RULE_NUM_GET] = "SELECT num FROM rule_ids WHERE rule = ?1",
+    [EAUDIT__RS_RULE_NUM_PUT] =
+        "INSERT INTO rule_ids(rule, num) SELECT ?1, coalesce(max(num), 0) + 1"
+        " FROM rule_ids",
 };
 
 int eaudit__rules_get(eaudit_store *s, eaudit__rules **out) {
@@ -171,11 +184,15 @@ int eaudit__rules_since_load(eaudit_store *s, eaudit__rules *r) {
   int64_t *since = eaudit__calloc(r->rs->n ? r->rs->n : 1, sizeof *since);
   struct eaudit__preload *pre =
       eaudit__calloc(r->rs->n ? r->rs->n : 1, sizeof *pre);
-  if (since == NULL || pre == NULL) {
+  int64_t *num = eaudit__calloc(r->rs->n ? r->rs->n : 1, sizeof *num);
+  if (since == NULL || pre == NULL || num == NULL) {
     eaudit__free(since);
     eaudit__free(pre);
+    eaudit__free(num);
     return eaudit__enomem();
   }
+  eaudit__free(r->num);
+  r->num = num;
   eaudit__free(r->since);
   r->since = since;
   eaudit__free(r->preload);
@@ -322,6 +339,7 @@ void eaudit__rules_free(eaudit_store *s) {
   eaudit__free(r->dirty);
   eaudit__free(r->since);
   eaudit__free(r->preload);
+  eaudit__free(r->num);
   eaudit__ruleset_free(r->rs);
   eaudit__free(r->pending);
   for (size_t i = 0; i < r->n_subs; i++)
@@ -394,7 +412,9 @@ static int drop_changed_state(eaudit_store *s, eaudit__rules *r,
                               const eaudit__ruleset *old,
                               const eaudit__ruleset *neu) {
   sqlite3_stmt *q = NULL;
-  int rc = sqlite3_prepare_v2(s->db, "DELETE FROM rule_state WHERE rule = ?1",
+  int rc = sqlite3_prepare_v2(s->db,
+                              "DELETE FROM rule_state WHERE rule = (SELECT num"
+                              " FROM rule_ids WHERE rule = ?1)",
                               -1, &q, NULL);
   if (rc != SQLITE_OK)
     return eaudit__sqlite_error(s, rc, "preparing");

@@ -67,8 +67,46 @@ void eaudit__rules_cache_clear(eaudit__rules *r) {
   r->used = 0;
   r->n_dirty = 0;
   r->clears++;
-  for (size_t i = 0; i < r->n_preload; i++)
+  for (size_t i = 0; i < r->n_preload; i++) {
     r->preload[i].done = r->preload[i].misses = 0;
+    r->num[i] = 0;
+  }
+}
+
+/* The number of rule in rule_state (rule_ids) into *out: 0 when it has
+ * none yet, unless create, which gives it the next free one. */
+static int rule_num(eaudit_store *s, eaudit__rules *r, uint16_t rule,
+                    int create, int64_t *out) {
+  int64_t *num = &r->num[rule];
+  for (int pass = 0; *num <= 0; pass++) {
+    if (*num == 0 || create) {
+      sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_RULE_NUM_GET);
+      if (q == NULL)
+        return eaudit_error_last()->code;
+      sqlite3_bind_text(q, 1, r->rs->rules[rule].id, -1, SQLITE_STATIC);
+      int rc = sqlite3_step(q);
+      *num = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+      sqlite3_reset(q);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return eaudit__sqlite_error(s, rc, "reading a rule's number");
+    }
+    if (*num > 0 || !create)
+      break;
+    if (pass > 0)
+      return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
+                           "rule %s could not be numbered",
+                           r->rs->rules[rule].id);
+    sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_RULE_NUM_PUT);
+    if (q == NULL)
+      return eaudit_error_last()->code;
+    sqlite3_bind_text(q, 1, r->rs->rules[rule].id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+      return eaudit__sqlite_error(s, rc, "numbering a rule");
+  }
+  *out = *num > 0 ? *num : 0;
+  return EAUDIT_OK;
 }
 
 int eaudit__rules_key_rebuilds(int key_field) {
@@ -146,20 +184,44 @@ static int64_t get64(const uint8_t *p) {
     u |= (uint64_t)p[i] << (8 * i);
   return (int64_t)u;
 }
-static void put32(uint8_t *p, int32_t v) {
-  uint32_t u = (uint32_t)v;
-  for (int i = 0; i < 4; i++)
-    p[i] = (uint8_t)(u >> (8 * i));
-}
-static int32_t get32(const uint8_t *p) {
-  uint32_t u = 0;
-  for (int i = 0; i < 4; i++)
-    u |= (uint32_t)p[i] << (8 * i);
-  return (int32_t)u;
+
+/* A rule_state row: a format byte (2), a byte whose bits 0-4 say which of
+ * finding, quiet_until, a, b, c are nonzero, those as varints, the item
+ * count as a varint, and per item t, v, seq (each as the difference from
+ * the previous item's), tag and stage as varints. Signed values are
+ * zigzag-encoded, 7 bits a byte, low bits first. */
+#define STATE_FORMAT 2
+/* The longest row header: 2 bytes, 5 varints and the count. */
+#define HDR_MAX (2 + 6 * 10)
+/* The longest item: 5 varints. */
+#define ITEM_MAX (5 * 10)
+
+static size_t put_var(uint8_t *p, int64_t v) {
+  uint64_t u = ((uint64_t)v << 1) ^ (uint64_t)(v < 0 ? -1 : 0);
+  size_t n = 0;
+  while (u >= 0x80) {
+    p[n++] = (uint8_t)(u | 0x80);
+    u >>= 7;
+  }
+  p[n++] = (uint8_t)u;
+  return n;
 }
 
-#define HDR (1 + 5 * 8 + 4)
-#define ITEM 32
+/* A varint at *p (before end) into *v; 0 when damaged. */
+static int get_var(const uint8_t **p, const uint8_t *end, int64_t *v) {
+  uint64_t u = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (*p == end)
+      return 0;
+    uint8_t c = *(*p)++;
+    u |= (uint64_t)(c & 0x7f) << shift;
+    if (!(c & 0x80)) {
+      *v = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+      return 1;
+    }
+  }
+  return 0;
+}
 
 /* "subject:42": the field name, a colon, the value in decimal. Written
  * by hand: it runs for every rule_state row read or written. */
@@ -207,30 +269,61 @@ static int preload(eaudit_store *s, eaudit__rules *r, uint16_t rule,
 
 /* A rule_state row into st: the header, and the items when st keeps them
  * there. */
-static int state_decode(eaudit__rules *r, eaudit__rstate *st, const char *key,
+static int state_decode(eaudit__rules *r, eaudit__rstate *st,
                         const uint8_t *b, size_t len) {
-  size_t n = len >= HDR ? (size_t)get32(b + 41) : 0;
-  if (len < HDR || b[0] != 1 || len != HDR + n * ITEM)
+  const uint8_t *p = b + 2, *end = b + len;
+  int64_t h[5] = {0}, n = 0;
+  int ok = len >= 2 && b[0] == STATE_FORMAT && b[1] < 32;
+  for (int i = 0; ok && i < 5; i++)
+    if (b[1] & (1 << i))
+      ok = get_var(&p, end, &h[i]) && h[i] != 0;
+  /* Every item takes at least 5 bytes. */
+  ok = ok && get_var(&p, end, &n) && n >= 0 && n <= (end - p) / 5;
+  if (!ok) {
+    char key[EAUDIT_FINDING_KEY_MAX];
+    key_text(key, sizeof key, st->kf, st->kv);
     return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
                          "rule state of %s/%s is damaged",
                          r->rs->rules[st->rule].id, key);
-  st->in_db = 1;
-  st->finding = get64(b + 1);
-  st->quiet_until = get64(b + 9);
-  st->a = get64(b + 17);
-  st->b = get64(b + 25);
-  st->c = get64(b + 33);
-  if (!persists_items(r, st))
-    n = 0;
-  int rc;
-  if (n && (rc = items_reserve(st, n)) != 0)
-    return rc;
-  for (size_t i = 0; i < n; i++) {
-    const uint8_t *p = b + HDR + i * ITEM;
-    st->items[i] = (item){get64(p), get64(p + 8), get64(p + 16), get32(p + 24),
-                          get32(p + 28)};
   }
-  st->n = n;
+  st->in_db = 1;
+  st->finding = h[0];
+  st->quiet_until = h[1];
+  st->a = h[2];
+  st->b = h[3];
+  st->c = h[4];
+  int keep = persists_items(r, st);
+  int rc;
+  if (keep && n && (rc = items_reserve(st, (size_t)n)) != 0)
+    return rc;
+  uint64_t t = 0, v = 0, seq = 0;
+  for (int64_t i = 0; i < n; i++) {
+    int64_t d[5];
+    for (int k = 0; k < 5; k++)
+      if (!get_var(&p, end, &d[k]))
+        ok = 0;
+    if (!ok)
+      break;
+    t += (uint64_t)d[0];
+    v += (uint64_t)d[1];
+    seq += (uint64_t)d[2];
+    if (keep)
+      st->items[i] = (item){(int64_t)t, (int64_t)v, (int64_t)seq,
+                            (int32_t)d[3], (int32_t)d[4]};
+  }
+  if (!ok || p != end) {
+    if (keep) {
+      eaudit__free(st->items);
+      st->items = NULL;
+      st->n = st->cap = 0;
+    }
+    char key[EAUDIT_FINDING_KEY_MAX];
+    key_text(key, sizeof key, st->kf, st->kv);
+    return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
+                         "rule state of %s/%s is damaged",
+                         r->rs->rules[st->rule].id, key);
+  }
+  st->n = keep ? (size_t)n : 0;
   return EAUDIT_OK;
 }
 
@@ -296,18 +389,26 @@ static int state_get(eaudit_store *s, eaudit__rules *r, uint16_t rule, int kf,
   st->rule = rule;
   st->kf = (uint8_t)kf;
   st->kv = kv;
-  sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_STATE_GET);
-  if (q == NULL) {
+  int64_t num;
+  if ((rc = rule_num(s, r, rule, 0, &num))) {
+    rstate_free(st);
+    return rc;
+  }
+  sqlite3_stmt *q =
+      num ? eaudit__rules_stmt(s, r, EAUDIT__RS_STATE_GET) : NULL;
+  if (num && q == NULL) {
     rstate_free(st);
     return eaudit_error_last()->code;
   }
-  char key[EAUDIT_FINDING_KEY_MAX];
-  key_text(key, sizeof key, kf, kv);
-  sqlite3_bind_text(q, 1, r->rs->rules[rule].id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, key, -1, SQLITE_TRANSIENT);
-  rc = sqlite3_step(q);
+  rc = SQLITE_DONE; /* a rule without a number has no rows */
+  if (q) {
+    sqlite3_bind_int64(q, 1, num);
+    sqlite3_bind_int(q, 2, kf);
+    sqlite3_bind_int64(q, 3, kv);
+    rc = sqlite3_step(q);
+  }
   if (rc == SQLITE_ROW) {
-    int drc = state_decode(r, st, key, sqlite3_column_blob(q, 0),
+    int drc = state_decode(r, st, sqlite3_column_blob(q, 0),
                            (size_t)sqlite3_column_bytes(q, 0));
     if (drc) {
       sqlite3_reset(q);
@@ -316,7 +417,8 @@ static int state_get(eaudit_store *s, eaudit__rules *r, uint16_t rule, int kf,
     }
     rc = SQLITE_DONE;
   }
-  sqlite3_reset(q);
+  if (q)
+    sqlite3_reset(q);
   if (rc != SQLITE_DONE) {
     rstate_free(st);
     return eaudit__sqlite_error(s, rc, "reading rule state");
@@ -355,37 +457,47 @@ static int state_write(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
   int empty = n_items == 0 && st->finding == 0 && st->a == 0;
   if (empty && !st->in_db)
     return EAUDIT_OK;
-  char key[EAUDIT_FINDING_KEY_MAX];
-  key_text(key, sizeof key, st->kf, st->kv);
+  int64_t num;
+  int rc = rule_num(s, r, st->rule, 1, &num);
+  if (rc)
+    return rc;
   sqlite3_stmt *q = eaudit__rules_stmt(
       s, r, empty ? EAUDIT__RS_STATE_DEL : EAUDIT__RS_STATE_PUT);
   if (q == NULL)
     return eaudit_error_last()->code;
-  sqlite3_bind_text(q, 1, r->rs->rules[st->rule].id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, key, -1, SQLITE_TRANSIENT);
-  uint8_t small[HDR + 8 * ITEM], *b = small;
-  size_t len = HDR + n_items * ITEM;
+  sqlite3_bind_int64(q, 1, num);
+  sqlite3_bind_int(q, 2, st->kf);
+  sqlite3_bind_int64(q, 3, st->kv);
+  uint8_t small[HDR_MAX + 8 * ITEM_MAX], *b = small;
+  size_t cap = HDR_MAX + n_items * ITEM_MAX;
   if (!empty) {
-    if (len > sizeof small && (b = eaudit__malloc(len)) == NULL)
+    if (cap > sizeof small && (b = eaudit__malloc(cap)) == NULL)
       return eaudit__enomem();
-    b[0] = 1;
-    put64(b + 1, st->finding);
-    put64(b + 9, st->quiet_until);
-    put64(b + 17, st->a);
-    put64(b + 25, st->b);
-    put64(b + 33, st->c);
-    put32(b + 41, (int32_t)n_items);
+    const int64_t h[5] = {st->finding, st->quiet_until, st->a, st->b, st->c};
+    size_t len = 2;
+    b[0] = STATE_FORMAT;
+    b[1] = 0;
+    for (int i = 0; i < 5; i++)
+      if (h[i]) {
+        b[1] |= (uint8_t)(1 << i);
+        len += put_var(b + len, h[i]);
+      }
+    len += put_var(b + len, (int64_t)n_items);
+    uint64_t t = 0, v = 0, seq = 0;
     for (size_t i = 0; i < n_items; i++) {
-      uint8_t *p = b + HDR + i * ITEM;
-      put64(p, st->items[i].t);
-      put64(p + 8, st->items[i].v);
-      put64(p + 16, st->items[i].seq);
-      put32(p + 24, st->items[i].tag);
-      put32(p + 28, st->items[i].stage);
+      const item *it = &st->items[i];
+      len += put_var(b + len, (int64_t)((uint64_t)it->t - t));
+      len += put_var(b + len, (int64_t)((uint64_t)it->v - v));
+      len += put_var(b + len, (int64_t)((uint64_t)it->seq - seq));
+      len += put_var(b + len, it->tag);
+      len += put_var(b + len, it->stage);
+      t = (uint64_t)it->t;
+      v = (uint64_t)it->v;
+      seq = (uint64_t)it->seq;
     }
-    sqlite3_bind_blob(q, 3, b, (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 4, b, (int)len, SQLITE_STATIC);
   }
-  int rc = sqlite3_step(q);
+  rc = sqlite3_step(q);
   sqlite3_reset(q);
   if (b != small)
     eaudit__free(b);
@@ -795,29 +907,6 @@ static int pre_head_cmp(const void *a, const void *b) {
   return pre_key_cmp(x->kf, x->kv, y->kf, y->kv);
 }
 
-/* "subject:42" back to its field and value, for the key fields in mask. */
-static int key_parse(const char *key, int mask, int *kf, int64_t *kv) {
-  const char *colon = key ? strchr(key, ':') : NULL;
-  if (colon == NULL)
-    return 0;
-  for (int f = 0; f < 32; f++) {
-    if (!(mask & (1 << f)))
-      continue;
-    const char *name = eaudit_field_name(f);
-    size_t len = name ? strlen(name) : 0;
-    if (len == 0 || len != (size_t)(colon - key) || memcmp(key, name, len))
-      continue;
-    char *end = NULL;
-    long long v = strtoll(colon + 1, &end, 10);
-    if (end == colon + 1 || *end != '\0')
-      return 0;
-    *kf = f;
-    *kv = v;
-    return 1;
-  }
-  return 0;
-}
-
 /* Items a preload may gather before it gives up (the per-key rebuild then
  * serves the rule). */
 #define PRELOAD_MAX_ITEMS ((size_t)1 << 20)
@@ -927,20 +1016,23 @@ static int preload(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   }
   /* The episodes of the rule's keys. */
   sqlite3_stmt *q = NULL;
+  int64_t num = 0;
+  if (rc == 0 && !gave_up)
+    rc = rule_num(s, r, ri, 0, &num);
+  src = SQLITE_DONE;
   if (rc == 0 && !gave_up &&
       (q = eaudit__rules_stmt(s, r, EAUDIT__RS_STATE_RULE)) == NULL)
     rc = eaudit_error_last()->code;
   if (rc == 0 && !gave_up) {
-    sqlite3_bind_text(q, 1, rule->id, -1, SQLITE_STATIC);
-    while (rc == 0 && (src = sqlite3_step(q)) == SQLITE_ROW) {
-      const char *key = (const char *)sqlite3_column_text(q, 0);
-      int kf;
-      int64_t kv;
-      if (!key_parse(key, mask, &kf, &kv))
+    sqlite3_bind_int64(q, 1, num);
+    while (rc == 0 && num && (src = sqlite3_step(q)) == SQLITE_ROW) {
+      int kf = sqlite3_column_int(q, 0);
+      int64_t kv = sqlite3_column_int64(q, 1);
+      if (kf < 0 || kf >= 32 || !(mask & (1 << kf)))
         continue;
       eaudit__rstate tmp = {.rule = ri, .kf = (uint8_t)kf, .kv = kv};
-      if ((rc = state_decode(r, &tmp, key, sqlite3_column_blob(q, 1),
-                             (size_t)sqlite3_column_bytes(q, 1))))
+      if ((rc = state_decode(r, &tmp, sqlite3_column_blob(q, 2),
+                             (size_t)sqlite3_column_bytes(q, 2))))
         break;
       eaudit__free(tmp.items);
       if (nh == caph) {

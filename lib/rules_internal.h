@@ -203,6 +203,9 @@ enum {
    * once, and every rule_state row of a rule. */
   EAUDIT__RS_SCAN_TYPE,
   EAUDIT__RS_STATE_RULE,
+  /* A rule id's number in rule_state (rule_ids), and giving it one. */
+  EAUDIT__RS_RULE_NUM_GET,
+  EAUDIT__RS_RULE_NUM_PUT,
   EAUDIT__RS_COUNT
 };
 
@@ -227,6 +230,10 @@ typedef struct eaudit__rules {
     int64_t from;
   } *preload;
   size_t n_preload;
+  /* Per rule of rs (n_preload entries): its number in rule_state
+   * (rule_ids); 0 not looked up yet, -1 none yet. Reset when the cache is
+   * cleared (a rollback may have taken a new number back). */
+  int64_t *num;
   uint64_t clears; /* cache clears so far */
   /* (rule, key field, key value) -> state. */
   eaudit__rstate **slots;

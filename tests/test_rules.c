@@ -1056,13 +1056,19 @@ START_TEST(rebuilt_window_starts_at_the_rule_change) {
   ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
   sqlite3_stmt *q;
   ck_assert_int_eq(sqlite3_prepare_v2(db,
-                                      "SELECT length(state) FROM rule_state"
-                                      " WHERE rule = 'keycard_add_failures'"
-                                      " AND key = 'subject:42'",
+                                      "SELECT length(state), hex(state)"
+                                      " FROM rule_state WHERE rule = (SELECT"
+                                      " num FROM rule_ids WHERE rule ="
+                                      " 'keycard_add_failures')"
+                                      " AND kf = 5 AND kv = 42",
                                       -1, &q, NULL),
                    SQLITE_OK);
   ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
-  ck_assert_int_eq(sqlite3_column_int(q, 0), 1 + 5 * 8 + 4);
+  /* Format 2; finding and quiet_until present; finding 2 (zigzag 4);
+   * quiet_until; no items. */
+  ck_assert_int_eq(sqlite3_column_int(q, 0), 2 + 1 + 8 + 1);
+  ck_assert_str_eq((const char *)sqlite3_column_text(q, 1),
+                   "02030480ACB8D38CD7AF0600");
   sqlite3_finalize(q);
   sqlite3_close(db);
   eaudit_store_free(s);
