@@ -177,7 +177,13 @@ void rel_check_store(const char *path, rel_check *c) {
     rel_verify(path, checkpoints > 0 ? rel_trusted_key : NULL, c);
 }
 
-int64_t rel_count_ids(const char *path, const uint8_t *ids, size_t n) {
+/* Look up ids[0..n) in the store at path, in order. STOP_AT_ABSENT and
+ * STOP_AT_PRESENT stop at the first id that is missing or found and return
+ * its index; COUNT_ALL returns how many are present. */
+enum id_scan { COUNT_ALL, STOP_AT_ABSENT, STOP_AT_PRESENT };
+
+static size_t scan_ids(const char *path, const uint8_t *ids, size_t n,
+                       enum id_scan how) {
   sqlite3 *db = NULL;
   ck_assert_int_eq(
       sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, "unix"), SQLITE_OK);
@@ -186,60 +192,33 @@ int64_t rel_count_ids(const char *path, const uint8_t *ids, size_t n) {
   ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT 1 FROM events WHERE id = ?1",
                                       -1, &st, NULL),
                    SQLITE_OK);
-  int64_t found = 0;
-  for (size_t i = 0; i < n; i++) {
+  size_t i = 0, found = 0;
+  for (; i < n; i++) {
     sqlite3_bind_blob(st, 1, ids + 16 * i, 16, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     ck_assert_msg(rc == SQLITE_ROW || rc == SQLITE_DONE, "lookup: %s",
                   sqlite3_errmsg(db));
-    found += rc == SQLITE_ROW;
     sqlite3_reset(st);
+    if ((how == STOP_AT_ABSENT && rc != SQLITE_ROW) ||
+        (how == STOP_AT_PRESENT && rc == SQLITE_ROW))
+      break;
+    found += rc == SQLITE_ROW;
   }
   sqlite3_finalize(st);
   sqlite3_close(db);
-  return found;
+  return how == COUNT_ALL ? found : i;
+}
+
+int64_t rel_count_ids(const char *path, const uint8_t *ids, size_t n) {
+  return (int64_t)scan_ids(path, ids, n, COUNT_ALL);
 }
 
 size_t rel_present_prefix(const char *path, const uint8_t *ids, size_t n) {
-  sqlite3 *db = NULL;
-  ck_assert_int_eq(
-      sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, "unix"), SQLITE_OK);
-  sqlite3_stmt *st = NULL;
-  ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT 1 FROM events WHERE id = ?1",
-                                      -1, &st, NULL),
-                   SQLITE_OK);
-  size_t i = 0;
-  for (; i < n; i++) {
-    sqlite3_bind_blob(st, 1, ids + 16 * i, 16, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
-      break;
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return i;
+  return scan_ids(path, ids, n, STOP_AT_ABSENT);
 }
 
 size_t rel_absent_prefix(const char *path, const uint8_t *ids, size_t n) {
-  sqlite3 *db = NULL;
-  ck_assert_int_eq(
-      sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, "unix"), SQLITE_OK);
-  sqlite3_stmt *st = NULL;
-  ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT 1 FROM events WHERE id = ?1",
-                                      -1, &st, NULL),
-                   SQLITE_OK);
-  size_t i = 0;
-  for (; i < n; i++) {
-    sqlite3_bind_blob(st, 1, ids + 16 * i, 16, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-      break;
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return i;
+  return scan_ids(path, ids, n, STOP_AT_PRESENT);
 }
 
 int64_t rel_sql_int(const char *path, const char *sql) {
