@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +67,7 @@ typedef struct appender {
   atomic_int stop;
   eaudit_time at;
   long appends, over[3]; /* stalls above 20, 50, 100 ms */
+  long long wal_max;      /* the largest WAL file seen after an append */
   double max_stall, max_at, total, t0;
   int rc;
 } appender;
@@ -73,6 +75,8 @@ typedef struct appender {
 static void *append_loop(void *p) {
   appender *a = p;
   eaudit_store *s = NULL;
+  char wal[1100];
+  snprintf(wal, sizeof wal, "%s-wal", a->path);
   a->rc = eaudit_store_open(&s, a->path, NULL);
   if (a->rc == 0)
     a->rc = eaudit_store_set_signing_key(s, SEED, 32);
@@ -93,6 +97,9 @@ static void *append_loop(void *p) {
     a->over[2] += dt > 0.100;
     a->total += dt;
     a->appends++;
+    struct stat st;
+    if (stat(wal, &st) == 0 && (long long)st.st_size > a->wal_max)
+      a->wal_max = (long long)st.st_size;
     usleep(2000); /* a busy door controller, not a flood */
   }
   if (a->rc)
@@ -319,10 +326,10 @@ filled:;
     die("appender", a.rc);
   printf("purge %lld events in %.1f s (%.0f/s) while appending: %ld appends, "
          "longest stall %.1f ms (%.1f s into the purge), mean %.2f ms; stalls over "
-         "20/50/100 ms: %ld/%ld/%ld\n",
+         "20/50/100 ms: %ld/%ld/%ld; largest WAL %.1f MiB\n",
          (long long)purged, t_purge, (double)purged / t_purge, a.appends,
          a.max_stall * 1e3, a.max_at, a.total / (double)a.appends * 1e3,
-         a.over[0], a.over[1], a.over[2]);
+         a.over[0], a.over[1], a.over[2], (double)a.wal_max / 1048576.0);
   double t_after = verify(s, pk, 0, &ev_n);
   printf("verify after purge: %lld events in %.2f s: ok\n", (long long)ev_n,
          t_after);

@@ -1981,7 +1981,9 @@ enum {
   PACE_GAP_US = 4000,
   PACE_FIRST = 64,
   PACE_MIN = 16,
-  PACE_MAX = 10000
+  PACE_MAX = 10000,
+  PACE_RESTART_MS = 10,      /* longest wait of a WAL restart */
+  PACE_RESTART_FRAMES = 1000 /* restart past this when autockpt is off */
 };
 
 typedef struct pacer {
@@ -2016,6 +2018,36 @@ static size_t pace_size(const pacer *p) {
   return p->fixed ? p->fixed : (size_t)p->size;
 }
 
+/* After a step, with the lock free: copy the WAL back into the file. A
+ * passive checkpoint copies without blocking anyone, but it does not
+ * rewind the WAL: only a writer whose snapshot began with every frame
+ * copied starts writing at the front again, and the appender that was
+ * waiting for the lock takes it before the copy ends. The WAL then grows
+ * by every batch (240 MB over a 300,000-event purge), and whichever
+ * commit finally rewinds it truncates the file to journal_size_limit
+ * inside its own lock hold: a stall of up to a second for an appender. So
+ * once the copied WAL is longer than the automatic checkpoint's threshold,
+ * a RESTART checkpoint takes the lock to copy what was added since and
+ * waits for readers to leave the WAL, so that the next writer rewinds it
+ * while it is still short. Each of its waits (for the lock, then for the
+ * readers) is capped at PACE_RESTART_MS through the busy handler: a reader
+ * holding an old snapshot makes it give up rather than keep appenders
+ * out, and a later step tries again. */
+static void wal_copy_back(eaudit_store *s, const pacer *p) {
+  int log = 0, copied = 0;
+  int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                     &log, &copied);
+  int threshold = p->autockpt > 0 ? p->autockpt : PACE_RESTART_FRAMES;
+  if (rc != SQLITE_OK || log < threshold || copied < log)
+    return;
+  int64_t timeout = s->opts.ints[EAUDIT_OPT_BUSY_TIMEOUT_MS];
+  if (timeout > PACE_RESTART_MS)
+    s->opts.ints[EAUDIT_OPT_BUSY_TIMEOUT_MS] = PACE_RESTART_MS;
+  sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL,
+                            NULL);
+  s->opts.ints[EAUDIT_OPT_BUSY_TIMEOUT_MS] = timeout;
+}
+
 /* Before a step: let the lock stay free long enough after the last one. */
 static void pace_wait(pacer *p, eaudit_time held) {
   if (p->released == 0)
@@ -2032,8 +2064,7 @@ static void pace_wait(pacer *p, eaudit_time held) {
  * process on the CPU or the disk) does not size the next. */
 static void pace_step(eaudit_store *s, pacer *p, int64_t n, eaudit_time held) {
   p->released = mono_us();
-  sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
-                            NULL);
+  wal_copy_back(s, p);
   if (p->fixed || n <= 0)
     return;
   double cost = (double)(held > 0 ? held : 1) / (double)n;

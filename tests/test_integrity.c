@@ -1064,6 +1064,103 @@ START_TEST(purge_removes_findings_of_purged_history_only) {
 }
 END_TEST
 
+/* Another writer takes the lock as soon as a purge batch commits (here
+ * from the checkpoint sink, which runs right after the commit) and commits
+ * only when the purging handle waits for it (its busy handler): its
+ * snapshot began before the purge copied the WAL back, so its commit does
+ * not rewind the WAL, and neither does the purge's next batch, which sees
+ * that commit not yet copied. The interleaving a busy appender makes. It
+ * writes to a table of its own through plain SQLite, with its automatic
+ * checkpoint off, so that only the purge copies the WAL back. */
+typedef struct interleaver {
+  sqlite3 *db;
+  int began, committed;
+} interleaver;
+
+static int take_lock_after_commit(const uint8_t *cp, size_t len, void *p) {
+  (void)cp;
+  (void)len;
+  interleaver *w = p;
+  if (sqlite3_get_autocommit(w->db) &&
+      sqlite3_exec(w->db, "BEGIN IMMEDIATE; INSERT INTO other_writer(x)"
+                          " VALUES (1)",
+                   NULL, NULL, NULL) == SQLITE_OK)
+    w->began++;
+  return 0;
+}
+
+static int commit_when_waited_for(void *p, int count) {
+  interleaver *w = p;
+  if (!sqlite3_get_autocommit(w->db) &&
+      sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+    w->committed++;
+  return count < 50;
+}
+
+static long long file_size(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+START_TEST(purge_rewinds_the_wal_while_others_append) {
+  char path[512], wal[600];
+  tu_temp_path(path, sizeof path, "integ-purge-wal");
+  snprintf(wal, sizeof wal, "%s-wal", path);
+  g_clock = (tu_clock){T0 + 86400000000LL * 40, 1000};
+  g_seed = 13;
+  eaudit_store *s = open_store(path, SEED);
+  eaudit_batch *b = NULL;
+  EA_OK(eaudit_batch_new(&b));
+  for (int i = 0; i < 20000; i++) {
+    eaudit_event *ev = make_event(i);
+    EA_OK(eaudit_event_set(ev, EAUDIT_FIELD_OCCURRED_AT,
+                           T0 + (eaudit_time)i * 20000000));
+    EA_OK(eaudit_batch_add(b, ev));
+    eaudit_event_free(ev);
+    if (eaudit_batch_size(b) == 5000) {
+      EA_OK(eaudit_store_append_batch(s, b, NULL));
+      eaudit_batch_clear(b);
+    }
+  }
+  eaudit_batch_free(b);
+  /* A recent event, so that the rules' horizon lets the old ones go. */
+  eaudit_event *recent = tu_event(EAUDIT_TYPE_DOOR_OPENED,
+                                  T0 + 30 * 86400000000LL, 7);
+  EA_OK(eaudit_store_append(s, recent));
+  eaudit_event_free(recent);
+  eaudit_store_free(s); /* the last handle folds the WAL into the file */
+  s = open_store(path, SEED);
+  interleaver w = {NULL, 0, 0};
+  ck_assert_int_eq(sqlite3_open(path, &w.db), SQLITE_OK);
+  sql(w.db, "PRAGMA wal_autocheckpoint = 0; CREATE TABLE other_writer(x)");
+  EA_OK(eaudit_store_set_checkpoint_sink(s, take_lock_after_commit, &w));
+  sqlite3_busy_handler(s->db, commit_when_waited_for, &w);
+  int64_t n = -1;
+  EA_OK(eaudit_store_purge(s, T0 + 10 * 86400000000LL, ACTOR, 100, &n));
+  ck_assert_int_eq(n, 20000);
+  ck_assert_int_ge(w.began, 200); /* after each batch at least */
+  ck_assert_int_eq(w.committed, w.began);
+  /* The WAL never held much more than the automatic checkpoint's 1,000
+   * pages and a batch: without the rewind it reached every batch's pages
+   * together. */
+  long long size = file_size(wal);
+  ck_assert_int_gt(size, 0);
+  ck_assert_msg(size <= 1500 * (4096 + 24), "WAL of %lld bytes", size);
+  int64_t count = 0;
+  EA_OK(eaudit_store_event_count(s, &count));
+  ck_assert_int_eq(count, 2); /* the recent one and the purge record */
+  uint8_t pk[32];
+  pubkey(SEED, pk);
+  eaudit_verify_result *r = NULL;
+  EA_OK(eaudit_store_verify(s, ACTOR, pk, NULL, 0, EAUDIT_VERIFY_NO_RECORD, &r));
+  ck_assert_int_eq(eaudit_verify_result_events(r), count);
+  eaudit_verify_result_free(r);
+  ck_assert_int_eq(sqlite3_close(w.db), SQLITE_OK);
+  eaudit_store_free(s);
+  tu_remove_store(path);
+}
+END_TEST
+
 START_TEST(backup_verifies_on_its_own) {
   lab l;
   lab_open(&l, "integ-backup", 80, 20);
@@ -1115,6 +1212,7 @@ int main(void) {
   CASE(key_rotation_is_signed_by_the_old_key);
   CASE(purge_removes_an_old_prefix_and_still_verifies);
   CASE(purge_removes_findings_of_purged_history_only);
+  CASE(purge_rewinds_the_wal_while_others_append);
   CASE(backup_verifies_on_its_own);
   return tu_run(su);
 }
