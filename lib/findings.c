@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The rule id is read from rule_ids by its number; the key is rebuilt
+ * from its field and value (see the schema in rules.c). */
 #define FINDING_COLUMNS                                                        \
-  "rowid, id, rule, severity, key, subject, first_at, last_at, quiet_until,"  \
-  " late, state, state_by, state_at"
+  "f.rowid, f.id, (SELECT rule FROM rule_ids WHERE num = f.rule),"            \
+  " f.severity, f.kf, f.kv, f.subject, f.first_at, f.last_at,"                \
+  " f.quiet_until, f.late, f.state, f.state_by, f.state_at"
 
 struct eaudit_findings {
   eaudit_finding **v;
@@ -201,20 +204,21 @@ static int from_row(eaudit_store *s, sqlite3_stmt *q, int events,
   f->rowid = sqlite3_column_int64(q, 0);
   if (sqlite3_column_bytes(q, 1) == 16)
     memcpy(f->id, sqlite3_column_blob(q, 1), 16);
-  snprintf(f->rule, sizeof f->rule, "%s",
-           (const char *)sqlite3_column_text(q, 2));
+  const char *rule = (const char *)sqlite3_column_text(q, 2);
+  snprintf(f->rule, sizeof f->rule, "%s", rule ? rule : "");
   f->severity = sqlite3_column_int(q, 3);
-  snprintf(f->key, sizeof f->key, "%s", (const char *)sqlite3_column_text(q, 4));
-  f->has_subject = sqlite3_column_type(q, 5) != SQLITE_NULL;
-  f->subject = sqlite3_column_int64(q, 5);
-  f->first_at = sqlite3_column_int64(q, 6);
-  f->last_at = sqlite3_column_int64(q, 7);
-  f->quiet_until = sqlite3_column_int64(q, 8);
-  f->late = sqlite3_column_int(q, 9);
-  f->state = sqlite3_column_int(q, 10);
-  f->has_state_by = sqlite3_column_type(q, 11) != SQLITE_NULL;
-  f->state_by = sqlite3_column_int64(q, 11);
-  f->state_at = sqlite3_column_int64(q, 12);
+  eaudit__rules_key_text(f->key, sizeof f->key, sqlite3_column_int(q, 4),
+                         sqlite3_column_int64(q, 5));
+  f->has_subject = sqlite3_column_type(q, 6) != SQLITE_NULL;
+  f->subject = sqlite3_column_int64(q, 6);
+  f->first_at = sqlite3_column_int64(q, 7);
+  f->last_at = sqlite3_column_int64(q, 8);
+  f->quiet_until = sqlite3_column_int64(q, 9);
+  f->late = sqlite3_column_int(q, 10);
+  f->state = sqlite3_column_int(q, 11);
+  f->has_state_by = sqlite3_column_type(q, 12) != SQLITE_NULL;
+  f->state_by = sqlite3_column_int64(q, 12);
+  f->state_at = sqlite3_column_int64(q, 13);
   int rc = events ? load_events(s, f) : count_events(s, f);
   if (rc) {
     eaudit_finding_free(f);
@@ -227,8 +231,8 @@ static int from_row(eaudit_store *s, sqlite3_stmt *q, int events,
 static int load_one(eaudit_store *s, const char *where, int64_t rowid,
                     const uint8_t *id, eaudit_finding **out) {
   char sql[256];
-  snprintf(sql, sizeof sql, "SELECT " FINDING_COLUMNS " FROM findings WHERE %s",
-           where);
+  snprintf(sql, sizeof sql,
+           "SELECT " FINDING_COLUMNS " FROM findings f WHERE %s", where);
   sqlite3_stmt *q = NULL;
   int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
   if (rc != SQLITE_OK)
@@ -250,7 +254,7 @@ static int load_one(eaudit_store *s, const char *where, int64_t rowid,
 }
 
 int eaudit__finding_load(eaudit_store *s, int64_t rowid, eaudit_finding **out) {
-  return load_one(s, "rowid = ?1", rowid, NULL, out);
+  return load_one(s, "f.rowid = ?1", rowid, NULL, out);
 }
 
 int eaudit_store_finding(eaudit_store *s, const uint8_t id[16],
@@ -259,7 +263,7 @@ int eaudit_store_finding(eaudit_store *s, const uint8_t id[16],
   if (out == NULL || id == NULL)
     return eaudit__einval("out and id must not be NULL");
   *out = NULL;
-  return load_one(s, "id = ?1", 0, id, out);
+  return load_one(s, "f.id = ?1", 0, id, out);
 }
 
 void eaudit_finding_free(eaudit_finding *f) {
@@ -271,6 +275,42 @@ void eaudit_finding_free(eaudit_finding *f) {
   eaudit__object_died();
 }
 
+/* A key as eaudit__rules_key_text() writes it into its field and value:
+ * 1 when `key` is exactly what it writes for them, else 0. */
+static int key_parse(const char *key, int *kf, int64_t *kv) {
+  const char *colon = strchr(key, ':');
+  char name[32];
+  size_t len = colon ? (size_t)(colon - key) : 0;
+  if (colon == NULL || len == 0 || len >= sizeof name)
+    return 0;
+  memcpy(name, key, len);
+  name[len] = '\0';
+  int field;
+  if (eaudit_field_from_name(name, &field) != 0)
+    return 0;
+  const char *p = colon + 1;
+  int neg = *p == '-';
+  p += neg;
+  if (*p < '0' || *p > '9')
+    return 0;
+  uint64_t u = 0;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    if (u > (UINT64_MAX - 9) / 10)
+      return 0;
+    u = u * 10 + (uint64_t)(*p - '0');
+  }
+  if (*p || u > (uint64_t)INT64_MAX + neg)
+    return 0;
+  int64_t v = neg ? (int64_t)(0 - u) : (int64_t)u;
+  char back[EAUDIT_FINDING_KEY_MAX];
+  eaudit__rules_key_text(back, sizeof back, field, v);
+  if (strcmp(back, key) != 0)
+    return 0; /* "door:07", "subject:-0": not a form findings carry */
+  *kf = field;
+  *kv = v;
+  return 1;
+}
+
 /* Compile a finding query (NULL: every finding) to a statement, newest
  * first (the public order) or oldest first. Bound parameters only; the
  * filters pick which clauses appear. */
@@ -280,23 +320,30 @@ static int prepare(eaudit_store *s, const eaudit_finding_query *fq,
                                NULL, 0, 0, -1, 0};
   const eaudit_finding_query *q = fq ? fq : &dflt;
   eaudit__buf sql = {0};
+  /* A key that key_text() cannot have written matches no finding; one it
+   * can have is compared as its field and value. */
+  int kf = -1;
+  int64_t kv = 0;
+  if (q->key && !key_parse(q->key, &kf, &kv))
+    kf = -1;
   int rc = eaudit__buf_puts(&sql, "SELECT " FINDING_COLUMNS
-                                  " FROM findings WHERE severity >= ?1");
+                                  " FROM findings f WHERE f.severity >= ?1");
   if (rc == 0 && q->until != EAUDIT_TIME_NONE)
-    rc = eaudit__buf_puts(&sql, " AND first_at < ?2");
+    rc = eaudit__buf_puts(&sql, " AND f.first_at < ?2");
   if (rc == 0 && q->since != EAUDIT_TIME_NONE)
-    rc = eaudit__buf_puts(&sql, " AND last_at >= ?3");
+    rc = eaudit__buf_puts(&sql, " AND f.last_at >= ?3");
   if (rc == 0 && q->rule)
-    rc = eaudit__buf_puts(&sql, " AND rule = ?4");
+    rc = eaudit__buf_puts(
+        &sql, " AND f.rule = (SELECT num FROM rule_ids WHERE rule = ?4)");
   if (rc == 0 && q->key)
-    rc = eaudit__buf_puts(&sql, " AND key = ?5");
+    rc = eaudit__buf_puts(&sql, " AND f.kf = ?5 AND f.kv = ?9");
   if (rc == 0 && q->has_user)
-    rc = eaudit__buf_puts(&sql, " AND subject = ?6");
+    rc = eaudit__buf_puts(&sql, " AND f.subject = ?6");
   if (rc == 0 && q->state >= 0)
-    rc = eaudit__buf_puts(&sql, " AND state = ?7");
+    rc = eaudit__buf_puts(&sql, " AND f.state = ?7");
   if (rc == 0)
-    rc = eaudit__buf_puts(&sql, oldest_first ? " ORDER BY first_at, id"
-                                             : " ORDER BY first_at DESC, id");
+    rc = eaudit__buf_puts(&sql, oldest_first ? " ORDER BY f.first_at, f.id"
+                                             : " ORDER BY f.first_at DESC, f.id");
   if (rc == 0 && q->limit)
     rc = eaudit__buf_puts(&sql, " LIMIT ?8");
   if (rc) {
@@ -313,8 +360,8 @@ static int prepare(eaudit_store *s, const eaudit_finding_query *fq,
   sqlite3_bind_int64(st, 3, q->since);
   if (q->rule)
     sqlite3_bind_text(st, 4, q->rule, -1, SQLITE_STATIC);
-  if (q->key)
-    sqlite3_bind_text(st, 5, q->key, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 5, kf);
+  sqlite3_bind_int64(st, 9, kv);
   sqlite3_bind_int64(st, 6, q->user);
   sqlite3_bind_int(st, 7, q->state);
   sqlite3_bind_int64(st, 8, (int64_t)q->limit);

@@ -32,6 +32,11 @@ struct eaudit__rstate {
   int in_db;
   int dirty; /* changed since the last flush; on r->dirty */
   int64_t finding, quiet_until;
+  /* The finding's first_at while has_first (not stored: known when this
+   * handle opened or extended the finding), so that an extension that
+   * does not reach earlier leaves the row's indexed first_at alone. */
+  int has_first;
+  int64_t first_at;
   int64_t a, b, c; /* kind-specific: presence area, entry seq, entry time;
                       sequence: next partial tag */
   /* Filled by preload() and not used yet: the items are those of the
@@ -170,21 +175,6 @@ static eaudit__rstate *cache_find(eaudit__rules *r, uint16_t rule, uint8_t kf,
   return NULL;
 }
 
-/* --- serialisation: little-endian, so a store file moves between
- * machines --- */
-
-static void put64(uint8_t *p, int64_t v) {
-  uint64_t u = (uint64_t)v;
-  for (int i = 0; i < 8; i++)
-    p[i] = (uint8_t)(u >> (8 * i));
-}
-static int64_t get64(const uint8_t *p) {
-  uint64_t u = 0;
-  for (int i = 0; i < 8; i++)
-    u |= (uint64_t)p[i] << (8 * i);
-  return (int64_t)u;
-}
-
 /* A rule_state row: a format byte (2), a byte whose bits 0-4 say which of
  * finding, quiet_until, a, b, c are nonzero, those as varints, the item
  * count as a varint, and per item t, v, seq (each as the difference from
@@ -225,7 +215,7 @@ static int get_var(const uint8_t **p, const uint8_t *end, int64_t *v) {
 
 /* "subject:42": the field name, a colon, the value in decimal. Written
  * by hand: it runs for every rule_state row read or written. */
-static int key_text(char *buf, size_t size, int kf, int64_t kv) {
+int eaudit__rules_key_text(char *buf, size_t size, int kf, int64_t kv) {
   const char *name = eaudit_field_name(kf);
   size_t len = name ? strlen(name) : 0;
   char digits[24];
@@ -281,7 +271,7 @@ static int state_decode(eaudit__rules *r, eaudit__rstate *st,
   ok = ok && get_var(&p, end, &n) && n >= 0 && n <= (end - p) / 5;
   if (!ok) {
     char key[EAUDIT_FINDING_KEY_MAX];
-    key_text(key, sizeof key, st->kf, st->kv);
+    eaudit__rules_key_text(key, sizeof key, st->kf, st->kv);
     return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
                          "rule state of %s/%s is damaged",
                          r->rs->rules[st->rule].id, key);
@@ -318,7 +308,7 @@ static int state_decode(eaudit__rules *r, eaudit__rstate *st,
       st->n = st->cap = 0;
     }
     char key[EAUDIT_FINDING_KEY_MAX];
-    key_text(key, sizeof key, st->kf, st->kv);
+    eaudit__rules_key_text(key, sizeof key, st->kf, st->kv);
     return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
                          "rule state of %s/%s is damaged",
                          r->rs->rules[st->rule].id, key);
@@ -586,20 +576,33 @@ static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
     sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_EXTEND);
     if (q == NULL)
       return eaudit_error_last()->code;
-    sqlite3_bind_int64(q, 1, lo);
-    sqlite3_bind_int64(q, 2, hi);
-    sqlite3_bind_int64(q, 3, t + window);
-    sqlite3_bind_int64(q, 4, max_seq);
-    sqlite3_bind_int(q, 5, ev->late);
-    sqlite3_bind_int64(q, 6, st->finding);
+    sqlite3_bind_int64(q, 1, hi);
+    sqlite3_bind_int64(q, 2, t + window);
+    sqlite3_bind_int64(q, 3, max_seq);
+    sqlite3_bind_int(q, 4, ev->late);
+    sqlite3_bind_int64(q, 5, st->finding);
     if ((rc = step_done(s, q, "extending a finding")))
       return rc;
+    if (!st->has_first || lo < st->first_at) {
+      if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_EXTEND_FIRST)) ==
+          NULL)
+        return eaudit_error_last()->code;
+      sqlite3_bind_int64(q, 1, lo);
+      sqlite3_bind_int64(q, 2, st->finding);
+      if ((rc = step_done(s, q, "extending a finding")))
+        return rc;
+      if (st->has_first)
+        st->first_at = lo;
+    }
     if (t + window > st->quiet_until)
       st->quiet_until = t + window;
     return refs_insert(s, r, st->finding, refs, n);
   }
+  int64_t num;
+  if ((rc = rule_num(s, r, ri, 1, &num)))
+    return rc;
   char key[EAUDIT_FINDING_KEY_MAX];
-  key_text(key, sizeof key, st->kf, st->kv);
+  eaudit__rules_key_text(key, sizeof key, st->kf, st->kv);
   uint8_t id[16];
   finding_id(rule->id, key, ev->id, lo, id);
   int existed = 0;
@@ -621,21 +624,22 @@ static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_INSERT)) == NULL)
     return eaudit_error_last()->code;
   sqlite3_bind_blob(q, 1, id, 16, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, rule->id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 2, num);
   sqlite3_bind_int(q, 3, rule->severity);
-  sqlite3_bind_text(q, 4, key, -1, SQLITE_STATIC);
+  sqlite3_bind_int(q, 4, st->kf);
+  sqlite3_bind_int64(q, 5, st->kv);
   if (st->kf == EAUDIT_FIELD_SUBJECT || st->kf == EAUDIT_FIELD_ACTOR)
-    sqlite3_bind_int64(q, 5, st->kv);
+    sqlite3_bind_int64(q, 6, st->kv);
   else if (st->kf == EAUDIT_FIELD_DEVICE && EAUDIT__HAS(ev, EAUDIT_FIELD_SUBJECT))
-    sqlite3_bind_int64(q, 5, ev->v[EAUDIT_FIELD_SUBJECT]);
+    sqlite3_bind_int64(q, 6, ev->v[EAUDIT_FIELD_SUBJECT]);
   else
-    sqlite3_bind_null(q, 5);
-  sqlite3_bind_int64(q, 6, lo);
-  sqlite3_bind_int64(q, 7, hi);
-  sqlite3_bind_int64(q, 8, t + window);
-  sqlite3_bind_int64(q, 9, min_seq);
-  sqlite3_bind_int64(q, 10, max_seq);
-  sqlite3_bind_int(q, 11, ev->late);
+    sqlite3_bind_null(q, 6);
+  sqlite3_bind_int64(q, 7, lo);
+  sqlite3_bind_int64(q, 8, hi);
+  sqlite3_bind_int64(q, 9, t + window);
+  sqlite3_bind_int64(q, 10, min_seq);
+  sqlite3_bind_int64(q, 11, max_seq);
+  sqlite3_bind_int(q, 12, ev->late);
   /* No RETURNING clause: it makes SQLite open a statement journal (a
    * 64 KiB buffer allocated and freed per finding). A new row's rowid is
    * the connection's last insert rowid; a re-found one's was read above,
@@ -665,6 +669,8 @@ static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   }
   st->finding = rowid;
   st->quiet_until = t + window;
+  st->has_first = 1;
+  st->first_at = lo;
   if ((rc = refs_insert(s, r, rowid, refs, n)))
     return rc;
   return existed ? EAUDIT_OK : eaudit__rules_pending_add(r, rowid);
@@ -1342,12 +1348,16 @@ static int login_hours(eaudit_store *s, eaudit__rules *r,
     return eaudit_error_last()->code;
   sqlite3_bind_int64(q, 1, seq);
   int rc = sqlite3_step(q);
-  if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 24 * 8) {
-    const uint8_t *b = sqlite3_column_blob(q, 0);
-    for (int h = 0; h < 24; h++)
-      counts[h] = get64(b + 8 * h);
-    sqlite3_reset(q);
-    return EAUDIT_OK;
+  if (rc == SQLITE_ROW) {
+    const uint8_t *p = sqlite3_column_blob(q, 0);
+    const uint8_t *end = p + sqlite3_column_bytes(q, 0);
+    int ok = p != NULL;
+    for (int h = 0; ok && h < 24; h++)
+      ok = get_var(&p, end, &counts[h]);
+    if (ok && p == end) {
+      sqlite3_reset(q);
+      return EAUDIT_OK;
+    } /* damaged: judged again from the current history, as when absent */
   }
   sqlite3_reset(q);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -1357,13 +1367,15 @@ static int login_hours(eaudit_store *s, eaudit__rules *r,
                    : eaudit__login_hours(s, user, counts);
   if (rc)
     return rc;
-  uint8_t b[24 * 8];
+  /* 24 varints: a few dozen bytes instead of 192. */
+  uint8_t b[24 * 10];
+  size_t len = 0;
   for (int h = 0; h < 24; h++)
-    put64(b + 8 * h, counts[h]);
+    len += put_var(b + len, counts[h]);
   if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_HOURS_PUT)) == NULL)
     return eaudit_error_last()->code;
   sqlite3_bind_int64(q, 1, seq);
-  sqlite3_bind_blob(q, 2, b, sizeof b, SQLITE_TRANSIENT);
+  sqlite3_bind_blob(q, 2, b, (int)len, SQLITE_TRANSIENT);
   return step_done(s, q, "recording a login histogram");
 }
 

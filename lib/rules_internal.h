@@ -206,6 +206,8 @@ enum {
   /* A rule id's number in rule_state (rule_ids), and giving it one. */
   EAUDIT__RS_RULE_NUM_GET,
   EAUDIT__RS_RULE_NUM_PUT,
+  /* Lowering a finding's first_at when an extension reaches earlier. */
+  EAUDIT__RS_FINDING_EXTEND_FIRST,
   EAUDIT__RS_COUNT
 };
 
@@ -269,6 +271,8 @@ int eaudit__rules_since_load(eaudit_store *s, eaudit__rules *r);
 /* Can a threshold condition keyed by this field rebuild its window from
  * an events index (instead of persisting it)? */
 int eaudit__rules_key_rebuilds(int key_field);
+/* A finding's key as text, "field:value" (rules_eval.c); the length. */
+int eaudit__rules_key_text(char *buf, size_t size, int kf, int64_t kv);
 /* Evaluate one event (rules_eval.c). */
 int eaudit__rules_eval(eaudit_store *s, eaudit__rules *r,
                        const eaudit_event *ev);
