@@ -82,6 +82,10 @@ static const char *const rs_sql[EAUDIT__RS_COUNT] = {
     [EAUDIT__RS_REF_INSERT] =
         "INSERT OR IGNORE INTO finding_events(finding, seq, id)"
         " SELECT ?1, seq, id FROM events WHERE seq = ?2",
+    [EAUDIT__RS_REF_INSERT_ID] =
+        "INSERT OR IGNORE INTO finding_events(finding, seq, id)"
+        " VALUES (?1, ?2, ?3)",
+    [EAUDIT__RS_LIVE_FROM] = "SELECT min(seq) FROM events",
     [EAUDIT__RS_HOURS_GET] = "SELECT counts FROM rule_login_hours WHERE seq = ?1",
     [EAUDIT__RS_HOURS_PUT] =
         "INSERT OR REPLACE INTO rule_login_hours(seq, counts) VALUES (?1, ?2)",
@@ -94,7 +98,7 @@ static const char *const rs_sql[EAUDIT__RS_COUNT] = {
     [EAUDIT__RS_SINCE_DEL] = "DELETE FROM rule_since WHERE rule = ?1",
 #define SCAN(col)                                                              \
   "SELECT occurred_at, seq, type, reason, subject, actor, door, grp,"         \
-  " device, site FROM events INDEXED BY events_" col " WHERE " col " = ?1"    \
+  " device, site, id FROM events INDEXED BY events_" col " WHERE " col " = ?1"\
   " AND occurred_at >= ?2 AND seq >= ?3 AND seq < ?4"                          \
   " ORDER BY occurred_at DESC, seq DESC"
     [EAUDIT__RS_SCAN_SUBJECT] = SCAN("subject"),
@@ -103,7 +107,7 @@ static const char *const rs_sql[EAUDIT__RS_COUNT] = {
 #undef SCAN
     [EAUDIT__RS_SCAN_TYPE] =
         "SELECT occurred_at, seq, type, reason, subject, actor, door, grp,"
-        " device, site FROM events INDEXED BY events_type WHERE type = ?1"
+        " device, site, id FROM events INDEXED BY events_type WHERE type = ?1"
         " AND occurred_at >= ?2 AND seq >= ?3 AND seq < ?4",
     [EAUDIT__RS_STATE_RULE] =
         "SELECT kf, kv, state FROM rule_state WHERE rule = ?1",
@@ -255,6 +259,7 @@ static int refresh(eaudit_store *s, eaudit__rules *r) {
 int eaudit__rules_txn_ready(eaudit_store *s, eaudit__rules *r) {
   if (r->txn_ready)
     return EAUDIT_OK;
+  r->live_known = 0;
   int rc = refresh(s, r);
   if (rc == 0)
     r->txn_ready = 1;
@@ -320,6 +325,7 @@ void eaudit__rules_after_txn(eaudit_store *s, int committed) {
   if (r == NULL)
     return;
   r->txn_ready = 0;
+  r->live_known = 0;
   if (!committed) {
     /* The rows went back; so must what the cache learned from them. */
     eaudit__rules_cache_clear(r);
@@ -350,6 +356,7 @@ void eaudit__rules_free(eaudit_store *s) {
   eaudit__free(r->since);
   eaudit__free(r->preload);
   eaudit__free(r->num);
+  eaudit__free(r->ref_ids);
   eaudit__ruleset_free(r->rs);
   eaudit__free(r->pending);
   for (size_t i = 0; i < r->n_subs; i++)
@@ -737,6 +744,8 @@ int eaudit_store_unsubscribe_findings(eaudit_store *s, int id) {
  * keeps its copied event ids. The histograms judged with purged logins go
  * too. Called by each purge batch inside its transaction. */
 int eaudit__rules_on_purge(eaudit_store *s, int64_t through_seq) {
+  if (s->rules)
+    ((eaudit__rules *)s->rules)->live_known = 0; /* events went */
   static const char *const sql[] = {
       ("DELETE FROM finding_events WHERE finding IN (SELECT rowid FROM "
        "findings WHERE first_seq <= ?1 AND last_seq <= ?1)"),

@@ -23,6 +23,10 @@
 typedef struct item {
   int64_t t, v, seq;
   int32_t tag, stage;
+  /* The event's id when known (has_id): a finding links it without
+   * reading the event back. Not stored in rule_state. */
+  int has_id;
+  uint8_t id[16];
 } item;
 
 struct eaudit__rstate {
@@ -37,6 +41,11 @@ struct eaudit__rstate {
    * does not reach earlier leaves the row's indexed first_at alone. */
   int has_first;
   int64_t first_at;
+  /* The row as rule_state holds it (kept_len bytes; 0: not known, or too
+   * long to keep), so that a state changed and changed back within a
+   * transaction is not written again. */
+  uint8_t kept_len;
+  uint8_t kept[47];
   int64_t a, b, c; /* kind-specific: presence area, entry seq, entry time;
                       sequence: next partial tag */
   /* Filled by preload() and not used yet: the items are those of the
@@ -277,6 +286,11 @@ static int state_decode(eaudit__rules *r, eaudit__rstate *st,
                          r->rs->rules[st->rule].id, key);
   }
   st->in_db = 1;
+  st->kept_len = 0;
+  if (len <= sizeof st->kept) {
+    memcpy(st->kept, b, len);
+    st->kept_len = (uint8_t)len;
+  }
   st->finding = h[0];
   st->quiet_until = h[1];
   st->a = h[2];
@@ -299,7 +313,7 @@ static int state_decode(eaudit__rules *r, eaudit__rstate *st,
     seq += (uint64_t)d[2];
     if (keep)
       st->items[i] = (item){(int64_t)t, (int64_t)v, (int64_t)seq,
-                            (int32_t)d[3], (int32_t)d[4]};
+                            (int32_t)d[3], (int32_t)d[4], 0, {0}};
   }
   if (!ok || p != end) {
     if (keep) {
@@ -485,15 +499,30 @@ static int state_write(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
       v = (uint64_t)it->v;
       seq = (uint64_t)it->seq;
     }
+    if (st->in_db && st->kept_len == len && memcmp(st->kept, b, len) == 0) {
+      sqlite3_reset(q); /* the row holds this already */
+      if (b != small)
+        eaudit__free(b);
+      return EAUDIT_OK;
+    }
     sqlite3_bind_blob(q, 4, b, (int)len, SQLITE_STATIC);
+    st->kept_len = 0;
+    if (len <= sizeof st->kept) {
+      memcpy(st->kept, b, len);
+      st->kept_len = (uint8_t)len;
+    }
   }
   rc = sqlite3_step(q);
   sqlite3_reset(q);
   if (b != small)
     eaudit__free(b);
-  if (rc != SQLITE_DONE)
+  if (rc != SQLITE_DONE) {
+    st->kept_len = 0;
     return eaudit__sqlite_error(s, rc, "writing rule state");
+  }
   st->in_db = !empty;
+  if (empty)
+    st->kept_len = 0;
   return EAUDIT_OK;
 }
 
@@ -513,6 +542,7 @@ int eaudit__rules_flush(eaudit_store *s, eaudit__rules *r) {
 
 typedef struct ref {
   int64_t seq, t;
+  const uint8_t *id; /* the event's id, or NULL: read from events */
 } ref;
 
 static void finding_id(const char *rule, const char *key, const uint8_t ev[16],
@@ -538,18 +568,47 @@ static int step_done(eaudit_store *s, sqlite3_stmt *q, const char *what) {
                                                : eaudit__sqlite_error(s, rc, what);
 }
 
-/* Link the events to the finding, with their ids copied from the events
- * table in the same statement; an event purged since links nothing. */
+/* The lowest seq in events, read once per transaction. A purge removes a
+ * prefix of the seqs, so an event at or above it is still there. */
+static int live_from(eaudit_store *s, eaudit__rules *r, int64_t *out) {
+  if (!r->live_known) {
+    sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_LIVE_FROM);
+    if (q == NULL)
+      return eaudit_error_last()->code;
+    int rc = sqlite3_step(q);
+    r->live_from = rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL
+                       ? sqlite3_column_int64(q, 0)
+                       : INT64_MAX;
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW)
+      return eaudit__sqlite_error(s, rc, "reading the first event");
+    r->live_known = 1;
+  }
+  *out = r->live_from;
+  return EAUDIT_OK;
+}
+
+/* Link the events to the finding, with their ids copied: from the
+ * engine's memory when it holds them and the event is still stored, else
+ * from the events table in the same statement; an event purged since
+ * links nothing. */
 static int refs_insert(eaudit_store *s, eaudit__rules *r, int64_t finding,
                        const ref *refs, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_REF_INSERT);
+    int64_t from = INT64_MAX;
+    int rc = refs[i].id ? live_from(s, r, &from) : EAUDIT_OK;
+    if (rc)
+      return rc;
+    int direct = refs[i].id && refs[i].seq >= from;
+    sqlite3_stmt *q = eaudit__rules_stmt(
+        s, r, direct ? EAUDIT__RS_REF_INSERT_ID : EAUDIT__RS_REF_INSERT);
     if (q == NULL)
       return eaudit_error_last()->code;
     sqlite3_bind_int64(q, 1, finding);
     sqlite3_bind_int64(q, 2, refs[i].seq);
-    int rc = step_done(s, q, "linking a finding to its events");
-    if (rc)
+    if (direct)
+      sqlite3_bind_blob(q, 3, refs[i].id, 16, SQLITE_STATIC);
+    if ((rc = step_done(s, q, "linking a finding to its events")))
       return rc;
   }
   return EAUDIT_OK;
@@ -865,7 +924,12 @@ static int rebuild(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st,
       }
       if ((rc = items_reserve(st, st->n + 1)))
         break;
-      st->items[st->n++] = (item){rt, v, seq, (int32_t)ci, 0};
+      item *it = &st->items[st->n++];
+      *it = (item){rt, v, seq, (int32_t)ci, 0, 0, {0}};
+      if (sqlite3_column_bytes(q, 10) == 16) {
+        memcpy(it->id, sqlite3_column_blob(q, 10), 16);
+        it->has_id = 1;
+      }
       if (++count[ci] == EAUDIT__RULE_MAX_ITEMS) {
         done[ci] = 1;
         live--;
@@ -1010,8 +1074,13 @@ static int preload(eaudit_store *s, eaudit__rules *r, uint16_t ri,
           v = nv;
           cap = nc;
         }
-        v[n++] = (pre_item){sqlite3_column_int64(q, kcol), c->key,
-                            (item){rt, val, seq, (int32_t)ci, 0}};
+        v[n] = (pre_item){sqlite3_column_int64(q, kcol), c->key,
+                          (item){rt, val, seq, (int32_t)ci, 0, 0, {0}}};
+        if (sqlite3_column_bytes(q, 10) == 16) {
+          memcpy(v[n].it.id, sqlite3_column_blob(q, 10), 16);
+          v[n].it.has_id = 1;
+        }
+        n++;
       }
       if (gave_up)
         break;
@@ -1163,7 +1232,8 @@ static int eval_threshold(eaudit_store *s, eaudit__rules *r, uint16_t ri,
           continue;
         v = ev->v[c->distinct];
       }
-      item it = {t, v, ev->v[EAUDIT_FIELD_SEQ], (int32_t)ci, 0};
+      item it = {t, v, ev->v[EAUDIT_FIELD_SEQ], (int32_t)ci, 0, 1, {0}};
+      memcpy(it.id, ev->id, 16);
       size_t p, b, e, lo, hi;
       if ((rc = item_insert(st, it, &p)))
         return rc;
@@ -1171,8 +1241,24 @@ static int eval_threshold(eaudit_store *s, eaudit__rules *r, uint16_t ri,
       if (!holds && cond_holds(st, b, e, p, c, &lo, &hi)) {
         holds = 1;
         window = c->window;
-        for (size_t k = lo; k <= hi && n_refs < EAUDIT__RULE_MAX_ITEMS; k++)
-          refs[n_refs++] = (ref){st->items[k].seq, st->items[k].t};
+        /* The ids are copied: later conditions move the items. */
+        size_t want = hi - lo + 1;
+        if (r->cap_ref_ids < want) {
+          uint8_t(*ids)[16] = eaudit__realloc(r->ref_ids, want * 16);
+          if (ids == NULL)
+            return eaudit__enomem();
+          r->ref_ids = ids;
+          r->cap_ref_ids = want;
+        }
+        for (size_t k = lo; k <= hi && n_refs < EAUDIT__RULE_MAX_ITEMS; k++) {
+          const item *x = &st->items[k];
+          refs[n_refs] = (ref){x->seq, x->t, NULL};
+          if (x->has_id) {
+            memcpy(r->ref_ids[n_refs], x->id, 16);
+            refs[n_refs].id = r->ref_ids[n_refs];
+          }
+          n_refs++;
+        }
       }
       /* After the decision, so even an event beyond the lateness bound is
        * evaluated against what is kept. */
@@ -1217,7 +1303,7 @@ static int eval_sequence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
       continue;
     int64_t v = sp->same ? ev->v[sp->same] : 0;
     if (k == 0) {
-      item it = {t, v, seq, (int32_t)st->c++, 0};
+      item it = {t, v, seq, (int32_t)st->c++, 0, 0, {0}};
       size_t pos;
       if ((rc = item_insert(st, it, &pos)))
         return rc;
@@ -1237,12 +1323,12 @@ static int eval_sequence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
           last = &st->items[x];
       if (last->stage == (int32_t)k - 1 && t - first->t < rule->window &&
           t >= last->t && (!sp->same || !has_v || last->v == v)) {
-        item it = {t, sp->same ? v : last->v, seq, first->tag, (int32_t)k};
+        item it = {t, sp->same ? v : last->v, seq, first->tag, (int32_t)k, 0, {0}};
         changed = 1;
         if (k + 1 == rule->n_steps) {
           for (size_t x = b; x < e && n_refs + 1 < sizeof refs / sizeof *refs;
                x++)
-            refs[n_refs++] = (ref){st->items[x].seq, st->items[x].t};
+            refs[n_refs++] = (ref){st->items[x].seq, st->items[x].t, NULL};
           items_remove(st, b, e);
           holds = 1;
           continue; /* the next partial now starts at b */
@@ -1258,7 +1344,7 @@ static int eval_sequence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   if (st == NULL)
     return EAUDIT_OK;
   if (holds)
-    refs[n_refs++] = (ref){seq, t};
+    refs[n_refs++] = (ref){seq, t, ev->id};
   /* Drop partials that no event can complete any more, then the oldest
    * beyond the cap. */
   int64_t keep = rule->window + s->opts.ints[EAUDIT_OPT_LATENESS_US];
@@ -1329,8 +1415,9 @@ static int eval_presence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
       trapping = rule->areas[i].checkin_to_exit;
   if (!trapping)
     return EAUDIT_OK;
-  ref refs[2] = {{st->b, st->c},
-                 {ev->v[EAUDIT_FIELD_SEQ], ev->v[EAUDIT_FIELD_OCCURRED_AT]}};
+  ref refs[2] = {
+      {st->b, st->c, NULL},
+      {ev->v[EAUDIT_FIELD_SEQ], ev->v[EAUDIT_FIELD_OCCURRED_AT], ev->id}};
   if ((rc = episode(s, r, ri, st, ev, rule->window, refs, 2)))
     return rc;
   return state_touch(r, st);
@@ -1404,7 +1491,7 @@ static int eval_off_hours(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   if ((rc = state_get(s, r, ri, EAUDIT_FIELD_SUBJECT,
                       ev->v[EAUDIT_FIELD_SUBJECT], ev, &st)))
     return rc;
-  ref me = {ev->v[EAUDIT_FIELD_SEQ], ev->v[EAUDIT_FIELD_OCCURRED_AT]};
+  ref me = {ev->v[EAUDIT_FIELD_SEQ], ev->v[EAUDIT_FIELD_OCCURRED_AT], ev->id};
   if ((rc = episode(s, r, ri, st, ev, rule->window, &me, 1)))
     return rc;
   return state_touch(r, st);

@@ -208,6 +208,10 @@ enum {
   EAUDIT__RS_RULE_NUM_PUT,
   /* Lowering a finding's first_at when an extension reaches earlier. */
   EAUDIT__RS_FINDING_EXTEND_FIRST,
+  /* Linking an event whose id the engine holds, and the lowest seq still
+   * in events (a purge removes a prefix): below it an event is gone. */
+  EAUDIT__RS_REF_INSERT_ID,
+  EAUDIT__RS_LIVE_FROM,
   EAUDIT__RS_COUNT
 };
 
@@ -217,6 +221,13 @@ typedef struct eaudit__rules {
   int64_t data_version;
   int txn_ready;     /* revalidated in the current transaction */
   int replay;        /* batch re-evaluation running */
+  /* The lowest seq in events, when live_known (read once per transaction;
+   * reset by a purge). */
+  int live_known;
+  int64_t live_from;
+  /* Scratch: the ids of a threshold episode's events. */
+  uint8_t (*ref_ids)[16];
+  size_t cap_ref_ids;
   sqlite3_stmt *st[EAUDIT__RS_COUNT];
   /* Per rule of rs: the first seq it has evaluated since its state was
    * last reset (rule_since), bounding window rebuilds. */
