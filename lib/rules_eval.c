@@ -1430,11 +1430,18 @@ static int eval_presence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
 static int login_hours(eaudit_store *s, eaudit__rules *r,
                        const eaudit_event *ev, int64_t counts[24]) {
   int64_t seq = ev->v[EAUDIT_FIELD_SEQ];
-  sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_HOURS_GET);
-  if (q == NULL)
+  /* A login being appended has no histogram yet (seqs are not reused),
+   * unless another rule of this kind just stored it: only a re-evaluation
+   * or that case reads one back. */
+  int look = r->replay || r->hours_seq == seq;
+  sqlite3_stmt *q = look ? eaudit__rules_stmt(s, r, EAUDIT__RS_HOURS_GET) : NULL;
+  if (look && q == NULL)
     return eaudit_error_last()->code;
-  sqlite3_bind_int64(q, 1, seq);
-  int rc = sqlite3_step(q);
+  int rc = SQLITE_DONE;
+  if (look) {
+    sqlite3_bind_int64(q, 1, seq);
+    rc = sqlite3_step(q);
+  }
   if (rc == SQLITE_ROW) {
     const uint8_t *p = sqlite3_column_blob(q, 0);
     const uint8_t *end = p + sqlite3_column_bytes(q, 0);
@@ -1446,7 +1453,8 @@ static int login_hours(eaudit_store *s, eaudit__rules *r,
       return EAUDIT_OK;
     } /* damaged: judged again from the current history, as when absent */
   }
-  sqlite3_reset(q);
+  if (look)
+    sqlite3_reset(q);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return eaudit__sqlite_error(s, rc, "reading a login histogram");
   int64_t user = ev->v[EAUDIT_FIELD_SUBJECT];
@@ -1463,6 +1471,7 @@ static int login_hours(eaudit_store *s, eaudit__rules *r,
     return eaudit_error_last()->code;
   sqlite3_bind_int64(q, 1, seq);
   sqlite3_bind_blob(q, 2, b, (int)len, SQLITE_TRANSIENT);
+  r->hours_seq = seq;
   return step_done(s, q, "recording a login histogram");
 }
 

@@ -225,6 +225,8 @@ typedef struct eaudit__rules {
    * reset by a purge). */
   int live_known;
   int64_t live_from;
+  /* The seq of the login whose histogram was stored last. */
+  int64_t hours_seq;
   /* Scratch: the ids of a threshold episode's events. */
   uint8_t (*ref_ids)[16];
   size_t cap_ref_ids;
