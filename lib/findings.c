@@ -7,17 +7,82 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The rule id is read from rule_ids by its number; the key is rebuilt
- * from its field and value (see the schema in rules.c). */
+/* The rule is its rule_ids number (rule_names() maps it to the id); the
+ * key is rebuilt from its field and value (see the schema in rules.c). */
 #define FINDING_COLUMNS                                                        \
-  "f.rowid, f.id, (SELECT rule FROM rule_ids WHERE num = f.rule),"            \
-  " f.severity, f.kf, f.kv, f.subject, f.first_at, f.last_at,"                \
-  " f.quiet_until, f.late, f.state, f.state_by, f.state_at"
+  "f.rowid, f.id, f.rule, f.severity, f.kf, f.kv, f.subject, f.first_at,"     \
+  " f.last_at, f.quiet_until, f.late, f.state, f.state_by, f.state_at"
 
 struct eaudit_findings {
   eaudit_finding **v;
   size_t n, cap;
 };
+
+/* rule_ids as read for one query: number -> rule id. */
+typedef struct rule_names {
+  int64_t *num;
+  char (*id)[EAUDIT__RULE_ID_MAX + 1];
+  size_t n, cap;
+} rule_names;
+
+static void rule_names_free(rule_names *m) {
+  eaudit__free(m->num);
+  eaudit__free(m->id);
+  m->num = NULL;
+  m->id = NULL;
+  m->n = m->cap = 0;
+}
+
+/* Add the rule_ids row numbered num to m. */
+static int rule_names_read(eaudit_store *s, rule_names *m, int64_t num) {
+  sqlite3_stmt *q = NULL;
+  int rc = sqlite3_prepare_v2(
+      s->db, "SELECT num, rule FROM rule_ids WHERE num = ?1", -1, &q, NULL);
+  if (rc != SQLITE_OK)
+    return eaudit__sqlite_error(s, rc, "reading rule numbers");
+  sqlite3_bind_int64(q, 1, num);
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    if (m->n == m->cap) {
+      size_t cap = m->cap ? m->cap * 2 : 16;
+      int64_t *nums = eaudit__realloc(m->num, cap * sizeof *nums);
+      if (nums)
+        m->num = nums;
+      char(*id)[EAUDIT__RULE_ID_MAX + 1] =
+          nums ? eaudit__realloc(m->id, cap * sizeof *id) : NULL;
+      if (id == NULL) {
+        sqlite3_finalize(q);
+        return eaudit__enomem();
+      }
+      m->id = id;
+      m->cap = cap;
+    }
+    m->num[m->n] = sqlite3_column_int64(q, 0);
+    const char *t = (const char *)sqlite3_column_text(q, 1);
+    snprintf(m->id[m->n], sizeof m->id[m->n], "%s", t ? t : "");
+    m->n++;
+  }
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? EAUDIT_OK
+                           : eaudit__sqlite_error(s, rc, "reading rule numbers");
+}
+
+/* The rule id numbered num into f: read once per query and rule rather
+ * than per row. */
+static int rule_name(eaudit_store *s, rule_names *m, int64_t num,
+                     eaudit_finding *f) {
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t i = 0; i < m->n; i++)
+      if (m->num[i] == num) {
+        memcpy(f->rule, m->id[i], sizeof f->rule);
+        return EAUDIT_OK;
+      }
+    int rc = pass == 0 ? rule_names_read(s, m, num) : EAUDIT_OK;
+    if (rc)
+      return rc;
+  }
+  f->rule[0] = '\0';
+  return EAUDIT_OK;
+}
 
 /* --- the query --- */
 
@@ -196,7 +261,7 @@ static int count_events(eaudit_store *s, eaudit_finding *f) {
 /* One finding from a FINDING_COLUMNS row; with events = 0 only the number
  * of its events is read (seqs and ids stay NULL). */
 static int from_row(eaudit_store *s, sqlite3_stmt *q, int events,
-                    eaudit_finding **out) {
+                    rule_names *names, eaudit_finding **out) {
   eaudit_finding *f = eaudit__calloc(1, sizeof *f);
   if (f == NULL)
     return eaudit__enomem();
@@ -204,8 +269,11 @@ static int from_row(eaudit_store *s, sqlite3_stmt *q, int events,
   f->rowid = sqlite3_column_int64(q, 0);
   if (sqlite3_column_bytes(q, 1) == 16)
     memcpy(f->id, sqlite3_column_blob(q, 1), 16);
-  const char *rule = (const char *)sqlite3_column_text(q, 2);
-  snprintf(f->rule, sizeof f->rule, "%s", rule ? rule : "");
+  int rc = rule_name(s, names, sqlite3_column_int64(q, 2), f);
+  if (rc) {
+    eaudit_finding_free(f);
+    return rc;
+  }
   f->severity = sqlite3_column_int(q, 3);
   eaudit__rules_key_text(f->key, sizeof f->key, sqlite3_column_int(q, 4),
                          sqlite3_column_int64(q, 5));
@@ -219,7 +287,7 @@ static int from_row(eaudit_store *s, sqlite3_stmt *q, int events,
   f->has_state_by = sqlite3_column_type(q, 12) != SQLITE_NULL;
   f->state_by = sqlite3_column_int64(q, 12);
   f->state_at = sqlite3_column_int64(q, 13);
-  int rc = events ? load_events(s, f) : count_events(s, f);
+  rc = events ? load_events(s, f) : count_events(s, f);
   if (rc) {
     eaudit_finding_free(f);
     return rc;
@@ -230,6 +298,7 @@ static int from_row(eaudit_store *s, sqlite3_stmt *q, int events,
 
 static int load_one(eaudit_store *s, const char *where, int64_t rowid,
                     const uint8_t *id, eaudit_finding **out) {
+  rule_names names = {0};
   char sql[256];
   snprintf(sql, sizeof sql,
            "SELECT " FINDING_COLUMNS " FROM findings f WHERE %s", where);
@@ -243,13 +312,14 @@ static int load_one(eaudit_store *s, const char *where, int64_t rowid,
     sqlite3_bind_int64(q, 1, rowid);
   rc = sqlite3_step(q);
   if (rc == SQLITE_ROW)
-    rc = from_row(s, q, 1, out);
+    rc = from_row(s, q, 1, &names, out);
   else if (rc == SQLITE_DONE)
     rc = eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_INVALID, 0,
                        "no such finding");
   else
     rc = eaudit__sqlite_error(s, rc, "reading a finding");
   sqlite3_finalize(q);
+  rule_names_free(&names);
   return rc;
 }
 
@@ -385,6 +455,7 @@ int eaudit_store_findings(eaudit_store *s, const eaudit_finding_query *fq,
     return eaudit__enomem();
   }
   eaudit__object_born();
+  rule_names names = {0};
   int src;
   while ((src = sqlite3_step(st)) == SQLITE_ROW) {
     if (list->n == list->cap) {
@@ -397,11 +468,12 @@ int eaudit_store_findings(eaudit_store *s, const eaudit_finding_query *fq,
       list->v = v;
       list->cap = c;
     }
-    if ((rc = from_row(s, st, 1, &list->v[list->n])))
+    if ((rc = from_row(s, st, 1, &names, &list->v[list->n])))
       break;
     list->n++;
   }
   sqlite3_finalize(st);
+  rule_names_free(&names);
   if (rc == 0 && src != SQLITE_DONE)
     rc = eaudit__sqlite_error(s, src, "querying findings");
   if (rc) {
@@ -419,15 +491,17 @@ int eaudit__findings_each(eaudit_store *s, const eaudit_finding_query *q,
   if (rc)
     return rc;
   int src = SQLITE_DONE;
+  rule_names names = {0};
   while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
     eaudit_finding *f = NULL;
-    if ((rc = from_row(s, st, 0, &f)) == 0)
+    if ((rc = from_row(s, st, 0, &names, &f)) == 0)
       rc = fn(f, payload);
     eaudit_finding_free(f);
   }
   if (rc == 0 && src != SQLITE_DONE)
     rc = eaudit__sqlite_error(s, src, "querying findings");
   sqlite3_finalize(st);
+  rule_names_free(&names);
   return rc;
 }
 
