@@ -355,8 +355,13 @@ static int key_parse(const char *key, int *kf, int64_t *kv) {
     return 0;
   memcpy(name, key, len);
   name[len] = '\0';
-  int field;
-  if (eaudit_field_from_name(name, &field) != 0)
+  int field = -1; /* by name, without setting the thread's error */
+  for (int f = 0; f < 32 && field < 0; f++) {
+    const char *n = eaudit_field_name(f);
+    if (n && strcmp(n, name) == 0)
+      field = f;
+  }
+  if (field < 0)
     return 0;
   const char *p = colon + 1;
   int neg = *p == '-';
