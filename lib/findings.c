@@ -62,8 +62,9 @@ static int rule_names_read(eaudit_store *s, rule_names *m, int64_t num) {
     m->n++;
   }
   sqlite3_finalize(q);
-  return rc == SQLITE_DONE ? EAUDIT_OK
-                           : eaudit__sqlite_error(s, rc, "reading rule numbers");
+  if (rc != SQLITE_DONE)
+    return eaudit__sqlite_error(s, rc, "reading rule numbers");
+  return EAUDIT_OK;
 }
 
 /* The rule id numbered num into f: read once per query and rule rather
@@ -417,8 +418,9 @@ static int prepare(eaudit_store *s, const eaudit_finding_query *fq,
   if (rc == 0 && q->state >= 0)
     rc = eaudit__buf_puts(&sql, " AND f.state = ?7");
   if (rc == 0)
-    rc = eaudit__buf_puts(&sql, oldest_first ? " ORDER BY f.first_at, f.id"
-                                             : " ORDER BY f.first_at DESC, f.id");
+    rc = eaudit__buf_puts(&sql, oldest_first
+                                    ? " ORDER BY f.first_at, f.id"
+                                    : " ORDER BY f.first_at DESC, f.id");
   if (rc == 0 && q->limit)
     rc = eaudit__buf_puts(&sql, " LIMIT ?8");
   if (rc) {

@@ -1323,7 +1323,8 @@ static int eval_sequence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
           last = &st->items[x];
       if (last->stage == (int32_t)k - 1 && t - first->t < rule->window &&
           t >= last->t && (!sp->same || !has_v || last->v == v)) {
-        item it = {t, sp->same ? v : last->v, seq, first->tag, (int32_t)k, 0, {0}};
+        item it = {t, sp->same ? v : last->v, seq, first->tag, (int32_t)k,
+                   0, {0}};
         changed = 1;
         if (k + 1 == rule->n_steps) {
           for (size_t x = b; x < e && n_refs + 1 < sizeof refs / sizeof *refs;
@@ -1434,7 +1435,8 @@ static int login_hours(eaudit_store *s, eaudit__rules *r,
    * unless another rule of this kind just stored it: only a re-evaluation
    * or that case reads one back. */
   int look = r->replay || r->hours_seq == seq;
-  sqlite3_stmt *q = look ? eaudit__rules_stmt(s, r, EAUDIT__RS_HOURS_GET) : NULL;
+  sqlite3_stmt *q =
+      look ? eaudit__rules_stmt(s, r, EAUDIT__RS_HOURS_GET) : NULL;
   if (look && q == NULL)
     return eaudit_error_last()->code;
   int rc = SQLITE_DONE;
