@@ -7,14 +7,83 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The rule is its rule_ids number (rule_names() maps it to the id); the
+ * key is rebuilt from its field and value (see the schema in rules.c). */
 #define FINDING_COLUMNS                                                        \
-  "rowid, id, rule, severity, key, subject, first_at, last_at, quiet_until,"  \
-  " late, state, state_by, state_at"
+  "f.rowid, f.id, f.rule, f.severity, f.kf, f.kv, f.subject, f.first_at,"     \
+  " f.last_at, f.quiet_until, f.late, f.state, f.state_by, f.state_at"
 
 struct eaudit_findings {
   eaudit_finding **v;
   size_t n, cap;
 };
+
+/* rule_ids as read for one query: number -> rule id. */
+typedef struct rule_names {
+  int64_t *num;
+  char (*id)[EAUDIT__RULE_ID_MAX + 1];
+  size_t n, cap;
+} rule_names;
+
+static void rule_names_free(rule_names *m) {
+  eaudit__free(m->num);
+  eaudit__free(m->id);
+  m->num = NULL;
+  m->id = NULL;
+  m->n = m->cap = 0;
+}
+
+/* Add the rule_ids row numbered num to m. */
+static int rule_names_read(eaudit_store *s, rule_names *m, int64_t num) {
+  sqlite3_stmt *q = NULL;
+  int rc = sqlite3_prepare_v2(
+      s->db, "SELECT num, rule FROM rule_ids WHERE num = ?1", -1, &q, NULL);
+  if (rc != SQLITE_OK)
+    return eaudit__sqlite_error(s, rc, "reading rule numbers");
+  sqlite3_bind_int64(q, 1, num);
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    if (m->n == m->cap) {
+      size_t cap = m->cap ? m->cap * 2 : 16;
+      int64_t *nums = eaudit__realloc(m->num, cap * sizeof *nums);
+      if (nums)
+        m->num = nums;
+      char(*id)[EAUDIT__RULE_ID_MAX + 1] =
+          nums ? eaudit__realloc(m->id, cap * sizeof *id) : NULL;
+      if (id == NULL) {
+        sqlite3_finalize(q);
+        return eaudit__enomem();
+      }
+      m->id = id;
+      m->cap = cap;
+    }
+    m->num[m->n] = sqlite3_column_int64(q, 0);
+    const char *t = (const char *)sqlite3_column_text(q, 1);
+    snprintf(m->id[m->n], sizeof m->id[m->n], "%s", t ? t : "");
+    m->n++;
+  }
+  sqlite3_finalize(q);
+  if (rc != SQLITE_DONE)
+    return eaudit__sqlite_error(s, rc, "reading rule numbers");
+  return EAUDIT_OK;
+}
+
+/* The rule id numbered num into f: read once per query and rule rather
+ * than per row. */
+static int rule_name(eaudit_store *s, rule_names *m, int64_t num,
+                     eaudit_finding *f) {
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t i = 0; i < m->n; i++)
+      if (m->num[i] == num) {
+        memcpy(f->rule, m->id[i], sizeof f->rule);
+        return EAUDIT_OK;
+      }
+    int rc = pass == 0 ? rule_names_read(s, m, num) : EAUDIT_OK;
+    if (rc)
+      return rc;
+  }
+  f->rule[0] = '\0';
+  return EAUDIT_OK;
+}
 
 /* --- the query --- */
 
@@ -193,7 +262,7 @@ static int count_events(eaudit_store *s, eaudit_finding *f) {
 /* One finding from a FINDING_COLUMNS row; with events = 0 only the number
  * of its events is read (seqs and ids stay NULL). */
 static int from_row(eaudit_store *s, sqlite3_stmt *q, int events,
-                    eaudit_finding **out) {
+                    rule_names *names, eaudit_finding **out) {
   eaudit_finding *f = eaudit__calloc(1, sizeof *f);
   if (f == NULL)
     return eaudit__enomem();
@@ -201,21 +270,25 @@ static int from_row(eaudit_store *s, sqlite3_stmt *q, int events,
   f->rowid = sqlite3_column_int64(q, 0);
   if (sqlite3_column_bytes(q, 1) == 16)
     memcpy(f->id, sqlite3_column_blob(q, 1), 16);
-  snprintf(f->rule, sizeof f->rule, "%s",
-           (const char *)sqlite3_column_text(q, 2));
+  int rc = rule_name(s, names, sqlite3_column_int64(q, 2), f);
+  if (rc) {
+    eaudit_finding_free(f);
+    return rc;
+  }
   f->severity = sqlite3_column_int(q, 3);
-  snprintf(f->key, sizeof f->key, "%s", (const char *)sqlite3_column_text(q, 4));
-  f->has_subject = sqlite3_column_type(q, 5) != SQLITE_NULL;
-  f->subject = sqlite3_column_int64(q, 5);
-  f->first_at = sqlite3_column_int64(q, 6);
-  f->last_at = sqlite3_column_int64(q, 7);
-  f->quiet_until = sqlite3_column_int64(q, 8);
-  f->late = sqlite3_column_int(q, 9);
-  f->state = sqlite3_column_int(q, 10);
-  f->has_state_by = sqlite3_column_type(q, 11) != SQLITE_NULL;
-  f->state_by = sqlite3_column_int64(q, 11);
-  f->state_at = sqlite3_column_int64(q, 12);
-  int rc = events ? load_events(s, f) : count_events(s, f);
+  eaudit__rules_key_text(f->key, sizeof f->key, sqlite3_column_int(q, 4),
+                         sqlite3_column_int64(q, 5));
+  f->has_subject = sqlite3_column_type(q, 6) != SQLITE_NULL;
+  f->subject = sqlite3_column_int64(q, 6);
+  f->first_at = sqlite3_column_int64(q, 7);
+  f->last_at = sqlite3_column_int64(q, 8);
+  f->quiet_until = sqlite3_column_int64(q, 9);
+  f->late = sqlite3_column_int(q, 10);
+  f->state = sqlite3_column_int(q, 11);
+  f->has_state_by = sqlite3_column_type(q, 12) != SQLITE_NULL;
+  f->state_by = sqlite3_column_int64(q, 12);
+  f->state_at = sqlite3_column_int64(q, 13);
+  rc = events ? load_events(s, f) : count_events(s, f);
   if (rc) {
     eaudit_finding_free(f);
     return rc;
@@ -226,9 +299,10 @@ static int from_row(eaudit_store *s, sqlite3_stmt *q, int events,
 
 static int load_one(eaudit_store *s, const char *where, int64_t rowid,
                     const uint8_t *id, eaudit_finding **out) {
+  rule_names names = {0};
   char sql[256];
-  snprintf(sql, sizeof sql, "SELECT " FINDING_COLUMNS " FROM findings WHERE %s",
-           where);
+  snprintf(sql, sizeof sql,
+           "SELECT " FINDING_COLUMNS " FROM findings f WHERE %s", where);
   sqlite3_stmt *q = NULL;
   int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
   if (rc != SQLITE_OK)
@@ -239,18 +313,19 @@ static int load_one(eaudit_store *s, const char *where, int64_t rowid,
     sqlite3_bind_int64(q, 1, rowid);
   rc = sqlite3_step(q);
   if (rc == SQLITE_ROW)
-    rc = from_row(s, q, 1, out);
+    rc = from_row(s, q, 1, &names, out);
   else if (rc == SQLITE_DONE)
     rc = eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_INVALID, 0,
                        "no such finding");
   else
     rc = eaudit__sqlite_error(s, rc, "reading a finding");
   sqlite3_finalize(q);
+  rule_names_free(&names);
   return rc;
 }
 
 int eaudit__finding_load(eaudit_store *s, int64_t rowid, eaudit_finding **out) {
-  return load_one(s, "rowid = ?1", rowid, NULL, out);
+  return load_one(s, "f.rowid = ?1", rowid, NULL, out);
 }
 
 int eaudit_store_finding(eaudit_store *s, const uint8_t id[16],
@@ -259,7 +334,7 @@ int eaudit_store_finding(eaudit_store *s, const uint8_t id[16],
   if (out == NULL || id == NULL)
     return eaudit__einval("out and id must not be NULL");
   *out = NULL;
-  return load_one(s, "id = ?1", 0, id, out);
+  return load_one(s, "f.id = ?1", 0, id, out);
 }
 
 void eaudit_finding_free(eaudit_finding *f) {
@@ -271,6 +346,47 @@ void eaudit_finding_free(eaudit_finding *f) {
   eaudit__object_died();
 }
 
+/* A key as eaudit__rules_key_text() writes it into its field and value:
+ * 1 when `key` is exactly what it writes for them, else 0. */
+static int key_parse(const char *key, int *kf, int64_t *kv) {
+  const char *colon = strchr(key, ':');
+  char name[32];
+  size_t len = colon ? (size_t)(colon - key) : 0;
+  if (colon == NULL || len == 0 || len >= sizeof name)
+    return 0;
+  memcpy(name, key, len);
+  name[len] = '\0';
+  int field = -1; /* by name, without setting the thread's error */
+  for (int f = 0; f < 32 && field < 0; f++) {
+    const char *n = eaudit_field_name(f);
+    if (n && strcmp(n, name) == 0)
+      field = f;
+  }
+  if (field < 0)
+    return 0;
+  const char *p = colon + 1;
+  int neg = *p == '-';
+  p += neg;
+  if (*p < '0' || *p > '9')
+    return 0;
+  uint64_t u = 0;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    if (u > (UINT64_MAX - 9) / 10)
+      return 0;
+    u = u * 10 + (uint64_t)(*p - '0');
+  }
+  if (*p || u > (uint64_t)INT64_MAX + neg)
+    return 0;
+  int64_t v = neg ? (int64_t)(0 - u) : (int64_t)u;
+  char back[EAUDIT_FINDING_KEY_MAX];
+  eaudit__rules_key_text(back, sizeof back, field, v);
+  if (strcmp(back, key) != 0)
+    return 0; /* "door:07", "subject:-0": not a form findings carry */
+  *kf = field;
+  *kv = v;
+  return 1;
+}
+
 /* Compile a finding query (NULL: every finding) to a statement, newest
  * first (the public order) or oldest first. Bound parameters only; the
  * filters pick which clauses appear. */
@@ -280,23 +396,31 @@ static int prepare(eaudit_store *s, const eaudit_finding_query *fq,
                                NULL, 0, 0, -1, 0};
   const eaudit_finding_query *q = fq ? fq : &dflt;
   eaudit__buf sql = {0};
+  /* A key that key_text() cannot have written matches no finding; one it
+   * can have is compared as its field and value. */
+  int kf = -1;
+  int64_t kv = 0;
+  if (q->key && !key_parse(q->key, &kf, &kv))
+    kf = -1;
   int rc = eaudit__buf_puts(&sql, "SELECT " FINDING_COLUMNS
-                                  " FROM findings WHERE severity >= ?1");
+                                  " FROM findings f WHERE f.severity >= ?1");
   if (rc == 0 && q->until != EAUDIT_TIME_NONE)
-    rc = eaudit__buf_puts(&sql, " AND first_at < ?2");
+    rc = eaudit__buf_puts(&sql, " AND f.first_at < ?2");
   if (rc == 0 && q->since != EAUDIT_TIME_NONE)
-    rc = eaudit__buf_puts(&sql, " AND last_at >= ?3");
+    rc = eaudit__buf_puts(&sql, " AND f.last_at >= ?3");
   if (rc == 0 && q->rule)
-    rc = eaudit__buf_puts(&sql, " AND rule = ?4");
+    rc = eaudit__buf_puts(
+        &sql, " AND f.rule = (SELECT num FROM rule_ids WHERE rule = ?4)");
   if (rc == 0 && q->key)
-    rc = eaudit__buf_puts(&sql, " AND key = ?5");
+    rc = eaudit__buf_puts(&sql, " AND f.kf = ?5 AND f.kv = ?9");
   if (rc == 0 && q->has_user)
-    rc = eaudit__buf_puts(&sql, " AND subject = ?6");
+    rc = eaudit__buf_puts(&sql, " AND f.subject = ?6");
   if (rc == 0 && q->state >= 0)
-    rc = eaudit__buf_puts(&sql, " AND state = ?7");
+    rc = eaudit__buf_puts(&sql, " AND f.state = ?7");
   if (rc == 0)
-    rc = eaudit__buf_puts(&sql, oldest_first ? " ORDER BY first_at, id"
-                                             : " ORDER BY first_at DESC, id");
+    rc = eaudit__buf_puts(&sql, oldest_first
+                                    ? " ORDER BY f.first_at, f.id"
+                                    : " ORDER BY f.first_at DESC, f.id");
   if (rc == 0 && q->limit)
     rc = eaudit__buf_puts(&sql, " LIMIT ?8");
   if (rc) {
@@ -313,8 +437,8 @@ static int prepare(eaudit_store *s, const eaudit_finding_query *fq,
   sqlite3_bind_int64(st, 3, q->since);
   if (q->rule)
     sqlite3_bind_text(st, 4, q->rule, -1, SQLITE_STATIC);
-  if (q->key)
-    sqlite3_bind_text(st, 5, q->key, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 5, kf);
+  sqlite3_bind_int64(st, 9, kv);
   sqlite3_bind_int64(st, 6, q->user);
   sqlite3_bind_int(st, 7, q->state);
   sqlite3_bind_int64(st, 8, (int64_t)q->limit);
@@ -338,6 +462,7 @@ int eaudit_store_findings(eaudit_store *s, const eaudit_finding_query *fq,
     return eaudit__enomem();
   }
   eaudit__object_born();
+  rule_names names = {0};
   int src;
   while ((src = sqlite3_step(st)) == SQLITE_ROW) {
     if (list->n == list->cap) {
@@ -350,11 +475,12 @@ int eaudit_store_findings(eaudit_store *s, const eaudit_finding_query *fq,
       list->v = v;
       list->cap = c;
     }
-    if ((rc = from_row(s, st, 1, &list->v[list->n])))
+    if ((rc = from_row(s, st, 1, &names, &list->v[list->n])))
       break;
     list->n++;
   }
   sqlite3_finalize(st);
+  rule_names_free(&names);
   if (rc == 0 && src != SQLITE_DONE)
     rc = eaudit__sqlite_error(s, src, "querying findings");
   if (rc) {
@@ -372,15 +498,17 @@ int eaudit__findings_each(eaudit_store *s, const eaudit_finding_query *q,
   if (rc)
     return rc;
   int src = SQLITE_DONE;
+  rule_names names = {0};
   while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
     eaudit_finding *f = NULL;
-    if ((rc = from_row(s, st, 0, &f)) == 0)
+    if ((rc = from_row(s, st, 0, &names, &f)) == 0)
       rc = fn(f, payload);
     eaudit_finding_free(f);
   }
   if (rc == 0 && src != SQLITE_DONE)
     rc = eaudit__sqlite_error(s, src, "querying findings");
   sqlite3_finalize(st);
+  rule_names_free(&names);
   return rc;
 }
 

@@ -27,24 +27,30 @@ const char eaudit__rules_schema[] =
      * rebuilds read events from here on only. */
     "CREATE TABLE rule_since(rule TEXT PRIMARY KEY, seq INTEGER NOT NULL)"
     " WITHOUT ROWID;"
+    /* A finding names its rule by rule_ids.num and its key by field
+     * number and value (the text forms are rebuilt on reading), so that
+     * the rows an append writes or extends share few pages. Only two
+     * indexes, both growing at their right edge as findings are opened:
+     * first_at for listing (filters by rule, key or user are checked on
+     * the rows), first_seq for re-evaluation and retention. Indexes by
+     * rule, key or subject would each take a leaf page per key an append
+     * touches. */
     "CREATE TABLE findings(rowid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
-    " rule TEXT NOT NULL, severity INTEGER NOT NULL, key TEXT NOT NULL,"
-    " subject INTEGER, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL,"
-    " quiet_until INTEGER NOT NULL, first_seq INTEGER NOT NULL,"
-    " last_seq INTEGER NOT NULL, late INTEGER NOT NULL DEFAULT 0,"
-    " state INTEGER NOT NULL DEFAULT 0, state_by INTEGER, state_at INTEGER,"
-    " stale INTEGER NOT NULL DEFAULT 0);"
+    " rule INTEGER NOT NULL, severity INTEGER NOT NULL, kf INTEGER NOT NULL,"
+    " kv INTEGER NOT NULL, subject INTEGER, first_at INTEGER NOT NULL,"
+    " last_at INTEGER NOT NULL, quiet_until INTEGER NOT NULL,"
+    " first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,"
+    " late INTEGER NOT NULL DEFAULT 0, state INTEGER NOT NULL DEFAULT 0,"
+    " state_by INTEGER, state_at INTEGER, stale INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX findings_first ON findings(first_at);"
-    "CREATE INDEX findings_rule ON findings(rule, key, first_at);"
-    "CREATE INDEX findings_subject ON findings(subject, first_at)"
-    " WHERE subject IS NOT NULL;"
     "CREATE INDEX findings_seq ON findings(first_seq);"
     /* Event ids are copied so that a finding still names its events after
      * a retention purge. */
     "CREATE TABLE finding_events(finding INTEGER NOT NULL,"
     " seq INTEGER NOT NULL, id BLOB NOT NULL,"
     " PRIMARY KEY(finding, seq)) WITHOUT ROWID;"
-    /* The login-hour histogram each admin_area_login was judged by. */
+    /* The login-hour histogram each admin_area_login was judged by: 24
+     * counts as varints (rules_eval.c). */
     "CREATE TABLE rule_login_hours(seq INTEGER PRIMARY KEY,"
     " counts BLOB NOT NULL);";
 
@@ -57,21 +63,29 @@ static const char *const rs_sql[EAUDIT__RS_COUNT] = {
         "DELETE FROM rule_state WHERE rule = ?1 AND kf = ?2 AND kv = ?3",
     [EAUDIT__RS_REFS_DELETE] = "DELETE FROM finding_events WHERE finding = ?1",
     [EAUDIT__RS_FINDING_INSERT] =
-        "INSERT INTO findings(id, rule, severity, key, subject, first_at,"
+        "INSERT INTO findings(id, rule, severity, kf, kv, subject, first_at,"
         " last_at, quiet_until, first_seq, last_seq, late) VALUES (?1, ?2, ?3,"
-        " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(id) DO UPDATE SET"
+        " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT(id) DO UPDATE SET"
         " rule = excluded.rule, severity = excluded.severity,"
-        " key = excluded.key, subject = excluded.subject,"
+        " kf = excluded.kf, kv = excluded.kv, subject = excluded.subject,"
         " first_at = excluded.first_at, last_at = excluded.last_at,"
         " quiet_until = excluded.quiet_until, first_seq = excluded.first_seq,"
         " last_seq = excluded.last_seq, late = excluded.late, stale = 0",
+    /* first_at is indexed: set only when it moves (EXTEND_FIRST), so that
+     * an extension leaves the index alone. */
     [EAUDIT__RS_FINDING_EXTEND] =
-        "UPDATE findings SET first_at = min(first_at, ?1),"
-        " last_at = max(last_at, ?2), quiet_until = max(quiet_until, ?3),"
-        " last_seq = max(last_seq, ?4), late = late | ?5 WHERE rowid = ?6",
+        "UPDATE findings SET last_at = max(last_at, ?1),"
+        " quiet_until = max(quiet_until, ?2), last_seq = max(last_seq, ?3),"
+        " late = late | ?4 WHERE rowid = ?5",
+    [EAUDIT__RS_FINDING_EXTEND_FIRST] =
+        "UPDATE findings SET first_at = ?1 WHERE rowid = ?2 AND first_at > ?1",
     [EAUDIT__RS_REF_INSERT] =
         "INSERT OR IGNORE INTO finding_events(finding, seq, id)"
         " SELECT ?1, seq, id FROM events WHERE seq = ?2",
+    [EAUDIT__RS_REF_INSERT_ID] =
+        "INSERT OR IGNORE INTO finding_events(finding, seq, id)"
+        " VALUES (?1, ?2, ?3)",
+    [EAUDIT__RS_LIVE_FROM] = "SELECT min(seq) FROM events",
     [EAUDIT__RS_HOURS_GET] = "SELECT counts FROM rule_login_hours WHERE seq = ?1",
     [EAUDIT__RS_HOURS_PUT] =
         "INSERT OR REPLACE INTO rule_login_hours(seq, counts) VALUES (?1, ?2)",
@@ -84,7 +98,7 @@ static const char *const rs_sql[EAUDIT__RS_COUNT] = {
     [EAUDIT__RS_SINCE_DEL] = "DELETE FROM rule_since WHERE rule = ?1",
 #define SCAN(col)                                                              \
   "SELECT occurred_at, seq, type, reason, subject, actor, door, grp,"         \
-  " device, site FROM events INDEXED BY events_" col " WHERE " col " = ?1"    \
+  " device, site, id FROM events INDEXED BY events_" col " WHERE " col " = ?1"\
   " AND occurred_at >= ?2 AND seq >= ?3 AND seq < ?4"                          \
   " ORDER BY occurred_at DESC, seq DESC"
     [EAUDIT__RS_SCAN_SUBJECT] = SCAN("subject"),
@@ -93,7 +107,7 @@ static const char *const rs_sql[EAUDIT__RS_COUNT] = {
 #undef SCAN
     [EAUDIT__RS_SCAN_TYPE] =
         "SELECT occurred_at, seq, type, reason, subject, actor, door, grp,"
-        " device, site FROM events INDEXED BY events_type WHERE type = ?1"
+        " device, site, id FROM events INDEXED BY events_type WHERE type = ?1"
         " AND occurred_at >= ?2 AND seq >= ?3 AND seq < ?4",
     [EAUDIT__RS_STATE_RULE] =
         "SELECT kf, kv, state FROM rule_state WHERE rule = ?1",
@@ -245,6 +259,7 @@ static int refresh(eaudit_store *s, eaudit__rules *r) {
 int eaudit__rules_txn_ready(eaudit_store *s, eaudit__rules *r) {
   if (r->txn_ready)
     return EAUDIT_OK;
+  r->live_known = 0;
   int rc = refresh(s, r);
   if (rc == 0)
     r->txn_ready = 1;
@@ -310,6 +325,7 @@ void eaudit__rules_after_txn(eaudit_store *s, int committed) {
   if (r == NULL)
     return;
   r->txn_ready = 0;
+  r->live_known = 0;
   if (!committed) {
     /* The rows went back; so must what the cache learned from them. */
     eaudit__rules_cache_clear(r);
@@ -340,6 +356,7 @@ void eaudit__rules_free(eaudit_store *s) {
   eaudit__free(r->since);
   eaudit__free(r->preload);
   eaudit__free(r->num);
+  eaudit__free(r->ref_ids);
   eaudit__ruleset_free(r->rs);
   eaudit__free(r->pending);
   for (size_t i = 0; i < r->n_subs; i++)
@@ -727,6 +744,8 @@ int eaudit_store_unsubscribe_findings(eaudit_store *s, int id) {
  * keeps its copied event ids. The histograms judged with purged logins go
  * too. Called by each purge batch inside its transaction. */
 int eaudit__rules_on_purge(eaudit_store *s, int64_t through_seq) {
+  if (s->rules)
+    ((eaudit__rules *)s->rules)->live_known = 0; /* events went */
   static const char *const sql[] = {
       ("DELETE FROM finding_events WHERE finding IN (SELECT rowid FROM "
        "findings WHERE first_seq <= ?1 AND last_seq <= ?1)"),

@@ -23,6 +23,10 @@
 typedef struct item {
   int64_t t, v, seq;
   int32_t tag, stage;
+  /* The event's id when known (has_id): a finding links it without
+   * reading the event back. Not stored in rule_state. */
+  int has_id;
+  uint8_t id[16];
 } item;
 
 struct eaudit__rstate {
@@ -32,6 +36,16 @@ struct eaudit__rstate {
   int in_db;
   int dirty; /* changed since the last flush; on r->dirty */
   int64_t finding, quiet_until;
+  /* The finding's first_at while has_first (not stored: known when this
+   * handle opened or extended the finding), so that an extension that
+   * does not reach earlier leaves the row's indexed first_at alone. */
+  int has_first;
+  int64_t first_at;
+  /* The row as rule_state holds it (kept_len bytes; 0: not known, or too
+   * long to keep), so that a state changed and changed back within a
+   * transaction is not written again. */
+  uint8_t kept_len;
+  uint8_t kept[47];
   int64_t a, b, c; /* kind-specific: presence area, entry seq, entry time;
                       sequence: next partial tag */
   /* Filled by preload() and not used yet: the items are those of the
@@ -170,21 +184,6 @@ static eaudit__rstate *cache_find(eaudit__rules *r, uint16_t rule, uint8_t kf,
   return NULL;
 }
 
-/* --- serialisation: little-endian, so a store file moves between
- * machines --- */
-
-static void put64(uint8_t *p, int64_t v) {
-  uint64_t u = (uint64_t)v;
-  for (int i = 0; i < 8; i++)
-    p[i] = (uint8_t)(u >> (8 * i));
-}
-static int64_t get64(const uint8_t *p) {
-  uint64_t u = 0;
-  for (int i = 0; i < 8; i++)
-    u |= (uint64_t)p[i] << (8 * i);
-  return (int64_t)u;
-}
-
 /* A rule_state row: a format byte (2), a byte whose bits 0-4 say which of
  * finding, quiet_until, a, b, c are nonzero, those as varints, the item
  * count as a varint, and per item t, v, seq (each as the difference from
@@ -225,7 +224,7 @@ static int get_var(const uint8_t **p, const uint8_t *end, int64_t *v) {
 
 /* "subject:42": the field name, a colon, the value in decimal. Written
  * by hand: it runs for every rule_state row read or written. */
-static int key_text(char *buf, size_t size, int kf, int64_t kv) {
+int eaudit__rules_key_text(char *buf, size_t size, int kf, int64_t kv) {
   const char *name = eaudit_field_name(kf);
   size_t len = name ? strlen(name) : 0;
   char digits[24];
@@ -281,12 +280,17 @@ static int state_decode(eaudit__rules *r, eaudit__rstate *st,
   ok = ok && get_var(&p, end, &n) && n >= 0 && n <= (end - p) / 5;
   if (!ok) {
     char key[EAUDIT_FINDING_KEY_MAX];
-    key_text(key, sizeof key, st->kf, st->kv);
+    eaudit__rules_key_text(key, sizeof key, st->kf, st->kv);
     return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
                          "rule state of %s/%s is damaged",
                          r->rs->rules[st->rule].id, key);
   }
   st->in_db = 1;
+  st->kept_len = 0;
+  if (len <= sizeof st->kept) {
+    memcpy(st->kept, b, len);
+    st->kept_len = (uint8_t)len;
+  }
   st->finding = h[0];
   st->quiet_until = h[1];
   st->a = h[2];
@@ -309,7 +313,7 @@ static int state_decode(eaudit__rules *r, eaudit__rstate *st,
     seq += (uint64_t)d[2];
     if (keep)
       st->items[i] = (item){(int64_t)t, (int64_t)v, (int64_t)seq,
-                            (int32_t)d[3], (int32_t)d[4]};
+                            (int32_t)d[3], (int32_t)d[4], 0, {0}};
   }
   if (!ok || p != end) {
     if (keep) {
@@ -318,7 +322,7 @@ static int state_decode(eaudit__rules *r, eaudit__rstate *st,
       st->n = st->cap = 0;
     }
     char key[EAUDIT_FINDING_KEY_MAX];
-    key_text(key, sizeof key, st->kf, st->kv);
+    eaudit__rules_key_text(key, sizeof key, st->kf, st->kv);
     return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
                          "rule state of %s/%s is damaged",
                          r->rs->rules[st->rule].id, key);
@@ -495,15 +499,30 @@ static int state_write(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
       v = (uint64_t)it->v;
       seq = (uint64_t)it->seq;
     }
+    if (st->in_db && st->kept_len == len && memcmp(st->kept, b, len) == 0) {
+      sqlite3_reset(q); /* the row holds this already */
+      if (b != small)
+        eaudit__free(b);
+      return EAUDIT_OK;
+    }
     sqlite3_bind_blob(q, 4, b, (int)len, SQLITE_STATIC);
+    st->kept_len = 0;
+    if (len <= sizeof st->kept) {
+      memcpy(st->kept, b, len);
+      st->kept_len = (uint8_t)len;
+    }
   }
   rc = sqlite3_step(q);
   sqlite3_reset(q);
   if (b != small)
     eaudit__free(b);
-  if (rc != SQLITE_DONE)
+  if (rc != SQLITE_DONE) {
+    st->kept_len = 0;
     return eaudit__sqlite_error(s, rc, "writing rule state");
+  }
   st->in_db = !empty;
+  if (empty)
+    st->kept_len = 0;
   return EAUDIT_OK;
 }
 
@@ -523,6 +542,7 @@ int eaudit__rules_flush(eaudit_store *s, eaudit__rules *r) {
 
 typedef struct ref {
   int64_t seq, t;
+  const uint8_t *id; /* the event's id, or NULL: read from events */
 } ref;
 
 static void finding_id(const char *rule, const char *key, const uint8_t ev[16],
@@ -548,18 +568,47 @@ static int step_done(eaudit_store *s, sqlite3_stmt *q, const char *what) {
                                                : eaudit__sqlite_error(s, rc, what);
 }
 
-/* Link the events to the finding, with their ids copied from the events
- * table in the same statement; an event purged since links nothing. */
+/* The lowest seq in events, read once per transaction. A purge removes a
+ * prefix of the seqs, so an event at or above it is still there. */
+static int live_from(eaudit_store *s, eaudit__rules *r, int64_t *out) {
+  if (!r->live_known) {
+    sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_LIVE_FROM);
+    if (q == NULL)
+      return eaudit_error_last()->code;
+    int rc = sqlite3_step(q);
+    r->live_from = rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL
+                       ? sqlite3_column_int64(q, 0)
+                       : INT64_MAX;
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW)
+      return eaudit__sqlite_error(s, rc, "reading the first event");
+    r->live_known = 1;
+  }
+  *out = r->live_from;
+  return EAUDIT_OK;
+}
+
+/* Link the events to the finding, with their ids copied: from the
+ * engine's memory when it holds them and the event is still stored, else
+ * from the events table in the same statement; an event purged since
+ * links nothing. */
 static int refs_insert(eaudit_store *s, eaudit__rules *r, int64_t finding,
                        const ref *refs, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_REF_INSERT);
+    int64_t from = INT64_MAX;
+    int rc = refs[i].id ? live_from(s, r, &from) : EAUDIT_OK;
+    if (rc)
+      return rc;
+    int direct = refs[i].id && refs[i].seq >= from;
+    sqlite3_stmt *q = eaudit__rules_stmt(
+        s, r, direct ? EAUDIT__RS_REF_INSERT_ID : EAUDIT__RS_REF_INSERT);
     if (q == NULL)
       return eaudit_error_last()->code;
     sqlite3_bind_int64(q, 1, finding);
     sqlite3_bind_int64(q, 2, refs[i].seq);
-    int rc = step_done(s, q, "linking a finding to its events");
-    if (rc)
+    if (direct)
+      sqlite3_bind_blob(q, 3, refs[i].id, 16, SQLITE_STATIC);
+    if ((rc = step_done(s, q, "linking a finding to its events")))
       return rc;
   }
   return EAUDIT_OK;
@@ -586,20 +635,33 @@ static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
     sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_EXTEND);
     if (q == NULL)
       return eaudit_error_last()->code;
-    sqlite3_bind_int64(q, 1, lo);
-    sqlite3_bind_int64(q, 2, hi);
-    sqlite3_bind_int64(q, 3, t + window);
-    sqlite3_bind_int64(q, 4, max_seq);
-    sqlite3_bind_int(q, 5, ev->late);
-    sqlite3_bind_int64(q, 6, st->finding);
+    sqlite3_bind_int64(q, 1, hi);
+    sqlite3_bind_int64(q, 2, t + window);
+    sqlite3_bind_int64(q, 3, max_seq);
+    sqlite3_bind_int(q, 4, ev->late);
+    sqlite3_bind_int64(q, 5, st->finding);
     if ((rc = step_done(s, q, "extending a finding")))
       return rc;
+    if (!st->has_first || lo < st->first_at) {
+      if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_EXTEND_FIRST)) ==
+          NULL)
+        return eaudit_error_last()->code;
+      sqlite3_bind_int64(q, 1, lo);
+      sqlite3_bind_int64(q, 2, st->finding);
+      if ((rc = step_done(s, q, "extending a finding")))
+        return rc;
+      if (st->has_first)
+        st->first_at = lo;
+    }
     if (t + window > st->quiet_until)
       st->quiet_until = t + window;
     return refs_insert(s, r, st->finding, refs, n);
   }
+  int64_t num;
+  if ((rc = rule_num(s, r, ri, 1, &num)))
+    return rc;
   char key[EAUDIT_FINDING_KEY_MAX];
-  key_text(key, sizeof key, st->kf, st->kv);
+  eaudit__rules_key_text(key, sizeof key, st->kf, st->kv);
   uint8_t id[16];
   finding_id(rule->id, key, ev->id, lo, id);
   int existed = 0;
@@ -621,21 +683,22 @@ static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_INSERT)) == NULL)
     return eaudit_error_last()->code;
   sqlite3_bind_blob(q, 1, id, 16, SQLITE_STATIC);
-  sqlite3_bind_text(q, 2, rule->id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 2, num);
   sqlite3_bind_int(q, 3, rule->severity);
-  sqlite3_bind_text(q, 4, key, -1, SQLITE_STATIC);
+  sqlite3_bind_int(q, 4, st->kf);
+  sqlite3_bind_int64(q, 5, st->kv);
   if (st->kf == EAUDIT_FIELD_SUBJECT || st->kf == EAUDIT_FIELD_ACTOR)
-    sqlite3_bind_int64(q, 5, st->kv);
+    sqlite3_bind_int64(q, 6, st->kv);
   else if (st->kf == EAUDIT_FIELD_DEVICE && EAUDIT__HAS(ev, EAUDIT_FIELD_SUBJECT))
-    sqlite3_bind_int64(q, 5, ev->v[EAUDIT_FIELD_SUBJECT]);
+    sqlite3_bind_int64(q, 6, ev->v[EAUDIT_FIELD_SUBJECT]);
   else
-    sqlite3_bind_null(q, 5);
-  sqlite3_bind_int64(q, 6, lo);
-  sqlite3_bind_int64(q, 7, hi);
-  sqlite3_bind_int64(q, 8, t + window);
-  sqlite3_bind_int64(q, 9, min_seq);
-  sqlite3_bind_int64(q, 10, max_seq);
-  sqlite3_bind_int(q, 11, ev->late);
+    sqlite3_bind_null(q, 6);
+  sqlite3_bind_int64(q, 7, lo);
+  sqlite3_bind_int64(q, 8, hi);
+  sqlite3_bind_int64(q, 9, t + window);
+  sqlite3_bind_int64(q, 10, min_seq);
+  sqlite3_bind_int64(q, 11, max_seq);
+  sqlite3_bind_int(q, 12, ev->late);
   /* No RETURNING clause: it makes SQLite open a statement journal (a
    * 64 KiB buffer allocated and freed per finding). A new row's rowid is
    * the connection's last insert rowid; a re-found one's was read above,
@@ -665,6 +728,8 @@ static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   }
   st->finding = rowid;
   st->quiet_until = t + window;
+  st->has_first = 1;
+  st->first_at = lo;
   if ((rc = refs_insert(s, r, rowid, refs, n)))
     return rc;
   return existed ? EAUDIT_OK : eaudit__rules_pending_add(r, rowid);
@@ -859,7 +924,12 @@ static int rebuild(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st,
       }
       if ((rc = items_reserve(st, st->n + 1)))
         break;
-      st->items[st->n++] = (item){rt, v, seq, (int32_t)ci, 0};
+      item *it = &st->items[st->n++];
+      *it = (item){rt, v, seq, (int32_t)ci, 0, 0, {0}};
+      if (sqlite3_column_bytes(q, 10) == 16) {
+        memcpy(it->id, sqlite3_column_blob(q, 10), 16);
+        it->has_id = 1;
+      }
       if (++count[ci] == EAUDIT__RULE_MAX_ITEMS) {
         done[ci] = 1;
         live--;
@@ -1004,8 +1074,13 @@ static int preload(eaudit_store *s, eaudit__rules *r, uint16_t ri,
           v = nv;
           cap = nc;
         }
-        v[n++] = (pre_item){sqlite3_column_int64(q, kcol), c->key,
-                            (item){rt, val, seq, (int32_t)ci, 0}};
+        v[n] = (pre_item){sqlite3_column_int64(q, kcol), c->key,
+                          (item){rt, val, seq, (int32_t)ci, 0, 0, {0}}};
+        if (sqlite3_column_bytes(q, 10) == 16) {
+          memcpy(v[n].it.id, sqlite3_column_blob(q, 10), 16);
+          v[n].it.has_id = 1;
+        }
+        n++;
       }
       if (gave_up)
         break;
@@ -1157,7 +1232,8 @@ static int eval_threshold(eaudit_store *s, eaudit__rules *r, uint16_t ri,
           continue;
         v = ev->v[c->distinct];
       }
-      item it = {t, v, ev->v[EAUDIT_FIELD_SEQ], (int32_t)ci, 0};
+      item it = {t, v, ev->v[EAUDIT_FIELD_SEQ], (int32_t)ci, 0, 1, {0}};
+      memcpy(it.id, ev->id, 16);
       size_t p, b, e, lo, hi;
       if ((rc = item_insert(st, it, &p)))
         return rc;
@@ -1165,8 +1241,24 @@ static int eval_threshold(eaudit_store *s, eaudit__rules *r, uint16_t ri,
       if (!holds && cond_holds(st, b, e, p, c, &lo, &hi)) {
         holds = 1;
         window = c->window;
-        for (size_t k = lo; k <= hi && n_refs < EAUDIT__RULE_MAX_ITEMS; k++)
-          refs[n_refs++] = (ref){st->items[k].seq, st->items[k].t};
+        /* The ids are copied: later conditions move the items. */
+        size_t want = hi - lo + 1;
+        if (r->cap_ref_ids < want) {
+          uint8_t(*ids)[16] = eaudit__realloc(r->ref_ids, want * 16);
+          if (ids == NULL)
+            return eaudit__enomem();
+          r->ref_ids = ids;
+          r->cap_ref_ids = want;
+        }
+        for (size_t k = lo; k <= hi && n_refs < EAUDIT__RULE_MAX_ITEMS; k++) {
+          const item *x = &st->items[k];
+          refs[n_refs] = (ref){x->seq, x->t, NULL};
+          if (x->has_id) {
+            memcpy(r->ref_ids[n_refs], x->id, 16);
+            refs[n_refs].id = r->ref_ids[n_refs];
+          }
+          n_refs++;
+        }
       }
       /* After the decision, so even an event beyond the lateness bound is
        * evaluated against what is kept. */
@@ -1211,7 +1303,7 @@ static int eval_sequence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
       continue;
     int64_t v = sp->same ? ev->v[sp->same] : 0;
     if (k == 0) {
-      item it = {t, v, seq, (int32_t)st->c++, 0};
+      item it = {t, v, seq, (int32_t)st->c++, 0, 0, {0}};
       size_t pos;
       if ((rc = item_insert(st, it, &pos)))
         return rc;
@@ -1231,12 +1323,13 @@ static int eval_sequence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
           last = &st->items[x];
       if (last->stage == (int32_t)k - 1 && t - first->t < rule->window &&
           t >= last->t && (!sp->same || !has_v || last->v == v)) {
-        item it = {t, sp->same ? v : last->v, seq, first->tag, (int32_t)k};
+        item it = {t, sp->same ? v : last->v, seq, first->tag, (int32_t)k,
+                   0, {0}};
         changed = 1;
         if (k + 1 == rule->n_steps) {
           for (size_t x = b; x < e && n_refs + 1 < sizeof refs / sizeof *refs;
                x++)
-            refs[n_refs++] = (ref){st->items[x].seq, st->items[x].t};
+            refs[n_refs++] = (ref){st->items[x].seq, st->items[x].t, NULL};
           items_remove(st, b, e);
           holds = 1;
           continue; /* the next partial now starts at b */
@@ -1252,7 +1345,7 @@ static int eval_sequence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   if (st == NULL)
     return EAUDIT_OK;
   if (holds)
-    refs[n_refs++] = (ref){seq, t};
+    refs[n_refs++] = (ref){seq, t, ev->id};
   /* Drop partials that no event can complete any more, then the oldest
    * beyond the cap. */
   int64_t keep = rule->window + s->opts.ints[EAUDIT_OPT_LATENESS_US];
@@ -1323,8 +1416,9 @@ static int eval_presence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
       trapping = rule->areas[i].checkin_to_exit;
   if (!trapping)
     return EAUDIT_OK;
-  ref refs[2] = {{st->b, st->c},
-                 {ev->v[EAUDIT_FIELD_SEQ], ev->v[EAUDIT_FIELD_OCCURRED_AT]}};
+  ref refs[2] = {
+      {st->b, st->c, NULL},
+      {ev->v[EAUDIT_FIELD_SEQ], ev->v[EAUDIT_FIELD_OCCURRED_AT], ev->id}};
   if ((rc = episode(s, r, ri, st, ev, rule->window, refs, 2)))
     return rc;
   return state_touch(r, st);
@@ -1337,19 +1431,32 @@ static int eval_presence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
 static int login_hours(eaudit_store *s, eaudit__rules *r,
                        const eaudit_event *ev, int64_t counts[24]) {
   int64_t seq = ev->v[EAUDIT_FIELD_SEQ];
-  sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_HOURS_GET);
-  if (q == NULL)
+  /* A login being appended has no histogram yet (seqs are not reused),
+   * unless another rule of this kind just stored it: only a re-evaluation
+   * or that case reads one back. */
+  int look = r->replay || r->hours_seq == seq;
+  sqlite3_stmt *q =
+      look ? eaudit__rules_stmt(s, r, EAUDIT__RS_HOURS_GET) : NULL;
+  if (look && q == NULL)
     return eaudit_error_last()->code;
-  sqlite3_bind_int64(q, 1, seq);
-  int rc = sqlite3_step(q);
-  if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 24 * 8) {
-    const uint8_t *b = sqlite3_column_blob(q, 0);
-    for (int h = 0; h < 24; h++)
-      counts[h] = get64(b + 8 * h);
-    sqlite3_reset(q);
-    return EAUDIT_OK;
+  int rc = SQLITE_DONE;
+  if (look) {
+    sqlite3_bind_int64(q, 1, seq);
+    rc = sqlite3_step(q);
   }
-  sqlite3_reset(q);
+  if (rc == SQLITE_ROW) {
+    const uint8_t *p = sqlite3_column_blob(q, 0);
+    const uint8_t *end = p + sqlite3_column_bytes(q, 0);
+    int ok = p != NULL;
+    for (int h = 0; ok && h < 24; h++)
+      ok = get_var(&p, end, &counts[h]);
+    if (ok && p == end) {
+      sqlite3_reset(q);
+      return EAUDIT_OK;
+    } /* damaged: judged again from the current history, as when absent */
+  }
+  if (look)
+    sqlite3_reset(q);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return eaudit__sqlite_error(s, rc, "reading a login histogram");
   int64_t user = ev->v[EAUDIT_FIELD_SUBJECT];
@@ -1357,13 +1464,16 @@ static int login_hours(eaudit_store *s, eaudit__rules *r,
                    : eaudit__login_hours(s, user, counts);
   if (rc)
     return rc;
-  uint8_t b[24 * 8];
+  /* 24 varints: a few dozen bytes instead of 192. */
+  uint8_t b[24 * 10];
+  size_t len = 0;
   for (int h = 0; h < 24; h++)
-    put64(b + 8 * h, counts[h]);
+    len += put_var(b + len, counts[h]);
   if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_HOURS_PUT)) == NULL)
     return eaudit_error_last()->code;
   sqlite3_bind_int64(q, 1, seq);
-  sqlite3_bind_blob(q, 2, b, sizeof b, SQLITE_TRANSIENT);
+  sqlite3_bind_blob(q, 2, b, (int)len, SQLITE_TRANSIENT);
+  r->hours_seq = seq;
   return step_done(s, q, "recording a login histogram");
 }
 
@@ -1392,7 +1502,7 @@ static int eval_off_hours(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   if ((rc = state_get(s, r, ri, EAUDIT_FIELD_SUBJECT,
                       ev->v[EAUDIT_FIELD_SUBJECT], ev, &st)))
     return rc;
-  ref me = {ev->v[EAUDIT_FIELD_SEQ], ev->v[EAUDIT_FIELD_OCCURRED_AT]};
+  ref me = {ev->v[EAUDIT_FIELD_SEQ], ev->v[EAUDIT_FIELD_OCCURRED_AT], ev->id};
   if ((rc = episode(s, r, ri, st, ev, rule->window, &me, 1)))
     return rc;
   return state_touch(r, st);

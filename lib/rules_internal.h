@@ -206,6 +206,12 @@ enum {
   /* A rule id's number in rule_state (rule_ids), and giving it one. */
   EAUDIT__RS_RULE_NUM_GET,
   EAUDIT__RS_RULE_NUM_PUT,
+  /* Lowering a finding's first_at when an extension reaches earlier. */
+  EAUDIT__RS_FINDING_EXTEND_FIRST,
+  /* Linking an event whose id the engine holds, and the lowest seq still
+   * in events (a purge removes a prefix): below it an event is gone. */
+  EAUDIT__RS_REF_INSERT_ID,
+  EAUDIT__RS_LIVE_FROM,
   EAUDIT__RS_COUNT
 };
 
@@ -215,6 +221,15 @@ typedef struct eaudit__rules {
   int64_t data_version;
   int txn_ready;     /* revalidated in the current transaction */
   int replay;        /* batch re-evaluation running */
+  /* The lowest seq in events, when live_known (read once per transaction;
+   * reset by a purge). */
+  int live_known;
+  int64_t live_from;
+  /* The seq of the login whose histogram was stored last. */
+  int64_t hours_seq;
+  /* Scratch: the ids of a threshold episode's events. */
+  uint8_t (*ref_ids)[16];
+  size_t cap_ref_ids;
   sqlite3_stmt *st[EAUDIT__RS_COUNT];
   /* Per rule of rs: the first seq it has evaluated since its state was
    * last reset (rule_since), bounding window rebuilds. */
@@ -269,6 +284,8 @@ int eaudit__rules_since_load(eaudit_store *s, eaudit__rules *r);
 /* Can a threshold condition keyed by this field rebuild its window from
  * an events index (instead of persisting it)? */
 int eaudit__rules_key_rebuilds(int key_field);
+/* A finding's key as text, "field:value" (rules_eval.c); the length. */
+int eaudit__rules_key_text(char *buf, size_t size, int kf, int64_t kv);
 /* Evaluate one event (rules_eval.c). */
 int eaudit__rules_eval(eaudit_store *s, eaudit__rules *r,
                        const eaudit_event *ev);

@@ -745,6 +745,62 @@ START_TEST(acknowledge_and_resolve_record_who_and_when) {
 }
 END_TEST
 
+/* An extension that reaches earlier than the finding (a late event)
+ * lowers first_at; one that does not leaves it. Both in the handle that
+ * opened the finding and in a new one, which does not know first_at. */
+START_TEST(late_extension_moves_first_at_back) {
+  char path[512];
+  tu_temp_path(path, sizeof path, "rules-first-at");
+  clk.now = tu_utc(2026, 11, 3, 12, 0, 0);
+  clk.step = 1;
+  seed = 42;
+  eaudit_options *o = tu_options(&clk, &seed);
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, o));
+  const char *set =
+      "{\"builtins\": false, \"rules\": [{\"id\": \"t\", \"kind\":"
+      " \"threshold\", \"types\": [\"keycard_add_failed\"], \"key\":"
+      " \"subject\", \"window\": \"1h\", \"threshold\": 2}]}";
+  EA_OK(eaudit_store_set_rules(s, set, strlen(set), 1));
+  eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
+  add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 10 * MIN, 42, -1, -1);
+  add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 11 * MIN, 42, -1, -1);
+  add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 5 * MIN, 42, -1, -1);
+  add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 20 * MIN, 42, -1, -1);
+  eaudit_findings *l = findings(s, "t");
+  ck_assert_uint_eq(eaudit_findings_size(l), 1);
+  const eaudit_finding *f = eaudit_findings_get(l, 0);
+  ck_assert_int_eq(eaudit_finding_first_at(f), t0 + 5 * MIN);
+  ck_assert_int_eq(eaudit_finding_last_at(f), t0 + 20 * MIN);
+  ck_assert_int_eq(eaudit_finding_quiet_until(f), t0 + 80 * MIN);
+  ck_assert_uint_eq(eaudit_finding_event_count(f), 4);
+  ck_assert_str_eq(eaudit_finding_key(f), "subject:42");
+  eaudit_findings_free(l);
+  eaudit_store_free(s);
+  EA_OK(eaudit_store_open(&s, path, o));
+  add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 25 * MIN, 42, -1, -1);
+  add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 2 * MIN, 42, -1, -1);
+  l = findings(s, "t");
+  ck_assert_uint_eq(eaudit_findings_size(l), 1);
+  f = eaudit_findings_get(l, 0);
+  ck_assert_int_eq(eaudit_finding_first_at(f), t0 + 2 * MIN);
+  ck_assert_int_eq(eaudit_finding_last_at(f), t0 + 25 * MIN);
+  ck_assert_uint_eq(eaudit_finding_event_count(f), 6);
+  int64_t seq = 0, prev = 0;
+  for (size_t i = 0; i < 6; i++) { /* linked in seq order, ids copied */
+    uint8_t id[16], zero[16] = {0};
+    EA_OK(eaudit_finding_event(f, i, id, &seq));
+    ck_assert_int_gt(seq, prev);
+    ck_assert_int_ne(memcmp(id, zero, 16), 0);
+    prev = seq;
+  }
+  eaudit_findings_free(l);
+  eaudit_store_free(s);
+  eaudit_options_free(o);
+  tu_remove_store(path);
+}
+END_TEST
+
 START_TEST(findings_filter_by_interval_severity_rule_key_and_user) {
   eaudit_store *s = open_mem();
   eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
@@ -780,7 +836,30 @@ START_TEST(findings_filter_by_interval_severity_rule_key_and_user) {
   EA_OK(eaudit_finding_query_set_key(q, "subject:43"));
   EA_OK(eaudit_store_findings(s, q, &l));
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
+  ck_assert_str_eq(eaudit_finding_key(eaudit_findings_get(l, 0)), "subject:43");
   eaudit_findings_free(l);
+  /* Keys are stored as field and value: a key only matches in the exact
+   * text form findings carry. */
+  static const char *const other_forms[] = {
+      "subject:043", "Subject:43", "subject:+43", "subject:43 ", "subject:",
+      "subject", ":43", "actor:43", "nosuchfield:43", "subject:-0",
+      "subject:99999999999999999999"};
+  for (size_t i = 0; i < sizeof other_forms / sizeof *other_forms; i++) {
+    EA_OK(eaudit_finding_query_set_key(q, other_forms[i]));
+    EA_OK(eaudit_store_findings(s, q, &l));
+    ck_assert_msg(eaudit_findings_size(l) == 0, "%s", other_forms[i]);
+    eaudit_findings_free(l);
+  }
+  EA_OK(eaudit_finding_query_set_rule(q, "keycard_add_failures"));
+  EA_OK(eaudit_finding_query_set_key(q, "subject:42"));
+  EA_OK(eaudit_store_findings(s, q, &l));
+  ck_assert_uint_eq(eaudit_findings_size(l), 1);
+  eaudit_findings_free(l);
+  EA_OK(eaudit_finding_query_set_rule(q, "no_such_rule"));
+  EA_OK(eaudit_store_findings(s, q, &l));
+  ck_assert_uint_eq(eaudit_findings_size(l), 0);
+  eaudit_findings_free(l);
+  EA_OK(eaudit_finding_query_set_rule(q, NULL));
   EA_OK(eaudit_finding_query_set_key(q, NULL));
   EA_OK(eaudit_finding_query_set_user(q, 42));
   EA_OK(eaudit_finding_query_set_limit(q, 1));
@@ -1111,6 +1190,7 @@ static Suite *suite(void) {
   tcase_add_test(t, finding_json_has_the_interchange_shape);
   tcase_add_test(t, acknowledge_and_resolve_record_who_and_when);
   tcase_add_test(t, findings_filter_by_interval_severity_rule_key_and_user);
+  tcase_add_test(t, late_extension_moves_first_at_back);
   tcase_add_test(t, expired_now_lists_users_and_groups_not_prolonged);
   suite_add_tcase(s, t);
   t = tcase_create("delivery");
