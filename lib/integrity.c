@@ -1991,20 +1991,33 @@ typedef struct pacer {
   double cost;    /* us of lock per event, a cautious estimate */
   size_t fixed;   /* the caller's batch size, or 0 */
   int autockpt;   /* the handle's wal_autocheckpoint, restored at the end */
+  int64_t restart; /* WAL frames past which the WAL is restarted */
   eaudit_time released; /* when the last step gave the lock back */
 } pacer;
+
+static int64_t pragma_value(eaudit_store *s, const char *sql, int64_t dflt) {
+  sqlite3_stmt *st = NULL;
+  int64_t v = dflt;
+  if (prepare(s, sql, &st) == 0 && sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
 
 static void pace_begin(eaudit_store *s, pacer *p, size_t fixed) {
   p->size = PACE_FIRST;
   p->cost = 0;
   p->fixed = fixed;
   p->released = 0;
-  p->autockpt = -1;
-  sqlite3_stmt *st = NULL;
-  if (prepare(s, "PRAGMA wal_autocheckpoint", &st) == 0 &&
-      sqlite3_step(st) == SQLITE_ROW)
-    p->autockpt = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
+  p->autockpt = (int)pragma_value(s, "PRAGMA wal_autocheckpoint", -1);
+  /* Half the size the WAL is truncated to when it is restarted, so that a
+   * restart never has a long file to cut, and no less than the automatic
+   * checkpoint's threshold (1,000 pages by default). */
+  int64_t limit = pragma_value(s, "PRAGMA journal_size_limit", -1);
+  int64_t frame = pragma_value(s, "PRAGMA page_size", 4096) + 24;
+  p->restart = p->autockpt > 0 ? p->autockpt : PACE_RESTART_FRAMES;
+  if (limit > 0 && limit / 2 / frame > p->restart)
+    p->restart = limit / 2 / frame;
   if (p->autockpt > 0)
     sqlite3_wal_autocheckpoint(s->db, 0);
 }
@@ -2026,8 +2039,8 @@ static size_t pace_size(const pacer *p) {
  * by every batch (240 MB over a 300,000-event purge), and whichever
  * commit finally rewinds it truncates the file to journal_size_limit
  * inside its own lock hold: a stall of up to a second for an appender. So
- * once the copied WAL is longer than the automatic checkpoint's threshold,
- * a RESTART checkpoint takes the lock to copy what was added since and
+ * once the copied WAL is past p->restart frames (half that size limit), a
+ * RESTART checkpoint takes the lock to copy what was added since and
  * waits for readers to leave the WAL, so that the next writer rewinds it
  * while it is still short. Each of its waits (for the lock, then for the
  * readers) is capped at PACE_RESTART_MS through the busy handler: a reader
@@ -2037,8 +2050,7 @@ static void wal_copy_back(eaudit_store *s, const pacer *p) {
   int log = 0, copied = 0;
   int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
                                      &log, &copied);
-  int threshold = p->autockpt > 0 ? p->autockpt : PACE_RESTART_FRAMES;
-  if (rc != SQLITE_OK || log < threshold || copied < log)
+  if (rc != SQLITE_OK || log < p->restart || copied < log)
     return;
   int64_t timeout = s->opts.ints[EAUDIT_OPT_BUSY_TIMEOUT_MS];
   if (timeout > PACE_RESTART_MS)
