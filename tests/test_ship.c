@@ -452,7 +452,7 @@ END_TEST
  * event is there exactly once and every site's chain verifies. */
 #define SITES 3
 #define KILLED 1
-static const int site_events[SITES] = {1200, 3000, 900};
+static const int site_events[SITES] = {900, 2000, 700};
 
 static int32_t site_key(const uint8_t id[16]) {
   uint32_t k = 0;
