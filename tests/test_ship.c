@@ -342,12 +342,18 @@ START_TEST(ship_after_more_appends_continues_the_chain) {
   EA_OK(eaudit_store_ship(s, g_uri, 10, &n));
   ck_assert_int_eq(n, 50);
   site_fill(s, 30, T0 + 60 * HOUR, HOUR);
+  /* JSON that PostgreSQL's jsonb refuses still ships. */
+  eaudit_event *ev = tu_event(EAUDIT_TYPE_DOOR_OPENED, T0 + 90 * HOUR, 5);
+  static const char odd[] = "{\"x\":\"a\\u0000b\\ud800c\"}";
+  EA_OK(eaudit_event_set_details(ev, odd, sizeof odd - 1));
+  EA_OK(eaudit_store_append(s, ev));
+  eaudit_event_free(ev);
   EA_OK(eaudit_store_ship(s, g_uri, 7, &n));
-  ck_assert_int_eq(n, 30);
+  ck_assert_int_eq(n, 31);
   EA_OK(eaudit_central_verify_site(g_uri, id, &n));
-  ck_assert_int_eq(n, 80);
+  ck_assert_int_eq(n, 81);
   PGconn *c = pg_open(g_uri);
-  assert_identical(s, c, hex, 80);
+  assert_identical(s, c, hex, 81);
   PQfinish(c);
   eaudit_store_free(s);
 }
