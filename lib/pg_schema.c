@@ -157,9 +157,9 @@ int eaudit__pg_connect(const char *uri, PGconn **out) {
     return eaudit__einval("central store URI must not be NULL");
   if (strncmp(uri, "postgresql://", 13) != 0 &&
       strncmp(uri, "postgres://", 11) != 0)
+    /* Not echoed: a URI may carry a password. */
     return eaudit__einval("central store URI must start with postgresql:// "
-                          "(got '%.40s')",
-                          uri);
+                          "or postgres://");
   char *perr = NULL;
   PQconninfoOption *parsed = PQconninfoParse(uri, &perr);
   if (parsed == NULL) {
