@@ -172,9 +172,14 @@ int eaudit__pg_connect(const char *uri, PGconn **out) {
   /* Defaults first: the URI's own settings, expanded from dbname, come
    * later and win. Without a connect_timeout an unreachable host would
    * block for the TCP timeout. */
+  /* A shipper cut off mid-batch (a network cut leaves no FIN) would keep
+   * its site's lock while its backend waits: the server ends a session
+   * idle inside a transaction for a minute. */
   const char *const keys[] = {"connect_timeout", "application_name",
-                              "client_encoding", "dbname", NULL};
-  const char *const vals[] = {"10", "entryfy-audit", "UTF8", uri, NULL};
+                              "client_encoding", "options", "dbname", NULL};
+  const char *const vals[] = {"10", "entryfy-audit", "UTF8",
+                              "-c idle_in_transaction_session_timeout=60000",
+                              uri, NULL};
   PGconn *c = PQconnectdbParams(keys, vals, 1);
   if (c == NULL)
     return eaudit__enomem();

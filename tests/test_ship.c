@@ -565,6 +565,70 @@ START_TEST(concurrent_shippers_survive_a_kill) {
 }
 END_TEST
 
+/* A cut connection (the server ends the shipper's session mid-way) fails
+ * the call with EIO; the next call resumes after the cursor. */
+START_TEST(a_cut_connection_fails_with_eio_and_the_next_call_resumes) {
+  char path[512], hex[33];
+  uint8_t id[16];
+  eaudit_store *s = site_new("ship-cut", path, sizeof path);
+  site_fill(s, 1500, T0, HOUR);
+  site_hex(s, id, hex);
+  eaudit_store_free(s);
+  EA_OK(eaudit_central_init(g_uri));
+  PGconn *c = pg_open(g_uri);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    eaudit_store *cs = NULL;
+    int64_t n = 0;
+    int rc = eaudit_store_open(&cs, path, NULL);
+    if (rc == 0)
+      rc = eaudit_store_ship(cs, g_uri, 10, &n);
+    int io = rc == EAUDIT_EIO &&
+             strstr(eaudit_error_last()->message, "terminat") != NULL;
+    if (!io)
+      fprintf(stderr, "cut shipper: %d %s\n", rc, eaudit_error_last()->message);
+    eaudit_store_free(cs);
+    _exit(io ? 0 : 1);
+  }
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "SELECT coalesce((SELECT head_seq FROM eaudit.sites WHERE site_id"
+           " = '\\x%s'), 0)",
+           hex);
+  int64_t head = 0;
+  for (int spin = 0; spin < 600000 && head < 30; spin++) {
+    head = pg_int(c, sql);
+    if (head < 30)
+      usleep(200);
+  }
+  ck_assert_int_ge(head, 30);
+  snprintf(sql, sizeof sql,
+           "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+           " WHERE datname = '%s' AND application_name = 'entryfy-audit'",
+           g_db);
+  ck_assert_int_eq(pg_int(c, sql), 1);
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "the cut shipper did not fail with EIO");
+  snprintf(sql, sizeof sql,
+           "SELECT head_seq FROM eaudit.sites WHERE site_id = '\\x%s'", hex);
+  head = pg_int(c, sql);
+  ck_assert_int_lt(head, 1500);
+  ck_assert_int_eq(central_count(c, hex), head);
+  s = site_open(path);
+  int64_t n = -1;
+  EA_OK(eaudit_store_ship(s, g_uri, 100, &n));
+  ck_assert_int_eq(n, 1500 - head);
+  EA_OK(eaudit_central_verify_site(g_uri, id, &n));
+  ck_assert_int_eq(n, 1500);
+  assert_identical(s, c, hex, 1500);
+  eaudit_store_free(s);
+  PQfinish(c);
+}
+END_TEST
+
 #endif /* EAUDIT_HAVE_LIBPQ */
 
 /* ---- argument checks: no server needed ---- */
@@ -638,6 +702,7 @@ int main(void) {
     tcase_add_test(tc, damage_in_the_central_store_is_named);
     tcase_add_test(tc, retention_anchor_is_the_base_and_unshipped_purges_are_refused);
     tcase_add_test(tc, concurrent_shippers_survive_a_kill);
+    tcase_add_test(tc, a_cut_connection_fails_with_eio_and_the_next_call_resumes);
     suite_add_tcase(su, tc);
   }
 #endif
