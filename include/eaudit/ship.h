@@ -48,8 +48,12 @@ EAUDIT_EXTERN int eaudit_central_init(const char *central_uri);
  * next call resumes after the cursor. Events already present (same site
  * and id) are not inserted twice.
  *
- * @param shipped  may be NULL; receives the number of events inserted by
- *                 this call, also when it fails after some batches.
+ * @param site         the site store (a read-only handle will do).
+ * @param central_uri  the central store, `postgresql://...`.
+ * @param batch_size   events per transaction, at most 100000; 0 for
+ *                     EAUDIT_SHIP_BATCH_DEFAULT.
+ * @param shipped      may be NULL; receives the number of events inserted
+ *                     by this call, also when it fails after some batches.
  * @return 0 when the central store holds every event the site had when the
  *         call started; EAUDIT_ETAMPER when the site's chain does not
  *         continue the central one (nothing of that batch is written);
@@ -66,8 +70,9 @@ EAUDIT_EXTERN int eaudit_store_ship(eaudit_store *site,
  * base (its genesis link, or the retention anchor it had when first
  * shipped) through every event in seq order to the stored cursor.
  *
- * @param site_id  the site store's id (eaudit_store_id()).
- * @param out      may be NULL; receives the number of events checked.
+ * @param central_uri  the central store, `postgresql://...`.
+ * @param site_id      the site store's id (eaudit_store_id()).
+ * @param out          may be NULL; receives the number of events checked.
  * @return 0 when the chain verifies; EAUDIT_ETAMPER naming the first bad
  *         seq; EAUDIT_ENOTFOUND when the site never shipped here or the
  *         central schema does not exist.
