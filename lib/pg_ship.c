@@ -266,6 +266,86 @@ static int check_existing(PGconn *c, const uint8_t site[16],
                        hex, (long long)ev->v[EAUDIT_FIELD_SEQ]);
 }
 
+/* Inserts go out in libpq pipeline mode, PIPE_CHUNK at a time between
+ * syncs: one round trip per chunk instead of one per event, and the
+ * results the server sends while we are still sending stay far below the
+ * socket buffers (a blocking-mode pipeline could otherwise deadlock with
+ * both sides writing). A sync inside the transaction block does not
+ * commit. */
+#define PIPE_CHUNK 256
+
+static int pipe_drain(PGconn *c, int rc) {
+  /* Read to the sync after a failure, leaving the connection usable. */
+  PGresult *r;
+  for (;;) {
+    r = PQgetResult(c);
+    if (r == NULL) {
+      if (PQstatus(c) == CONNECTION_BAD)
+        break;
+      continue;
+    }
+    int done = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    if (done)
+      break;
+  }
+  PQexitPipelineMode(c);
+  return rc;
+}
+
+static int insert_events(PGconn *c, const uint8_t site[16],
+                         const site_batch *b, int64_t *inserted) {
+  eaudit__pgp p = {0};
+  uint8_t dup[PIPE_CHUNK];
+  for (size_t lo = 0; lo < b->n; lo += PIPE_CHUNK) {
+    size_t hi = b->n - lo > PIPE_CHUNK ? lo + PIPE_CHUNK : b->n;
+    if (PQenterPipelineMode(c) != 1)
+      return eaudit__pg_error(c, NULL, "entering pipeline mode");
+    for (size_t i = lo; i < hi; i++) {
+      event_params(&p, site, &b->evs[i]);
+      if (!PQsendQueryPrepared(c, "eaudit_ship_insert", p.n, p.v, p.len,
+                               p.fmt, 1)) {
+        int rc = eaudit__pg_error(c, NULL, "sending an event");
+        PQpipelineSync(c);
+        return pipe_drain(c, rc);
+      }
+    }
+    if (!PQpipelineSync(c))
+      return pipe_drain(c, eaudit__pg_error(c, NULL, "sending a sync"));
+    int rc = EAUDIT_OK;
+    for (size_t i = lo; i < hi; i++) {
+      PGresult *r = PQgetResult(c);
+      if (r == NULL)
+        return pipe_drain(c, eaudit__pg_error(c, NULL, "inserting an event"));
+      if (rc == 0 && PQresultStatus(r) != PGRES_TUPLES_OK)
+        rc = eaudit__pg_error(c, r, "inserting an event");
+      else if (rc == 0)
+        dup[i - lo] = PQntuples(r) != 1;
+      PQclear(r);
+      /* Each query's results end with a NULL. */
+      if ((r = PQgetResult(c)) != NULL) {
+        PQclear(r);
+        return pipe_drain(c, rc ? rc
+                                : eaudit__error(EAUDIT_EIO,
+                                                EAUDIT_ECLASS_STORE, 0,
+                                                "central store: an insert "
+                                                "returned more than one "
+                                                "result"));
+      }
+    }
+    rc = pipe_drain(c, rc);
+    if (rc)
+      return rc;
+    for (size_t i = lo; i < hi; i++) {
+      if (!dup[i - lo])
+        (*inserted)++;
+      else if ((rc = check_existing(c, site, &b->evs[i])))
+        return rc;
+    }
+  }
+  return EAUDIT_OK;
+}
+
 /* Months of the batch whose partitions were made sure of in this call. */
 typedef struct month_cache {
   int64_t lo[8];
@@ -357,19 +437,8 @@ static int ship_batch(PGconn *c, const uint8_t site[16], const site_batch *b,
   }
   if ((rc = check_chain(site, b, head_seq, head_hash)))
     return rollback(c, rc);
-  for (size_t i = 0; i < b->n; i++) {
-    event_params(&p, site, &b->evs[i]);
-    r = eaudit__pg_exec_prepared(c, "eaudit_ship_insert", &p,
-                                 "inserting an event");
-    if (r == NULL)
-      return rollback(c, eaudit_error_last()->code);
-    int n = PQntuples(r);
-    PQclear(r);
-    if (n == 1)
-      (*inserted)++;
-    else if ((rc = check_existing(c, site, &b->evs[i])))
-      return rollback(c, rc);
-  }
+  if ((rc = insert_events(c, site, b, inserted)))
+    return rollback(c, rc);
   if (b->n) {
     const eaudit_event *last = &b->evs[b->n - 1];
     p.n = 0;

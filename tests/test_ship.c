@@ -565,6 +565,65 @@ START_TEST(concurrent_shippers_survive_a_kill) {
 }
 END_TEST
 
+/* Rows already present past the cursor must be the same events; a failed
+ * insert inside a batch rolls the whole batch back. */
+START_TEST(rows_past_the_cursor_must_match_and_failed_inserts_roll_back) {
+  char path[512], hex[33];
+  uint8_t id[16];
+  eaudit_store *s = site_new("ship-dup", path, sizeof path);
+  site_fill(s, 600, T0, HOUR);
+  site_hex(s, id, hex);
+  int64_t n = -1;
+  EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
+  ck_assert_int_eq(n, 600);
+  PGconn *c = pg_open(g_uri);
+  char sql[512];
+  /* Move the cursor back to seq 100: the rows after it are found again,
+   * identical, and counted as nothing new. */
+  snprintf(sql, sizeof sql,
+           "UPDATE eaudit.sites SET head_seq = 100, head_hash = (SELECT hash"
+           " FROM eaudit.events WHERE origin = '\\x%s' AND seq = 100)"
+           " WHERE site_id = '\\x%s'",
+           hex, hex);
+  pg_do(c, sql);
+  EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
+  ck_assert_int_eq(n, 0);
+  ck_assert_int_eq(central_count(c, hex), 600);
+  EA_OK(eaudit_central_verify_site(g_uri, id, &n));
+  ck_assert_int_eq(n, 600);
+  /* A row there that is not the same event is refused. */
+  pg_do(c, sql);
+  snprintf(sql, sizeof sql,
+           "UPDATE eaudit.events SET hash = sha256(hash) WHERE origin ="
+           " '\\x%s' AND seq = 400",
+           hex);
+  pg_do(c, sql);
+  ck_assert_int_eq(eaudit_store_ship(s, g_uri, 0, &n), EAUDIT_ETAMPER);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "seq 400"));
+  /* An insert the server refuses in the middle of a batch: nothing of it
+   * stays, and the connection's next batch still works. */
+  site_fill(s, 300, T0 + 700 * HOUR, HOUR);
+  pg_do(c, "ALTER TABLE eaudit.events ADD CONSTRAINT no_door_3"
+           " CHECK (door <> 3) NOT VALID");
+  snprintf(sql, sizeof sql,
+           "UPDATE eaudit.sites SET head_seq = 600, head_hash = (SELECT hash"
+           " FROM eaudit.events WHERE origin = '\\x%s' AND seq = 600)"
+           " WHERE site_id = '\\x%s'",
+           hex, hex);
+  pg_do(c, sql);
+  ck_assert_int_eq(eaudit_store_ship(s, g_uri, 0, &n), EAUDIT_EIO);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "23514"));
+  ck_assert_int_eq(n, 0);
+  ck_assert_int_eq(central_count(c, hex), 600);
+  pg_do(c, "ALTER TABLE eaudit.events DROP CONSTRAINT no_door_3");
+  EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
+  ck_assert_int_eq(n, 300);
+  ck_assert_int_eq(central_count(c, hex), 900);
+  PQfinish(c);
+  eaudit_store_free(s);
+}
+END_TEST
+
 /* A cut connection (the server ends the shipper's session mid-way) fails
  * the call with EIO; the next call resumes after the cursor. */
 START_TEST(a_cut_connection_fails_with_eio_and_the_next_call_resumes) {
@@ -701,6 +760,7 @@ int main(void) {
     tcase_add_test(tc, a_broken_site_chain_is_refused_and_nothing_written);
     tcase_add_test(tc, damage_in_the_central_store_is_named);
     tcase_add_test(tc, retention_anchor_is_the_base_and_unshipped_purges_are_refused);
+    tcase_add_test(tc, rows_past_the_cursor_must_match_and_failed_inserts_roll_back);
     tcase_add_test(tc, concurrent_shippers_survive_a_kill);
     tcase_add_test(tc, a_cut_connection_fails_with_eio_and_the_next_call_resumes);
     suite_add_tcase(su, tc);
