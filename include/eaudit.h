@@ -17,5 +17,6 @@
 #include "eaudit/rules.h"
 #include "eaudit/report.h"
 #include "eaudit/integrity.h"
+#include "eaudit/ship.h"
 
 #endif /* EAUDIT_H */

@@ -15,6 +15,26 @@ if [ "${CI:-}" = true ]; then
   done
 fi
 
+# The central store tests (test_ship, the binding's test_ship.py) need a
+# PostgreSQL server: a throwaway cluster when the server binaries exist,
+# stopped on exit. Once it runs the suites must use it (EAUDIT_REQUIRE_PG);
+# under CI=true it must start.
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if bash scripts/pg-cluster.sh start; then
+    trap 'bash scripts/pg-cluster.sh stop' EXIT
+    eval "$(bash scripts/pg-cluster.sh env)"
+    export EAUDIT_REQUIRE_PG=1
+  elif [ "${CI:-}" = true ]; then
+    echo "test.sh: the PostgreSQL test cluster did not start" >&2
+    exit 1
+  else
+    echo "test.sh: no PostgreSQL test cluster; the central store tests skip" >&2
+  fi
+elif [ "${CI:-}" = true ]; then
+  echo "test.sh: PostgreSQL server binaries are required under CI (postgresql)" >&2
+  exit 1
+fi
+
 build_and_test() { # build-dir [cmake options...]
   local dir=$1
   shift

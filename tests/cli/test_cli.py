@@ -1327,17 +1327,22 @@ class Rules(Base):
                          ("door:7", None, [fixture_id(1), fixture_id(2)]))
 
 
+# A server that cannot be there: a socket directory that does not exist.
+UNREACHABLE_PG = "postgresql:///x?host=/nonexistent-eaudit-dir"
+
+
 class Failures(Base):
     COMMANDS = ["search", "log", "report", "export", "findings", "devices",
                 "rules", "verify", "purge", "checkpoint", "backup", "stats",
-                "users"]
+                "users", "ship"]
 
     def needs(self, c):
         """What a store command needs besides --db to reach the store."""
         return {"verify": ["--public-key", "ab" * 32],
                 "purge": ["--older-than", "-1y", "--actor", "1"],
                 "checkpoint": ["--export", self.path("never.cp")],
-                "backup": ["--to", self.path("never-backup.db")]}.get(c, [])
+                "backup": ["--to", self.path("never-backup.db")],
+                "ship": ["--to", UNREACHABLE_PG]}.get(c, [])
 
     def test_version_and_help(self):
         p = self.ok(run("--version"))
@@ -1413,13 +1418,16 @@ class Failures(Base):
             ("keygen",), ("keygen", "--out", ""), ("keygen", "x", "y"),
             ("checkpoint",), ("checkpoint", "--signing-key", FIXTURE),
             ("backup",), ("backup", "--to", FIXTURE),
+            ("ship",), ("ship", "--to", "mysql://localhost/x"),
+            ("ship", "--to", UNREACHABLE_PG, "--batch", "0"),
+            ("ship", "--to", UNREACHABLE_PG, "stray"),
         ]
         for args in cases:
             full = list(args)
             if args and args[0] in ("search", "stats", "export", "import",
                                     "users", "name", "report", "findings",
                                     "devices", "rules", "verify", "purge",
-                                    "checkpoint", "backup"):
+                                    "checkpoint", "backup", "ship"):
                 full[1:1] = ["--db", db]
             if args and args[0] == "demo":
                 full[1:1] = ["--db", self.path("never.db")]
@@ -1429,6 +1437,15 @@ class Failures(Base):
                             p.stderr.startswith("usage"), (args, p.stderr))
             self.assertEqual(p.stdout, "", args)
         self.assertFalse(os.path.exists(self.path("never.db")))
+
+    def test_ship_to_an_unreachable_server_exits_3(self):
+        db = self.path("ship.db")
+        self.ok(run("import", "--db", db, FIXTURE))
+        p = run("ship", "--from", db, "--to", UNREACHABLE_PG)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn("cannot connect", p.stderr)
+        self.assertIn("/nonexistent-eaudit-dir", p.stderr)
+        self.assertEqual(p.stdout, "")
 
     def test_missing_store_is_an_error_and_is_not_created(self):
         missing = self.path("typo.db")

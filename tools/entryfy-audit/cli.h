@@ -211,6 +211,7 @@ int cmd_purge(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
+int cmd_ship(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_users(int argc, char **argv);
 int cmd_name(int argc, char **argv);

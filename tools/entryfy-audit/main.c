@@ -31,6 +31,8 @@ static const cli_command commands[] = {
     {"checkpoint", NULL, "sign the chain head now; export the checkpoints",
      cmd_checkpoint},
     {"backup", NULL, "copy the store while it is in use", cmd_backup},
+    {"ship", NULL, "send new events to a central PostgreSQL store",
+     cmd_ship},
     {"stats", NULL, "counts per type and per day", cmd_stats},
     {"users", NULL, "list users (id, name, role, last activity)", cmd_users},
     {"name", NULL, "set a display name in the directory", cmd_name},

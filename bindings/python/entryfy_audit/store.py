@@ -22,7 +22,7 @@ from .codes import (CountBy, EventType, Kind, Order, Role, Sync, TimeFormat,
 from .events import Event, NewEvent, fill_event, read_event
 from .query import Query, Results, TimeBound, build, parse_period
 from . import (devices as _devices, integrity as _integrity,
-               report as _report, rules as _rules)
+               report as _report, rules as _rules, ship as _ship)
 
 log = logging.getLogger("entryfy_audit")
 
@@ -90,7 +90,7 @@ class FindingSubscription(Subscription):
 
 
 class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin,
-            _integrity.IntegrityMixin):
+            _integrity.IntegrityMixin, _ship.ShipMixin):
     """An open audit store. Use :meth:`open` or :meth:`memory`, preferably as
     a context manager::
 

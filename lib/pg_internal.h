@@ -1,0 +1,69 @@
+/* The central PostgreSQL store: connection, errors, bound parameters,
+ * schema and partitions (pg_schema.c), shared with shipping (pg_ship.c).
+ * Compiled only with EAUDIT_HAVE_LIBPQ. See docs/scale-out.md. */
+#ifndef EAUDIT_PG_INTERNAL_H
+#define EAUDIT_PG_INTERNAL_H
+
+#include "internal.h"
+
+#include <libpq-fe.h>
+
+/* Advisory lock keys. The site lock uses the two-int4 form with this first
+ * key and a fold of the site id; schema creation and partition creation
+ * use the one-bigint form (a separate key space in pg_locks). */
+#define EAUDIT__PG_SITE_LOCK 1161909572 /* 'EAUD' */
+#define EAUDIT__PG_SCHEMA_LOCK "4990363612649357313" /* 'EAUD' << 32 | 1 */
+
+/* Type oids of the parameters we bind (pg_type.h is server-side). */
+#define EAUDIT__OID_BYTEA 17
+#define EAUDIT__OID_INT8 20
+#define EAUDIT__OID_INT4 23
+#define EAUDIT__OID_TEXT 25
+
+/* Bound parameters, all sent in binary. */
+#define EAUDIT__PG_MAXP 20
+typedef struct eaudit__pgp {
+  int n;
+  const char *v[EAUDIT__PG_MAXP];
+  int len[EAUDIT__PG_MAXP];
+  int fmt[EAUDIT__PG_MAXP];
+  unsigned types[EAUDIT__PG_MAXP];
+  uint8_t num[EAUDIT__PG_MAXP][8];
+} eaudit__pgp;
+
+void eaudit__pgp_i64(eaudit__pgp *p, int64_t v);
+void eaudit__pgp_i32(eaudit__pgp *p, int32_t v);
+void eaudit__pgp_bytes(eaudit__pgp *p, const void *b, size_t n);
+void eaudit__pgp_text(eaudit__pgp *p, const char *s);
+void eaudit__pgp_null(eaudit__pgp *p, unsigned type);
+
+/* Run a statement with binary parameters and binary results. Returns the
+ * result (the caller PQclear()s it) or NULL with the error set. */
+PGresult *eaudit__pg_exec(PGconn *c, const char *sql, const eaudit__pgp *p,
+                          const char *what);
+/* The same with a statement prepared earlier by name. */
+PGresult *eaudit__pg_exec_prepared(PGconn *c, const char *name,
+                                   const eaudit__pgp *p, const char *what);
+/* Run SQL without parameters or results (BEGIN, COMMIT, DDL). */
+int eaudit__pg_command(PGconn *c, const char *sql, const char *what);
+/* Set the error from a failed result (or the connection when res is NULL):
+ * EAUDIT_EIO by default, with the SQLSTATE and the server's message. */
+int eaudit__pg_error(PGconn *c, const PGresult *res, const char *what);
+
+/* Binary result readers. */
+int64_t eaudit__pg_i64(const PGresult *r, int row, int col);
+int32_t eaudit__pg_i32(const PGresult *r, int row, int col);
+
+/* Validate the URI and connect. */
+int eaudit__pg_connect(const char *uri, PGconn **out);
+/* Create or migrate the central schema (under its advisory lock). */
+int eaudit__pg_schema_open(PGconn *c, int create);
+/* Make sure the monthly partition holding time t and the next one
+ * exist. */
+int eaudit__pg_ensure_month(PGconn *c, int64_t t);
+/* The first microsecond of the UTC month holding t, and of the next one
+ * (ERANGE near the ends of int64). */
+int eaudit__pg_month_bounds(int64_t t, int64_t *lo, int64_t *hi, int *year,
+                            int *month);
+
+#endif

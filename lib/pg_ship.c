@@ -1,0 +1,748 @@
+/* Shipping a site store's events into the central PostgreSQL store, and
+ * verifying a site's chain there. See docs/scale-out.md. */
+#include "internal.h"
+
+#include <eaudit/ship.h>
+
+#ifdef EAUDIT_HAVE_LIBPQ
+
+#include "chain.h"
+#include "pg_internal.h"
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SHIP_BATCH_MAX 100000
+
+static int hex16(const uint8_t id[16], char out[33]) {
+  for (int i = 0; i < 16; i++)
+    snprintf(out + 2 * i, 3, "%02x", id[i]);
+  return 0;
+}
+
+/* The second advisory lock key of a site: a fold of its id. Two sites that
+ * share it only serialise their shipping. */
+static int32_t site_key(const uint8_t id[16]) {
+  uint32_t k = 0;
+  for (int i = 0; i < 16; i += 4)
+    k ^= (uint32_t)id[i] << 24 | (uint32_t)id[i + 1] << 16 |
+         (uint32_t)id[i + 2] << 8 | id[i + 3];
+  return (int32_t)k;
+}
+
+/* The events of one batch read from the site, with the site's chain base
+ * and head seen in the same SQLite snapshot. */
+typedef struct site_batch {
+  int64_t anchor_seq, head_seq;
+  uint8_t anchor_hash[32];
+  eaudit_event *evs;
+  size_t n, cap;
+} site_batch;
+
+static void batch_release(site_batch *b) {
+  for (size_t i = 0; i < b->cap; i++)
+    eaudit__event_release(&b->evs[i]);
+  eaudit__free(b->evs);
+}
+
+static int step_one_int(eaudit_store *s, const char *sql, int64_t *seq,
+                        uint8_t hash[32], int *found) {
+  sqlite3_stmt *st = NULL;
+  int rc = eaudit__stmt_acquire(s, sql, &st);
+  if (rc)
+    return rc;
+  *found = 0;
+  int src = sqlite3_step(st);
+  if (src == SQLITE_ROW) {
+    *seq = sqlite3_column_int64(st, 0);
+    if (hash) {
+      if (sqlite3_column_bytes(st, 1) != 32) {
+        eaudit__stmt_release(s, st);
+        return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
+                             "the site's retention anchor is damaged");
+      }
+      memcpy(hash, sqlite3_column_blob(st, 1), 32);
+    }
+    *found = 1;
+    src = SQLITE_DONE;
+  }
+  eaudit__stmt_release(s, st);
+  return src == SQLITE_DONE ? EAUDIT_OK
+                            : eaudit__sqlite_error(s, src, "reading the site");
+}
+
+/* Read up to max events with seq > after, in one read transaction. */
+static int site_read(eaudit_store *s, int64_t after, size_t max,
+                     site_batch *b) {
+  b->n = 0;
+  if (b->cap < max) {
+    eaudit_event *e = eaudit__realloc(b->evs, max * sizeof *e);
+    if (e == NULL)
+      return eaudit__enomem();
+    memset(e + b->cap, 0, (max - b->cap) * sizeof *e);
+    b->evs = e;
+    b->cap = max;
+  }
+  int rc = eaudit__exec(s, "BEGIN");
+  if (rc)
+    return rc;
+  int found;
+  rc = step_one_int(s, "SELECT seq, hash FROM anchor WHERE one = 1",
+                    &b->anchor_seq, b->anchor_hash, &found);
+  if (rc == 0 && !found) {
+    b->anchor_seq = 0;
+    eaudit__chain_genesis(s->store_id, b->anchor_hash);
+  }
+  if (rc == 0)
+    rc = step_one_int(s, "SELECT seq FROM head WHERE one = 1", &b->head_seq,
+                      NULL, &found);
+  if (rc == 0 && !found)
+    rc = eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
+                       "the site store has no chain head");
+  sqlite3_stmt *st = NULL;
+  if (rc == 0)
+    rc = eaudit__stmt_acquire(s,
+                              "SELECT " EAUDIT__EVENT_COLUMNS
+                              " FROM events WHERE seq > ?1 ORDER BY seq"
+                              " LIMIT ?2",
+                              &st);
+  if (rc == 0) {
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW && b->n < max) {
+      if (eaudit__event_from_row(st, 0, &b->evs[b->n])) {
+        rc = eaudit__enomem();
+        break;
+      }
+      b->n++;
+    }
+    if (rc == 0 && src != SQLITE_DONE && src != SQLITE_ROW)
+      rc = eaudit__sqlite_error(s, src, "reading the site's events");
+    eaudit__stmt_release(s, st);
+  }
+  int end = eaudit__exec(s, rc ? "ROLLBACK" : "COMMIT");
+  return rc ? rc : end;
+}
+
+/* The central cursor of a site: found = 0 when it never shipped. */
+static int cursor_get(PGconn *c, const uint8_t id[16], int *found,
+                      int64_t *base_seq, uint8_t base_hash[32],
+                      int64_t *head_seq, uint8_t head_hash[32],
+                      int64_t *events) {
+  eaudit__pgp p = {0};
+  eaudit__pgp_bytes(&p, id, 16);
+  PGresult *r = eaudit__pg_exec(
+      c, "SELECT base_seq, base_hash, head_seq, head_hash, events"
+         " FROM eaudit.sites WHERE site_id = $1",
+      &p, "reading the site's cursor");
+  if (r == NULL)
+    return eaudit_error_last()->code;
+  *found = PQntuples(r) == 1;
+  int rc = EAUDIT_OK;
+  if (*found) {
+    if (PQgetlength(r, 0, 1) != 32 || PQgetlength(r, 0, 3) != 32)
+      rc = eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
+                         "central store: the site's cursor is damaged");
+    else {
+      *base_seq = eaudit__pg_i64(r, 0, 0);
+      memcpy(base_hash, PQgetvalue(r, 0, 1), 32);
+      *head_seq = eaudit__pg_i64(r, 0, 2);
+      memcpy(head_hash, PQgetvalue(r, 0, 3), 32);
+      if (events)
+        *events = eaudit__pg_i64(r, 0, 4);
+    }
+  }
+  PQclear(r);
+  return rc;
+}
+
+/* The search column indexes the details as text. Not through jsonb, which
+ * refuses some JSON the site accepted (a \u0000 or a lone surrogate
+ * escape): the insert would fail and the site could never ship again. */
+static const char insert_sql[] =
+    "INSERT INTO eaudit.events(origin, seq, id, occurred_at, recorded_at,"
+    " type, subject, actor, door, grp, device, site, credential, reason,"
+    " details, hash, search) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+    " $10, $11, $12, $13, $14, $15, $16,"
+    " to_tsvector('simple'::regconfig, convert_from($15, 'UTF8')))"
+    " ON CONFLICT DO NOTHING RETURNING seq";
+
+static const int id_fields[] = {EAUDIT_FIELD_SUBJECT, EAUDIT_FIELD_ACTOR,
+                                EAUDIT_FIELD_DOOR,    EAUDIT_FIELD_GROUP,
+                                EAUDIT_FIELD_DEVICE,  EAUDIT_FIELD_SITE};
+
+static void event_params(eaudit__pgp *p, const uint8_t origin[16],
+                         const eaudit_event *ev) {
+  p->n = 0;
+  eaudit__pgp_bytes(p, origin, 16);
+  eaudit__pgp_i64(p, ev->v[EAUDIT_FIELD_SEQ]);
+  eaudit__pgp_bytes(p, ev->id, 16);
+  eaudit__pgp_i64(p, ev->v[EAUDIT_FIELD_OCCURRED_AT]);
+  eaudit__pgp_i64(p, ev->v[EAUDIT_FIELD_RECORDED_AT]);
+  eaudit__pgp_i32(p, (int32_t)ev->v[EAUDIT_FIELD_TYPE]);
+  for (size_t i = 0; i < sizeof id_fields / sizeof id_fields[0]; i++)
+    if (EAUDIT__HAS(ev, id_fields[i]))
+      eaudit__pgp_i64(p, ev->v[id_fields[i]]);
+    else
+      eaudit__pgp_null(p, EAUDIT__OID_INT8);
+  eaudit__pgp_i32(p, (int32_t)ev->v[EAUDIT_FIELD_CREDENTIAL]);
+  eaudit__pgp_i32(p, (int32_t)ev->v[EAUDIT_FIELD_REASON]);
+  if (ev->details_len)
+    eaudit__pgp_bytes(p, ev->details, ev->details_len);
+  else
+    eaudit__pgp_null(p, EAUDIT__OID_BYTEA);
+  eaudit__pgp_bytes(p, ev->hash, 32);
+}
+
+static int rollback(PGconn *c, int rc) {
+  PQclear(PQexec(c, "ROLLBACK"));
+  return rc;
+}
+
+/* Check that the batch continues the chain at (prev_seq, prev) and that
+ * each event's stored hash is its recomputed link. */
+static int check_chain(const uint8_t site[16], const site_batch *b,
+                       int64_t prev_seq, const uint8_t prev_in[32]) {
+  char hex[33];
+  hex16(site, hex);
+  uint8_t prev[32], h[32];
+  memcpy(prev, prev_in, 32);
+  for (size_t i = 0; i < b->n; i++) {
+    const eaudit_event *ev = &b->evs[i];
+    int64_t seq = ev->v[EAUDIT_FIELD_SEQ];
+    if (seq != prev_seq + 1)
+      return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                           "site %s: event seq %lld is missing (next event "
+                           "is seq %lld); refused",
+                           hex, (long long)prev_seq + 1, (long long)seq);
+    if (!ev->has_id || !ev->has_hash)
+      return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                           "site %s: event seq %lld has no id or hash; "
+                           "refused",
+                           hex, (long long)seq);
+    int rc = eaudit__chain_link(ev, prev, h);
+    if (rc)
+      return rc;
+    if (memcmp(h, ev->hash, 32) != 0)
+      return eaudit__error(
+          EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+          "site %s: event seq %lld does not link to %s (its hash is not "
+          "the recomputed chain link: modified, or a different chain); "
+          "refused",
+          hex, (long long)seq,
+          i == 0 ? "the head shipped to the central store" : "its predecessor");
+    memcpy(prev, h, 32);
+    prev_seq = seq;
+  }
+  return EAUDIT_OK;
+}
+
+/* A row ON CONFLICT skipped must be this very event. */
+static int check_existing(PGconn *c, const uint8_t site[16],
+                          const eaudit_event *ev) {
+  eaudit__pgp p = {0};
+  eaudit__pgp_bytes(&p, site, 16);
+  eaudit__pgp_i64(&p, ev->v[EAUDIT_FIELD_SEQ]);
+  eaudit__pgp_bytes(&p, ev->id, 16);
+  eaudit__pgp_i64(&p, ev->v[EAUDIT_FIELD_OCCURRED_AT]);
+  eaudit__pgp_bytes(&p, ev->hash, 32);
+  PGresult *r = eaudit__pg_exec(
+      c, "SELECT count(*) FROM eaudit.events WHERE origin = $1 AND seq = $2"
+         " AND id = $3 AND occurred_at = $4 AND hash = $5",
+      &p, "comparing an event already present");
+  if (r == NULL)
+    return eaudit_error_last()->code;
+  int64_t n = eaudit__pg_i64(r, 0, 0);
+  PQclear(r);
+  if (n == 1)
+    return EAUDIT_OK;
+  char hex[33];
+  hex16(site, hex);
+  return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                       "site %s: the central store already holds a different "
+                       "event with seq %lld or its id; refused",
+                       hex, (long long)ev->v[EAUDIT_FIELD_SEQ]);
+}
+
+/* Inserts go out in libpq pipeline mode, PIPE_CHUNK at a time between
+ * syncs: one round trip per chunk instead of one per event, and the
+ * results the server sends while we are still sending stay far below the
+ * socket buffers (a blocking-mode pipeline could otherwise deadlock with
+ * both sides writing). A sync inside the transaction block does not
+ * commit. */
+#define PIPE_CHUNK 256
+
+static int pipe_drain(PGconn *c, int rc) {
+  /* Read to the sync after a failure, leaving the connection usable. */
+  PGresult *r;
+  for (;;) {
+    r = PQgetResult(c);
+    if (r == NULL) {
+      if (PQstatus(c) == CONNECTION_BAD)
+        break;
+      continue;
+    }
+    int done = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    if (done)
+      break;
+  }
+  PQexitPipelineMode(c);
+  return rc;
+}
+
+static int insert_events(PGconn *c, const uint8_t site[16],
+                         const site_batch *b, int64_t *inserted) {
+  eaudit__pgp p = {0};
+  uint8_t dup[PIPE_CHUNK];
+  for (size_t lo = 0; lo < b->n; lo += PIPE_CHUNK) {
+    size_t hi = b->n - lo > PIPE_CHUNK ? lo + PIPE_CHUNK : b->n;
+    if (PQenterPipelineMode(c) != 1)
+      return eaudit__pg_error(c, NULL, "entering pipeline mode");
+    for (size_t i = lo; i < hi; i++) {
+      event_params(&p, site, &b->evs[i]);
+      if (!PQsendQueryPrepared(c, "eaudit_ship_insert", p.n, p.v, p.len,
+                               p.fmt, 1)) {
+        int rc = eaudit__pg_error(c, NULL, "sending an event");
+        PQpipelineSync(c);
+        return pipe_drain(c, rc);
+      }
+    }
+    if (!PQpipelineSync(c))
+      return pipe_drain(c, eaudit__pg_error(c, NULL, "sending a sync"));
+    int rc = EAUDIT_OK;
+    for (size_t i = lo; i < hi; i++) {
+      PGresult *r = PQgetResult(c);
+      if (r == NULL)
+        return pipe_drain(c, eaudit__pg_error(c, NULL, "inserting an event"));
+      if (rc == 0 && PQresultStatus(r) != PGRES_TUPLES_OK)
+        rc = eaudit__pg_error(c, r, "inserting an event");
+      else if (rc == 0)
+        dup[i - lo] = PQntuples(r) != 1;
+      PQclear(r);
+      /* Each query's results end with a NULL. */
+      if ((r = PQgetResult(c)) != NULL) {
+        PQclear(r);
+        return pipe_drain(c, rc ? rc
+                                : eaudit__error(EAUDIT_EIO,
+                                                EAUDIT_ECLASS_STORE, 0,
+                                                "central store: an insert "
+                                                "returned more than one "
+                                                "result"));
+      }
+    }
+    rc = pipe_drain(c, rc);
+    if (rc)
+      return rc;
+    for (size_t i = lo; i < hi; i++) {
+      if (!dup[i - lo])
+        (*inserted)++;
+      else if ((rc = check_existing(c, site, &b->evs[i])))
+        return rc;
+    }
+  }
+  return EAUDIT_OK;
+}
+
+/* Months of the batch whose partitions were made sure of in this call. */
+typedef struct month_cache {
+  int64_t lo[8];
+  int n, next;
+} month_cache;
+
+static int ensure_months(PGconn *c, month_cache *mc, const site_batch *b) {
+  for (size_t i = 0; i < b->n; i++) {
+    int64_t t = b->evs[i].v[EAUDIT_FIELD_OCCURRED_AT], lo, hi;
+    int y, m, seen = 0;
+    int rc = eaudit__pg_month_bounds(t, &lo, &hi, &y, &m);
+    if (rc)
+      return rc;
+    for (int k = 0; k < mc->n && !seen; k++)
+      seen = mc->lo[k] == lo;
+    if (seen)
+      continue;
+    if ((rc = eaudit__pg_ensure_month(c, t)))
+      return rc;
+    mc->lo[mc->next] = lo;
+    mc->next = (mc->next + 1) % 8;
+    if (mc->n < 8)
+      mc->n++;
+  }
+  return EAUDIT_OK;
+}
+
+/* One batch in one transaction. *again = 1 when another shipper moved the
+ * cursor meanwhile (nothing done, read again). */
+static int ship_batch(PGconn *c, const uint8_t site[16], const site_batch *b,
+                      int had, int64_t seen_head, int64_t *inserted,
+                      int *again) {
+  *inserted = 0;
+  *again = 0;
+  int rc = eaudit__pg_command(c, "BEGIN", "starting a batch");
+  if (rc)
+    return rc;
+  eaudit__pgp p = {0};
+  eaudit__pgp_i32(&p, EAUDIT__PG_SITE_LOCK);
+  eaudit__pgp_i32(&p, site_key(site));
+  PGresult *r = eaudit__pg_exec(c, "SELECT pg_advisory_xact_lock($1, $2)",
+                                &p, "locking the site");
+  if (r == NULL)
+    return rollback(c, eaudit_error_last()->code);
+  PQclear(r);
+  int found;
+  int64_t base_seq, head_seq;
+  uint8_t base_hash[32], head_hash[32];
+  if ((rc = cursor_get(c, site, &found, &base_seq, base_hash, &head_seq,
+                       head_hash, NULL)))
+    return rollback(c, rc);
+  if (found != had || (found && head_seq != seen_head)) {
+    *again = 1;
+    return rollback(c, EAUDIT_OK);
+  }
+  char hex[33];
+  hex16(site, hex);
+  if (!found) {
+    /* First contact: the central chain starts where the site's does now,
+     * at its genesis or its retention anchor. */
+    head_seq = b->anchor_seq;
+    memcpy(head_hash, b->anchor_hash, 32);
+    p.n = 0;
+    eaudit__pgp_bytes(&p, site, 16);
+    eaudit__pgp_i64(&p, head_seq);
+    eaudit__pgp_bytes(&p, head_hash, 32);
+    r = eaudit__pg_exec(c,
+                        "INSERT INTO eaudit.sites(site_id, base_seq, "
+                        "base_hash, head_seq, head_hash) VALUES ($1, $2, $3,"
+                        " $2, $3)",
+                        &p, "registering the site");
+    if (r == NULL)
+      return rollback(c, eaudit_error_last()->code);
+    PQclear(r);
+  } else if (b->anchor_seq > head_seq) {
+    return rollback(
+        c, eaudit__error(EAUDIT_ECURSOR, EAUDIT_ECLASS_STORE, 0,
+                         "site %s purged events %lld..%lld before they were "
+                         "shipped; the central chain cannot continue",
+                         hex, (long long)head_seq + 1,
+                         (long long)b->anchor_seq));
+  } else if (b->head_seq < head_seq) {
+    return rollback(
+        c, eaudit__error(EAUDIT_ECURSOR, EAUDIT_ECLASS_STORE, 0,
+                         "site %s: the central store holds events up to seq "
+                         "%lld but the site's newest is %lld (restored from "
+                         "an old copy, or another store with the same id)",
+                         hex, (long long)head_seq, (long long)b->head_seq));
+  }
+  if ((rc = check_chain(site, b, head_seq, head_hash)))
+    return rollback(c, rc);
+  if ((rc = insert_events(c, site, b, inserted)))
+    return rollback(c, rc);
+  if (b->n) {
+    const eaudit_event *last = &b->evs[b->n - 1];
+    p.n = 0;
+    eaudit__pgp_bytes(&p, site, 16);
+    eaudit__pgp_i64(&p, last->v[EAUDIT_FIELD_SEQ]);
+    eaudit__pgp_bytes(&p, last->hash, 32);
+    eaudit__pgp_i64(&p, *inserted);
+    r = eaudit__pg_exec(c,
+                        "UPDATE eaudit.sites SET head_seq = $2, head_hash = "
+                        "$3, events = events + $4, last_shipped_at = now()"
+                        " WHERE site_id = $1",
+                        &p, "moving the site's cursor");
+    if (r == NULL)
+      return rollback(c, eaudit_error_last()->code);
+    PQclear(r);
+  }
+  rc = eaudit__pg_command(c, "COMMIT", "committing a batch");
+  if (rc)
+    *inserted = 0;
+  return rc;
+}
+
+int eaudit_store_ship(eaudit_store *s, const char *central_uri,
+                      size_t batch_size, int64_t *shipped) {
+  if (shipped)
+    *shipped = 0;
+  EAUDIT__CHECK_STORE(s);
+  if (central_uri == NULL)
+    return eaudit__einval("central store URI must not be NULL");
+  if (batch_size == 0)
+    batch_size = EAUDIT_SHIP_BATCH_DEFAULT;
+  if (batch_size > SHIP_BATCH_MAX)
+    return eaudit__error(EAUDIT_ERANGE, EAUDIT_ECLASS_INVALID, 0,
+                         "batch size %zu is above %d", batch_size,
+                         SHIP_BATCH_MAX);
+  if (s->in_txn)
+    return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
+                         "cannot ship from inside a store transaction or "
+                         "callback");
+  PGconn *c = NULL;
+  int rc = eaudit__pg_connect(central_uri, &c);
+  if (rc)
+    return rc;
+  site_batch b = {0};
+  month_cache mc = {{0}, 0, 0};
+  int64_t total = 0;
+  if ((rc = eaudit__pg_schema_open(c, 1)))
+    goto out;
+  static const Oid types[16] = {
+      EAUDIT__OID_BYTEA, EAUDIT__OID_INT8, EAUDIT__OID_BYTEA, EAUDIT__OID_INT8,
+      EAUDIT__OID_INT8,  EAUDIT__OID_INT4, EAUDIT__OID_INT8,  EAUDIT__OID_INT8,
+      EAUDIT__OID_INT8,  EAUDIT__OID_INT8, EAUDIT__OID_INT8,  EAUDIT__OID_INT8,
+      EAUDIT__OID_INT4,  EAUDIT__OID_INT4, EAUDIT__OID_BYTEA, EAUDIT__OID_BYTEA};
+  PGresult *r = PQprepare(c, "eaudit_ship_insert", insert_sql, 16, types);
+  if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+    rc = eaudit__pg_error(c, r, "preparing the insert");
+    PQclear(r);
+    goto out;
+  }
+  PQclear(r);
+  for (;;) {
+    int found;
+    int64_t base_seq = 0, head_seq = 0, inserted;
+    uint8_t base_hash[32], head_hash[32];
+    if ((rc = cursor_get(c, s->store_id, &found, &base_seq, base_hash,
+                         &head_seq, head_hash, NULL)))
+      break;
+    /* Before the first contact the anchor is only known with the events,
+     * so read from the anchor of this snapshot. */
+    if (!found) {
+      if ((rc = site_read(s, 0, 1, &b)))
+        break;
+      head_seq = b.anchor_seq;
+    }
+    if ((rc = site_read(s, head_seq, batch_size, &b)))
+      break;
+    if (!found && b.anchor_seq != head_seq)
+      continue; /* a purge moved the anchor between the two reads */
+    if (found && b.n == 0 && b.anchor_seq <= head_seq &&
+        b.head_seq >= head_seq)
+      break; /* up to date */
+    if ((rc = ensure_months(c, &mc, &b)))
+      break;
+    int again;
+    rc = ship_batch(c, s->store_id, &b, found, head_seq, &inserted, &again);
+    if (rc)
+      break;
+    total += inserted;
+    if (shipped)
+      *shipped = total;
+    if (!again && b.n < batch_size)
+      break;
+  }
+out:
+  if (rc == 0 && total)
+    eaudit__log(EAUDIT_LOG_INFO, "shipped %lld events", (long long)total);
+  batch_release(&b);
+  PQfinish(c);
+  return rc;
+}
+
+int eaudit_central_init(const char *central_uri) {
+  PGconn *c = NULL;
+  int rc = eaudit__pg_connect(central_uri, &c);
+  if (rc == 0)
+    rc = eaudit__pg_schema_open(c, 1);
+  PQfinish(c);
+  return rc;
+}
+
+/* ---- verification ---- */
+
+static int row_event(const PGresult *r, int row, eaudit_event *ev) {
+  ev->present = 0;
+  ev->has_id = ev->has_hash = 0;
+  ev->details_len = 0;
+  memset(ev->v, 0, sizeof ev->v);
+  eaudit__event_put(ev, EAUDIT_FIELD_SEQ, eaudit__pg_i64(r, row, 0));
+  if (PQgetlength(r, row, 1) == 16) {
+    memcpy(ev->id, PQgetvalue(r, row, 1), 16);
+    ev->has_id = 1;
+  }
+  eaudit__event_put(ev, EAUDIT_FIELD_OCCURRED_AT, eaudit__pg_i64(r, row, 2));
+  eaudit__event_put(ev, EAUDIT_FIELD_RECORDED_AT, eaudit__pg_i64(r, row, 3));
+  eaudit__event_put(ev, EAUDIT_FIELD_TYPE, eaudit__pg_i32(r, row, 4));
+  for (int i = 0; i < 6; i++)
+    if (!PQgetisnull(r, row, 5 + i))
+      eaudit__event_put(ev, id_fields[i], eaudit__pg_i64(r, row, 5 + i));
+  int32_t cred = eaudit__pg_i32(r, row, 11), reason = eaudit__pg_i32(r, row, 12);
+  if (cred)
+    eaudit__event_put(ev, EAUDIT_FIELD_CREDENTIAL, cred);
+  if (reason)
+    eaudit__event_put(ev, EAUDIT_FIELD_REASON, reason);
+  if (!PQgetisnull(r, row, 13) && PQgetlength(r, row, 13) > 0 &&
+      eaudit__event_put_details(ev, PQgetvalue(r, row, 13),
+                                (size_t)PQgetlength(r, row, 13)))
+    return eaudit__enomem();
+  if (PQgetlength(r, row, 14) == 32) {
+    memcpy(ev->hash, PQgetvalue(r, row, 14), 32);
+    ev->has_hash = 1;
+  }
+  return EAUDIT_OK;
+}
+
+static int verify_rows(PGconn *c, const uint8_t site[16], int64_t base_seq,
+                       const uint8_t base_hash[32], int64_t head_seq,
+                       const uint8_t head_hash[32], int64_t *checked) {
+  char hex[33];
+  hex16(site, hex);
+  eaudit__pgp p = {0};
+  eaudit__pgp_bytes(&p, site, 16);
+  if (!PQsendQueryParams(c,
+                         "SELECT seq, id, occurred_at, recorded_at, type,"
+                         " subject, actor, door, grp, device, site,"
+                         " credential, reason, details, hash"
+                         " FROM eaudit.events WHERE origin = $1 ORDER BY seq",
+                         p.n, p.types, p.v, p.len, p.fmt, 1) ||
+      !PQsetSingleRowMode(c))
+    return eaudit__pg_error(c, NULL, "reading the site's events");
+  eaudit_event ev;
+  memset(&ev, 0, sizeof ev);
+  uint8_t prev[32], h[32];
+  memcpy(prev, base_hash, 32);
+  int64_t prev_seq = base_seq;
+  int rc = EAUDIT_OK;
+  PGresult *r;
+  while ((r = PQgetResult(c)) != NULL) {
+    ExecStatusType st = PQresultStatus(r);
+    if (rc == 0 && st == PGRES_SINGLE_TUPLE) {
+      if ((rc = row_event(r, 0, &ev)) == 0) {
+        int64_t seq = ev.v[EAUDIT_FIELD_SEQ];
+        if (seq <= base_seq)
+          rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                             "site %s: event seq %lld lies at or before the "
+                             "chain's base (seq %lld): inserted",
+                             hex, (long long)seq, (long long)base_seq);
+        else if (seq > head_seq)
+          rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                             "site %s: event seq %lld lies after the shipped "
+                             "head (seq %lld): inserted",
+                             hex, (long long)seq, (long long)head_seq);
+        else if (seq != prev_seq + 1)
+          rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                             "site %s: event seq %lld is missing: deleted",
+                             hex, (long long)prev_seq + 1);
+        else if (!ev.has_id || !ev.has_hash ||
+                 (rc = eaudit__chain_link(&ev, prev, h)) != 0 ||
+                 memcmp(h, ev.hash, 32) != 0)
+          rc = rc ? rc
+                  : eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                                  "site %s: event seq %lld does not match "
+                                  "its chain link: modified",
+                                  hex, (long long)seq);
+        else {
+          memcpy(prev, h, 32);
+          prev_seq = seq;
+          (*checked)++;
+        }
+      }
+    } else if (rc == 0 && st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE)
+      rc = eaudit__pg_error(c, r, "reading the site's events");
+    PQclear(r);
+  }
+  eaudit__event_release(&ev);
+  if (rc)
+    return rc;
+  if (prev_seq != head_seq)
+    return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                         "site %s: events %lld..%lld are missing: deleted "
+                         "or truncated",
+                         hex, (long long)prev_seq + 1, (long long)head_seq);
+  if (memcmp(prev, head_hash, 32) != 0)
+    return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                         "site %s: the chain ends on a hash that is not the "
+                         "shipped head's (seq %lld)",
+                         hex, (long long)head_seq);
+  return EAUDIT_OK;
+}
+
+int eaudit_central_verify_site(const char *central_uri,
+                               const uint8_t site_id[16], int64_t *out) {
+  if (out)
+    *out = 0;
+  if (site_id == NULL)
+    return eaudit__einval("site id must not be NULL");
+  PGconn *c = NULL;
+  int rc = eaudit__pg_connect(central_uri, &c);
+  if (rc)
+    return rc;
+  if ((rc = eaudit__pg_schema_open(c, 0)))
+    goto out;
+  /* One snapshot for the cursor and the events. */
+  if ((rc = eaudit__pg_command(c,
+                               "BEGIN ISOLATION LEVEL REPEATABLE READ "
+                               "READ ONLY",
+                               "starting the verification")))
+    goto out;
+  int found;
+  int64_t base_seq, head_seq, events, checked = 0;
+  uint8_t base_hash[32], head_hash[32];
+  char hex[33];
+  hex16(site_id, hex);
+  if ((rc = cursor_get(c, site_id, &found, &base_seq, base_hash, &head_seq,
+                       head_hash, &events)))
+    goto out;
+  if (!found) {
+    rc = eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_STORE, 0,
+                       "site %s never shipped to this central store", hex);
+    goto out;
+  }
+  uint8_t genesis[32];
+  eaudit__chain_genesis(site_id, genesis);
+  if (base_seq == 0 && memcmp(base_hash, genesis, 32) != 0) {
+    rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                       "site %s: the chain's base is not the site's genesis "
+                       "link",
+                       hex);
+    goto out;
+  }
+  rc = verify_rows(c, site_id, base_seq, base_hash, head_seq, head_hash,
+                   &checked);
+  if (rc == 0 && checked != events)
+    rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                       "site %s: %lld events verify but the site's record "
+                       "counts %lld",
+                       hex, (long long)checked, (long long)events);
+  if (out)
+    *out = checked;
+out:
+  PQfinish(c);
+  return rc;
+}
+
+#else /* !EAUDIT_HAVE_LIBPQ */
+
+static int unsupported(void) {
+  return eaudit__error(EAUDIT_EUNSUPPORTED, EAUDIT_ECLASS_INVALID, 0,
+                       "this build of the library has no PostgreSQL support "
+                       "(built with EAUDIT_WITH_POSTGRESQL=OFF or without "
+                       "libpq)");
+}
+
+int eaudit_central_init(const char *central_uri) {
+  (void)central_uri;
+  return unsupported();
+}
+
+int eaudit_store_ship(eaudit_store *s, const char *central_uri,
+                      size_t batch_size, int64_t *shipped) {
+  (void)s;
+  (void)central_uri;
+  (void)batch_size;
+  if (shipped)
+    *shipped = 0;
+  return unsupported();
+}
+
+int eaudit_central_verify_site(const char *central_uri,
+                               const uint8_t site_id[16], int64_t *out) {
+  (void)central_uri;
+  (void)site_id;
+  if (out)
+    *out = 0;
+  return unsupported();
+}
+
+#endif

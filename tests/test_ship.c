@@ -1,0 +1,794 @@
+/* Shipping site stores into the central PostgreSQL store (ship.h).
+ *
+ * The suite needs a server: EAUDIT_TEST_PG holds the conninfo URI of a
+ * throwaway cluster (scripts/pg-cluster.sh; scripts/test.sh starts one).
+ * Without it only the argument checks run and the suite exits 77 (skipped),
+ * unless EAUDIT_REQUIRE_PG=1, when it fails. Each test works in a database
+ * of its own, dropped at the end. */
+#include "testutil.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifdef EAUDIT_HAVE_LIBPQ
+
+#include "store_internal.h"
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+static const char *pg_base(void) {
+  const char *b = getenv("EAUDIT_TEST_PG");
+  return b && *b ? b : NULL;
+}
+
+/* ---- a database per test ---- */
+
+static char g_db[64];
+static char g_uri[1024];
+
+static void no_notice(void *arg, const char *message) {
+  (void)arg;
+  (void)message;
+}
+
+static PGconn *pg_open(const char *uri) {
+  PGconn *c = PQconnectdb(uri);
+  ck_assert_msg(PQstatus(c) == CONNECTION_OK, "connect %s: %s", uri,
+                PQerrorMessage(c));
+  PQsetNoticeProcessor(c, no_notice, NULL);
+  return c;
+}
+
+static void pg_do(PGconn *c, const char *sql) {
+  PGresult *r = PQexec(c, sql);
+  ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK ||
+                    PQresultStatus(r) == PGRES_TUPLES_OK,
+                "%s: %s", sql, PQerrorMessage(c));
+  PQclear(r);
+}
+
+/* The first column of the first row as text ("" for NULL). */
+static char g_val[4096];
+static const char *pg_one(PGconn *c, const char *sql) {
+  PGresult *r = PQexec(c, sql);
+  ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
+                PQerrorMessage(c));
+  ck_assert_msg(PQntuples(r) >= 1, "%s: no row", sql);
+  snprintf(g_val, sizeof g_val, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return g_val;
+}
+
+static int64_t pg_int(PGconn *c, const char *sql) {
+  return strtoll(pg_one(c, sql), NULL, 10);
+}
+
+/* A URI for database db on the server of EAUDIT_TEST_PG. */
+static void uri_for(char *out, size_t size, const char *db) {
+  char *err = NULL;
+  PQconninfoOption *o = PQconninfoParse(pg_base(), &err);
+  ck_assert_msg(o != NULL, "EAUDIT_TEST_PG: %s", err ? err : "?");
+  const char *host = NULL, *port = NULL, *user = NULL;
+  for (PQconninfoOption *p = o; p->keyword; p++) {
+    if (p->val == NULL)
+      continue;
+    if (strcmp(p->keyword, "host") == 0)
+      host = p->val;
+    else if (strcmp(p->keyword, "port") == 0)
+      port = p->val;
+    else if (strcmp(p->keyword, "user") == 0)
+      user = p->val;
+  }
+  int n = snprintf(out, size, "postgresql:///%s?connect_timeout=10", db);
+  if (host)
+    n += snprintf(out + n, size - (size_t)n, "&host=%s", host);
+  if (port)
+    n += snprintf(out + n, size - (size_t)n, "&port=%s", port);
+  if (user)
+    snprintf(out + n, size - (size_t)n, "&user=%s", user);
+  PQconninfoFree(o);
+}
+
+static tu_clock g_clock;
+static uint64_t g_seed;
+
+static int g_dbseq;
+static void db_setup(void) {
+  g_clock = (tu_clock){tu_utc(2026, 11, 1, 0, 0, 0), 1000};
+  g_seed = 7;
+  if (!pg_base())
+    return;
+  snprintf(g_db, sizeof g_db, "eaudit_ship_%ld_%d", (long)getpid(), g_dbseq++);
+  PGconn *c = pg_open(pg_base());
+  char sql[256];
+  snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", g_db);
+  pg_do(c, sql);
+  snprintf(sql, sizeof sql, "CREATE DATABASE %s", g_db);
+  pg_do(c, sql);
+  PQfinish(c);
+  uri_for(g_uri, sizeof g_uri, g_db);
+}
+
+static void db_teardown(void) {
+  if (!pg_base() || !g_db[0])
+    return;
+  PGconn *c = pg_open(pg_base());
+  char sql[256];
+  snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", g_db);
+  pg_do(c, sql);
+  PQfinish(c);
+}
+
+/* ---- site stores ---- */
+
+static eaudit_store *site_open(const char *path) {
+  eaudit_options *o = tu_options(&g_clock, &g_seed);
+  eaudit_store *s = NULL;
+  EA_OK(eaudit_store_open(&s, path, o));
+  eaudit_options_free(o);
+  return s;
+}
+
+static eaudit_store *site_new(const char *name, char *path, size_t size) {
+  tu_temp_path(path, size, name);
+  return site_open(path);
+}
+
+/* n events from t0, step apart, with varied fields and details. */
+static void site_fill(eaudit_store *s, int n, eaudit_time t0,
+                      eaudit_time step) {
+  eaudit_batch *b = NULL;
+  EA_OK(eaudit_batch_new(&b));
+  for (int i = 0; i < n; i++) {
+    int type = i % 3 == 0 ? EAUDIT_TYPE_DOOR_OPEN_FAILED : EAUDIT_TYPE_DOOR_OPENED;
+    eaudit_event *ev = tu_event(type, t0 + i * step, 100 + i % 7);
+    EA_OK(eaudit_event_set(ev, EAUDIT_FIELD_DOOR, 1 + i % 5));
+    if (i % 4 == 0)
+      EA_OK(eaudit_event_set(ev, EAUDIT_FIELD_DEVICE, 40 + i % 3));
+    if (type == EAUDIT_TYPE_DOOR_OPEN_FAILED) {
+      EA_OK(eaudit_event_set(ev, EAUDIT_FIELD_CREDENTIAL, EAUDIT_CREDENTIAL_KEYCARD));
+      EA_OK(eaudit_event_set(ev, EAUDIT_FIELD_REASON, EAUDIT_REASON_PERMISSIONS_EXPIRED));
+    }
+    if (i % 2 == 0) {
+      char d[96];
+      int dn = snprintf(d, sizeof d,
+                        "{\"note\":\"Zürich tür %d\",\"n\":%d}", i, i);
+      EA_OK(eaudit_event_set_details(ev, d, (size_t)dn));
+    }
+    EA_OK(eaudit_batch_add(b, ev));
+    eaudit_event_free(ev);
+    if (eaudit_batch_size(b) == 500 || i == n - 1) {
+      EA_OK(eaudit_store_append_batch(s, b, NULL));
+      eaudit_batch_clear(b);
+    }
+  }
+  eaudit_batch_free(b);
+}
+
+static void site_hex(eaudit_store *s, uint8_t id[16], char hex[33]) {
+  EA_OK(eaudit_store_id(s, id));
+  for (int i = 0; i < 16; i++)
+    snprintf(hex + 2 * i, 3, "%02x", id[i]);
+}
+
+static void site_sql(eaudit_store *s, const char *sql) {
+  char *err = NULL;
+  int rc = sqlite3_exec(s->db, sql, NULL, NULL, &err);
+  ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, err ? err : "?");
+  sqlite3_free(err);
+}
+
+static int64_t central_count(PGconn *c, const char *hex) {
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM eaudit.events WHERE origin = '\\x%s'", hex);
+  return pg_int(c, sql);
+}
+
+/* Each event rendered as one text line, site side and central side. */
+static const char site_rows_sql[] =
+    "SELECT seq || '|' || lower(hex(id)) || '|' || occurred_at || '|' ||"
+    " recorded_at || '|' || type || '|' || ifnull(subject, '') || '|' ||"
+    " ifnull(actor, '') || '|' || ifnull(door, '') || '|' || ifnull(grp, '')"
+    " || '|' || ifnull(device, '') || '|' || ifnull(site, '') || '|' ||"
+    " credential || '|' || reason || '|' || lower(hex(ifnull(details, '')))"
+    " || '|' || lower(hex(hash)) FROM events ORDER BY seq";
+static const char central_rows_sql[] =
+    "SELECT seq || '|' || encode(id, 'hex') || '|' || occurred_at || '|' ||"
+    " recorded_at || '|' || type || '|' || coalesce(subject::text, '') || '|'"
+    " || coalesce(actor::text, '') || '|' || coalesce(door::text, '') || '|'"
+    " || coalesce(grp::text, '') || '|' || coalesce(device::text, '') || '|'"
+    " || coalesce(site::text, '') || '|' || credential || '|' || reason ||"
+    " '|' || encode(coalesce(details, ''), 'hex') || '|' || encode(hash,"
+    " 'hex') FROM eaudit.events WHERE origin = decode($1, 'hex') ORDER BY seq";
+
+static void assert_identical(eaudit_store *s, PGconn *c, const char *hex,
+                             int64_t expect) {
+  sqlite3_stmt *st = NULL;
+  ck_assert_int_eq(sqlite3_prepare_v2(s->db, site_rows_sql, -1, &st, NULL),
+                   SQLITE_OK);
+  const char *params[1] = {hex};
+  PGresult *r = PQexecParams(c, central_rows_sql, 1, NULL, params, NULL, NULL, 0);
+  ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s",
+                PQerrorMessage(c));
+  int64_t n = 0;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    ck_assert_msg(n < PQntuples(r), "central lacks seq %lld", (long long)n + 1);
+    const char *a = (const char *)sqlite3_column_text(st, 0);
+    const char *b = PQgetvalue(r, (int)n, 0);
+    ck_assert_msg(strcmp(a, b) == 0, "row %lld differs:\n site    %s\n central %s",
+                  (long long)n, a, b);
+    n++;
+  }
+  ck_assert_int_eq(n, PQntuples(r));
+  ck_assert_int_eq(n, expect);
+  sqlite3_finalize(st);
+  PQclear(r);
+}
+
+#define T0 tu_utc(2026, 1, 20, 8, 0, 0)
+#define HOUR INT64_C(3600000000)
+
+/* ---- tests ---- */
+
+START_TEST(schema_creation_is_idempotent_and_versioned) {
+  EA_OK(eaudit_central_init(g_uri));
+  EA_OK(eaudit_central_init(g_uri));
+  PGconn *c = pg_open(g_uri);
+  ck_assert_int_eq(pg_int(c, "SELECT value FROM eaudit.meta WHERE key = "
+                             "'schema_version'"),
+                   EAUDIT_CENTRAL_SCHEMA_VERSION);
+  ck_assert_str_eq(pg_one(c, "SELECT relkind FROM pg_class WHERE oid = "
+                             "'eaudit.events'::regclass"),
+                   "p");
+  ck_assert_str_eq(pg_one(c, "SELECT pg_get_partkeydef('eaudit.events'::regclass)"),
+                   "RANGE (occurred_at)");
+  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM pg_indexes WHERE schemaname"
+                             " = 'eaudit' AND tablename = 'events'"),
+                   11);
+  ck_assert_str_eq(pg_one(c, "SELECT indexdef LIKE '%USING gin (search)%' FROM"
+                             " pg_indexes WHERE indexname = 'events_search'"),
+                   "t");
+  /* A newer schema is refused and left alone. */
+  pg_do(c, "UPDATE eaudit.meta SET value = 99 WHERE key = 'schema_version'");
+  ck_assert_int_eq(eaudit_central_init(g_uri), EAUDIT_ESCHEMA);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "99"));
+  char path[512];
+  eaudit_store *s = site_new("ship-schema", path, sizeof path);
+  site_fill(s, 3, T0, HOUR);
+  int64_t n = -1;
+  ck_assert_int_eq(eaudit_store_ship(s, g_uri, 0, &n), EAUDIT_ESCHEMA);
+  ck_assert_int_eq(n, 0);
+  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.events"), 0);
+  ck_assert_int_eq(pg_int(c, "SELECT value FROM eaudit.meta"), 99);
+  eaudit_store_free(s);
+  PQfinish(c);
+}
+END_TEST
+
+START_TEST(ship_sends_every_event_once_and_identical) {
+  char path[512], hex[33];
+  uint8_t id[16];
+  eaudit_store *s = site_new("ship-basic", path, sizeof path);
+  /* 250 events 8 hours apart: 2026-01-20 .. 2026-04-12, four months. */
+  site_fill(s, 250, T0, 8 * HOUR);
+  site_hex(s, id, hex);
+  int64_t n = -1;
+  EA_OK(eaudit_store_ship(s, g_uri, 64, &n));
+  ck_assert_int_eq(n, 250);
+  EA_OK(eaudit_store_ship(s, g_uri, 64, &n));
+  ck_assert_int_eq(n, 0);
+  PGconn *c = pg_open(g_uri);
+  assert_identical(s, c, hex, 250);
+  ck_assert_int_eq(pg_int(c, "SELECT count(DISTINCT id) FROM eaudit.events"),
+                   250);
+  /* The cursor is the site's head. */
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "SELECT head_seq || ' ' || encode(head_hash, 'hex') || ' ' ||"
+           " events || ' ' || base_seq FROM eaudit.sites WHERE site_id ="
+           " '\\x%s'",
+           hex);
+  char want[256];
+  sqlite3_stmt *st = NULL;
+  ck_assert_int_eq(sqlite3_prepare_v2(s->db,
+                                      "SELECT seq || ' ' || lower(hex(hash)) "
+                                      "FROM head",
+                                      -1, &st, NULL),
+                   SQLITE_OK);
+  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+  snprintf(want, sizeof want, "%s 250 0", sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  ck_assert_str_eq(pg_one(c, sql), want);
+  /* The months shipped and the next one have partitions, nothing else. */
+  ck_assert_str_eq(
+      pg_one(c, "SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM"
+                " pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE"
+                " i.inhparent = 'eaudit.events'::regclass"),
+      "events_2026_01,events_2026_02,events_2026_03,events_2026_04,"
+      "events_2026_05");
+  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.events_2026_02"),
+                   3 * 28);
+  /* Free text over the details. */
+  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.events WHERE search"
+                             " @@ to_tsquery('simple', 'zürich')"),
+                   125);
+  int64_t checked = -1;
+  EA_OK(eaudit_central_verify_site(g_uri, id, &checked));
+  ck_assert_int_eq(checked, 250);
+  PQfinish(c);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(ship_after_more_appends_continues_the_chain) {
+  char path[512], hex[33];
+  uint8_t id[16];
+  eaudit_store *s = site_new("ship-more", path, sizeof path);
+  site_hex(s, id, hex);
+  int64_t n = -1;
+  /* An empty site registers with its genesis link. */
+  EA_OK(eaudit_store_ship(s, g_uri, 10, &n));
+  ck_assert_int_eq(n, 0);
+  EA_OK(eaudit_central_verify_site(g_uri, id, &n));
+  ck_assert_int_eq(n, 0);
+  site_fill(s, 50, T0, HOUR);
+  EA_OK(eaudit_store_ship(s, g_uri, 10, &n));
+  ck_assert_int_eq(n, 50);
+  site_fill(s, 30, T0 + 60 * HOUR, HOUR);
+  /* JSON that PostgreSQL's jsonb refuses still ships. */
+  eaudit_event *ev = tu_event(EAUDIT_TYPE_DOOR_OPENED, T0 + 90 * HOUR, 5);
+  static const char odd[] = "{\"x\":\"a\\u0000b\\ud800c\"}";
+  EA_OK(eaudit_event_set_details(ev, odd, sizeof odd - 1));
+  EA_OK(eaudit_store_append(s, ev));
+  eaudit_event_free(ev);
+  EA_OK(eaudit_store_ship(s, g_uri, 7, &n));
+  ck_assert_int_eq(n, 31);
+  EA_OK(eaudit_central_verify_site(g_uri, id, &n));
+  ck_assert_int_eq(n, 81);
+  PGconn *c = pg_open(g_uri);
+  assert_identical(s, c, hex, 81);
+  PQfinish(c);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(a_broken_site_chain_is_refused_and_nothing_written) {
+  char path[512], hex[33];
+  uint8_t id[16];
+  eaudit_store *s = site_new("ship-broken", path, sizeof path);
+  site_fill(s, 20, T0, HOUR);
+  site_hex(s, id, hex);
+  site_sql(s, "UPDATE events SET subject = 999 WHERE seq = 5");
+  int64_t n = -1;
+  ck_assert_int_eq(eaudit_store_ship(s, g_uri, 0, &n), EAUDIT_ETAMPER);
+  ck_assert_int_eq(n, 0);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "seq 5"));
+  PGconn *c = pg_open(g_uri);
+  ck_assert_int_eq(central_count(c, hex), 0);
+  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.sites"), 0);
+  /* Repaired, it ships; a later gap stops at the batch holding it. */
+  site_sql(s, "UPDATE events SET subject = 104 WHERE seq = 5");
+  site_sql(s, "DELETE FROM events WHERE seq = 17");
+  ck_assert_int_eq(eaudit_store_ship(s, g_uri, 8, &n), EAUDIT_ETAMPER);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "seq 17"));
+  ck_assert_int_eq(n, 16);
+  ck_assert_int_eq(central_count(c, hex), 16);
+  EA_OK(eaudit_central_verify_site(g_uri, id, &n));
+  ck_assert_int_eq(n, 16);
+  PQfinish(c);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(damage_in_the_central_store_is_named) {
+  char path[512], hex[33];
+  uint8_t id[16];
+  eaudit_store *s = site_new("ship-central-damage", path, sizeof path);
+  site_fill(s, 30, T0, HOUR);
+  site_hex(s, id, hex);
+  int64_t n;
+  EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
+  PGconn *c = pg_open(g_uri);
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "UPDATE eaudit.events SET door = 77 WHERE seq = 12 AND origin = "
+           "'\\x%s'",
+           hex);
+  pg_do(c, sql);
+  ck_assert_int_eq(eaudit_central_verify_site(g_uri, id, &n), EAUDIT_ETAMPER);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "seq 12"));
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "modified"));
+  snprintf(sql, sizeof sql,
+           "DELETE FROM eaudit.events WHERE seq = 12 AND origin = '\\x%s'", hex);
+  pg_do(c, sql);
+  ck_assert_int_eq(eaudit_central_verify_site(g_uri, id, &n), EAUDIT_ETAMPER);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "deleted"));
+  /* A site that never shipped here. */
+  uint8_t other[16] = {1, 2, 3};
+  ck_assert_int_eq(eaudit_central_verify_site(g_uri, other, &n),
+                   EAUDIT_ENOTFOUND);
+  PQfinish(c);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(retention_anchor_is_the_base_and_unshipped_purges_are_refused) {
+  char path[512], hex[33];
+  uint8_t id[16];
+  g_clock.now = T0 + 100 * 24 * HOUR + 12 * HOUR;
+  eaudit_store *s = site_new("ship-purged", path, sizeof path);
+  site_fill(s, 100, T0, 24 * HOUR);
+  site_hex(s, id, hex);
+  int64_t n;
+  /* Purged before its first shipping: the chain starts at the anchor. */
+  EA_OK(eaudit_store_purge(s, T0 + 10 * 24 * HOUR, 1, 0, &n));
+  ck_assert_int_eq(n, 10);
+  EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
+  ck_assert_int_eq(n, 91); /* 90 left and the retention_purged event */
+  EA_OK(eaudit_central_verify_site(g_uri, id, &n));
+  ck_assert_int_eq(n, 91);
+  PGconn *c = pg_open(g_uri);
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT base_seq FROM eaudit.sites WHERE site_id = '\\x%s'", hex);
+  ck_assert_int_eq(pg_int(c, sql), 10);
+  /* Events purged before they were shipped leave a hole it cannot fill. */
+  g_clock.now = T0 + 171 * 24 * HOUR;
+  site_fill(s, 20, T0 + 150 * 24 * HOUR, HOUR);
+  site_fill(s, 1, T0 + 170 * 24 * HOUR, HOUR); /* past the lateness cap */
+  EA_OK(eaudit_store_purge(s, T0 + 150 * 24 * HOUR + 5 * HOUR, 1, 0, &n));
+  ck_assert_int_eq(n, 96); /* seq 11..106 */
+  ck_assert_int_eq(eaudit_store_ship(s, g_uri, 0, &n), EAUDIT_ECURSOR);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "purged"));
+  ck_assert_int_eq(central_count(c, hex), 91);
+  PQfinish(c);
+  eaudit_store_free(s);
+}
+END_TEST
+
+/* The issue's test: three sites ship into one central store at once; one
+ * shipper is killed with SIGKILL midway and started again; in the end every
+ * event is there exactly once and every site's chain verifies. */
+#define SITES 3
+#define KILLED 1
+static const int site_events[SITES] = {900, 2000, 700};
+
+static int32_t site_key(const uint8_t id[16]) {
+  uint32_t k = 0;
+  for (int i = 0; i < 16; i += 4)
+    k ^= (uint32_t)id[i] << 24 | (uint32_t)id[i + 1] << 16 |
+         (uint32_t)id[i + 2] << 8 | id[i + 3];
+  return (int32_t)k;
+}
+
+static pid_t spawn_shipper(const char *path, size_t batch) {
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    eaudit_store *s = NULL;
+    int rc = eaudit_store_open(&s, path, NULL);
+    int64_t n = 0;
+    if (rc == 0)
+      rc = eaudit_store_ship(s, g_uri, batch, &n);
+    if (rc)
+      fprintf(stderr, "shipper %s: %s\n", path, eaudit_error_last()->message);
+    eaudit_store_free(s);
+    _exit(rc ? 1 : 0);
+  }
+  return pid;
+}
+
+START_TEST(concurrent_shippers_survive_a_kill) {
+  char paths[SITES][512], hex[SITES][33];
+  uint8_t ids[SITES][16];
+  for (int i = 0; i < SITES; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "ship-conc-%d", i);
+    eaudit_store *s = site_new(name, paths[i], sizeof paths[i]);
+    site_fill(s, site_events[i], T0 + i * HOUR, 2 * HOUR);
+    site_hex(s, ids[i], hex[i]);
+    eaudit_store_free(s);
+  }
+  EA_OK(eaudit_central_init(g_uri));
+  PGconn *c = pg_open(g_uri);
+  pid_t pids[SITES];
+  for (int i = 0; i < SITES; i++)
+    pids[i] = spawn_shipper(paths[i], i == KILLED ? 10 : 50);
+  /* Wait until the victim committed a few batches, then hold its lock so
+   * that it stops inside its next batch, and kill it there. */
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT coalesce((SELECT head_seq FROM eaudit.sites WHERE site_id"
+           " = '\\x%s'), 0)",
+           hex[KILLED]);
+  int64_t head = 0;
+  for (int spin = 0; spin < 600000 && head < 30; spin++) {
+    head = pg_int(c, sql);
+    if (head < 30)
+      usleep(200);
+  }
+  ck_assert_int_ge(head, 30);
+  char lock[128];
+  snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%d, %d)", 1161909572,
+           site_key(ids[KILLED]));
+  pg_do(c, lock);
+  head = pg_int(c, sql);
+  ck_assert_int_lt(head, site_events[KILLED]); /* midway */
+  ck_assert_int_eq(kill(pids[KILLED], SIGKILL), 0);
+  int status;
+  ck_assert_int_eq(waitpid(pids[KILLED], &status, 0), pids[KILLED]);
+  ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  snprintf(lock, sizeof lock, "SELECT pg_advisory_unlock(%d, %d)", 1161909572,
+           site_key(ids[KILLED]));
+  pg_do(c, lock);
+  /* Whole batches only: the cursor is a multiple of the batch size. */
+  head = pg_int(c, sql);
+  ck_assert_int_eq(head % 10, 0);
+  ck_assert_int_eq(central_count(c, hex[KILLED]), head);
+  /* Started again, it resumes after the cursor. */
+  pids[KILLED] = spawn_shipper(paths[KILLED], 10);
+  for (int i = 0; i < SITES; i++) {
+    ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "shipper %d failed", i);
+  }
+  int64_t total = 0;
+  for (int i = 0; i < SITES; i++) {
+    int64_t n = -1;
+    EA_OK(eaudit_central_verify_site(g_uri, ids[i], &n));
+    ck_assert_int_eq(n, site_events[i]);
+    ck_assert_int_eq(central_count(c, hex[i]), site_events[i]);
+    total += site_events[i];
+  }
+  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.events"), total);
+  ck_assert_int_eq(
+      pg_int(c, "SELECT count(*) FROM (SELECT DISTINCT origin, id FROM "
+                "eaudit.events) d"),
+      total);
+  ck_assert_int_eq(
+      pg_int(c, "SELECT count(*) FROM (SELECT DISTINCT origin, seq FROM "
+                "eaudit.events) d"),
+      total);
+  for (int i = 0; i < SITES; i++) {
+    eaudit_store *s = site_open(paths[i]);
+    assert_identical(s, c, hex[i], site_events[i]);
+    eaudit_store_free(s);
+  }
+  PQfinish(c);
+}
+END_TEST
+
+/* Rows already present past the cursor must be the same events; a failed
+ * insert inside a batch rolls the whole batch back. */
+START_TEST(rows_past_the_cursor_must_match_and_failed_inserts_roll_back) {
+  char path[512], hex[33];
+  uint8_t id[16];
+  eaudit_store *s = site_new("ship-dup", path, sizeof path);
+  site_fill(s, 600, T0, HOUR);
+  site_hex(s, id, hex);
+  int64_t n = -1;
+  EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
+  ck_assert_int_eq(n, 600);
+  PGconn *c = pg_open(g_uri);
+  char sql[512];
+  /* Move the cursor back to seq 100: the rows after it are found again,
+   * identical, and counted as nothing new. */
+  snprintf(sql, sizeof sql,
+           "UPDATE eaudit.sites SET head_seq = 100, head_hash = (SELECT hash"
+           " FROM eaudit.events WHERE origin = '\\x%s' AND seq = 100)"
+           " WHERE site_id = '\\x%s'",
+           hex, hex);
+  pg_do(c, sql);
+  EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
+  ck_assert_int_eq(n, 0);
+  ck_assert_int_eq(central_count(c, hex), 600);
+  EA_OK(eaudit_central_verify_site(g_uri, id, &n));
+  ck_assert_int_eq(n, 600);
+  /* A row there that is not the same event is refused. */
+  pg_do(c, sql);
+  snprintf(sql, sizeof sql,
+           "UPDATE eaudit.events SET hash = sha256(hash) WHERE origin ="
+           " '\\x%s' AND seq = 400",
+           hex);
+  pg_do(c, sql);
+  ck_assert_int_eq(eaudit_store_ship(s, g_uri, 0, &n), EAUDIT_ETAMPER);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "seq 400"));
+  /* An insert the server refuses in the middle of a batch: nothing of it
+   * stays, and the connection's next batch still works. */
+  site_fill(s, 300, T0 + 700 * HOUR, HOUR);
+  pg_do(c, "ALTER TABLE eaudit.events ADD CONSTRAINT no_door_3"
+           " CHECK (door <> 3) NOT VALID");
+  snprintf(sql, sizeof sql,
+           "UPDATE eaudit.sites SET head_seq = 600, head_hash = (SELECT hash"
+           " FROM eaudit.events WHERE origin = '\\x%s' AND seq = 600)"
+           " WHERE site_id = '\\x%s'",
+           hex, hex);
+  pg_do(c, sql);
+  ck_assert_int_eq(eaudit_store_ship(s, g_uri, 0, &n), EAUDIT_EIO);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "23514"));
+  ck_assert_int_eq(n, 0);
+  ck_assert_int_eq(central_count(c, hex), 600);
+  pg_do(c, "ALTER TABLE eaudit.events DROP CONSTRAINT no_door_3");
+  EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
+  ck_assert_int_eq(n, 300);
+  ck_assert_int_eq(central_count(c, hex), 900);
+  PQfinish(c);
+  eaudit_store_free(s);
+}
+END_TEST
+
+/* A cut connection (the server ends the shipper's session mid-way) fails
+ * the call with EIO; the next call resumes after the cursor. */
+START_TEST(a_cut_connection_fails_with_eio_and_the_next_call_resumes) {
+  char path[512], hex[33];
+  uint8_t id[16];
+  eaudit_store *s = site_new("ship-cut", path, sizeof path);
+  site_fill(s, 1500, T0, HOUR);
+  site_hex(s, id, hex);
+  eaudit_store_free(s);
+  EA_OK(eaudit_central_init(g_uri));
+  PGconn *c = pg_open(g_uri);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    eaudit_store *cs = NULL;
+    int64_t n = 0;
+    int rc = eaudit_store_open(&cs, path, NULL);
+    if (rc == 0)
+      rc = eaudit_store_ship(cs, g_uri, 10, &n);
+    int io = rc == EAUDIT_EIO &&
+             strstr(eaudit_error_last()->message, "terminat") != NULL;
+    if (!io)
+      fprintf(stderr, "cut shipper: %d %s\n", rc, eaudit_error_last()->message);
+    eaudit_store_free(cs);
+    _exit(io ? 0 : 1);
+  }
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "SELECT coalesce((SELECT head_seq FROM eaudit.sites WHERE site_id"
+           " = '\\x%s'), 0)",
+           hex);
+  int64_t head = 0;
+  for (int spin = 0; spin < 600000 && head < 30; spin++) {
+    head = pg_int(c, sql);
+    if (head < 30)
+      usleep(200);
+  }
+  ck_assert_int_ge(head, 30);
+  snprintf(sql, sizeof sql,
+           "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+           " WHERE datname = '%s' AND application_name = 'entryfy-audit'",
+           g_db);
+  ck_assert_int_eq(pg_int(c, sql), 1);
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "the cut shipper did not fail with EIO");
+  snprintf(sql, sizeof sql,
+           "SELECT head_seq FROM eaudit.sites WHERE site_id = '\\x%s'", hex);
+  head = pg_int(c, sql);
+  ck_assert_int_lt(head, 1500);
+  ck_assert_int_eq(central_count(c, hex), head);
+  s = site_open(path);
+  int64_t n = -1;
+  EA_OK(eaudit_store_ship(s, g_uri, 100, &n));
+  ck_assert_int_eq(n, 1500 - head);
+  EA_OK(eaudit_central_verify_site(g_uri, id, &n));
+  ck_assert_int_eq(n, 1500);
+  assert_identical(s, c, hex, 1500);
+  eaudit_store_free(s);
+  PQfinish(c);
+}
+END_TEST
+
+#endif /* EAUDIT_HAVE_LIBPQ */
+
+/* ---- argument checks: no server needed ---- */
+
+START_TEST(bad_arguments_are_refused) {
+  char path[512];
+  tu_temp_path(path, sizeof path, "ship-args");
+  eaudit_store *s = NULL;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  int64_t n = -1;
+  uint8_t id[16] = {0};
+#ifdef EAUDIT_HAVE_LIBPQ
+  ck_assert_int_eq(eaudit_store_ship(NULL, "postgresql:///x", 0, &n),
+                   EAUDIT_EINVAL);
+  ck_assert_int_eq(n, 0);
+  ck_assert_int_eq(eaudit_store_ship(s, NULL, 0, &n), EAUDIT_EINVAL);
+  ck_assert_int_eq(eaudit_store_ship(s, "mysql://localhost/x", 0, &n),
+                   EAUDIT_EINVAL);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "postgresql://"));
+  ck_assert_int_eq(eaudit_store_ship(s, "/tmp/central.db", 0, &n),
+                   EAUDIT_EINVAL);
+  ck_assert_int_eq(eaudit_store_ship(s, "postgresql://h/db?nosuchoption=1", 0,
+                                     &n),
+                   EAUDIT_EINVAL);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "malformed"));
+  ck_assert_int_eq(eaudit_store_ship(s, "postgresql:///x", 1000000, &n),
+                   EAUDIT_ERANGE);
+  /* Nothing listens there: EIO with libpq's reason. */
+  ck_assert_int_eq(
+      eaudit_store_ship(s, "postgresql:///x?host=/nonexistent-eaudit-dir", 0,
+                        &n),
+      EAUDIT_EIO);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "cannot connect"));
+  ck_assert_ptr_nonnull(
+      strstr(eaudit_error_last()->message, "/nonexistent-eaudit-dir"));
+  ck_assert_int_eq(eaudit_central_init(NULL), EAUDIT_EINVAL);
+  ck_assert_int_eq(eaudit_central_init("postgresql:///x?host=/nonexistent-eaudit-dir"),
+                   EAUDIT_EIO);
+  ck_assert_int_eq(eaudit_central_verify_site("postgresql:///x", NULL, &n),
+                   EAUDIT_EINVAL);
+  ck_assert_int_eq(eaudit_central_verify_site(NULL, id, &n), EAUDIT_EINVAL);
+#else
+  ck_assert_int_eq(eaudit_store_ship(s, "postgresql:///x", 0, &n),
+                   EAUDIT_EUNSUPPORTED);
+  ck_assert_int_eq(eaudit_central_init("postgresql:///x"), EAUDIT_EUNSUPPORTED);
+  ck_assert_int_eq(eaudit_central_verify_site("postgresql:///x", id, &n),
+                   EAUDIT_EUNSUPPORTED);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "PostgreSQL"));
+#endif
+  ck_assert_int_eq(n, 0);
+  eaudit_store_free(s);
+}
+END_TEST
+
+int main(void) {
+  Suite *su = suite_create("ship");
+  TCase *args = tcase_create("args");
+  tcase_add_test(args, bad_arguments_are_refused);
+  suite_add_tcase(su, args);
+  int have_pg = 0;
+#ifdef EAUDIT_HAVE_LIBPQ
+  have_pg = pg_base() != NULL;
+  if (have_pg) {
+    TCase *tc = tcase_create("central");
+    tcase_add_checked_fixture(tc, db_setup, db_teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, schema_creation_is_idempotent_and_versioned);
+    tcase_add_test(tc, ship_sends_every_event_once_and_identical);
+    tcase_add_test(tc, ship_after_more_appends_continues_the_chain);
+    tcase_add_test(tc, a_broken_site_chain_is_refused_and_nothing_written);
+    tcase_add_test(tc, damage_in_the_central_store_is_named);
+    tcase_add_test(tc, retention_anchor_is_the_base_and_unshipped_purges_are_refused);
+    tcase_add_test(tc, rows_past_the_cursor_must_match_and_failed_inserts_roll_back);
+    tcase_add_test(tc, concurrent_shippers_survive_a_kill);
+    tcase_add_test(tc, a_cut_connection_fails_with_eio_and_the_next_call_resumes);
+    suite_add_tcase(su, tc);
+  }
+#endif
+  int rc = tu_run(su);
+  if (rc != 0 || have_pg)
+    return rc;
+  const char *req = getenv("EAUDIT_REQUIRE_PG");
+#ifdef EAUDIT_HAVE_LIBPQ
+  const char *why = "EAUDIT_TEST_PG is not set (scripts/pg-cluster.sh start; "
+                    "eval \"$(scripts/pg-cluster.sh env)\")";
+#else
+  const char *why = "the library was built without PostgreSQL";
+#endif
+  if (req && strcmp(req, "1") == 0
+#ifndef EAUDIT_HAVE_LIBPQ
+      && 0
+#endif
+  ) {
+    fprintf(stderr, "test_ship: EAUDIT_REQUIRE_PG=1 but %s\n", why);
+    return EXIT_FAILURE;
+  }
+#ifdef EAUDIT_HAVE_LIBPQ
+  fprintf(stderr, "test_ship: central store tests skipped: %s\n", why);
+  return 77;
+#else
+  (void)why;
+  return rc;
+#endif
+}
