@@ -434,8 +434,8 @@ int eaudit__pg_month_bounds(int64_t t, int64_t *lo, int64_t *hi, int *year,
 }
 
 static int ensure_one(PGconn *c, int64_t t) {
-  int64_t lo, hi;
-  int y, m;
+  int64_t lo = 0, hi = 0;
+  int y = 0, m = 0;
   int rc = eaudit__pg_month_bounds(t, &lo, &hi, &y, &m);
   if (rc)
     return rc;
@@ -456,8 +456,8 @@ static int ensure_one(PGconn *c, int64_t t) {
 }
 
 int eaudit__pg_ensure_month(PGconn *c, int64_t t) {
-  int64_t lo, hi;
-  int y, m;
+  int64_t lo = 0, hi = 0;
+  int y = 0, m = 0;
   int rc = eaudit__pg_month_bounds(t, &lo, &hi, &y, &m);
   if (rc == 0)
     rc = ensure_one(c, t);
