@@ -565,6 +565,18 @@ START_TEST(concurrent_shippers_survive_a_kill) {
 }
 END_TEST
 
+/* Set a site's central cursor back to one of its event seqs; the rows
+ * after it stay. */
+static void move_cursor(PGconn *c, const char *hex, int seq) {
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "UPDATE eaudit.sites SET head_seq = %d, head_hash = (SELECT hash"
+           " FROM eaudit.events WHERE origin = '\\x%s' AND seq = %d)"
+           " WHERE site_id = '\\x%s'",
+           seq, hex, seq, hex);
+  pg_do(c, sql);
+}
+
 /* Rows already present past the cursor must be the same events; a failed
  * insert inside a batch rolls the whole batch back. */
 START_TEST(rows_past_the_cursor_must_match_and_failed_inserts_roll_back) {
@@ -580,19 +592,14 @@ START_TEST(rows_past_the_cursor_must_match_and_failed_inserts_roll_back) {
   char sql[512];
   /* Move the cursor back to seq 100: the rows after it are found again,
    * identical, and counted as nothing new. */
-  snprintf(sql, sizeof sql,
-           "UPDATE eaudit.sites SET head_seq = 100, head_hash = (SELECT hash"
-           " FROM eaudit.events WHERE origin = '\\x%s' AND seq = 100)"
-           " WHERE site_id = '\\x%s'",
-           hex, hex);
-  pg_do(c, sql);
+  move_cursor(c, hex, 100);
   EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
   ck_assert_int_eq(n, 0);
   ck_assert_int_eq(central_count(c, hex), 600);
   EA_OK(eaudit_central_verify_site(g_uri, id, &n));
   ck_assert_int_eq(n, 600);
   /* A row there that is not the same event is refused. */
-  pg_do(c, sql);
+  move_cursor(c, hex, 100);
   snprintf(sql, sizeof sql,
            "UPDATE eaudit.events SET hash = sha256(hash) WHERE origin ="
            " '\\x%s' AND seq = 400",
@@ -605,12 +612,7 @@ START_TEST(rows_past_the_cursor_must_match_and_failed_inserts_roll_back) {
   site_fill(s, 300, T0 + 700 * HOUR, HOUR);
   pg_do(c, "ALTER TABLE eaudit.events ADD CONSTRAINT no_door_3"
            " CHECK (door <> 3) NOT VALID");
-  snprintf(sql, sizeof sql,
-           "UPDATE eaudit.sites SET head_seq = 600, head_hash = (SELECT hash"
-           " FROM eaudit.events WHERE origin = '\\x%s' AND seq = 600)"
-           " WHERE site_id = '\\x%s'",
-           hex, hex);
-  pg_do(c, sql);
+  move_cursor(c, hex, 600);
   ck_assert_int_eq(eaudit_store_ship(s, g_uri, 0, &n), EAUDIT_EIO);
   ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "23514"));
   ck_assert_int_eq(n, 0);
