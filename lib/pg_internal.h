@@ -14,6 +14,10 @@
 #define EAUDIT__PG_SITE_LOCK 1161909572 /* 'EAUD' */
 #define EAUDIT__PG_SCHEMA_LOCK "4990363612649357313" /* 'EAUD' << 32 | 1 */
 
+/* The second key of a site's lock: a fold of its id. Two sites that share
+ * it only serialise their shipping. */
+int32_t eaudit__pg_site_key(const uint8_t id[16]);
+
 /* Type oids of the parameters we bind (pg_type.h is server-side). */
 #define EAUDIT__OID_BYTEA 17
 #define EAUDIT__OID_INT8 20

@@ -10,20 +10,13 @@
 #include "pg_internal.h"
 #include "store_internal.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #define SHIP_BATCH_MAX 100000
 
-static int hex16(const uint8_t id[16], char out[33]) {
-  for (int i = 0; i < 16; i++)
-    snprintf(out + 2 * i, 3, "%02x", id[i]);
-  return 0;
-}
-
-/* The second advisory lock key of a site: a fold of its id. Two sites that
- * share it only serialise their shipping. */
-static int32_t site_key(const uint8_t id[16]) {
+int32_t eaudit__pg_site_key(const uint8_t id[16]) {
   uint32_t k = 0;
   for (int i = 0; i < 16; i += 4)
     k ^= (uint32_t)id[i] << 24 | (uint32_t)id[i + 1] << 16 |
@@ -206,7 +199,7 @@ static int rollback(PGconn *c, int rc) {
 static int check_chain(const uint8_t site[16], const site_batch *b,
                        int64_t prev_seq, const uint8_t prev_in[32]) {
   char hex[33];
-  hex16(site, hex);
+  sodium_bin2hex(hex, sizeof hex, site, 16);
   uint8_t prev[32], h[32];
   memcpy(prev, prev_in, 32);
   for (size_t i = 0; i < b->n; i++) {
@@ -259,7 +252,7 @@ static int check_existing(PGconn *c, const uint8_t site[16],
   if (n == 1)
     return EAUDIT_OK;
   char hex[33];
-  hex16(site, hex);
+  sodium_bin2hex(hex, sizeof hex, site, 16);
   return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
                        "site %s: the central store already holds a different "
                        "event with seq %lld or its id; refused",
@@ -385,7 +378,7 @@ static int ship_batch(PGconn *c, const uint8_t site[16], const site_batch *b,
     return rc;
   eaudit__pgp p = {0};
   eaudit__pgp_i32(&p, EAUDIT__PG_SITE_LOCK);
-  eaudit__pgp_i32(&p, site_key(site));
+  eaudit__pgp_i32(&p, eaudit__pg_site_key(site));
   PGresult *r = eaudit__pg_exec(c, "SELECT pg_advisory_xact_lock($1, $2)",
                                 &p, "locking the site");
   if (r == NULL)
@@ -402,7 +395,7 @@ static int ship_batch(PGconn *c, const uint8_t site[16], const site_batch *b,
     return rollback(c, EAUDIT_OK);
   }
   char hex[33];
-  hex16(site, hex);
+  sodium_bin2hex(hex, sizeof hex, site, 16);
   if (!found) {
     /* First contact: the central chain starts where the site's does now,
      * at its genesis or its retention anchor. */
@@ -587,7 +580,7 @@ static int verify_rows(PGconn *c, const uint8_t site[16], int64_t base_seq,
                        const uint8_t base_hash[32], int64_t head_seq,
                        const uint8_t head_hash[32], int64_t *checked) {
   char hex[33];
-  hex16(site, hex);
+  sodium_bin2hex(hex, sizeof hex, site, 16);
   eaudit__pgp p = {0};
   eaudit__pgp_bytes(&p, site, 16);
   if (!PQsendQueryParams(c,
@@ -680,7 +673,7 @@ int eaudit_central_verify_site(const char *central_uri,
   int64_t base_seq, head_seq, events, checked = 0;
   uint8_t base_hash[32], head_hash[32];
   char hex[33];
-  hex16(site_id, hex);
+  sodium_bin2hex(hex, sizeof hex, site_id, 16);
   if ((rc = cursor_get(c, site_id, &found, &base_seq, base_hash, &head_seq,
                        head_hash, &events)))
     goto out;

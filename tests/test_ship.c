@@ -17,9 +17,11 @@
 
 #ifdef EAUDIT_HAVE_LIBPQ
 
+#include "pg_internal.h"
 #include "store_internal.h"
 
 #include <libpq-fe.h>
+#include <sodium.h>
 #include <sqlite3.h>
 
 static const char *pg_base(void) {
@@ -173,8 +175,7 @@ static void site_fill(eaudit_store *s, int n, eaudit_time t0,
 
 static void site_hex(eaudit_store *s, uint8_t id[16], char hex[33]) {
   EA_OK(eaudit_store_id(s, id));
-  for (int i = 0; i < 16; i++)
-    snprintf(hex + 2 * i, 3, "%02x", id[i]);
+  sodium_bin2hex(hex, 33, id, 16);
 }
 
 static void site_sql(eaudit_store *s, const char *sql) {
@@ -460,14 +461,6 @@ END_TEST
 #define KILLED 1
 static const int site_events[SITES] = {900, 2000, 700};
 
-static int32_t site_key(const uint8_t id[16]) {
-  uint32_t k = 0;
-  for (int i = 0; i < 16; i += 4)
-    k ^= (uint32_t)id[i] << 24 | (uint32_t)id[i + 1] << 16 |
-         (uint32_t)id[i + 2] << 8 | id[i + 3];
-  return (int32_t)k;
-}
-
 static pid_t spawn_shipper(const char *path, size_t batch) {
   pid_t pid = fork();
   ck_assert_int_ge(pid, 0);
@@ -516,8 +509,8 @@ START_TEST(concurrent_shippers_survive_a_kill) {
   }
   ck_assert_int_ge(head, 30);
   char lock[128];
-  snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%d, %d)", 1161909572,
-           site_key(ids[KILLED]));
+  snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%d, %d)",
+           EAUDIT__PG_SITE_LOCK, eaudit__pg_site_key(ids[KILLED]));
   pg_do(c, lock);
   head = pg_int(c, sql);
   ck_assert_int_lt(head, site_events[KILLED]); /* midway */
@@ -525,8 +518,8 @@ START_TEST(concurrent_shippers_survive_a_kill) {
   int status;
   ck_assert_int_eq(waitpid(pids[KILLED], &status, 0), pids[KILLED]);
   ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-  snprintf(lock, sizeof lock, "SELECT pg_advisory_unlock(%d, %d)", 1161909572,
-           site_key(ids[KILLED]));
+  snprintf(lock, sizeof lock, "SELECT pg_advisory_unlock(%d, %d)",
+           EAUDIT__PG_SITE_LOCK, eaudit__pg_site_key(ids[KILLED]));
   pg_do(c, lock);
   /* Whole batches only: the cursor is a multiple of the batch size. */
   head = pg_int(c, sql);
