@@ -58,6 +58,15 @@ int eaudit__pg_error(PGconn *c, const PGresult *res, const char *what);
 int64_t eaudit__pg_i64(const PGresult *r, int row, int col);
 int32_t eaudit__pg_i32(const PGresult *r, int row, int col);
 
+/* A store handle opened on a postgresql:// URI (eaudit_store.pg). Direct
+ * appends go to the central store's own chain: the eaudit.sites row with
+ * own = true, whose site_id is the origin below. Shipped sites keep their
+ * own chains (own = false). */
+typedef struct eaudit__pgstore {
+  PGconn *conn;       /* one connection per handle */
+  uint8_t origin[16]; /* the central store's own chain */
+} eaudit__pgstore;
+
 /* Validate the URI and connect. */
 int eaudit__pg_connect(const char *uri, PGconn **out);
 /* Create or migrate the central schema (under its advisory lock). */

@@ -3,6 +3,7 @@
 #ifdef EAUDIT_HAVE_LIBPQ
 
 #include "pg_internal.h"
+#include "store_internal.h"
 
 #include <eaudit/ship.h>
 #include <stdio.h>
@@ -155,8 +156,7 @@ int eaudit__pg_connect(const char *uri, PGconn **out) {
   *out = NULL;
   if (uri == NULL)
     return eaudit__einval("central store URI must not be NULL");
-  if (strncmp(uri, "postgresql://", 13) != 0 &&
-      strncmp(uri, "postgres://", 11) != 0)
+  if (!eaudit__pg_is_uri(uri))
     /* Not echoed: a URI may carry a password. */
     return eaudit__einval("central store URI must start with postgresql:// "
                           "or postgres://");
@@ -278,9 +278,28 @@ static const char schema_v1[] =
     "  RETURN true;"
     " END $f$;";
 
-/* Migrations from version i to i + 1, indexed by i; none yet. Each runs in
- * the transaction that bumps eaudit.meta's schema_version. */
-static const char *const migrations[] = {NULL};
+/* Version 2: stores opened directly on the database (eaudit_store_open on a
+ * postgresql:// URI) append to the central store's own chain, a sites row
+ * marked own; settings keeps text settings such as the time zone; anchors
+ * records, per origin, the last event of each retention drop, so that a
+ * chain whose start was dropped still verifies from there. */
+static const char schema_v2[] =
+    "ALTER TABLE eaudit.sites ADD COLUMN own boolean NOT NULL DEFAULT false;"
+    "CREATE UNIQUE INDEX sites_own ON eaudit.sites(own) WHERE own;"
+    "CREATE TABLE eaudit.settings(key text PRIMARY KEY, value text NOT NULL);"
+    "CREATE TABLE eaudit.anchors("
+    " origin bytea NOT NULL CHECK (octet_length(origin) = 16),"
+    " seq bigint NOT NULL CHECK (seq >= 0),"
+    " hash bytea NOT NULL CHECK (octet_length(hash) = 32),"
+    " through_at bigint NOT NULL,"
+    " actor bigint,"
+    " dropped_at timestamptz NOT NULL DEFAULT now(),"
+    " PRIMARY KEY (origin, seq));";
+
+/* Migrations from version i to i + 1, indexed by i. Each runs in the
+ * transaction that bumps eaudit.meta's schema_version; a new database runs
+ * them all after creating version 1. */
+static const char *const migrations[] = {NULL, schema_v2};
 
 /* The stored schema version, 0 when there is no central schema. */
 static int read_version(PGconn *c, int64_t *out) {
@@ -348,17 +367,14 @@ int eaudit__pg_schema_open(PGconn *c, int create) {
                             "creating schema eaudit");
     if (rc == 0)
       rc = eaudit__pg_command(c, schema_v1, "creating the central schema");
-    if (rc == 0) {
-      eaudit__pgp p = {0};
-      eaudit__pgp_i64(&p, EAUDIT_CENTRAL_SCHEMA_VERSION);
-      PGresult *r = eaudit__pg_exec(
-          c, "INSERT INTO eaudit.meta(key, value) VALUES"
-             " ('schema_version', $1)",
-          &p, "writing the schema version");
-      rc = r ? EAUDIT_OK : eaudit_error_last()->code;
-      PQclear(r);
-    }
-  } else {
+    if (rc == 0)
+      rc = eaudit__pg_command(c,
+                              "INSERT INTO eaudit.meta(key, value) VALUES"
+                              " ('schema_version', 1)",
+                              "writing the schema version");
+    v = 1;
+  }
+  {
     while (rc == 0 && v < EAUDIT_CENTRAL_SCHEMA_VERSION) {
       const char *m = migrations[v];
       if (m == NULL) {

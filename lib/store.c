@@ -83,6 +83,18 @@ int eaudit__store_check(const eaudit_store *s) {
   return EAUDIT_OK;
 }
 
+int eaudit__pg_is_uri(const char *path) {
+  return path && (strncmp(path, "postgresql://", 13) == 0 ||
+                  strncmp(path, "postgres://", 11) == 0);
+}
+
+int eaudit__pg_unsupported(const char *fn) {
+  return eaudit__error(EAUDIT_EUNSUPPORTED, EAUDIT_ECLASS_INVALID, 0,
+                       "%s is not available on a PostgreSQL store; see "
+                       "docs/scale-out.md",
+                       fn);
+}
+
 int eaudit__sqlite_error(eaudit_store *s, int rc, const char *what) {
   int code;
   switch (rc & 0xff) {

@@ -79,6 +79,10 @@ struct eaudit_store {
   size_t n_subs;
   int next_sub_id;
   int in_txn;
+  /* The PostgreSQL backend's state (struct eaudit__pgstore, pg_internal.h)
+   * when the store was opened on a postgresql:// URI; NULL on SQLite, where
+   * db is set. */
+  void *pg;
   /* State owned by the device, rules and integrity modules. */
   void *devices;
   void *rules;
@@ -90,13 +94,27 @@ struct eaudit_store {
 int eaudit__store_check(const eaudit_store *s);
 /* 1 unless the process forked since the handle was opened. */
 int eaudit__store_same_process(const eaudit_store *s);
-#define EAUDIT__CHECK_STORE(s)                                                 \
+/* 1 when @p path names a PostgreSQL store (postgresql:// or postgres://). */
+int eaudit__pg_is_uri(const char *path);
+/* EAUDIT_EUNSUPPORTED naming @p fn, for a call the PostgreSQL backend does
+ * not offer. */
+int eaudit__pg_unsupported(const char *fn);
+/* Entry points that work on both backends check the handle with
+ * EAUDIT__CHECK_STORE_ANY and dispatch on s->pg themselves. The others use
+ * EAUDIT__CHECK_STORE, which refuses a PostgreSQL handle. */
+#define EAUDIT__CHECK_STORE_ANY(s)                                             \
   do {                                                                         \
     if ((s) == NULL)                                                           \
       return eaudit__einval("store must not be NULL");                         \
     int chk_ = eaudit__store_check(s);                                         \
     if (chk_)                                                                  \
       return chk_;                                                             \
+  } while (0)
+#define EAUDIT__CHECK_STORE(s)                                                 \
+  do {                                                                         \
+    EAUDIT__CHECK_STORE_ANY(s);                                                \
+    if ((s)->pg)                                                               \
+      return eaudit__pg_unsupported(__func__);                                 \
   } while (0)
 
 /* Map an SQLite result code to an eaudit error, with a context message. */
