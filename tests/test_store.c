@@ -592,6 +592,106 @@ START_TEST(handles_append_at_once_and_the_chain_stays_whole) {
 }
 END_TEST
 
+/* ---- verification ---- */
+
+static int verify(eaudit_store *s, eaudit_verify_result **r) {
+  return eaudit_store_verify(s, 0, NULL, NULL, 0, EAUDIT_VERIFY_NO_RECORD, r);
+}
+
+START_TEST(verify_names_the_first_bad_seq_of_a_tampered_chain) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  tu_append_doors(s, 20, 1, 1, tu_utc(2026, 1, 1, 0, 0, 0), 1000000);
+  eaudit_verify_result *r = NULL;
+  EA_OK(verify(s, &r));
+  ck_assert(eaudit_verify_result_ok(r));
+  ck_assert_int_eq(eaudit_verify_result_events(r), 20);
+  eaudit_verify_result_free(r);
+  /* A door changed behind the library's back. */
+  tu_store_sql(path, "UPDATE events SET door = 77 WHERE seq = 12",
+               "UPDATE eaudit.events SET door = 77 WHERE seq = 12");
+  ck_assert_int_eq(verify(s, &r), EAUDIT_ETAMPER);
+  ck_assert(!eaudit_verify_result_ok(r));
+  ck_assert_int_eq(eaudit_verify_result_damage(r), EAUDIT_DAMAGE_MODIFIED);
+  ck_assert_int_eq(eaudit_verify_result_first_bad_seq(r), 12);
+  ck_assert_ptr_nonnull(strstr(eaudit_verify_result_message(r), "12"));
+  eaudit_verify_result_free(r);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(verify_names_a_deleted_event) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  tu_append_doors(s, 10, 1, 1, tu_utc(2026, 1, 1, 0, 0, 0), 1000000);
+  tu_store_sql(path, "DELETE FROM events WHERE seq = 4",
+               "DELETE FROM eaudit.events WHERE seq = 4");
+  eaudit_verify_result *r = NULL;
+  ck_assert_int_eq(verify(s, &r), EAUDIT_ETAMPER);
+  ck_assert_int_eq(eaudit_verify_result_damage(r), EAUDIT_DAMAGE_DELETED);
+  ck_assert_int_eq(eaudit_verify_result_first_bad_seq(r), 4);
+  eaudit_verify_result_free(r);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(direct_appends_and_shipping_share_one_database) {
+  TU_PG_ONLY("sites ship into a PostgreSQL store");
+  eaudit_store *central;
+  EA_OK(eaudit_store_open(&central, path, NULL));
+  char site_path[512];
+  tu_temp_path(site_path, sizeof site_path, "store_site");
+  eaudit_store *site;
+  EA_OK(eaudit_store_open(&site, site_path, NULL));
+  tu_append_doors(site, 30, 5, 2, tu_utc(2026, 2, 1, 0, 0, 0), 1000000);
+  /* Another handle appends to the own chain while the site ships in
+   * small batches. */
+  opener o;
+  memset(&o, 0, sizeof o);
+  ck_assert_int_eq(pthread_create(&o.t, NULL, append_rounds, &o), 0);
+  int64_t shipped = 0;
+  EA_OK(eaudit_store_ship(site, path, 7, &shipped));
+  pthread_join(o.t, NULL);
+  ck_assert_int_eq(o.rc, 0);
+  ck_assert_int_eq(shipped, 30);
+  int64_t own = (ROUNDS / 2) * (PER + 1), n;
+  ck_assert_int_eq(o.appended, own);
+  EA_OK(eaudit_store_event_count(central, &n));
+  ck_assert_int_eq(n, 30 + own);
+  EA_OK(eaudit_store_last_seq(central, &n));
+  ck_assert_int_eq(n, own);
+  /* The own chain is a chain like any site's. */
+  uint8_t own_id[16], site_id[16];
+  EA_OK(eaudit_store_id(central, own_id));
+  EA_OK(eaudit_store_id(site, site_id));
+  EA_OK(eaudit_central_verify_site(path, own_id, &n));
+  ck_assert_int_eq(n, own);
+  EA_OK(eaudit_central_verify_site(path, site_id, &n));
+  ck_assert_int_eq(n, 30);
+  eaudit_verify_result *r = NULL;
+  EA_OK(verify(central, &r));
+  ck_assert_int_eq(eaudit_verify_result_events(r), 30 + own);
+  eaudit_verify_result_free(r);
+  /* Damage in a shipped site's chain is found and named. */
+  char hex[33], sql[200];
+  for (int i = 0; i < 16; i++)
+    snprintf(hex + 2 * i, 3, "%02x", site_id[i]);
+  snprintf(sql, sizeof sql,
+           "UPDATE eaudit.events SET subject = 6 WHERE seq = 9"
+           " AND origin = '\\x%s'",
+           hex);
+  tu_store_sql(path, NULL, sql);
+  ck_assert_int_eq(verify(central, &r), EAUDIT_ETAMPER);
+  ck_assert_int_eq(eaudit_verify_result_damage(r), EAUDIT_DAMAGE_MODIFIED);
+  ck_assert_int_eq(eaudit_verify_result_first_bad_seq(r), 9);
+  ck_assert_ptr_nonnull(strstr(eaudit_verify_result_message(r), hex));
+  eaudit_verify_result_free(r);
+  eaudit_store_free(site);
+  tu_remove_store(site_path);
+  eaudit_store_free(central);
+}
+END_TEST
+
 static void *counting_malloc(size_t n, void *p) {
   ++*(long *)p;
   return malloc(n);
@@ -644,6 +744,9 @@ Suite *store_suite(void) {
   tcase_add_test(tc, allocations_go_through_the_hook);
   tcase_add_test(tc, handles_opening_a_new_store_at_once_agree_on_its_id);
   tcase_add_test(tc, handles_append_at_once_and_the_chain_stays_whole);
+  tcase_add_test(tc, verify_names_the_first_bad_seq_of_a_tampered_chain);
+  tcase_add_test(tc, verify_names_a_deleted_event);
+  tcase_add_test(tc, direct_appends_and_shipping_share_one_database);
   suite_add_tcase(s, tc);
   return s;
 }
