@@ -692,6 +692,161 @@ START_TEST(direct_appends_and_shipping_share_one_database) {
 }
 END_TEST
 
+/* ---- what a PostgreSQL handle does not offer ----
+ * Each entry point below answers EAUDIT_EUNSUPPORTED on a PostgreSQL
+ * handle, before it looks at anything else. Query, counts, reports and
+ * purges are left out: their PostgreSQL support is built separately. */
+
+static uint8_t u_buf[256];
+static int64_t u_i64;
+static int u_intv;
+static char *u_str;
+static int u_fn(const uint8_t *r, size_t n, void *p) {
+  (void)r;
+  (void)n;
+  (void)p;
+  return 0;
+}
+static int u_finding_fn(const eaudit_finding *f, void *p) {
+  (void)f;
+  (void)p;
+  return 0;
+}
+
+#define U(fn, ...)                                                             \
+  static int u_##fn(eaudit_store *s) { return fn(s, __VA_ARGS__); }
+static eaudit_device_info *u_info;
+U(eaudit_store_observe_device, u_info, 1, EAUDIT_DEVICE_ADMIN_WEB, 0,
+  (eaudit_device_result **)&u_str)
+U(eaudit_store_admin_login, u_info, 1, 0, (eaudit_device_result **)&u_str)
+U(eaudit_store_mobile_login, u_info, 1, 0, (eaudit_device_result **)&u_str)
+U(eaudit_store_devices, 1, EAUDIT_DEVICE_ADMIN_WEB, (eaudit_devices **)&u_str)
+U(eaudit_store_rename_device, 1, "x")
+U(eaudit_store_forget_device, 1)
+U(eaudit_store_forget_unseen_devices, 30, &u_i64)
+U(eaudit_store_set_signing_key, u_buf, 64)
+U(eaudit_store_set_checkpoint_policy, 100, 0)
+U(eaudit_store_checkpoint, &u_i64)
+U(eaudit_store_rotate_key, u_buf, 64)
+U(eaudit_store_set_checkpoint_sink, u_fn, NULL)
+U(eaudit_store_checkpoint_get, 1, u_buf, sizeof u_buf, (size_t *)&u_i64)
+U(eaudit_store_export_checkpoints, "/tmp/eaudit-unsupported-cps")
+U(eaudit_store_backup, "/tmp/eaudit-unsupported-backup")
+U(eaudit_store_import, (eaudit_source *)u_buf, NULL,
+  (eaudit_import_result **)&u_str)
+U(eaudit_store_set_rules, "{}", 2, 0)
+U(eaudit_store_rules, &u_str)
+U(eaudit_store_rules_version, &u_i64)
+U(eaudit_store_check_rules, "{}", 2)
+U(eaudit_store_reevaluate, 0, &u_i64)
+U(eaudit_store_findings, NULL, (eaudit_findings **)&u_str)
+U(eaudit_store_finding, u_buf, (eaudit_finding **)&u_str)
+U(eaudit_store_finding_set_state, u_buf, 1, 0)
+U(eaudit_store_subscribe_findings, NULL, u_finding_fn, NULL, &u_intv)
+U(eaudit_store_unsubscribe_findings, 1)
+U(eaudit_store_expired, (eaudit_expired **)&u_str)
+U(eaudit_store_ship, "postgresql:///nowhere", 10, &u_i64)
+U(eaudit_store_register_type, 1000, "lift_called", "Lift called")
+U(eaudit_store_set_type_label, 3, "Door")
+U(eaudit_store_set_name, EAUDIT_KIND_DOOR, 1, "Lobby", EAUDIT_TIME_NONE)
+U(eaudit_store_set_user, 1, "Erin", EAUDIT_USER_ROLE_USER, EAUDIT_TIME_NONE)
+U(eaudit_store_name_at, EAUDIT_KIND_DOOR, 1, EAUDIT_TIME_NONE, &u_str)
+U(eaudit_store_erase_names, EAUDIT_KIND_USER, 1)
+static int u_eaudit_store_checkpoint_tick(eaudit_store *s) {
+  return eaudit_store_checkpoint_tick(s);
+}
+#undef U
+
+static const struct {
+  const char *name;
+  int (*call)(eaudit_store *s);
+} unsupported[] = {
+#define E(fn) {#fn, u_##fn}
+    E(eaudit_store_observe_device),
+    E(eaudit_store_admin_login),
+    E(eaudit_store_mobile_login),
+    E(eaudit_store_devices),
+    E(eaudit_store_rename_device),
+    E(eaudit_store_forget_device),
+    E(eaudit_store_forget_unseen_devices),
+    E(eaudit_store_set_signing_key),
+    E(eaudit_store_set_checkpoint_policy),
+    E(eaudit_store_checkpoint),
+    E(eaudit_store_checkpoint_tick),
+    E(eaudit_store_rotate_key),
+    E(eaudit_store_set_checkpoint_sink),
+    E(eaudit_store_checkpoint_get),
+    E(eaudit_store_export_checkpoints),
+    E(eaudit_store_backup),
+    E(eaudit_store_import),
+    E(eaudit_store_set_rules),
+    E(eaudit_store_rules),
+    E(eaudit_store_rules_version),
+    E(eaudit_store_check_rules),
+    E(eaudit_store_reevaluate),
+    E(eaudit_store_findings),
+    E(eaudit_store_finding),
+    E(eaudit_store_finding_set_state),
+    E(eaudit_store_subscribe_findings),
+    E(eaudit_store_unsubscribe_findings),
+    E(eaudit_store_expired),
+    E(eaudit_store_ship),
+    E(eaudit_store_register_type),
+    E(eaudit_store_set_type_label),
+    E(eaudit_store_set_name),
+    E(eaudit_store_set_user),
+    E(eaudit_store_name_at),
+    E(eaudit_store_erase_names),
+#undef E
+};
+
+START_TEST(calls_a_postgresql_store_lacks_are_eunsupported) {
+  TU_PG_ONLY("every call works on SQLite");
+  const char *fn = unsupported[_i].name;
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  EA_OK(eaudit_device_info_new(&u_info));
+  u_str = NULL;
+  int rc = unsupported[_i].call(s);
+  ck_assert_msg(rc == EAUDIT_EUNSUPPORTED, "%s -> %d (%s)", fn, rc,
+                eaudit_error_last()->message);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, fn));
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "PostgreSQL"));
+  ck_assert_ptr_null(u_str);
+  eaudit_device_info_free(u_info);
+  /* The handle is unharmed. */
+  tu_append_doors(s, 2, 1, 1, tu_utc(2026, 1, 1, 0, 0, 0), 1000);
+  int64_t n;
+  EA_OK(eaudit_store_last_seq(s, &n));
+  ck_assert_int_eq(n, 2);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(json_and_type_names_work_on_either_backend) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  int code;
+  EA_OK(eaudit_store_type_from_name(s, "door_opened", &code));
+  ck_assert_int_eq(code, EAUDIT_TYPE_DOOR_OPENED);
+  ck_assert_str_eq(eaudit_store_type_name(s, 3), "door_opened");
+  ck_assert_str_eq(eaudit_store_type_label(s, 3), "Door opened");
+  const char *j = "{\"type\":\"door_opened\",\"occurred_at\":"
+                  "\"2026-01-01T00:00:00Z\",\"subject\":4,\"door\":2}";
+  eaudit_event *ev = NULL;
+  size_t unknown = 9;
+  EA_OK(eaudit_event_from_json(s, j, strlen(j), &unknown, &ev));
+  ck_assert_uint_eq(unknown, 0);
+  EA_OK(eaudit_store_append(s, ev));
+  char *back = NULL;
+  EA_OK(eaudit_event_to_json(s, ev, EAUDIT_JSON_STORED, &back));
+  ck_assert_ptr_nonnull(strstr(back, "\"seq\":1"));
+  eaudit_free(back);
+  eaudit_event_free(ev);
+  eaudit_store_free(s);
+}
+END_TEST
+
 static void *counting_malloc(size_t n, void *p) {
   ++*(long *)p;
   return malloc(n);
@@ -747,6 +902,9 @@ Suite *store_suite(void) {
   tcase_add_test(tc, verify_names_the_first_bad_seq_of_a_tampered_chain);
   tcase_add_test(tc, verify_names_a_deleted_event);
   tcase_add_test(tc, direct_appends_and_shipping_share_one_database);
+  tcase_add_loop_test(tc, calls_a_postgresql_store_lacks_are_eunsupported, 0,
+                      (int)(sizeof unsupported / sizeof unsupported[0]));
+  tcase_add_test(tc, json_and_type_names_work_on_either_backend);
   suite_add_tcase(s, tc);
   return s;
 }
