@@ -378,24 +378,28 @@ static int id_exists_error(const eaudit_event *ev) {
                        "an event with id %s is already stored", id);
 }
 
+/* Whether the caller's own id of ev is stored already. */
+static int id_taken(eaudit__pgstore *p, const eaudit_event *ev, int *out) {
+  *out = 0;
+  if (!ev->has_id || ev->id_assigned)
+    return EAUDIT_OK;
+  eaudit__pgp q = {0};
+  eaudit__pgp_bytes(&q, p->origin, 16);
+  eaudit__pgp_bytes(&q, ev->id, 16);
+  PGresult *r = eaudit__pg_exec_prepared(p->conn, "eaudit_store_id_taken", &q,
+                                         "looking up an event id");
+  if (r == NULL)
+    return eaudit_error_last()->code;
+  *out = PQntuples(r) > 0;
+  PQclear(r);
+  return EAUDIT_OK;
+}
+
 static int insert_event(eaudit__pgstore *p, const eaudit_event *ev,
                         int *no_partition) {
   eaudit__pgp q = {0};
-  PGresult *r;
-  if (!ev->id_assigned) {
-    eaudit__pgp_bytes(&q, p->origin, 16);
-    eaudit__pgp_bytes(&q, ev->id, 16);
-    r = eaudit__pg_exec_prepared(p->conn, "eaudit_store_id_taken", &q,
-                                 "looking up an event id");
-    if (r == NULL)
-      return eaudit_error_last()->code;
-    int taken = PQntuples(r) > 0;
-    PQclear(r);
-    if (taken)
-      return id_exists_error(ev);
-  }
   event_params(&q, p->origin, ev);
-  r = PQexecPrepared(p->conn, "eaudit_store_insert", q.n, q.v, q.len, q.fmt,
+  PGresult *r = PQexecPrepared(p->conn, "eaudit_store_insert", q.n, q.v, q.len, q.fmt,
                      1);
   if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
     PQclear(r);
@@ -415,8 +419,12 @@ static int insert_event(eaudit__pgstore *p, const eaudit_event *ev,
   return rc;
 }
 
+/* One append transaction. With fresh set (import), events whose id is
+ * stored already are skipped rather than refused, and the appended ones
+ * are listed in fresh[0..*n_fresh). */
 static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
-                      size_t *failed, int *no_partition) {
+                      size_t *failed, int *no_partition, eaudit_event **fresh,
+                      size_t *n_fresh) {
   eaudit__pgstore *p = PGS(s);
   PGconn *c = p->conn;
   int rc = eaudit__pg_command(c, "BEGIN", "starting an append");
@@ -449,9 +457,22 @@ static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
   uint8_t prev[32];
   memcpy(prev, PQgetvalue(r, 0, 1), 32);
   PQclear(r);
+  size_t appended = 0;
   for (size_t i = 0; i < n; i++) {
     eaudit_event *ev = evs[i];
     *failed = i;
+    int taken;
+    /* Earlier events of this call are inserted already, so an id repeated
+     * within the call is caught too. */
+    if ((rc = id_taken(p, ev, &taken)))
+      return rollback(c, rc);
+    if (taken && fresh)
+      continue;
+    if (taken)
+      return rollback(c, id_exists_error(ev));
+    if (fresh)
+      fresh[appended] = ev;
+    appended++;
     eaudit_time now = eaudit_store_now(s);
     eaudit__event_put(ev, EAUDIT_FIELD_SEQ, ++seq);
     eaudit__event_put(ev, EAUDIT_FIELD_RECORDED_AT, now);
@@ -473,11 +494,13 @@ static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
       return rollback(c, rc);
   }
   *failed = 0;
+  if (n_fresh)
+    *n_fresh = appended;
   q.n = 0;
   eaudit__pgp_bytes(&q, p->origin, 16);
   eaudit__pgp_i64(&q, seq);
   eaudit__pgp_bytes(&q, prev, 32);
-  eaudit__pgp_i64(&q, (int64_t)n);
+  eaudit__pgp_i64(&q, (int64_t)appended);
   r = eaudit__pg_exec(c,
                       "UPDATE eaudit.sites SET head_seq = $2, head_hash = $3,"
                       " events = events + $4, last_shipped_at = now()"
@@ -489,8 +512,9 @@ static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
   return eaudit__pg_command(c, "COMMIT", "committing an append");
 }
 
-int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs,
-                            size_t n, size_t *failed) {
+static int append_common(eaudit_store *s, eaudit_event *const *evs,
+                         size_t n, size_t *failed, eaudit_event **fresh,
+                         size_t *n_fresh) {
   eaudit__pgstore *p = PGS(s);
   size_t f = 0;
   if (s->read_only)
@@ -511,7 +535,7 @@ int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs,
     int no_partition = 0;
     if ((rc = ensure_months(p, evs, n, &f)))
       break;
-    rc = append_txn(s, evs, n, &f, &no_partition);
+    rc = append_txn(s, evs, n, &f, &no_partition, fresh, n_fresh);
     if (rc == 0 || !no_partition || attempt > 0)
       break;
     /* A partition this handle created was dropped meanwhile: forget what
@@ -529,8 +553,24 @@ int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs,
       *failed = f;
     return rc;
   }
-  eaudit__notify(s, evs, n);
+  if (fresh)
+    eaudit__notify(s, fresh, *n_fresh);
+  else
+    eaudit__notify(s, evs, n);
   return EAUDIT_OK;
+}
+
+int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs,
+                            size_t n, size_t *failed) {
+  return append_common(s, evs, n, failed, NULL, NULL);
+}
+
+int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
+                                size_t n, eaudit_event **fresh,
+                                size_t *n_fresh) {
+  size_t failed;
+  *n_fresh = 0;
+  return append_common(s, evs, n, &failed, fresh, n_fresh);
 }
 
 /* ---- verification ---- */
@@ -647,6 +687,17 @@ int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs,
   (void)n;
   if (failed)
     *failed = 0;
+  return absent();
+}
+
+int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
+                                size_t n, eaudit_event **fresh,
+                                size_t *n_fresh) {
+  (void)s;
+  (void)evs;
+  (void)n;
+  (void)fresh;
+  *n_fresh = 0;
   return absent();
 }
 
