@@ -881,6 +881,65 @@ START_TEST(import_appends_new_lines_and_skips_stored_ones) {
 }
 END_TEST
 
+START_TEST(a_version_1_central_database_migrates_on_open) {
+  TU_PG_ONLY("the central schema is PostgreSQL's");
+  /* A central store with a shipped site, taken back to version 1: the
+   * version 2 additions (docs/scale-out.md) removed. */
+  char site_path[512];
+  tu_temp_path(site_path, sizeof site_path, "store_v1site");
+  eaudit_store *site;
+  EA_OK(eaudit_store_open(&site, site_path, NULL));
+  tu_append_doors(site, 5, 3, 1, tu_utc(2026, 3, 1, 0, 0, 0), 1000000);
+  int64_t n;
+  EA_OK(eaudit_store_ship(site, path, 0, &n));
+  ck_assert_int_eq(n, 5);
+  tu_store_sql(path, NULL,
+               "DROP TABLE eaudit.anchors; DROP TABLE eaudit.settings;"
+               " DROP INDEX eaudit.sites_own;"
+               " ALTER TABLE eaudit.sites DROP COLUMN own;"
+               " UPDATE eaudit.meta SET value = 1"
+               " WHERE key = 'schema_version'");
+  char v[64];
+  /* A read-only handle does not migrate. */
+  eaudit_options *o;
+  EA_OK(eaudit_options_new(&o));
+  EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_READ_ONLY, 1));
+  eaudit_store *s = NULL;
+  ck_assert_int_eq(eaudit_store_open(&s, path, o), EAUDIT_EREADONLY);
+  ck_assert_ptr_null(s);
+  tu_store_value(path, NULL,
+                 "SELECT value FROM eaudit.meta WHERE key = 'schema_version'",
+                 v, sizeof v);
+  ck_assert_str_eq(v, "1");
+  /* A writable one does, even without the create option. */
+  EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_READ_ONLY, 0));
+  EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_CREATE, 0));
+  EA_OK(eaudit_store_open(&s, path, o));
+  eaudit_options_free(o);
+  tu_store_value(path, NULL,
+                 "SELECT value || ' ' || (SELECT count(*) FROM eaudit.sites"
+                 " WHERE own) || ' ' || (SELECT count(*) FROM eaudit.sites"
+                 " WHERE NOT own) FROM eaudit.meta"
+                 " WHERE key = 'schema_version'",
+                 v, sizeof v);
+  ck_assert_str_eq(v, "2 1 1");
+  tu_append_doors(s, 2, 4, 1, tu_utc(2026, 3, 2, 0, 0, 0), 1000000);
+  EA_OK(eaudit_store_event_count(s, &n));
+  ck_assert_int_eq(n, 7);
+  eaudit_verify_result *r = NULL;
+  EA_OK(verify(s, &r));
+  ck_assert_int_eq(eaudit_verify_result_events(r), 7);
+  eaudit_verify_result_free(r);
+  uint8_t id[16];
+  EA_OK(eaudit_store_id(site, id));
+  EA_OK(eaudit_central_verify_site(path, id, &n));
+  ck_assert_int_eq(n, 5);
+  eaudit_store_free(s);
+  eaudit_store_free(site);
+  tu_remove_store(site_path);
+}
+END_TEST
+
 static void *counting_malloc(size_t n, void *p) {
   ++*(long *)p;
   return malloc(n);
@@ -940,6 +999,7 @@ Suite *store_suite(void) {
                       (int)(sizeof unsupported / sizeof unsupported[0]));
   tcase_add_test(tc, json_and_type_names_work_on_either_backend);
   tcase_add_test(tc, import_appends_new_lines_and_skips_stored_ones);
+  tcase_add_test(tc, a_version_1_central_database_migrates_on_open);
   suite_add_tcase(s, tc);
   return s;
 }
