@@ -18,6 +18,9 @@ static char path[512];
 
 static void setup(void) { tu_store_target(path, sizeof path, "store"); }
 static void teardown(void) { tu_remove_store(path); }
+/* Cases that need no store of the backend under test (SQLite files, or no
+ * store at all) get a file path and no database. */
+static void setup_local(void) { tu_temp_path(path, sizeof path, "store"); }
 
 static int file_mode(const char *p) {
   struct stat st;
@@ -995,23 +998,14 @@ Suite *store_suite(void) {
   TCase *tc = tcase_create("store");
   tcase_set_timeout(tc, 120);
   tcase_add_checked_fixture(tc, setup, teardown);
-  tcase_add_test(tc, files_are_0600_whatever_the_umask);
   tcase_add_test(tc, reopen_keeps_events_identity_and_zone);
   tcase_add_test(tc, newer_schema_is_refused_and_left_unchanged);
   tcase_add_test(tc, negative_schema_version_is_ecorrupt_and_left_unchanged);
-  tcase_add_test(tc, files_that_are_not_stores_are_ecorrupt);
   tcase_add_test(tc, missing_store_without_create_is_enotfound);
   tcase_add_test(tc, read_only_handle_reads_and_refuses_writes);
-  tcase_add_test(tc, options_reject_unknown_keys_and_out_of_range_values);
-  tcase_add_test(tc, synchronous_full_is_the_default);
-  tcase_add_test(tc, memory_store_works);
   tcase_add_test(tc, time_zone_changes_and_rebuilds_day_counts);
   tcase_add_test(tc, a_handle_used_after_fork_fails_with_efork);
   tcase_add_test(tc, two_processes_append_concurrently_without_errors);
-  tcase_add_test(tc, names_keep_history_and_can_be_erased);
-  tcase_add_test(tc, errors_have_codes_names_and_messages);
-  tcase_add_test(tc, code_tables_have_fixed_numbers_and_names);
-  tcase_add_test(tc, allocations_go_through_the_hook);
   tcase_add_test(tc, handles_opening_a_new_store_at_once_agree_on_its_id);
   tcase_add_test(tc, handles_append_at_once_and_the_chain_stays_whole);
   tcase_add_test(tc, verify_names_the_first_bad_seq_of_a_tampered_chain);
@@ -1021,8 +1015,21 @@ Suite *store_suite(void) {
   tcase_add_test(tc, json_and_type_names_work_on_either_backend);
   tcase_add_test(tc, import_appends_new_lines_and_skips_stored_ones);
   tcase_add_test(tc, a_version_1_central_database_migrates_on_open);
-  tcase_add_test(tc, a_uri_opens_postgresql_or_says_why_not);
   suite_add_tcase(s, tc);
+  TCase *local = tcase_create("local");
+  tcase_set_timeout(local, 120);
+  tcase_add_checked_fixture(local, setup_local, teardown);
+  tcase_add_test(local, files_are_0600_whatever_the_umask);
+  tcase_add_test(local, files_that_are_not_stores_are_ecorrupt);
+  tcase_add_test(local, options_reject_unknown_keys_and_out_of_range_values);
+  tcase_add_test(local, synchronous_full_is_the_default);
+  tcase_add_test(local, memory_store_works);
+  tcase_add_test(local, names_keep_history_and_can_be_erased);
+  tcase_add_test(local, errors_have_codes_names_and_messages);
+  tcase_add_test(local, code_tables_have_fixed_numbers_and_names);
+  tcase_add_test(local, allocations_go_through_the_hook);
+  tcase_add_test(local, a_uri_opens_postgresql_or_says_why_not);
+  suite_add_tcase(s, local);
   return s;
 }
 
