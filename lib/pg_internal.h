@@ -65,6 +65,12 @@ int32_t eaudit__pg_i32(const PGresult *r, int row, int col);
 typedef struct eaudit__pgstore {
   PGconn *conn;       /* one connection per handle */
   uint8_t origin[16]; /* the central store's own chain */
+  int has_own;        /* 0: read-only on a database without one yet */
+  int prepared;       /* the append statements are prepared */
+  /* First microseconds of the months whose partitions this handle made
+   * sure of (pg_store.c). */
+  int64_t months[8];
+  int n_months, next_month;
 } eaudit__pgstore;
 
 /* Validate the URI and connect. */
