@@ -62,6 +62,7 @@ int eaudit__pg_position_parse(eaudit_query *q, const char *token) {
 #define TOD_MAX_DAYS 100
 
 #define OID_INT4_ARRAY 1007
+#define OID_INT8_ARRAY 1016
 
 #define COLUMNS                                                                \
   "seq, id, occurred_at, recorded_at, type, subject, actor, door, grp, "      \
@@ -149,6 +150,7 @@ static int param_int_array(params *p, const int *v, size_t n) {
 /* ---- compiling ---- */
 
 typedef struct compiled {
+  eaudit_time since, until; /* the effective interval (EAUDIT_TIME_NONE) */
   eaudit__buf where; /* " AND ..." conditions shared by every arm */
   char arms[3][160];
   int n_arms;
@@ -336,6 +338,8 @@ static int compile(eaudit_store *s, const eaudit_query *q, compiled *c) {
     since = max_t(since, terms.since);
     until = min_t(until, terms.until);
   }
+  c->since = since;
+  c->until = until;
   if (since != EAUDIT_TIME_NONE && until != EAUDIT_TIME_NONE && since >= until)
     cond(c, "false");
   if (since != EAUDIT_TIME_NONE)
@@ -703,6 +707,179 @@ int eaudit__pg_tail_open(eaudit_store *s, int64_t after_seq, size_t limit,
   return EAUDIT_OK;
 }
 
+/* ---- counts ---- */
+
+/* The matching rows' @p cols, every arm UNION ALL-ed, no order. */
+static int arms_sql(const compiled *c, const char *cols, int keyset_k,
+                    int desc, eaudit__buf *sql) {
+  const char *where = c->where.data ? c->where.data : "";
+  char ks[128] = "";
+  if (keyset_k)
+    snprintf(ks, sizeof ks,
+             " AND (occurred_at, origin, seq) %s ($%d, $%d, $%d)",
+             desc ? "<" : ">", keyset_k, keyset_k + 1, keyset_k + 2);
+  int rc = 0;
+  for (int i = 0; rc == 0 && i < c->n_arms; i++)
+    rc = eaudit__buf_printf(sql, "%s(SELECT %s FROM eaudit.events WHERE %s%s%s)",
+                            i ? " UNION ALL " : "", cols, c->arms[i], where,
+                            ks);
+  return rc ? eaudit__enomem() : EAUDIT_OK;
+}
+
+#define MAX_DAYS 400000 /* about 1,100 years of local days */
+
+/* The starts of the local days from the one holding lo to the first at or
+ * after hi, from ICU as on SQLite. */
+static int day_bounds(eaudit__tz *tz, eaudit_time lo, eaudit_time hi,
+                      int64_t **out, size_t *n) {
+  int64_t *b = NULL;
+  size_t nb = 0, cap = 0;
+  eaudit_time day;
+  int rc = eaudit__tz_day_start(tz, lo, &day);
+  while (rc == 0) {
+    if (nb == cap) {
+      if (cap >= MAX_DAYS) {
+        rc = eaudit__error(EAUDIT_ERANGE, EAUDIT_ECLASS_INVALID, 0,
+                           "counts per day over more than %d days", MAX_DAYS);
+        break;
+      }
+      cap = cap ? cap * 2 : 64;
+      int64_t *nbv = eaudit__realloc(b, cap * sizeof *nbv);
+      if (nbv == NULL) {
+        rc = eaudit__enomem();
+        break;
+      }
+      b = nbv;
+    }
+    b[nb++] = day;
+    if (day >= hi)
+      break;
+    eaudit__civil cv;
+    if ((rc = eaudit__tz_to_civil(tz, day, &cv)))
+      break;
+    eaudit__civil nx = {cv.year, cv.month, cv.day + 1, 0, 0, 0, 0, 0, 0};
+    eaudit_time next;
+    if ((rc = eaudit__tz_from_civil(tz, &nx, &next)))
+      break;
+    day = next > day ? next : day + DAY_US;
+  }
+  if (rc) {
+    eaudit__free(b);
+    return rc;
+  }
+  *out = b;
+  *n = nb;
+  return EAUDIT_OK;
+}
+
+int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
+                      int (*add)(void *payload, int64_t key, int64_t n),
+                      void *payload) {
+  compiled cp;
+  int rc = compile(s, q, &cp);
+  PGconn *conn = ((eaudit__pgstore *)s->pg)->conn;
+  eaudit__buf inner = {0}, sql = {0};
+  int64_t *bounds = NULL;
+  size_t nb = 0;
+  PGresult *r = NULL;
+  int keyset = 0, empty = 0;
+  if (rc == 0 && q->has_after == 2) {
+    keyset = cp.p.n + 1;
+    if (param_i64(&cp.p, q->after_t) < 0 ||
+        param_bytes(&cp.p, q->after_origin, 16) < 0 ||
+        param_i64(&cp.p, q->after_seq) < 0)
+      rc = eaudit__enomem();
+  }
+  if (rc == 0)
+    rc = arms_sql(&cp,
+                  by == EAUDIT_COUNT_BY_TYPE   ? "type AS k"
+                  : by == EAUDIT_COUNT_BY_USER ? "subject AS k"
+                                               : "occurred_at AS k",
+                  keyset, q->order != EAUDIT_ORDER_OLDEST_FIRST, &inner);
+  if (rc == 0 && by == EAUDIT_COUNT_BY_DAY) {
+    /* Local days' starts are the bounds of width_bucket(): the server
+     * groups by the days ICU gives, as SQLite's rollups do. An open end
+     * is taken from the matching events themselves. */
+    eaudit_time lo = cp.since, hi = cp.until;
+    if (lo == EAUDIT_TIME_NONE || hi == EAUDIT_TIME_NONE) {
+      if (eaudit__buf_printf(&sql, "SELECT min(k), max(k) FROM (%s) e",
+                             inner.data))
+        rc = eaudit__enomem();
+      if (rc == 0 &&
+          (r = run(conn, sql.data, &cp.p, "counting events")) == NULL)
+        rc = eaudit_error_last()->code;
+      if (rc == 0 && PQgetisnull(r, 0, 0)) {
+        empty = 1;
+      } else if (rc == 0) {
+        if (lo == EAUDIT_TIME_NONE)
+          lo = eaudit__pg_i64(r, 0, 0);
+        if (hi == EAUDIT_TIME_NONE)
+          hi = eaudit__pg_i64(r, 0, 1) + 1;
+      }
+      PQclear(r);
+      r = NULL;
+      sql.len = 0;
+    }
+    if (rc == 0 && !empty && lo >= hi)
+      empty = 1;
+    if (rc == 0 && !empty)
+      rc = day_bounds(s->tz, lo, hi, &bounds, &nb);
+    if (rc == 0 && !empty) {
+      eaudit__buf arr = {0};
+      int brc = eaudit__buf_puts(&arr, "{");
+      for (size_t i = 0; brc == 0 && i < nb; i++)
+        brc = eaudit__buf_printf(&arr, "%s%lld", i ? "," : "",
+                                 (long long)bounds[i]);
+      if (brc == 0)
+        brc = eaudit__buf_puts(&arr, "}");
+      int pb = brc ? -1
+                   : param_add(&cp.p, arr.data, (int)arr.len, 0,
+                               OID_INT8_ARRAY);
+      eaudit__buf_free(&arr);
+      if (pb < 0 ||
+          eaudit__buf_printf(&sql,
+                             "SELECT width_bucket(k, $%d), count(*) FROM (%s)"
+                             " e GROUP BY 1",
+                             pb, inner.data))
+        rc = eaudit__enomem();
+    }
+  } else if (rc == 0) {
+    if (eaudit__buf_printf(&sql,
+                           "SELECT k, count(*) FROM (%s) e%s GROUP BY k",
+                           inner.data,
+                           by == EAUDIT_COUNT_BY_USER ? " WHERE k IS NOT NULL"
+                                                      : ""))
+      rc = eaudit__enomem();
+  }
+  if (rc == 0 && !empty &&
+      (r = run(conn, sql.data, &cp.p, "counting events")) == NULL)
+    rc = eaudit_error_last()->code;
+  for (int i = 0; rc == 0 && !empty && i < PQntuples(r); i++) {
+    int64_t key, n = eaudit__pg_i64(r, i, 1);
+    if (by == EAUDIT_COUNT_BY_TYPE)
+      key = eaudit__pg_i32(r, i, 0);
+    else if (by == EAUDIT_COUNT_BY_USER)
+      key = eaudit__pg_i64(r, i, 0);
+    else {
+      int32_t b = eaudit__pg_i32(r, i, 0);
+      if (b < 1 || (size_t)b >= nb) {
+        rc = eaudit__error(EAUDIT_ERROR, EAUDIT_ECLASS_STORE, 0,
+                           "central store: an event fell outside the days "
+                           "counted");
+        break;
+      }
+      key = bounds[b - 1];
+    }
+    rc = add(payload, key, n);
+  }
+  PQclear(r);
+  eaudit__free(bounds);
+  eaudit__buf_free(&inner);
+  eaudit__buf_free(&sql);
+  compiled_free(&cp);
+  return rc;
+}
+
 int eaudit__pg_query_explain(eaudit_store *s, const eaudit_query *q,
                              char **out) {
   *out = NULL;
@@ -786,6 +963,18 @@ int eaudit__pg_query_explain(eaudit_store *s, const eaudit_query *q,
   (void)s;
   (void)q;
   *out = NULL;
+  return no_pg();
+}
+
+
+int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
+                      int (*add)(void *payload, int64_t key, int64_t n),
+                      void *payload) {
+  (void)s;
+  (void)q;
+  (void)by;
+  (void)add;
+  (void)payload;
   return no_pg();
 }
 

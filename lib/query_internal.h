@@ -52,6 +52,11 @@ int eaudit__pg_cursor_position(const eaudit__pgcur *c, char *buf,
 void eaudit__pg_cursor_free(eaudit__pgcur *c);
 /* Decode a "p2:" position into q (EAUDIT_ECURSOR when malformed). */
 int eaudit__pg_position_parse(eaudit_query *q, const char *token);
+/* Counts (eaudit_count_by) of the events q matches, each group handed to
+ * add(payload, key, n) once. */
+int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
+                      int (*add)(void *payload, int64_t key, int64_t n),
+                      void *payload);
 /* EXPLAIN of the statement a query's first batch runs, as text lines
  * joined by newlines (caller frees with eaudit__free); for the tests. */
 int eaudit__pg_query_explain(eaudit_store *s, const eaudit_query *q,

@@ -304,6 +304,17 @@ START_TEST(counts_from_rollups_equal_counting_events) {
 END_TEST
 
 START_TEST(users_list_has_names_roles_activity_and_expiry) {
+  if (tu_backend_pg()) {
+    /* Names, roles and expiry live in the directory, which the central
+     * store does not hold: the call says so (docs/scale-out.md). */
+    eaudit_users *u = NULL;
+    ck_assert_int_eq(eaudit_store_users(store, NULL, 0, &u),
+                     EAUDIT_EUNSUPPORTED);
+    ck_assert_ptr_null(u);
+    fprintf(stderr, "%s: on PostgreSQL only the refusal is checked: no "
+                    "directory on the central store\n", __func__);
+    return;
+  }
   EA_OK(eaudit_store_set_user(store, 1, "Ada Admin", EAUDIT_USER_ROLE_ADMIN,
                               EAUDIT_TIME_NONE));
   EA_OK(eaudit_store_set_user(store, 2, "Bob Builder", EAUDIT_USER_ROLE_USER,
@@ -493,7 +504,8 @@ static void check_plan(eaudit_query *q, const char *what, int64_t want) {
   ck_assert_msg(strstr(plan, "Seq Scan") == NULL, "%s scans a table:\n%s",
                 what, plan);
   int scans = occurrences(plan, "Index Scan using") +
-              occurrences(plan, "Index Only Scan using") +
+              occurrences(plan, "Index Scan Backward using") +
+              occurrences(plan, "Index Only Scan") +
               occurrences(plan, "Bitmap Index Scan on");
   ck_assert_msg(scans > 0 && occurrences(plan, "Index Cond:") == scans,
                 "%s: an index scan without a condition:\n%s", what, plan);
