@@ -15,11 +15,6 @@
  * EAUDIT_POSITION_MAX. */
 #define POS_BYTES 32
 
-static void be_put(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
 static uint64_t be_get(const uint8_t *p) {
   uint64_t v = 0;
   for (int i = 0; i < 8; i++)
@@ -31,13 +26,11 @@ int eaudit__pg_position_parse(eaudit_query *q, const char *token) {
   uint8_t raw[POS_BYTES];
   size_t n = 0;
   const char *end = NULL;
-  if (strlen(token) != 3 + sodium_base64_ENCODED_LEN(
-                               POS_BYTES,
-                               sodium_base64_VARIANT_URLSAFE_NO_PADDING) -
-                           1 ||
-      sodium_base642bin(raw, sizeof raw, token + 3, strlen(token + 3), NULL,
-                        &n, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) !=
-          0 ||
+  const int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+  size_t want = 3 + sodium_base64_ENCODED_LEN(POS_BYTES, variant) - 1;
+  if (strlen(token) != want ||
+      sodium_base642bin(raw, sizeof raw, token + 3, want - 3, NULL, &n, &end,
+                        variant) != 0 ||
       n != POS_BYTES || *end != '\0' || (int64_t)be_get(raw + 24) < 0)
     return eaudit__error(EAUDIT_ECURSOR, EAUDIT_ECLASS_INVALID, 0,
                          "'%.64s' is not a cursor position", token);
@@ -52,6 +45,11 @@ int eaudit__pg_position_parse(eaudit_query *q, const char *token) {
 
 #include "pg_internal.h"
 
+static void be_put(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++)
+    p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
 /* Rows per round trip. Each batch is its own statement (no transaction is
  * held open between the caller's steps: the server ends sessions idle in a
  * transaction, and a held snapshot would stall vacuum). */
@@ -65,7 +63,7 @@ int eaudit__pg_position_parse(eaudit_query *q, const char *token) {
 #define OID_INT8_ARRAY 1016
 
 #define COLUMNS                                                                \
-  "seq, id, occurred_at, recorded_at, type, subject, actor, door, grp, "      \
+  "seq, id, occurred_at, recorded_at, type, subject, actor, door, grp, "       \
   "device, site, credential, reason, details, hash, origin"
 
 /* ---- parameters: owned values, binary except arrays ---- */
@@ -151,7 +149,7 @@ static int param_int_array(params *p, const int *v, size_t n) {
 
 typedef struct compiled {
   eaudit_time since, until; /* the effective interval (EAUDIT_TIME_NONE) */
-  eaudit__buf where; /* " AND ..." conditions shared by every arm */
+  eaudit__buf where;        /* " AND ..." conditions shared by every arm */
   char arms[3][160];
   int n_arms;
   params p;
@@ -280,7 +278,8 @@ static int tod_cond(compiled *c, eaudit_store *s, eaudit_time since,
                            "the time zone's days do not advance");
         break;
       }
-      eaudit_time a = day > since ? day : since, b = next < until ? next : until;
+      eaudit_time a = day > since ? day : since,
+                  b = next < until ? next : until;
       if (a < b)
         rc = tod_stretch(c, s->tz, &ors, lday, from, to, a, b, 0);
       day = next;
@@ -401,7 +400,8 @@ static int batch_sql(const compiled *c, int desc, int keyset, int k, int lim,
   const char *where = c->where.data ? c->where.data : "";
   char ks[128] = "";
   if (keyset)
-    snprintf(ks, sizeof ks, " AND (occurred_at, origin, seq) %s ($%d, $%d, $%d)",
+    snprintf(ks, sizeof ks,
+             " AND (occurred_at, origin, seq) %s ($%d, $%d, $%d)",
              desc ? "<" : ">", k, k + 1, k + 2);
   int rc = 0;
   for (int i = 0; rc == 0 && i < c->n_arms; i++)
@@ -440,8 +440,8 @@ static PGresult *run(PGconn *conn, const char *sql, const params *p,
   char name[48];
   stmt_name(sql, p, name);
   for (int attempt = 0; attempt < 2; attempt++) {
-    PGresult *r = PQexecPrepared(conn, name, p->n,
-                                 (const char *const *)p->v, p->len, p->fmt, 1);
+    PGresult *r = PQexecPrepared(conn, name, p->n, (const char *const *)p->v,
+                                 p->len, p->fmt, 1);
     if (r && PQresultStatus(r) == PGRES_TUPLES_OK)
       return r;
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
@@ -532,8 +532,8 @@ static int fetch(eaudit__pgcur *c) {
     c->exhausted = 1;
     return EAUDIT_OK;
   }
-  const char *sql = c->has_pos || c->sql_first == NULL ? c->sql_next
-                                                       : c->sql_first;
+  const char *sql =
+      c->has_pos || c->sql_first == NULL ? c->sql_next : c->sql_first;
   int rc = set_slots(c, lim);
   if (rc == 0) {
     c->res = run(c->conn, sql, &c->p, "reading events");
@@ -610,12 +610,7 @@ int eaudit__pg_cursor_next(eaudit__pgcur *c, eaudit_event *ev) {
   return EAUDIT_OK;
 }
 
-int eaudit__pg_cursor_position(const eaudit__pgcur *c, char *buf,
-                               size_t size) {
-  if (c->tail)
-    return eaudit__error(EAUDIT_EUNSUPPORTED, EAUDIT_ECLASS_INVALID, 0,
-                         "the tail cursor has no position token: resume "
-                         "after the last seq");
+int eaudit__pg_cursor_position(const eaudit__pgcur *c, char *buf, size_t size) {
   uint8_t raw[POS_BYTES];
   be_put(raw, (uint64_t)c->pos_t);
   memcpy(raw + 8, c->pos_origin, 16);
@@ -631,8 +626,7 @@ int eaudit__pg_cursor_position(const eaudit__pgcur *c, char *buf,
   return EAUDIT_OK;
 }
 
-static int query_sqls(const compiled *cp, int desc, char **first,
-                      char **next) {
+static int query_sqls(const compiled *cp, int desc, char **first, char **next) {
   eaudit__buf a = {0}, b = {0};
   int base = cp->p.n;
   int rc = batch_sql(cp, desc, 0, 0, base + 4, &a);
@@ -710,8 +704,8 @@ int eaudit__pg_tail_open(eaudit_store *s, int64_t after_seq, size_t limit,
 /* ---- counts ---- */
 
 /* The matching rows' @p cols, every arm UNION ALL-ed, no order. */
-static int arms_sql(const compiled *c, const char *cols, int keyset_k,
-                    int desc, eaudit__buf *sql) {
+static int arms_sql(const compiled *c, const char *cols, int keyset_k, int desc,
+                    eaudit__buf *sql) {
   const char *where = c->where.data ? c->where.data : "";
   char ks[128] = "";
   if (keyset_k)
@@ -720,9 +714,9 @@ static int arms_sql(const compiled *c, const char *cols, int keyset_k,
              desc ? "<" : ">", keyset_k, keyset_k + 1, keyset_k + 2);
   int rc = 0;
   for (int i = 0; rc == 0 && i < c->n_arms; i++)
-    rc = eaudit__buf_printf(sql, "%s(SELECT %s FROM eaudit.events WHERE %s%s%s)",
-                            i ? " UNION ALL " : "", cols, c->arms[i], where,
-                            ks);
+    rc =
+        eaudit__buf_printf(sql, "%s(SELECT %s FROM eaudit.events WHERE %s%s%s)",
+                           i ? " UNION ALL " : "", cols, c->arms[i], where, ks);
   return rc ? eaudit__enomem() : EAUDIT_OK;
 }
 
@@ -832,9 +826,9 @@ int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
                                  (long long)bounds[i]);
       if (brc == 0)
         brc = eaudit__buf_puts(&arr, "}");
-      int pb = brc ? -1
-                   : param_add(&cp.p, arr.data, (int)arr.len, 0,
-                               OID_INT8_ARRAY);
+      int pb =
+          brc ? -1
+              : param_add(&cp.p, arr.data, (int)arr.len, 0, OID_INT8_ARRAY);
       eaudit__buf_free(&arr);
       if (pb < 0 ||
           eaudit__buf_printf(&sql,
@@ -844,11 +838,9 @@ int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
         rc = eaudit__enomem();
     }
   } else if (rc == 0) {
-    if (eaudit__buf_printf(&sql,
-                           "SELECT k, count(*) FROM (%s) e%s GROUP BY k",
-                           inner.data,
-                           by == EAUDIT_COUNT_BY_USER ? " WHERE k IS NOT NULL"
-                                                      : ""))
+    if (eaudit__buf_printf(
+            &sql, "SELECT k, count(*) FROM (%s) e%s GROUP BY k", inner.data,
+            by == EAUDIT_COUNT_BY_USER ? " WHERE k IS NOT NULL" : ""))
       rc = eaudit__enomem();
   }
   if (rc == 0 && !empty &&
@@ -889,11 +881,11 @@ int eaudit__pg_query_explain(eaudit_store *s, const eaudit_query *q,
     return rc;
   eaudit__buf sql = {0}, text = {0};
   const char *body = c->has_pos ? c->sql_next : c->sql_first;
-  int64_t lim = c->limited && c->remaining < BATCH ? (int64_t)c->remaining
-                                                   : BATCH;
+  int64_t lim =
+      c->limited && c->remaining < BATCH ? (int64_t)c->remaining : BATCH;
   rc = set_slots(c, lim);
-  if (rc == 0 && (eaudit__buf_puts(&sql, "EXPLAIN ") ||
-                  eaudit__buf_puts(&sql, body)))
+  if (rc == 0 &&
+      (eaudit__buf_puts(&sql, "EXPLAIN ") || eaudit__buf_puts(&sql, body)))
     rc = eaudit__enomem();
   PGresult *r = NULL;
   if (rc == 0) {
@@ -948,8 +940,7 @@ int eaudit__pg_cursor_next(eaudit__pgcur *c, eaudit_event *ev) {
   return no_pg();
 }
 
-int eaudit__pg_cursor_position(const eaudit__pgcur *c, char *buf,
-                               size_t size) {
+int eaudit__pg_cursor_position(const eaudit__pgcur *c, char *buf, size_t size) {
   (void)c;
   (void)buf;
   (void)size;
@@ -965,7 +956,6 @@ int eaudit__pg_query_explain(eaudit_store *s, const eaudit_query *q,
   *out = NULL;
   return no_pg();
 }
-
 
 int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
                       int (*add)(void *payload, int64_t key, int64_t n),
