@@ -73,6 +73,15 @@ typedef struct eaudit__pgstore {
   int n_months, next_month;
 } eaudit__pgstore;
 
+/* Check one origin's events against its chain from (base_seq, base_hash)
+ * to (head_seq, head_hash), in the caller's snapshot (pg_ship.c). Damage
+ * returns EAUDIT_ETAMPER with its EAUDIT_DAMAGE_* kind in *damage and the
+ * first bad seq in *bad_seq; *checked counts the events that verified. */
+int eaudit__pg_verify_rows(PGconn *c, const uint8_t site[16],
+                           int64_t base_seq, const uint8_t base_hash[32],
+                           int64_t head_seq, const uint8_t head_hash[32],
+                           int64_t *checked, int *damage, int64_t *bad_seq);
+
 /* Validate the URI and connect. */
 int eaudit__pg_connect(const char *uri, PGconn **out);
 /* Create or migrate the central schema (under its advisory lock). */

@@ -66,6 +66,14 @@ void tu_store_sql(const char *target, const char *sqlite_sql,
 /* The first column of the first row of raw SQL as text ("" for NULL). */
 void tu_store_value(const char *target, const char *sqlite_sql,
                     const char *pg_sql, char *out, size_t size);
+/* Leave the current test early, with a visible reason, on SQLite. */
+#define TU_PG_ONLY(why)                                                        \
+  do {                                                                         \
+    if (!tu_backend_pg()) {                                                    \
+      fprintf(stderr, "%s: skipped on SQLite: %s\n", __func__, why);          \
+      return;                                                                  \
+    }                                                                          \
+  } while (0)
 /* Leave the current test early, with a visible reason, on PostgreSQL. */
 #define TU_SQLITE_ONLY(why)                                                    \
   do {                                                                         \
