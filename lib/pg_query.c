@@ -149,6 +149,7 @@ static int param_int_array(params *p, const int *v, size_t n) {
 
 typedef struct compiled {
   eaudit_time since, until; /* the effective interval (EAUDIT_TIME_NONE) */
+  int n_ranges;             /* time-of-day ranges in the conditions */
   eaudit__buf where;        /* " AND ..." conditions shared by every arm */
   char arms[3][160];
   int n_arms;
@@ -247,6 +248,7 @@ static int tod_stretch(compiled *c, eaudit__tz *tz, eaudit__buf *ors,
   if (eaudit__buf_printf(ors, "%s(occurred_at >= $%d AND occurred_at < $%d)",
                          ors->len ? " OR " : "", pl, ph))
     return eaudit__enomem();
+  c->n_ranges++;
   return EAUDIT_OK;
 }
 
@@ -283,6 +285,21 @@ static int tod_cond(compiled *c, eaudit_store *s, eaudit_time since,
       if (a < b)
         rc = tod_stretch(c, s->tz, &ors, lday, from, to, a, b, 0);
       day = next;
+    }
+    /* Pad the list to a power of two with an empty range, so that the
+     * statements a session prepares stay few (one per size class, not one
+     * per interval length). */
+    int n = c->n_ranges, pad = 1;
+    while (pad < n)
+      pad *= 2;
+    for (; rc == 0 && c->rc == 0 && n > 0 && n < pad; n++) {
+      /* Parameters of their own, so that the numbering after the list
+       * is the same for the whole size class. */
+      int pl = chk(c, param_i64(&c->p, 0)), ph = chk(c, param_i64(&c->p, 0));
+      if (c->rc == 0 &&
+          eaudit__buf_printf(
+              &ors, " OR (occurred_at >= $%d AND occurred_at < $%d)", pl, ph))
+        rc = eaudit__enomem();
     }
     /* The list can outgrow cond()'s buffer: append it directly. */
     if (rc == 0 && c->rc == 0 &&
@@ -439,6 +456,30 @@ static PGresult *run(PGconn *conn, const char *sql, const params *p,
                      const char *what) {
   char name[48];
   stmt_name(sql, p, name);
+  if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+    /* Inside a transaction a failed execution would abort it: look the
+     * statement up instead of trying it. */
+    const char *v[1] = {name};
+    PGresult *r = PQexecParams(
+        conn, "SELECT 1 FROM pg_prepared_statements WHERE name = $1", 1, NULL,
+        v, NULL, NULL, 0);
+    int found = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r);
+    if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+      eaudit__pg_error(conn, r, what);
+      PQclear(r);
+      return NULL;
+    }
+    PQclear(r);
+    if (!found) {
+      r = PQprepare(conn, name, sql, p->n, p->types);
+      if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        eaudit__pg_error(conn, r, what);
+        PQclear(r);
+        return NULL;
+      }
+      PQclear(r);
+    }
+  }
   for (int attempt = 0; attempt < 2; attempt++) {
     PGresult *r = PQexecPrepared(conn, name, p->n, (const char *const *)p->v,
                                  p->len, p->fmt, 1);

@@ -744,6 +744,58 @@ START_TEST(pg_results_span_every_origin_in_one_total_order) {
   eaudit_cursor_free(c);
 }
 END_TEST
+
+static int64_t prepared_count(PGconn *conn) {
+  PGresult *r = PQexec(conn, "SELECT count(*) FROM pg_prepared_statements"
+                             " WHERE name LIKE 'eaudit\\_q\\_%'");
+  ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+  int64_t n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+  PQclear(r);
+  return n;
+}
+
+/* Each query shape is prepared once per connection and found again by
+ * name; time-of-day lists are padded so that intervals of 1 to 40 days
+ * share a handful of shapes; and inside a transaction a new shape is
+ * prepared without aborting it. */
+START_TEST(pg_statements_are_prepared_once_per_shape) {
+  if (!tu_backend_pg()) {
+    fprintf(stderr, "%s: PostgreSQL only\n", __func__);
+    return;
+  }
+  PGconn *conn = ((eaudit__pgstore *)store->pg)->conn;
+  add(3, tu_utc(2026, 11, 20, 1, 30, 0), 1, 1, 7); /* 02:30 local */
+  int64_t before = prepared_count(conn);
+  eaudit_query *q = query();
+  EA_OK(eaudit_query_set_user(q, 1, EAUDIT_ROLE_ANY));
+  ck_assert_int_eq(tu_count(store, q), 1);
+  ck_assert_int_eq(tu_count(store, q), 1);
+  EA_OK(eaudit_query_set_user(q, 2, EAUDIT_ROLE_ANY));
+  ck_assert_int_eq(tu_count(store, q), 0);
+  ck_assert_int_eq(prepared_count(conn), before + 1);
+  eaudit_query_free(q);
+  before = prepared_count(conn);
+  for (int days = 1; days <= 40; days++) {
+    q = query();
+    EA_OK(eaudit_query_set_interval(q, tu_utc(2026, 11, 21, 0, 0, 0) -
+                                           (int64_t)days * 86400000000LL,
+                                    tu_utc(2026, 11, 21, 0, 0, 0)));
+    EA_OK(eaudit_query_set_text(q, "02:"));
+    ck_assert_int_eq(tu_count(store, q), 1);
+    eaudit_query_free(q);
+  }
+  ck_assert_int_le(prepared_count(conn), before + 7); /* 1, 2, 4, ... 64 */
+  PQclear(PQexec(conn, "BEGIN"));
+  q = query();
+  EA_OK(eaudit_query_add_type(q, 3));
+  EA_OK(eaudit_query_set_entity(q, EAUDIT_FIELD_DOOR, 7));
+  ck_assert_int_eq(tu_count(store, q), 1);
+  ck_assert_int_eq(PQtransactionStatus(conn), PQTRANS_INTRANS);
+  PQclear(PQexec(conn, "ROLLBACK"));
+  ck_assert_int_eq(tu_count(store, q), 1); /* prepared again after it */
+  eaudit_query_free(q);
+}
+END_TEST
 #endif
 
 
@@ -765,6 +817,7 @@ Suite *query_suite(void) {
   tcase_add_test(tc, times_of_day_follow_dst_changes);
 #ifdef EAUDIT_HAVE_LIBPQ
   tcase_add_test(tc, pg_results_span_every_origin_in_one_total_order);
+  tcase_add_test(tc, pg_statements_are_prepared_once_per_shape);
 #endif
   suite_add_tcase(s, tc);
   return s;
