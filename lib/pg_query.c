@@ -913,6 +913,60 @@ int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
   return rc;
 }
 
+/* ---- the users list ---- */
+
+/* Users seen in events, as subject or actor: each side's distinct ids by a
+ * skip scan of its index (one probe per id), their last activity by one
+ * backward probe per index, and expiry from the expiry events alone
+ * (through the type index). */
+static const char users_sql[] =
+    "WITH RECURSIVE subj(u) AS ("
+    " (SELECT subject FROM eaudit.events WHERE subject IS NOT NULL"
+    "  ORDER BY subject LIMIT 1)"
+    " UNION ALL SELECT (SELECT subject FROM eaudit.events"
+    "  WHERE subject > subj.u ORDER BY subject LIMIT 1)"
+    " FROM subj WHERE subj.u IS NOT NULL),"
+    " act(u) AS ("
+    " (SELECT actor FROM eaudit.events WHERE actor IS NOT NULL"
+    "  AND actor IS DISTINCT FROM subject ORDER BY actor LIMIT 1)"
+    " UNION ALL SELECT (SELECT actor FROM eaudit.events WHERE actor > act.u"
+    "  AND actor IS DISTINCT FROM subject ORDER BY actor LIMIT 1)"
+    " FROM act WHERE act.u IS NOT NULL),"
+    " ids(u) AS (SELECT u FROM subj WHERE u IS NOT NULL"
+    "  UNION SELECT u FROM act WHERE u IS NOT NULL),"
+    " exp(u, expired_at, prolonged_at) AS ("
+    "  SELECT subject, max(occurred_at) FILTER (WHERE type = 9),"
+    "  max(occurred_at) FILTER (WHERE type = 11) FROM eaudit.events"
+    "  WHERE type IN (9, 11) AND subject IS NOT NULL GROUP BY subject)"
+    " SELECT ids.u, greatest("
+    "  (SELECT max(occurred_at) FROM eaudit.events WHERE subject = ids.u),"
+    "  (SELECT max(occurred_at) FROM eaudit.events WHERE actor = ids.u"
+    "   AND actor IS DISTINCT FROM subject)),"
+    "  coalesce(exp.expired_at IS NOT NULL AND (exp.prolonged_at IS NULL"
+    "   OR exp.prolonged_at < exp.expired_at), false)::int4"
+    " FROM ids LEFT JOIN exp ON exp.u = ids.u ORDER BY ids.u LIMIT $1";
+
+int eaudit__pg_users(eaudit_store *s, size_t limit,
+                     int (*add)(void *payload, int64_t id, eaudit_time last,
+                                int expired),
+                     void *payload) {
+  PGconn *conn = ((eaudit__pgstore *)s->pg)->conn;
+  params p = {0};
+  if (param_i64(&p, limit ? (int64_t)limit : INT64_MAX) < 0)
+    return eaudit__enomem();
+  PGresult *r = run(conn, users_sql, &p, "reading the users list");
+  params_free(&p);
+  if (r == NULL)
+    return eaudit_error_last()->code;
+  int rc = EAUDIT_OK;
+  for (int i = 0; rc == 0 && i < PQntuples(r); i++)
+    rc = add(payload, eaudit__pg_i64(r, i, 0),
+             PQgetisnull(r, i, 1) ? EAUDIT_TIME_NONE : eaudit__pg_i64(r, i, 1),
+             eaudit__pg_i32(r, i, 2));
+  PQclear(r);
+  return rc;
+}
+
 int eaudit__pg_query_explain(eaudit_store *s, const eaudit_query *q,
                              char **out) {
   *out = NULL;
@@ -1004,6 +1058,17 @@ int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
   (void)s;
   (void)q;
   (void)by;
+  (void)add;
+  (void)payload;
+  return no_pg();
+}
+
+int eaudit__pg_users(eaudit_store *s, size_t limit,
+                     int (*add)(void *payload, int64_t id, eaudit_time last,
+                                int expired),
+                     void *payload) {
+  (void)s;
+  (void)limit;
   (void)add;
   (void)payload;
   return no_pg();

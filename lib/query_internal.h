@@ -57,6 +57,12 @@ int eaudit__pg_position_parse(eaudit_query *q, const char *token);
 int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
                       int (*add)(void *payload, int64_t key, int64_t n),
                       void *payload);
+/* The users seen in events, by id, at most limit (0: all): each handed to
+ * add(payload, id, last activity, expired now). */
+int eaudit__pg_users(eaudit_store *s, size_t limit,
+                     int (*add)(void *payload, int64_t id, eaudit_time last,
+                                int expired),
+                     void *payload);
 /* EXPLAIN of the statement a query's first batch runs, as text lines
  * joined by newlines (caller frees with eaudit__free); for the tests. */
 int eaudit__pg_query_explain(eaudit_store *s, const eaudit_query *q,

@@ -304,17 +304,9 @@ START_TEST(counts_from_rollups_equal_counting_events) {
 END_TEST
 
 START_TEST(users_list_has_names_roles_activity_and_expiry) {
-  if (tu_backend_pg()) {
-    /* Names, roles and expiry live in the directory, which the central
-     * store does not hold: the call says so (docs/scale-out.md). */
-    eaudit_users *u = NULL;
-    ck_assert_int_eq(eaudit_store_users(store, NULL, 0, &u),
-                     EAUDIT_EUNSUPPORTED);
-    ck_assert_ptr_null(u);
-    fprintf(stderr, "%s: on PostgreSQL only the refusal is checked: no "
-                    "directory on the central store\n", __func__);
-    return;
-  }
+  TU_SQLITE_ONLY("names and roles live in the directory, which the central "
+                 "store does not hold; see "
+                 "users_seen_in_events_have_activity_and_expiry");
   EA_OK(eaudit_store_set_user(store, 1, "Ada Admin", EAUDIT_USER_ROLE_ADMIN,
                               EAUDIT_TIME_NONE));
   EA_OK(eaudit_store_set_user(store, 2, "Bob Builder", EAUDIT_USER_ROLE_USER,
@@ -355,6 +347,55 @@ START_TEST(users_list_has_names_roles_activity_and_expiry) {
   EA_OK(eaudit_store_users(store, "zed", 0, &u));
   ck_assert_uint_eq(eaudit_users_size(u), 0);
   eaudit_users_free(u);
+}
+END_TEST
+
+/* Users seen in events, with no directory entry: the same list on both
+ * backends (ids, no names, the default role, last activity as subject or
+ * actor, expired unless prolonged after). */
+START_TEST(users_seen_in_events_have_activity_and_expiry) {
+  add(3, tu_utc(2026, 11, 1, 0, 0, 0), 2, 2, 7);
+  add(9, tu_utc(2026, 11, 2, 0, 0, 0), 2, 1, -1);
+  add(9, tu_utc(2026, 11, 3, 0, 0, 0), 3, 1, -1);
+  add(11, tu_utc(2026, 11, 4, 0, 0, 0), 3, 1, -1);
+  add(11, tu_utc(2026, 11, 5, 0, 0, 0), 4, 4, -1);
+  add(9, tu_utc(2026, 11, 6, 0, 0, 0), 4, 4, -1);
+  eaudit_users *u = NULL;
+  EA_OK(eaudit_store_users(store, NULL, 0, &u));
+  ck_assert_uint_eq(eaudit_users_size(u), 4);
+  int64_t id;
+  const char *name;
+  int role, expired;
+  eaudit_time last;
+  eaudit_time lasts[] = {tu_utc(2026, 11, 4, 0, 0, 0),
+                         tu_utc(2026, 11, 2, 0, 0, 0),
+                         tu_utc(2026, 11, 4, 0, 0, 0),
+                         tu_utc(2026, 11, 6, 0, 0, 0)};
+  int expireds[] = {0, 1, 0, 1};
+  for (size_t i = 0; i < 4; i++) {
+    EA_OK(eaudit_users_get(u, i, &id, &name, &role, &last, &expired));
+    ck_assert_int_eq(id, (int64_t)i + 1);
+    ck_assert_ptr_null(name);
+    ck_assert_int_eq(role, EAUDIT_USER_ROLE_USER);
+    ck_assert_int_eq(last, lasts[i]); /* user 1 only as actor */
+    ck_assert_int_eq(expired, expireds[i]);
+  }
+  eaudit_users_free(u);
+  EA_OK(eaudit_store_users(store, NULL, 2, &u));
+  ck_assert_uint_eq(eaudit_users_size(u), 2);
+  eaudit_users_free(u);
+  u = NULL;
+  /* A name prefix needs the directory: none matches on SQLite, and a
+   * PostgreSQL store refuses it. */
+  if (tu_backend_pg()) {
+    ck_assert_int_eq(eaudit_store_users(store, "bob", 0, &u),
+                     EAUDIT_EUNSUPPORTED);
+    ck_assert_ptr_null(u);
+  } else {
+    EA_OK(eaudit_store_users(store, "bob", 0, &u));
+    ck_assert_uint_eq(eaudit_users_size(u), 0);
+    eaudit_users_free(u);
+  }
 }
 END_TEST
 
@@ -812,6 +853,7 @@ Suite *query_suite(void) {
   tcase_add_test(tc, past_month_clamps_at_month_ends);
   tcase_add_test(tc, counts_from_rollups_equal_counting_events);
   tcase_add_test(tc, users_list_has_names_roles_activity_and_expiry);
+  tcase_add_test(tc, users_seen_in_events_have_activity_and_expiry);
   tcase_add_test(tc, search_dates_times_labels_and_names);
   tcase_add_test(tc, queries_never_scan_the_whole_table);
   tcase_add_test(tc, times_of_day_follow_dst_changes);
