@@ -762,7 +762,7 @@ int eaudit__query_matches(const eaudit_query *q, const eaudit_event *ev) {
 
 int eaudit_store_parse_time(eaudit_store *s, const char *expr, eaudit_time now,
                             eaudit_time *begin, eaudit_time *end) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s); /* the zone only */
   if (expr == NULL || begin == NULL || end == NULL)
     return eaudit__einval("expr, begin and end must not be NULL");
   return eaudit__time_parse(s->tz, expr,
@@ -772,7 +772,7 @@ int eaudit_store_parse_time(eaudit_store *s, const char *expr, eaudit_time now,
 
 int eaudit_store_format_time(eaudit_store *s, eaudit_time t, int format,
                              char *buf, size_t size) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s); /* the zone only */
   if (buf == NULL || size == 0)
     return eaudit__einval("buf must not be NULL");
   return eaudit__time_format(s->tz, t, format, buf, size);

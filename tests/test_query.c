@@ -399,6 +399,24 @@ START_TEST(users_seen_in_events_have_activity_and_expiry) {
 }
 END_TEST
 
+/* Time expressions resolve in the store's zone on either backend. */
+START_TEST(time_expressions_use_the_store_zone) {
+  eaudit_time b, e;
+  EA_OK(eaudit_store_parse_time(store, "2026-11-03", EAUDIT_TIME_NONE, &b, &e));
+  ck_assert_int_eq(b, tu_utc(2026, 11, 2, 23, 0, 0));
+  ck_assert_int_eq(e, tu_utc(2026, 11, 3, 23, 0, 0));
+  EA_OK(eaudit_store_parse_time(store, "yesterday", EAUDIT_TIME_NONE, &b, &e));
+  ck_assert_int_eq(b, tu_utc(2026, 11, 23, 23, 0, 0));
+  char buf[EAUDIT_TIME_STRMAX];
+  EA_OK(eaudit_store_format_time(store, tu_utc(2026, 11, 3, 13, 5, 9),
+                                 EAUDIT_TIME_LOCAL, buf, sizeof buf));
+  ck_assert_str_eq(buf, "2026-11-03 14:05:09");
+  ck_assert_int_eq(eaudit_store_parse_time(store, "soon", EAUDIT_TIME_NONE,
+                                           &b, &e),
+                   EAUDIT_ETIME);
+}
+END_TEST
+
 /* --- search --- */
 
 static int64_t search(const char *text) {
@@ -854,6 +872,7 @@ Suite *query_suite(void) {
   tcase_add_test(tc, counts_from_rollups_equal_counting_events);
   tcase_add_test(tc, users_list_has_names_roles_activity_and_expiry);
   tcase_add_test(tc, users_seen_in_events_have_activity_and_expiry);
+  tcase_add_test(tc, time_expressions_use_the_store_zone);
   tcase_add_test(tc, search_dates_times_labels_and_names);
   tcase_add_test(tc, queries_never_scan_the_whole_table);
   tcase_add_test(tc, times_of_day_follow_dst_changes);
