@@ -49,9 +49,8 @@ static int ready(eaudit_store *s) {
 
 /* The own chain's id, found = 0 when the database has none. */
 static int own_get(PGconn *c, int *found, uint8_t id[16]) {
-  PGresult *r =
-      eaudit__pg_exec(c, "SELECT site_id FROM eaudit.sites WHERE own", NULL,
-                      "reading the store's own chain");
+  PGresult *r = eaudit__pg_exec(c, "SELECT site_id FROM eaudit.sites WHERE own",
+                                NULL, "reading the store's own chain");
   if (r == NULL)
     return eaudit_error_last()->code;
   int rc = EAUDIT_OK;
@@ -70,9 +69,9 @@ static int setting_get(PGconn *c, const char *key, char **out) {
   *out = NULL;
   eaudit__pgp p = {0};
   eaudit__pgp_text(&p, key);
-  PGresult *r = eaudit__pg_exec(
-      c, "SELECT value FROM eaudit.settings WHERE key = $1", &p,
-      "reading a setting");
+  PGresult *r =
+      eaudit__pg_exec(c, "SELECT value FROM eaudit.settings WHERE key = $1", &p,
+                      "reading a setting");
   if (r == NULL)
     return eaudit_error_last()->code;
   int rc = EAUDIT_OK;
@@ -122,8 +121,7 @@ static int identity_create(eaudit_store *s, const char *zone) {
     if ((rc = own_get(c, &found, id)))
       return rollback(c, rc);
     if (!found)
-      return rollback(c, eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE,
-                                       0,
+      return rollback(c, eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
                                        "central store: the own chain could "
                                        "not be created (its id is taken by "
                                        "a site)"));
@@ -231,9 +229,9 @@ int eaudit__pg_store_event_count(eaudit_store *s, int64_t *out) {
   int rc = ready(s);
   if (rc)
     return rc;
-  PGresult *r = eaudit__pg_exec(PGS(s)->conn,
-                                "SELECT count(*) FROM eaudit.events", NULL,
-                                "counting events");
+  PGresult *r =
+      eaudit__pg_exec(PGS(s)->conn, "SELECT count(*) FROM eaudit.events", NULL,
+                      "counting events");
   if (r == NULL)
     return eaudit_error_last()->code;
   *out = eaudit__pg_i64(r, 0, 0);
@@ -306,10 +304,12 @@ static int prepare_all(eaudit__pgstore *p) {
   if (p->prepared)
     return EAUDIT_OK;
   static const Oid types[16] = {
-      EAUDIT__OID_BYTEA, EAUDIT__OID_INT8, EAUDIT__OID_BYTEA, EAUDIT__OID_INT8,
-      EAUDIT__OID_INT8,  EAUDIT__OID_INT4, EAUDIT__OID_INT8,  EAUDIT__OID_INT8,
-      EAUDIT__OID_INT8,  EAUDIT__OID_INT8, EAUDIT__OID_INT8,  EAUDIT__OID_INT8,
-      EAUDIT__OID_INT4,  EAUDIT__OID_INT4, EAUDIT__OID_BYTEA, EAUDIT__OID_BYTEA};
+      EAUDIT__OID_BYTEA, EAUDIT__OID_INT8, EAUDIT__OID_BYTEA,
+      EAUDIT__OID_INT8,  EAUDIT__OID_INT8, EAUDIT__OID_INT4,
+      EAUDIT__OID_INT8,  EAUDIT__OID_INT8, EAUDIT__OID_INT8,
+      EAUDIT__OID_INT8,  EAUDIT__OID_INT8, EAUDIT__OID_INT8,
+      EAUDIT__OID_INT4,  EAUDIT__OID_INT4, EAUDIT__OID_BYTEA,
+      EAUDIT__OID_BYTEA};
   static const Oid id_types[2] = {EAUDIT__OID_BYTEA, EAUDIT__OID_BYTEA};
   int rc = prepare_one(p->conn, "eaudit_store_insert", insert_sql, 16, types);
   if (rc == 0)
@@ -323,8 +323,8 @@ static int prepare_all(eaudit__pgstore *p) {
 /* Make sure of the partitions of the events' months (each in its own
  * short transaction, like shipping, so that no append holds the partition
  * lock while it waits for its origin's). */
-static int ensure_months(eaudit__pgstore *p, eaudit_event *const *evs,
-                         size_t n, size_t *failed) {
+static int ensure_months(eaudit__pgstore *p, eaudit_event *const *evs, size_t n,
+                         size_t *failed) {
   for (size_t i = 0; i < n; i++) {
     int64_t t = evs[i]->v[EAUDIT_FIELD_OCCURRED_AT], lo, hi;
     int y, m, seen = 0;
@@ -445,8 +445,8 @@ static int insert_events(eaudit__pgstore *p, eaudit_event *const *evs,
       return eaudit__pg_error(c, NULL, "entering pipeline mode");
     for (size_t i = lo; i < hi; i++) {
       event_params(&q, p->origin, evs[idx[i]]);
-      if (!PQsendQueryPrepared(c, "eaudit_store_insert", q.n, q.v, q.len,
-                               q.fmt, 1)) {
+      if (!PQsendQueryPrepared(c, "eaudit_store_insert", q.n, q.v, q.len, q.fmt,
+                               1)) {
         *failed = idx[i];
         int rc = eaudit__pg_error(c, NULL, "sending an event");
         PQpipelineSync(c);
@@ -459,9 +459,8 @@ static int insert_events(eaudit__pgstore *p, eaudit_event *const *evs,
     for (size_t i = lo; i < hi; i++) {
       PGresult *r = PQgetResult(c);
       if (r == NULL)
-        return pipe_drain(c, rc ? rc
-                                : eaudit__pg_error(c, NULL,
-                                                   "inserting an event"));
+        return pipe_drain(
+            c, rc ? rc : eaudit__pg_error(c, NULL, "inserting an event"));
       if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK) {
         *failed = idx[i];
         rc = insert_error(p, r, evs[idx[i]], no_partition);
@@ -470,12 +469,12 @@ static int insert_events(eaudit__pgstore *p, eaudit_event *const *evs,
       /* Each query's results end with a NULL. */
       if ((r = PQgetResult(c)) != NULL) {
         PQclear(r);
-        return pipe_drain(c, rc ? rc
-                                : eaudit__error(EAUDIT_EIO,
-                                                EAUDIT_ECLASS_STORE, 0,
-                                                "central store: an insert "
-                                                "returned more than one "
-                                                "result"));
+        return pipe_drain(c,
+                          rc ? rc
+                             : eaudit__error(EAUDIT_EIO, EAUDIT_ECLASS_STORE, 0,
+                                             "central store: an insert "
+                                             "returned more than one "
+                                             "result"));
       }
     }
     if ((rc = pipe_drain(c, rc)))
@@ -497,8 +496,7 @@ static int id_ref_cmp(const void *a, const void *b) {
   return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-static int mark_repeated_ids(eaudit_event *const *evs, size_t n,
-                             uint8_t *dup) {
+static int mark_repeated_ids(eaudit_event *const *evs, size_t n, uint8_t *dup) {
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
     k += evs[i]->has_id && !evs[i]->id_assigned;
@@ -626,8 +624,8 @@ static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
   return eaudit__pg_command(c, "COMMIT", "committing an append");
 }
 
-static int append_common(eaudit_store *s, eaudit_event *const *evs,
-                         size_t n, size_t *failed, eaudit_event **fresh,
+static int append_common(eaudit_store *s, eaudit_event *const *evs, size_t n,
+                         size_t *failed, eaudit_event **fresh,
                          size_t *n_fresh) {
   eaudit__pgstore *p = PGS(s);
   size_t f = 0;
@@ -674,8 +672,8 @@ static int append_common(eaudit_store *s, eaudit_event *const *evs,
   return EAUDIT_OK;
 }
 
-int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs,
-                            size_t n, size_t *failed) {
+int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs, size_t n,
+                            size_t *failed) {
   return append_common(s, evs, n, failed, NULL, NULL);
 }
 
@@ -732,14 +730,14 @@ int eaudit__pg_store_verify(eaudit_store *s, int *damage, int64_t *first_bad,
     if (base_seq == 0 && memcmp(base, genesis, 32) != 0) {
       *damage = EAUDIT_DAMAGE_MODIFIED;
       *first_bad = 1;
-      snprintf(msg, msg_size,
-               "%s %s: the chain's base is not its genesis link", what, hex);
+      snprintf(msg, msg_size, "%s %s: the chain's base is not its genesis link",
+               what, hex);
       break;
     }
     int64_t checked = 0, bad = 0;
     int kind = EAUDIT_DAMAGE_NONE;
-    rc = eaudit__pg_verify_rows(c, id, base_seq, base, head_seq, head,
-                                &checked, &kind, &bad);
+    rc = eaudit__pg_verify_rows(c, id, base_seq, base, head_seq, head, &checked,
+                                &kind, &bad);
     *events += checked;
     if (rc == EAUDIT_ETAMPER && kind != EAUDIT_DAMAGE_NONE) {
       *damage = kind;
@@ -794,8 +792,8 @@ int eaudit__pg_store_set_time_zone(eaudit_store *s, const char *zone) {
   return absent();
 }
 
-int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs,
-                            size_t n, size_t *failed) {
+int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs, size_t n,
+                            size_t *failed) {
   (void)s;
   (void)evs;
   (void)n;

@@ -25,8 +25,8 @@ int eaudit__pg_store_set_time_zone(eaudit_store *s, const char *zone);
 /* Append validated events to the own chain in one transaction, then
  * notify subscribers. On failure nothing is written, the events are left
  * unassigned and *failed names the failing event. */
-int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs,
-                            size_t n, size_t *failed);
+int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs, size_t n,
+                            size_t *failed);
 /* The same for import: events whose id is stored already are skipped;
  * fresh[0..*n_fresh) lists those appended (and notified). */
 int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,

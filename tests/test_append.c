@@ -127,45 +127,51 @@ static eaudit_event *good_event(int i) {
   return ev;
 }
 
+/* Every bad case against one store (a database each would make the
+ * PostgreSQL run slow): each must leave it exactly as it was. */
 START_TEST(bad_event_rejected_with_code_and_store_unchanged) {
-  const bad_case *bc = &bad_cases[_i];
   eaudit_event *ok = good_event(0);
   EA_OK(eaudit_store_append(store, ok));
   eaudit_event_free(ok);
-  char before[65], after[65];
-  tu_store_digest(path, before);
-  int64_t seq_before, seq_after;
-  EA_OK(eaudit_store_last_seq(store, &seq_before));
+  for (size_t k = 0; k < sizeof bad_cases / sizeof bad_cases[0]; k++) {
+    const bad_case *bc = &bad_cases[k];
+    char before[65], after[65];
+    tu_store_digest(path, before);
+    int64_t seq_before, seq_after;
+    EA_OK(eaudit_store_last_seq(store, &seq_before));
 
-  eaudit_event *ev = good_event(1);
-  bc->spoil(ev);
-  int rc = eaudit_store_append(store, ev);
-  ck_assert_msg(rc == bc->code, "%s: got %d (%s), want %d", bc->what, rc,
-                eaudit_error_last()->message, bc->code);
-  ck_assert_int_eq(eaudit_error_last()->code, bc->code);
-  ck_assert_msg(strlen(eaudit_error_last()->message) > 10, "%s: no message",
-                bc->what);
-  ck_assert(!eaudit_event_has(ev, EAUDIT_FIELD_SEQ));
+    eaudit_event *ev = good_event(1);
+    bc->spoil(ev);
+    int rc = eaudit_store_append(store, ev);
+    ck_assert_msg(rc == bc->code, "%s: got %d (%s), want %d", bc->what, rc,
+                  eaudit_error_last()->message, bc->code);
+    ck_assert_int_eq(eaudit_error_last()->code, bc->code);
+    ck_assert_msg(strlen(eaudit_error_last()->message) > 10, "%s: no message",
+                  bc->what);
+    ck_assert(!eaudit_event_has(ev, EAUDIT_FIELD_SEQ));
 
-  /* The same event in the middle of a batch fails the whole batch. */
-  eaudit_batch *b;
-  EA_OK(eaudit_batch_new(&b));
-  for (int i = 0; i < 5; i++) {
-    eaudit_event *g = good_event(10 + i);
-    EA_OK(eaudit_batch_add(b, i == 3 ? ev : g));
-    eaudit_event_free(g);
+    /* The same event in the middle of a batch fails the whole batch. */
+    eaudit_batch *b;
+    EA_OK(eaudit_batch_new(&b));
+    for (int i = 0; i < 5; i++) {
+      eaudit_event *g = good_event(10 + i);
+      EA_OK(eaudit_batch_add(b, i == 3 ? ev : g));
+      eaudit_event_free(g);
+    }
+    size_t failed = 99;
+    ck_assert_int_eq(eaudit_store_append_batch(store, b, &failed), bc->code);
+    ck_assert_msg(failed == 3, "%s: failed index %zu", bc->what, failed);
+    ck_assert_msg(strstr(eaudit_error_last()->message, "event 3") != NULL,
+                  "%s: %s", bc->what, eaudit_error_last()->message);
+    eaudit_batch_free(b);
+    eaudit_event_free(ev);
+
+    EA_OK(eaudit_store_last_seq(store, &seq_after));
+    ck_assert_int_eq(seq_before, seq_after);
+    tu_store_digest(path, after);
+    ck_assert_msg(strcmp(before, after) == 0, "%s: the store changed",
+                  bc->what);
   }
-  size_t failed = 99;
-  ck_assert_int_eq(eaudit_store_append_batch(store, b, &failed), bc->code);
-  ck_assert_uint_eq(failed, 3);
-  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "event 3"));
-  eaudit_batch_free(b);
-  eaudit_event_free(ev);
-
-  EA_OK(eaudit_store_last_seq(store, &seq_after));
-  ck_assert_int_eq(seq_before, seq_after);
-  tu_store_digest(path, after);
-  ck_assert_str_eq(before, after);
 }
 END_TEST
 
@@ -452,8 +458,7 @@ Suite *append_suite(void) {
   Suite *s = suite_create("append");
   TCase *tc = tcase_create("append");
   tcase_add_checked_fixture(tc, setup, teardown);
-  tcase_add_loop_test(tc, bad_event_rejected_with_code_and_store_unchanged, 0,
-                      (int)(sizeof bad_cases / sizeof bad_cases[0]));
+  tcase_add_test(tc, bad_event_rejected_with_code_and_store_unchanged);
   tcase_add_test(tc, group_expiry_may_omit_subject);
   tcase_add_test(tc, append_assigns_seq_time_id_and_hash);
   tcase_add_test(tc, duplicate_id_is_eexists_and_batch_rolls_back);
