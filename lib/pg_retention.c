@@ -29,6 +29,7 @@ typedef struct origin {
   int64_t base, head, target;
   int64_t anchor; /* the seq of this run's anchor row, when anchored */
   int anchored, moved;
+  int scattered; /* too many of its events below the partition lie elsewhere */
   /* per partition: the origin's min and max seq in it (present) */
   int present;
   int64_t pmin, pmax;
@@ -419,7 +420,7 @@ static int drop_part(run *u, const part *pt) {
   PQclear(r);
   if (nsites != (int64_t)u->no)
     return rollback(c, 0);
-  int64_t dropped = 0;
+  int64_t dropped = 0, events = 0;
   for (size_t i = 0; i < u->no; i++) {
     origin *o = &u->o[i];
     int was = o->present;
@@ -465,8 +466,10 @@ static int drop_part(run *u, const part *pt) {
                            "purge (run verify)",
                            hex, (long long)w.last_seq + 1));
     int64_t others = w.n - w.n_in;
-    if (others > (int64_t)u->batch)
-      return rollback(c, 0); /* too many elsewhere: trim first */
+    if (others > (int64_t)u->batch) {
+      o->scattered = 1; /* too many elsewhere: trim it first */
+      return rollback(c, 0);
+    }
     if (others > 0) {
       eaudit__pgp p = {0};
       eaudit__pgp_bytes(&p, o->id, 16);
@@ -493,7 +496,7 @@ static int drop_part(run *u, const part *pt) {
     if ((rc = move_base(u, o, o->pmax, w.last_hash, w.n)))
       return rollback(c, rc);
     dropped += w.n_in;
-    u->st->events += w.n;
+    events += w.n;
   }
   if ((rc = eaudit__pg_command(c, detach_sql, "detaching the partition")) ||
       (rc = eaudit__pg_command(c, drop_sql, "dropping the partition")))
@@ -505,6 +508,7 @@ static int drop_part(run *u, const part *pt) {
   for (size_t i = 0; i < u->no; i++)
     if (u->o[i].present)
       moved(u, &u->o[i], u->o[i].pmax);
+  u->st->events += events;
   u->st->dropped += dropped;
   u->st->partitions++;
   eaudit__log(EAUDIT_LOG_INFO, "central store: dropped partition %s",
@@ -562,7 +566,13 @@ int eaudit__pg_purge(PGconn *c, eaudit_time before, int64_t actor,
     if (rc)
       break;
     int done = 0;
-    if (!(flags & EAUDIT__PG_PURGE_NO_DROP) && droppable(&u)) {
+    /* A second try after trimming the origins whose older events lie
+     * mostly elsewhere (late events): the others' rows still go whole. */
+    for (int round = 0; rc == 0 && !done && round < 2; round++) {
+      if ((flags & EAUDIT__PG_PURGE_NO_DROP) || !droppable(&u))
+        break;
+      for (size_t k = 0; k < u.no; k++)
+        u.o[k].scattered = 0;
       for (int tries = 0;; tries++) {
         rc = drop_part(&u, pt);
         if (rc != EAUDIT_EBUSY || tries == 2)
@@ -573,6 +583,18 @@ int eaudit__pg_purge(PGconn *c, eaudit_time before, int64_t actor,
       done = rc == 1;
       if (rc == 1)
         rc = 0;
+      int scattered = 0;
+      for (size_t k = 0; rc == 0 && !done && k < u.no; k++) {
+        origin *o = &u.o[k];
+        if (o->scattered && o->present) {
+          scattered = 1;
+          rc = trim(&u, o, o->pmax < o->target ? o->pmax : o->target);
+          if (rc == 0)
+            rc = look_in_part(c, o, pt);
+        }
+      }
+      if (!scattered)
+        break;
     }
     for (size_t k = 0; rc == 0 && !done && k < u.no; k++) {
       origin *o = &u.o[k];
