@@ -22,6 +22,8 @@ static void types_clear(eaudit_store *s) {
 
 /* Reload vendor types and labels when another handle changed them. */
 int eaudit__types_reload(eaudit_store *s) {
+  if (s->pg) /* no vendor types on PostgreSQL (docs/scale-out.md) */
+    return EAUDIT_OK;
   int64_t version;
   int rc = eaudit__meta_get_int(s, "types_version", &version);
   if (rc)

@@ -37,6 +37,8 @@ typedef struct eaudit__pg_walk {
   int64_t last_seq; /* the last row checked (from_seq when none) */
   uint8_t last_hash[32];
   int64_t n, n_in;
+  int damage;      /* EAUDIT_DAMAGE_* when the walk failed on damage */
+  int64_t bad_seq; /* and the first bad seq */
 } eaudit__pg_walk;
 int eaudit__pg_walk_chain(PGconn *c, const uint8_t origin[16],
                           eaudit__pg_walk *w);

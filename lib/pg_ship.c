@@ -625,6 +625,16 @@ int eaudit__pg_walk_chain(PGconn *c, const uint8_t origin[16],
       if ((rc = row_event(r, 0, &ev)) == 0) {
         int64_t seq = ev.v[EAUDIT_FIELD_SEQ];
         int64_t at = ev.v[EAUDIT_FIELD_OCCURRED_AT];
+        if (seq <= w->from_seq || seq > w->to_seq) {
+          w->damage = EAUDIT_DAMAGE_INSERTED;
+          w->bad_seq = seq;
+        } else if (seq != w->last_seq + 1) {
+          w->damage = EAUDIT_DAMAGE_DELETED;
+          w->bad_seq = w->last_seq + 1;
+        } else {
+          w->damage = EAUDIT_DAMAGE_MODIFIED;
+          w->bad_seq = seq;
+        }
         if (seq <= w->from_seq)
           rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
                              "site %s: event seq %lld lies at or before the "
@@ -648,6 +658,8 @@ int eaudit__pg_walk_chain(PGconn *c, const uint8_t origin[16],
                                   "its chain link: modified",
                                   hex, (long long)seq);
         else {
+          w->damage = EAUDIT_DAMAGE_NONE;
+          w->bad_seq = 0;
           memcpy(w->last_hash, h, 32);
           w->last_seq = seq;
           w->n++;
@@ -660,6 +672,10 @@ int eaudit__pg_walk_chain(PGconn *c, const uint8_t origin[16],
     PQclear(r);
   }
   eaudit__event_release(&ev);
+  if (rc != EAUDIT_ETAMPER) {
+    w->damage = EAUDIT_DAMAGE_NONE;
+    w->bad_seq = 0;
+  }
   return rc;
 }
 
@@ -706,6 +722,55 @@ static int check_base(PGconn *c, const uint8_t site[16], const char *hex,
   return EAUDIT_OK;
 }
 
+int eaudit__pg_verify_rows(PGconn *c, const uint8_t site[16],
+                           int64_t base_seq, const uint8_t base_hash[32],
+                           int64_t head_seq, const uint8_t head_hash[32],
+                           int64_t *checked, int *damage, int64_t *bad_seq) {
+  *checked = 0;
+  *damage = EAUDIT_DAMAGE_NONE;
+  *bad_seq = 0;
+  char hex[33];
+  sodium_bin2hex(hex, sizeof hex, site, 16);
+  int rc = check_base(c, site, hex, base_seq, base_hash);
+  if (rc) {
+    if (rc == EAUDIT_ETAMPER) {
+      *damage = EAUDIT_DAMAGE_MODIFIED;
+      *bad_seq = base_seq > 0 ? base_seq : 1;
+    }
+    return rc;
+  }
+  eaudit__pg_walk w;
+  memset(&w, 0, sizeof w);
+  w.from_seq = base_seq;
+  memcpy(w.from_hash, base_hash, 32);
+  w.to_seq = head_seq;
+  w.whole = 1;
+  rc = eaudit__pg_walk_chain(c, site, &w);
+  *checked = w.n;
+  if (rc) {
+    *damage = w.damage;
+    *bad_seq = w.bad_seq;
+    return rc;
+  }
+  if (w.last_seq != head_seq) {
+    *damage = EAUDIT_DAMAGE_TRUNCATED;
+    *bad_seq = w.last_seq + 1;
+    return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                         "site %s: events %lld..%lld are missing: deleted "
+                         "or truncated",
+                         hex, (long long)w.last_seq + 1, (long long)head_seq);
+  }
+  if (memcmp(w.last_hash, head_hash, 32) != 0) {
+    *damage = EAUDIT_DAMAGE_MODIFIED;
+    *bad_seq = head_seq;
+    return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                         "site %s: the chain ends on a hash that is not the "
+                         "shipped head's (seq %lld)",
+                         hex, (long long)head_seq);
+  }
+  return EAUDIT_OK;
+}
+
 int eaudit__pg_verify_origin(PGconn *c, const uint8_t origin[16],
                              int64_t *checked) {
   *checked = 0;
@@ -721,32 +786,17 @@ int eaudit__pg_verify_origin(PGconn *c, const uint8_t origin[16],
   if (!found)
     return eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_STORE, 0,
                          "site %s never shipped to this central store", hex);
-  if ((rc = check_base(c, origin, hex, base_seq, base_hash)))
+  int64_t n = 0, bad;
+  int damage;
+  if ((rc = eaudit__pg_verify_rows(c, origin, base_seq, base_hash, head_seq,
+                                   head_hash, &n, &damage, &bad)))
     return rc;
-  eaudit__pg_walk w;
-  memset(&w, 0, sizeof w);
-  w.from_seq = base_seq;
-  memcpy(w.from_hash, base_hash, 32);
-  w.to_seq = head_seq;
-  w.whole = 1;
-  if ((rc = eaudit__pg_walk_chain(c, origin, &w)))
-    return rc;
-  if (w.last_seq != head_seq)
-    return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
-                         "site %s: events %lld..%lld are missing: deleted "
-                         "or truncated",
-                         hex, (long long)w.last_seq + 1, (long long)head_seq);
-  if (memcmp(w.last_hash, head_hash, 32) != 0)
-    return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
-                         "site %s: the chain ends on a hash that is not the "
-                         "shipped head's (seq %lld)",
-                         hex, (long long)head_seq);
-  if (w.n != events)
+  if (n != events)
     return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
                          "site %s: %lld events verify but the site's record "
                          "counts %lld",
-                         hex, (long long)w.n, (long long)events);
-  *checked = w.n;
+                         hex, (long long)n, (long long)events);
+  *checked = n;
   return EAUDIT_OK;
 }
 
