@@ -63,7 +63,10 @@ typedef struct eaudit__pg_purge_stats {
 
 /* Flags of eaudit__pg_purge(). */
 enum {
-  EAUDIT__PG_PURGE_NO_DROP = 1 /* batches only (the benchmark's baseline) */
+  EAUDIT__PG_PURGE_NO_DROP = 1, /* batches only (the benchmark's baseline) */
+  /* The own chain's head may go too: the caller appends the purge's audit
+   * event to it next, which becomes its head. */
+  EAUDIT__PG_PURGE_OWN_HEAD = 2
 };
 
 #define EAUDIT__PG_PURGE_BATCH_DEFAULT 5000
@@ -79,10 +82,10 @@ enum {
 int eaudit__pg_purge(PGconn *c, eaudit_time before, int64_t actor,
                      size_t batch, int flags, eaudit__pg_purge_stats *out);
 
-/* What eaudit__pg_purge() would remove now, without writing. @p own (may
- * be NULL) names the chain whose new base goes to out->own_through. */
-int eaudit__pg_purge_plan(PGconn *c, eaudit_time before,
-                          const uint8_t *own, eaudit__pg_purge_stats *out);
+/* What eaudit__pg_purge() with @p flags would remove now, without
+ * writing; out->own_through is the own chain's new base. */
+int eaudit__pg_purge_plan(PGconn *c, eaudit_time before, int flags,
+                          eaudit__pg_purge_stats *out);
 
 #endif /* EAUDIT_HAVE_LIBPQ */
 

@@ -3,6 +3,7 @@
  * otherwise, each step moving the origins' bases and recording their
  * anchors. See docs/scale-out.md, "Retention on the central store". */
 #include "pg_chain.h"
+#include "pg_store.h"
 #include "store_internal.h"
 
 #include <eaudit/integrity.h>
@@ -28,6 +29,7 @@ typedef struct origin {
   int32_t key;
   int64_t base, head, target;
   int64_t anchor; /* the seq of this run's anchor row, when anchored */
+  int own;        /* the central store's own chain */
   int anchored, moved;
   int scattered; /* too many of its events below the partition lie elsewhere */
   /* per partition: the origin's min and max seq in it (present) */
@@ -83,7 +85,8 @@ static int part_cmp(const void *a, const void *b) {
 
 /* The highest seq of an origin that may go: below the first event at or
  * after the cutoff and below the head. */
-static int origin_target(PGconn *c, origin *o, eaudit_time before) {
+static int origin_target(PGconn *c, origin *o, eaudit_time before,
+                         int flags) {
   eaudit__pgp p = {0};
   eaudit__pgp_bytes(&p, o->id, 16);
   eaudit__pgp_i64(&p, before);
@@ -95,7 +98,8 @@ static int origin_target(PGconn *c, origin *o, eaudit_time before) {
                    &p, "finding the purge limit", &r);
   if (rc)
     return rc;
-  int64_t t = o->head - 1;
+  int64_t t = o->own && (flags & EAUDIT__PG_PURGE_OWN_HEAD) ? o->head
+                                                           : o->head - 1;
   if (!PQgetisnull(r, 0, 0) && eaudit__pg_i64(r, 0, 0) - 1 < t)
     t = eaudit__pg_i64(r, 0, 0) - 1;
   PQclear(r);
@@ -103,10 +107,10 @@ static int origin_target(PGconn *c, origin *o, eaudit_time before) {
   return EAUDIT_OK;
 }
 
-static int load_origins(run *u) {
+static int load_origins(run *u, int flags) {
   PGresult *r = NULL;
   int rc = exec_ok(u->c,
-                   "SELECT site_id, base_seq, head_seq FROM eaudit.sites"
+                   "SELECT site_id, base_seq, head_seq, own FROM eaudit.sites"
                    " ORDER BY site_id",
                    NULL, "reading the sites", &r);
   if (rc)
@@ -125,11 +129,12 @@ static int load_origins(run *u) {
     o->key = eaudit__pg_site_key(o->id);
     o->base = eaudit__pg_i64(r, i, 1);
     o->head = eaudit__pg_i64(r, i, 2);
+    o->own = PQgetlength(r, i, 3) == 1 && PQgetvalue(r, i, 3)[0] == 1;
     u->no++;
   }
   PQclear(r);
   for (size_t i = 0; rc == 0 && i < u->no; i++)
-    rc = origin_target(u->c, &u->o[i], u->before);
+    rc = origin_target(u->c, &u->o[i], u->before, flags);
   return rc;
 }
 
@@ -554,7 +559,7 @@ int eaudit__pg_purge(PGconn *c, eaudit_time before, int64_t actor,
     return rc;
   run u = {c, before, actor, batch ? batch : EAUDIT__PG_PURGE_BATCH_DEFAULT,
            NULL, 0, NULL, 0, &st};
-  if ((rc = load_origins(&u)) == 0)
+  if ((rc = load_origins(&u, flags)) == 0)
     rc = load_parts(&u);
   /* Oldest month first: drop it whole when it can go, else trim each
    * origin's prefix through its events there. Then the rest of each
@@ -616,7 +621,7 @@ int eaudit__pg_purge(PGconn *c, eaudit_time before, int64_t actor,
   return rc;
 }
 
-int eaudit__pg_purge_plan(PGconn *c, eaudit_time before, const uint8_t *own,
+int eaudit__pg_purge_plan(PGconn *c, eaudit_time before, int flags,
                           eaudit__pg_purge_stats *out) {
   eaudit__pg_purge_stats st;
   memset(&st, 0, sizeof st);
@@ -633,7 +638,7 @@ int eaudit__pg_purge_plan(PGconn *c, eaudit_time before, const uint8_t *own,
                                "READ ONLY",
                                "starting the purge plan")))
     return rc;
-  if ((rc = load_origins(&u)) == 0)
+  if ((rc = load_origins(&u, flags)) == 0)
     rc = load_parts(&u);
   for (size_t i = 0; rc == 0 && i < u.np; i++) {
     for (size_t k = 0; rc == 0 && k < u.no; k++)
@@ -660,7 +665,7 @@ int eaudit__pg_purge_plan(PGconn *c, eaudit_time before, const uint8_t *own,
     if (n > 0) {
       st.events += n;
       st.origins++;
-      if (own && memcmp(own, o->id, 16) == 0)
+      if (o->own)
         st.own_through = o->target;
     }
   }
@@ -680,7 +685,14 @@ int eaudit__pg_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
                            size_t batch_size, int64_t *purged_out) {
   eaudit__pgstore *pg = s->pg;
   eaudit__pg_purge_stats st;
-  int rc = eaudit__pg_purge(pg->conn, before, actor, batch_size, 0, &st);
+  int64_t head;
+  /* Through the backend first, which reconnects a connection lost since
+   * the last call. */
+  int rc = eaudit__pg_store_last_seq(s, &head);
+  if (rc)
+    return rc;
+  rc = eaudit__pg_purge(pg->conn, before, actor, batch_size,
+                        EAUDIT__PG_PURGE_OWN_HEAD, &st);
   if (purged_out)
     *purged_out = st.events;
   if (st.events == 0)
@@ -716,7 +728,11 @@ int eaudit__pg_store_purge_plan(eaudit_store *s, eaudit_time before,
                                 int64_t *through_seq, int64_t *events) {
   eaudit__pgstore *pg = s->pg;
   eaudit__pg_purge_stats st;
-  int rc = eaudit__pg_purge_plan(pg->conn, before, pg->origin, &st);
+  int64_t head;
+  int rc = eaudit__pg_store_last_seq(s, &head);
+  if (rc == 0)
+    rc = eaudit__pg_purge_plan(pg->conn, before, EAUDIT__PG_PURGE_OWN_HEAD,
+                               &st);
   if (rc)
     return rc;
   /* The anomaly rules do not run on the central store: no cap. */

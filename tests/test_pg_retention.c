@@ -320,11 +320,11 @@ START_TEST(purge_drops_whole_months_trims_the_rest_and_keeps_chains) {
   /* The plan says what the purge will do and writes nothing. */
   PGconn *lc = lib_conn();
   eaudit__pg_purge_stats st;
-  EA_OK(eaudit__pg_purge_plan(lc, CUTOFF, g_sites[1].id, &st));
+  EA_OK(eaudit__pg_purge_plan(lc, CUTOFF, 0, &st));
   ck_assert_int_eq(st.events, want);
   ck_assert_int_eq(st.partitions, 2);
   ck_assert_int_eq(st.origins, 3);
-  ck_assert_int_eq(st.own_through, 119);
+  ck_assert_int_eq(st.own_through, 0); /* no own chain */
   ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.events"), all);
 
   EA_OK(eaudit__pg_purge(lc, CUTOFF, ACTOR, 0, 0, &st));
@@ -356,7 +356,7 @@ START_TEST(purge_drops_whole_months_trims_the_rest_and_keeps_chains) {
   ck_assert_int_eq(st.events, 0);
   ck_assert_int_eq(st.partitions, 0);
   ck_assert_int_eq(st.batches, 0);
-  EA_OK(eaudit__pg_purge_plan(lc, CUTOFF, NULL, &st));
+  EA_OK(eaudit__pg_purge_plan(lc, CUTOFF, 0, &st));
   ck_assert_int_eq(st.events, 0);
   ck_assert_int_eq(st.partitions, 0);
   ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.anchors"), 3);
@@ -424,6 +424,64 @@ START_TEST(an_origin_scattered_by_late_events_is_trimmed_before_the_drop) {
     assert_site_after(c, &g_sites[i], CUTOFF, 1);
   verify_all();
   PQfinish(c);
+}
+END_TEST
+
+/* eaudit_store_purge() and eaudit_store_purge_plan() on a store opened on
+ * the database: every chain is purged, the store's own included, and the
+ * purge is recorded on the own chain with its actor. */
+START_TEST(purge_through_a_postgresql_handle_is_audited) {
+  EA_OK(eaudit_central_init(g_uri));
+  build_scenario();
+  eaudit_options *o = tu_options(&g_clock, &g_seed);
+  eaudit_store *cs = NULL;
+  EA_OK(eaudit_store_open(&cs, g_uri, o));
+  eaudit_options_free(o);
+  /* The own chain: 30 events a day apart from Jan 10 (head on Feb 8). */
+  tu_append_doors(cs, 30, 500, 7, tu_utc(2026, 1, 10, 9, 0, 0), 24 * HOUR);
+  eaudit_time eff = 0;
+  int64_t through = -1, events = -1, n = -1;
+  EA_OK(eaudit_store_purge_plan(cs, CUTOFF, &eff, &through, &events));
+  ck_assert_int_eq(eff, CUTOFF);
+  ck_assert_int_eq(through, 30);
+  ck_assert_int_eq(events, 208 + 119 + 209 + 30);
+  ck_assert_int_eq(eaudit_store_purge(cs, CUTOFF, 77, 2000000, &n),
+                   EAUDIT_ERANGE);
+  ck_assert_int_eq(n, 0);
+  EA_OK(eaudit_store_purge(cs, CUTOFF, 77, 0, &n));
+  ck_assert_int_eq(n, 208 + 119 + 209 + 30);
+  PGconn *c = pg_open(g_uri);
+  ck_assert_str_eq(pg_one(c, parts_sql),
+                   "events_2026_02,events_2026_04,events_2026_05,"
+                   "events_2026_06,events_2026_07,events_2026_08,"
+                   "events_2026_09");
+  ck_assert_str_eq(
+      pg_one(c, "SELECT e.seq || ',' || e.type || ',' || e.actor || ',' ||"
+                " convert_from(e.details, 'UTF8') FROM eaudit.events e JOIN"
+                " eaudit.sites s ON s.site_id = e.origin AND s.own"
+                " ORDER BY e.seq DESC LIMIT 1"),
+      "31,13,77,{\"purged\":566,\"before\":1776211200000000,"
+      "\"partitions\":2,\"sites\":4,\"dropped\":364}");
+  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.anchors a JOIN"
+                             " eaudit.sites s ON s.site_id = a.origin AND"
+                             " s.own AND a.seq = 30 AND a.actor = 77"),
+                   1);
+  PQfinish(c);
+  eaudit_verify_result *vr = NULL;
+  EA_OK(eaudit_store_verify(cs, 77, NULL, NULL, 0, 0, &vr));
+  ck_assert_msg(eaudit_verify_result_ok(vr), "%s",
+                eaudit_verify_result_message(vr));
+  ck_assert_int_eq(eaudit_verify_result_events(vr),
+                   (362 - 208) + (120 - 119) + (363 - 209) + 1);
+  eaudit_verify_result_free(vr);
+  /* Nothing left to purge (the own chain's old head went with the rest,
+   * its purge event being the new head): no second audit event. */
+  EA_OK(eaudit_store_purge(cs, CUTOFF, 77, 0, &n));
+  ck_assert_int_eq(n, 0);
+  int64_t last = 0;
+  EA_OK(eaudit_store_last_seq(cs, &last));
+  ck_assert_int_eq(last, 31);
+  eaudit_store_free(cs);
 }
 END_TEST
 
@@ -547,8 +605,9 @@ START_TEST(an_interrupted_purge_leaves_a_verifying_store) {
   }
   /* A reader of March holds the purge at the March drop, after January
    * is dropped and February trimmed; the purge is cut there. */
-  const char *waiting_sql = "SELECT count(*) FROM pg_locks WHERE NOT granted"
-                            " AND locktype = 'relation'";
+  const char *waiting_sql = "SELECT count(*) FROM pg_locks l JOIN pg_class c"
+                            " ON c.oid = l.relation WHERE NOT l.granted AND"
+                            " c.relname = 'events_2026_03'";
   int64_t waiting = 0;
   for (int spin = 0; spin < 100000 && !waiting; spin++) {
     waiting = pg_int(c, waiting_sql);
@@ -609,7 +668,7 @@ START_TEST(bad_purge_arguments_are_refused_on_the_central_store) {
   ck_assert_int_eq(eaudit__pg_purge(NULL, CUTOFF, ACTOR, 0, 0, &st),
                    EAUDIT_EINVAL);
   ck_assert_int_eq(st.events, 0);
-  ck_assert_int_eq(eaudit__pg_purge_plan(NULL, CUTOFF, NULL, &st),
+  ck_assert_int_eq(eaudit__pg_purge_plan(NULL, CUTOFF, 0, &st),
                    EAUDIT_EINVAL);
   PGconn *lc = lib_conn();
   ck_assert_int_eq(eaudit__pg_purge(lc, CUTOFF, ACTOR, 2000000, 0, &st),
@@ -617,7 +676,7 @@ START_TEST(bad_purge_arguments_are_refused_on_the_central_store) {
   PQclear(PQexec(lc, "BEGIN"));
   ck_assert_int_eq(eaudit__pg_purge(lc, CUTOFF, ACTOR, 0, 0, &st),
                    EAUDIT_EMISUSE);
-  ck_assert_int_eq(eaudit__pg_purge_plan(lc, CUTOFF, NULL, &st),
+  ck_assert_int_eq(eaudit__pg_purge_plan(lc, CUTOFF, 0, &st),
                    EAUDIT_EMISUSE);
   PQclear(PQexec(lc, "ROLLBACK"));
   /* An empty central store: nothing to do. */
@@ -662,6 +721,7 @@ int main(void) {
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, purge_drops_whole_months_trims_the_rest_and_keeps_chains);
     tcase_add_test(tc, an_origin_scattered_by_late_events_is_trimmed_before_the_drop);
+    tcase_add_test(tc, purge_through_a_postgresql_handle_is_audited);
     tcase_add_test(tc, a_tampered_anchor_or_base_is_detected);
     tcase_add_test(tc, an_interrupted_purge_leaves_a_verifying_store);
     tcase_add_test(tc, bad_purge_arguments_are_refused_on_the_central_store);
