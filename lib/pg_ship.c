@@ -775,7 +775,7 @@ int eaudit__pg_verify_origin(PGconn *c, const uint8_t origin[16],
                              int64_t *checked) {
   *checked = 0;
   int found;
-  int64_t base_seq, head_seq, events;
+  int64_t base_seq = 0, head_seq = 0, events = 0;
   uint8_t base_hash[32], head_hash[32];
   char hex[33];
   sodium_bin2hex(hex, sizeof hex, origin, 16);
