@@ -590,86 +590,110 @@ static int row_event(const PGresult *r, int row, eaudit_event *ev) {
   return EAUDIT_OK;
 }
 
+/* Check one row against the walk so far. */
+static int walk_row(eaudit__pg_walk *w, const char *hex,
+                    const eaudit_event *ev) {
+  int64_t seq = ev->v[EAUDIT_FIELD_SEQ];
+  int64_t at = ev->v[EAUDIT_FIELD_OCCURRED_AT];
+  uint8_t h[32];
+  int rc = EAUDIT_OK;
+  if (seq <= w->from_seq || seq > w->to_seq) {
+    w->damage = EAUDIT_DAMAGE_INSERTED;
+    w->bad_seq = seq;
+  } else if (seq != w->last_seq + 1) {
+    w->damage = EAUDIT_DAMAGE_DELETED;
+    w->bad_seq = w->last_seq + 1;
+  } else {
+    w->damage = EAUDIT_DAMAGE_MODIFIED;
+    w->bad_seq = seq;
+  }
+  if (seq <= w->from_seq)
+    return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                         "site %s: event seq %lld lies at or before the "
+                         "chain's base (seq %lld): inserted",
+                         hex, (long long)seq, (long long)w->from_seq);
+  if (seq > w->to_seq)
+    return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                         "site %s: event seq %lld lies after the shipped "
+                         "head (seq %lld): inserted",
+                         hex, (long long)seq, (long long)w->to_seq);
+  if (seq != w->last_seq + 1)
+    return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                         "site %s: event seq %lld is missing: deleted", hex,
+                         (long long)w->last_seq + 1);
+  if (!ev->has_id || !ev->has_hash ||
+      (rc = eaudit__chain_link(ev, w->last_hash, h)) != 0 ||
+      memcmp(h, ev->hash, 32) != 0)
+    return rc ? rc
+              : eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                              "site %s: event seq %lld does not match its "
+                              "chain link: modified",
+                              hex, (long long)seq);
+  w->damage = EAUDIT_DAMAGE_NONE;
+  w->bad_seq = 0;
+  memcpy(w->last_hash, h, 32);
+  w->last_seq = seq;
+  w->n++;
+  if (at >= w->in_lo && at < w->in_hi)
+    w->n_in++;
+  return EAUDIT_OK;
+}
+
+/* Rows are read in pages by seq (keyset): one result per page costs far
+ * less than a result per row in single-row mode. */
+#define WALK_PAGE 10000
+
 int eaudit__pg_walk_chain(PGconn *c, const uint8_t origin[16],
                           eaudit__pg_walk *w) {
   char hex[33];
   sodium_bin2hex(hex, sizeof hex, origin, 16);
-  eaudit__pgp p = {0};
-  eaudit__pgp_bytes(&p, origin, 16);
-  const char *sql =
-      "SELECT seq, id, occurred_at, recorded_at, type, subject, actor, door,"
-      " grp, device, site, credential, reason, details, hash"
-      " FROM eaudit.events WHERE origin = $1 ORDER BY seq";
-  if (!w->whole) {
-    sql = "SELECT seq, id, occurred_at, recorded_at, type, subject, actor,"
-          " door, grp, device, site, credential, reason, details, hash"
-          " FROM eaudit.events WHERE origin = $1 AND seq > $2 AND seq <= $3"
-          " ORDER BY seq";
-    eaudit__pgp_i64(&p, w->from_seq);
-    eaudit__pgp_i64(&p, w->to_seq);
-  }
-  if (!PQsendQueryParams(c, sql, p.n, p.types, p.v, p.len, p.fmt, 1) ||
-      !PQsetSingleRowMode(c))
-    return eaudit__pg_error(c, NULL, "reading the site's events");
-  eaudit_event ev;
-  memset(&ev, 0, sizeof ev);
-  uint8_t h[32];
   memcpy(w->last_hash, w->from_hash, 32);
   w->last_seq = w->from_seq;
   w->n = w->n_in = 0;
-  int rc = EAUDIT_OK;
-  PGresult *r;
-  while ((r = PQgetResult(c)) != NULL) {
-    ExecStatusType st = PQresultStatus(r);
-    if (rc == 0 && st == PGRES_SINGLE_TUPLE) {
-      if ((rc = row_event(r, 0, &ev)) == 0) {
-        int64_t seq = ev.v[EAUDIT_FIELD_SEQ];
-        int64_t at = ev.v[EAUDIT_FIELD_OCCURRED_AT];
-        if (seq <= w->from_seq || seq > w->to_seq) {
-          w->damage = EAUDIT_DAMAGE_INSERTED;
-          w->bad_seq = seq;
-        } else if (seq != w->last_seq + 1) {
-          w->damage = EAUDIT_DAMAGE_DELETED;
-          w->bad_seq = w->last_seq + 1;
-        } else {
-          w->damage = EAUDIT_DAMAGE_MODIFIED;
-          w->bad_seq = seq;
-        }
-        if (seq <= w->from_seq)
-          rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
-                             "site %s: event seq %lld lies at or before the "
-                             "chain's base (seq %lld): inserted",
-                             hex, (long long)seq, (long long)w->from_seq);
-        else if (seq > w->to_seq)
-          rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
-                             "site %s: event seq %lld lies after the shipped "
-                             "head (seq %lld): inserted",
-                             hex, (long long)seq, (long long)w->to_seq);
-        else if (seq != w->last_seq + 1)
-          rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
-                             "site %s: event seq %lld is missing: deleted",
-                             hex, (long long)w->last_seq + 1);
-        else if (!ev.has_id || !ev.has_hash ||
-                 (rc = eaudit__chain_link(&ev, w->last_hash, h)) != 0 ||
-                 memcmp(h, ev.hash, 32) != 0)
-          rc = rc ? rc
-                  : eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
-                                  "site %s: event seq %lld does not match "
-                                  "its chain link: modified",
-                                  hex, (long long)seq);
-        else {
-          w->damage = EAUDIT_DAMAGE_NONE;
-          w->bad_seq = 0;
-          memcpy(w->last_hash, h, 32);
-          w->last_seq = seq;
-          w->n++;
-          if (at >= w->in_lo && at < w->in_hi)
-            w->n_in++;
-        }
-      }
-    } else if (rc == 0 && st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE)
-      rc = eaudit__pg_error(c, r, "reading the site's events");
+  w->damage = EAUDIT_DAMAGE_NONE;
+  w->bad_seq = 0;
+  eaudit_event ev;
+  memset(&ev, 0, sizeof ev);
+  int rc = EAUDIT_OK, first = 1;
+  for (;;) {
+    eaudit__pgp p = {0};
+    eaudit__pgp_bytes(&p, origin, 16);
+    const char *sql;
+    if (w->whole && first) {
+      /* The first page of a whole walk has no lower bound: rows at or
+       * before the base are damage. */
+      sql = "SELECT seq, id, occurred_at, recorded_at, type, subject,"
+            " actor, door, grp, device, site, credential, reason, details,"
+            " hash FROM eaudit.events WHERE origin = $1 ORDER BY seq"
+            " LIMIT $2";
+    } else if (w->whole) {
+      sql = "SELECT seq, id, occurred_at, recorded_at, type, subject,"
+            " actor, door, grp, device, site, credential, reason, details,"
+            " hash FROM eaudit.events WHERE origin = $1 AND seq > $2"
+            " ORDER BY seq LIMIT $3";
+      eaudit__pgp_i64(&p, w->last_seq);
+    } else {
+      sql = "SELECT seq, id, occurred_at, recorded_at, type, subject,"
+            " actor, door, grp, device, site, credential, reason, details,"
+            " hash FROM eaudit.events WHERE origin = $1 AND seq > $2"
+            " AND seq <= $3 ORDER BY seq LIMIT $4";
+      eaudit__pgp_i64(&p, w->last_seq);
+      eaudit__pgp_i64(&p, w->to_seq);
+    }
+    eaudit__pgp_i64(&p, WALK_PAGE);
+    first = 0;
+    PGresult *r = eaudit__pg_exec(c, sql, &p, "reading the site's events");
+    if (r == NULL) {
+      rc = eaudit_error_last()->code;
+      break;
+    }
+    int rows = PQntuples(r);
+    for (int i = 0; rc == 0 && i < rows; i++)
+      if ((rc = row_event(r, i, &ev)) == 0)
+        rc = walk_row(w, hex, &ev);
     PQclear(r);
+    if (rc || rows < WALK_PAGE)
+      break;
   }
   eaudit__event_release(&ev);
   if (rc != EAUDIT_ETAMPER) {
