@@ -193,7 +193,8 @@ static int load_parts(run *u) {
     u->np++;
   }
   PQclear(r);
-  qsort(u->p, u->np, sizeof *u->p, part_cmp);
+  if (u->np > 1)
+    qsort(u->p, u->np, sizeof *u->p, part_cmp);
   return EAUDIT_OK;
 }
 
@@ -385,7 +386,8 @@ static int drop_part(run *u, const part *pt) {
   for (size_t i = 0; i < u->no; i++)
     if (u->o[i].present)
       keys[nk++] = u->o[i].key;
-  qsort(keys, nk, sizeof *keys, key_cmp);
+  if (nk > 1)
+    qsort(keys, nk, sizeof *keys, key_cmp);
   char *ident = PQescapeIdentifier(c, pt->name, strlen(pt->name));
   if (ident == NULL) {
     eaudit__free(keys);
