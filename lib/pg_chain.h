@@ -59,6 +59,8 @@ typedef struct eaudit__pg_purge_stats {
   int partitions;     /* partitions dropped (empty ones included) */
   int origins;        /* origins whose base moved */
   int64_t own_through; /* the own chain's new base (0: not moved) */
+  int64_t check_us;   /* time spent reading back and checking links */
+  int64_t remove_us;  /* time spent deleting, detaching, dropping, committing */
 } eaudit__pg_purge_stats;
 
 /* Flags of eaudit__pg_purge(). */

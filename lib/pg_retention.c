@@ -14,6 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static int64_t mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* How long a drop waits for the locks on the partition and on
  * eaudit.events. While it waits, new statements on eaudit.events queue
@@ -334,7 +341,11 @@ static int trim(run *u, origin *o, int64_t upto) {
     w.from_seq = base;
     memcpy(w.from_hash, hash, 32);
     w.to_seq = hi;
-    if ((rc = eaudit__pg_walk_chain(u->c, o->id, &w)))
+    int64_t t0 = mono_us();
+    rc = eaudit__pg_walk_chain(u->c, o->id, &w);
+    int64_t t1 = mono_us();
+    u->st->check_us += t1 - t0;
+    if (rc)
       return rollback(u->c, rc);
     if (w.last_seq != hi)
       return rollback(
@@ -365,6 +376,7 @@ static int trim(run *u, origin *o, int64_t upto) {
       return rollback(u->c, rc);
     if ((rc = commit(u)))
       return rc;
+    u->st->remove_us += mono_us() - t1;
     moved(u, o, hi);
     u->st->events += gone;
     u->st->batches++;
@@ -427,7 +439,7 @@ static int drop_part(run *u, const part *pt) {
   PQclear(r);
   if (nsites != (int64_t)u->no)
     return rollback(c, 0);
-  int64_t dropped = 0, events = 0;
+  int64_t dropped = 0, events = 0, check_us = 0, t_start = mono_us();
   for (size_t i = 0; i < u->no; i++) {
     origin *o = &u->o[i];
     int was = o->present;
@@ -464,7 +476,10 @@ static int drop_part(run *u, const part *pt) {
     w.to_seq = o->pmax;
     w.in_lo = pt->lo;
     w.in_hi = pt->hi;
-    if ((rc = eaudit__pg_walk_chain(c, o->id, &w)))
+    int64_t t0 = mono_us();
+    rc = eaudit__pg_walk_chain(c, o->id, &w);
+    check_us += mono_us() - t0;
+    if (rc)
       return rollback(c, rc);
     if (w.last_seq != o->pmax)
       return rollback(
@@ -516,6 +531,8 @@ static int drop_part(run *u, const part *pt) {
     if (u->o[i].present)
       moved(u, &u->o[i], u->o[i].pmax);
   u->st->events += events;
+  u->st->check_us += check_us;
+  u->st->remove_us += mono_us() - t_start - check_us;
   u->st->dropped += dropped;
   u->st->partitions++;
   eaudit__log(EAUDIT_LOG_INFO, "central store: dropped partition %s",
