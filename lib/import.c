@@ -2,6 +2,7 @@
  * in batches through the ordinary append path, stored ids skipped, bad
  * lines listed with their number and reason. Memory is bounded by the
  * batch and the longest line, plus the list of bad lines. */
+#include "pg_store.h"
 #include "report_internal.h"
 
 #include <errno.h>
@@ -231,6 +232,15 @@ static int flush_batch(eaudit_store *s, sqlite3_stmt *exists,
                        eaudit_import_result *r) {
   if (n == 0)
     return EAUDIT_OK;
+  if (s->pg) { /* pg_store.c skips stored ids inside its transaction */
+    size_t n_fresh = 0;
+    int prc = eaudit__pg_store_append_new(s, evs, n, fresh, &n_fresh);
+    if (prc == 0) {
+      r->appended += n_fresh;
+      r->skipped += n - n_fresh;
+    }
+    return prc;
+  }
   int rc = eaudit__txn_begin_write(s);
   if (rc)
     return rc;
@@ -268,7 +278,7 @@ static int is_blank(const char *p, size_t n) {
 int eaudit_store_import(eaudit_store *s, eaudit_source *src,
                         const eaudit_report_options *opts,
                         eaudit_import_result **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (src == NULL || out == NULL)
     return eaudit__einval("source and out must not be NULL");
   *out = NULL;
@@ -301,8 +311,10 @@ int eaudit_store_import(eaudit_store *s, eaudit_source *src,
   for (int64_t i = 0; i < batch; i++)
     if ((rc = eaudit_event_new(&evs[i])))
       goto done;
-  int src_rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM events WHERE id = ?1",
-                                  -1, &exists, NULL);
+  int src_rc = s->pg ? SQLITE_OK
+                     : sqlite3_prepare_v2(s->db,
+                                          "SELECT 1 FROM events WHERE id = ?1",
+                                          -1, &exists, NULL);
   if (src_rc != SQLITE_OK) {
     rc = eaudit__sqlite_error(s, src_rc, "preparing the import");
     goto done;

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PGS(s) ((eaudit__pgstore *)(s)->pg)
@@ -378,45 +379,152 @@ static int id_exists_error(const eaudit_event *ev) {
                        "an event with id %s is already stored", id);
 }
 
-static int insert_event(eaudit__pgstore *p, const eaudit_event *ev,
-                        int *no_partition) {
-  eaudit__pgp q = {0};
-  PGresult *r;
-  if (!ev->id_assigned) {
-    eaudit__pgp_bytes(&q, p->origin, 16);
-    eaudit__pgp_bytes(&q, ev->id, 16);
-    r = eaudit__pg_exec_prepared(p->conn, "eaudit_store_id_taken", &q,
-                                 "looking up an event id");
-    if (r == NULL)
-      return eaudit_error_last()->code;
-    int taken = PQntuples(r) > 0;
-    PQclear(r);
-    if (taken)
-      return id_exists_error(ev);
-  }
-  event_params(&q, p->origin, ev);
-  r = PQexecPrepared(p->conn, "eaudit_store_insert", q.n, q.v, q.len, q.fmt,
-                     1);
-  if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
-    PQclear(r);
+/* Whether the caller's own id of ev is stored already. */
+static int id_taken(eaudit__pgstore *p, const eaudit_event *ev, int *out) {
+  *out = 0;
+  if (!ev->has_id || ev->id_assigned)
     return EAUDIT_OK;
-  }
-  const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-  int rc;
-  if (state && strcmp(state, "23505") == 0)
-    rc = id_exists_error(ev);
-  else {
-    /* 23514: no partition for the row, dropped by retention since this
-     * handle made sure of it. */
-    *no_partition = state && strcmp(state, "23514") == 0;
-    rc = eaudit__pg_error(p->conn, r, "inserting an event");
-  }
+  eaudit__pgp q = {0};
+  eaudit__pgp_bytes(&q, p->origin, 16);
+  eaudit__pgp_bytes(&q, ev->id, 16);
+  PGresult *r = eaudit__pg_exec_prepared(p->conn, "eaudit_store_id_taken", &q,
+                                         "looking up an event id");
+  if (r == NULL)
+    return eaudit_error_last()->code;
+  *out = PQntuples(r) > 0;
   PQclear(r);
+  return EAUDIT_OK;
+}
+
+/* The error of a refused insert: a stored id (the unique constraint) is
+ * EAUDIT_EEXISTS; 23514 (no partition for the row: dropped by retention
+ * since this handle made sure of it) asks for one more try. */
+static int insert_error(eaudit__pgstore *p, const PGresult *r,
+                        const eaudit_event *ev, int *no_partition) {
+  const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+  if (state && strcmp(state, "23505") == 0)
+    return id_exists_error(ev);
+  *no_partition = state && strcmp(state, "23514") == 0;
+  return eaudit__pg_error(p->conn, r, "inserting an event");
+}
+
+/* Inserts go out in libpq pipeline mode, PIPE_CHUNK at a time between
+ * syncs, as shipping sends them (pg_ship.c): one round trip per chunk
+ * instead of one per event. A sync inside the transaction block does not
+ * commit. */
+#define PIPE_CHUNK 256
+
+static int pipe_drain(PGconn *c, int rc) {
+  /* Read to the sync after a failure, leaving the connection usable. */
+  for (;;) {
+    PGresult *r = PQgetResult(c);
+    if (r == NULL) {
+      if (PQstatus(c) == CONNECTION_BAD)
+        break;
+      continue;
+    }
+    int done = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    if (done)
+      break;
+  }
+  PQexitPipelineMode(c);
   return rc;
 }
 
+/* Insert evs[idx[0..k)]; on failure *failed is the failing event's index
+ * in evs. */
+static int insert_events(eaudit__pgstore *p, eaudit_event *const *evs,
+                         const size_t *idx, size_t k, size_t *failed,
+                         int *no_partition) {
+  PGconn *c = p->conn;
+  eaudit__pgp q = {0};
+  for (size_t lo = 0; lo < k; lo += PIPE_CHUNK) {
+    size_t hi = k - lo > PIPE_CHUNK ? lo + PIPE_CHUNK : k;
+    if (PQenterPipelineMode(c) != 1)
+      return eaudit__pg_error(c, NULL, "entering pipeline mode");
+    for (size_t i = lo; i < hi; i++) {
+      event_params(&q, p->origin, evs[idx[i]]);
+      if (!PQsendQueryPrepared(c, "eaudit_store_insert", q.n, q.v, q.len,
+                               q.fmt, 1)) {
+        *failed = idx[i];
+        int rc = eaudit__pg_error(c, NULL, "sending an event");
+        PQpipelineSync(c);
+        return pipe_drain(c, rc);
+      }
+    }
+    if (!PQpipelineSync(c))
+      return pipe_drain(c, eaudit__pg_error(c, NULL, "sending a sync"));
+    int rc = EAUDIT_OK;
+    for (size_t i = lo; i < hi; i++) {
+      PGresult *r = PQgetResult(c);
+      if (r == NULL)
+        return pipe_drain(c, rc ? rc
+                                : eaudit__pg_error(c, NULL,
+                                                   "inserting an event"));
+      if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK) {
+        *failed = idx[i];
+        rc = insert_error(p, r, evs[idx[i]], no_partition);
+      }
+      PQclear(r);
+      /* Each query's results end with a NULL. */
+      if ((r = PQgetResult(c)) != NULL) {
+        PQclear(r);
+        return pipe_drain(c, rc ? rc
+                                : eaudit__error(EAUDIT_EIO,
+                                                EAUDIT_ECLASS_STORE, 0,
+                                                "central store: an insert "
+                                                "returned more than one "
+                                                "result"));
+      }
+    }
+    if ((rc = pipe_drain(c, rc)))
+      return rc;
+  }
+  return EAUDIT_OK;
+}
+
+/* Caller-set ids repeated within one call: dup[i] = 1 for each event whose
+ * id an earlier event of the call carries. */
+typedef struct id_ref {
+  const uint8_t *id;
+  size_t i;
+} id_ref;
+
+static int id_ref_cmp(const void *a, const void *b) {
+  const id_ref *x = a, *y = b;
+  int c = memcmp(x->id, y->id, 16);
+  return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+static int mark_repeated_ids(eaudit_event *const *evs, size_t n,
+                             uint8_t *dup) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    k += evs[i]->has_id && !evs[i]->id_assigned;
+  if (k < 2)
+    return EAUDIT_OK;
+  id_ref *refs = eaudit__malloc(k * sizeof *refs);
+  if (refs == NULL)
+    return eaudit__enomem();
+  k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (evs[i]->has_id && !evs[i]->id_assigned)
+      refs[k++] = (id_ref){evs[i]->id, i};
+  qsort(refs, k, sizeof *refs, id_ref_cmp);
+  for (size_t j = 1; j < k; j++)
+    if (memcmp(refs[j].id, refs[j - 1].id, 16) == 0)
+      dup[refs[j].i] = 1;
+  eaudit__free(refs);
+  return EAUDIT_OK;
+}
+
+/* One append transaction. With fresh set (import), events whose id is
+ * stored already are skipped rather than refused, and the appended ones
+ * are listed in fresh[0..*n_fresh). */
 static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
-                      size_t *failed, int *no_partition) {
+                      size_t *failed, int *no_partition, eaudit_event **fresh,
+                      size_t *n_fresh) {
   eaudit__pgstore *p = PGS(s);
   PGconn *c = p->conn;
   int rc = eaudit__pg_command(c, "BEGIN", "starting an append");
@@ -449,9 +557,32 @@ static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
   uint8_t prev[32];
   memcpy(prev, PQgetvalue(r, 0, 1), 32);
   PQclear(r);
-  for (size_t i = 0; i < n; i++) {
+  /* Which events to insert (indexes into evs), and which repeat an id
+   * set earlier in this call. */
+  size_t *ins = eaudit__malloc(n * sizeof *ins);
+  uint8_t *dup = eaudit__calloc(n, 1);
+  if (ins == NULL || dup == NULL) {
+    eaudit__free(ins);
+    eaudit__free(dup);
+    return rollback(c, eaudit__enomem());
+  }
+  rc = mark_repeated_ids(evs, n, dup);
+  size_t appended = 0;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
     eaudit_event *ev = evs[i];
     *failed = i;
+    int taken = dup[i];
+    if (!taken && (rc = id_taken(p, ev, &taken)))
+      break;
+    if (taken && fresh)
+      continue;
+    if (taken) {
+      rc = id_exists_error(ev);
+      break;
+    }
+    if (fresh)
+      fresh[appended] = ev;
+    ins[appended++] = i;
     eaudit_time now = eaudit_store_now(s);
     eaudit__event_put(ev, EAUDIT_FIELD_SEQ, ++seq);
     eaudit__event_put(ev, EAUDIT_FIELD_RECORDED_AT, now);
@@ -460,24 +591,30 @@ static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
       eaudit__event_put(ev, EAUDIT_FIELD_ACTOR, ev->v[EAUDIT_FIELD_SUBJECT]);
     if (!ev->has_id) {
       if ((rc = eaudit__uuid_v7(s, now, ev->id)))
-        return rollback(c, rc);
+        break;
       ev->has_id = 1;
       ev->id_assigned = 1;
     }
     if ((rc = eaudit__chain_link(ev, prev, ev->hash)))
-      return rollback(c, rc);
+      break;
     ev->has_hash = 1;
     ev->late = 0; /* rules, its only reader, do not run here */
     memcpy(prev, ev->hash, 32);
-    if ((rc = insert_event(p, ev, no_partition)))
-      return rollback(c, rc);
   }
+  if (rc == 0)
+    rc = insert_events(p, evs, ins, appended, failed, no_partition);
+  eaudit__free(ins);
+  eaudit__free(dup);
+  if (rc)
+    return rollback(c, rc);
   *failed = 0;
+  if (n_fresh)
+    *n_fresh = appended;
   q.n = 0;
   eaudit__pgp_bytes(&q, p->origin, 16);
   eaudit__pgp_i64(&q, seq);
   eaudit__pgp_bytes(&q, prev, 32);
-  eaudit__pgp_i64(&q, (int64_t)n);
+  eaudit__pgp_i64(&q, (int64_t)appended);
   r = eaudit__pg_exec(c,
                       "UPDATE eaudit.sites SET head_seq = $2, head_hash = $3,"
                       " events = events + $4, last_shipped_at = now()"
@@ -489,8 +626,9 @@ static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
   return eaudit__pg_command(c, "COMMIT", "committing an append");
 }
 
-int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs,
-                            size_t n, size_t *failed) {
+static int append_common(eaudit_store *s, eaudit_event *const *evs,
+                         size_t n, size_t *failed, eaudit_event **fresh,
+                         size_t *n_fresh) {
   eaudit__pgstore *p = PGS(s);
   size_t f = 0;
   if (s->read_only)
@@ -511,7 +649,7 @@ int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs,
     int no_partition = 0;
     if ((rc = ensure_months(p, evs, n, &f)))
       break;
-    rc = append_txn(s, evs, n, &f, &no_partition);
+    rc = append_txn(s, evs, n, &f, &no_partition, fresh, n_fresh);
     if (rc == 0 || !no_partition || attempt > 0)
       break;
     /* A partition this handle created was dropped meanwhile: forget what
@@ -529,8 +667,24 @@ int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs,
       *failed = f;
     return rc;
   }
-  eaudit__notify(s, evs, n);
+  if (fresh)
+    eaudit__notify(s, fresh, *n_fresh);
+  else
+    eaudit__notify(s, evs, n);
   return EAUDIT_OK;
+}
+
+int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs,
+                            size_t n, size_t *failed) {
+  return append_common(s, evs, n, failed, NULL, NULL);
+}
+
+int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
+                                size_t n, eaudit_event **fresh,
+                                size_t *n_fresh) {
+  size_t failed;
+  *n_fresh = 0;
+  return append_common(s, evs, n, &failed, fresh, n_fresh);
 }
 
 /* ---- verification ---- */
@@ -647,6 +801,17 @@ int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs,
   (void)n;
   if (failed)
     *failed = 0;
+  return absent();
+}
+
+int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
+                                size_t n, eaudit_event **fresh,
+                                size_t *n_fresh) {
+  (void)s;
+  (void)evs;
+  (void)n;
+  (void)fresh;
+  *n_fresh = 0;
   return absent();
 }
 

@@ -27,6 +27,11 @@ int eaudit__pg_store_set_time_zone(eaudit_store *s, const char *zone);
  * unassigned and *failed names the failing event. */
 int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs,
                             size_t n, size_t *failed);
+/* The same for import: events whose id is stored already are skipped;
+ * fresh[0..*n_fresh) lists those appended (and notified). */
+int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
+                                size_t n, eaudit_event **fresh,
+                                size_t *n_fresh);
 /* Verify every origin's chain from its base. *damage is an
  * EAUDIT_DAMAGE_* kind (NONE when every chain verifies), *first_bad the
  * first bad seq of the first damaged origin, *events the events checked,

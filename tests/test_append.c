@@ -242,6 +242,54 @@ START_TEST(duplicate_id_is_eexists_and_batch_rolls_back) {
 }
 END_TEST
 
+START_TEST(an_id_repeated_within_a_batch_is_eexists_at_its_second_use) {
+  eaudit_event *ev = good_event(0);
+  EA_OK(eaudit_store_append(store, ev));
+  char before[65], after[65];
+  tu_store_digest(path, before);
+  uint8_t id[16];
+  memset(id, 0, sizeof id);
+  id[6] = 0x70;
+  id[8] = 0x80;
+  id[15] = 9;
+  eaudit_batch *b;
+  EA_OK(eaudit_batch_new(&b));
+  for (int i = 0; i < 4; i++) {
+    eaudit_event *g = good_event(10 + i);
+    if (i == 1 || i == 3)
+      EA_OK(eaudit_event_set_id(g, id));
+    EA_OK(eaudit_batch_add(b, g));
+    eaudit_event_free(g);
+  }
+  size_t failed = 0;
+  ck_assert_int_eq(eaudit_store_append_batch(store, b, &failed),
+                   EAUDIT_EEXISTS);
+  ck_assert_uint_eq(failed, 3);
+  for (size_t i = 0; i < 4; i++)
+    ck_assert(!eaudit_event_has(eaudit_batch_get(b, i), EAUDIT_FIELD_SEQ));
+  tu_store_digest(path, after);
+  ck_assert_str_eq(before, after);
+  eaudit_batch_free(b);
+  eaudit_event_free(ev);
+}
+END_TEST
+
+START_TEST(a_large_batch_keeps_the_chain_whole) {
+  enum { N = 700 }; /* several of the PostgreSQL backend's send chunks */
+  tu_append_doors(store, N, 5, 6, tu_utc(2026, 10, 31, 23, 0, 0), 10000000);
+  int64_t seq, n;
+  EA_OK(eaudit_store_last_seq(store, &seq));
+  EA_OK(eaudit_store_event_count(store, &n));
+  ck_assert_int_eq(seq, N);
+  ck_assert_int_eq(n, N);
+  eaudit_verify_result *r = NULL;
+  EA_OK(eaudit_store_verify(store, 0, NULL, NULL, 0,
+                            EAUDIT_VERIFY_NO_RECORD, &r));
+  ck_assert_int_eq(eaudit_verify_result_events(r), N);
+  eaudit_verify_result_free(r);
+}
+END_TEST
+
 START_TEST(seq_is_never_reused_after_the_highest_is_deleted) {
   tu_append_doors(store, 5, 1, 2, tu_utc(2026, 11, 1, 8, 0, 0), 60000000);
   tu_store_sql(path, "DELETE FROM events WHERE seq = 5",
@@ -410,6 +458,8 @@ Suite *append_suite(void) {
   tcase_add_test(tc, append_assigns_seq_time_id_and_hash);
   tcase_add_test(tc, duplicate_id_is_eexists_and_batch_rolls_back);
   tcase_add_test(tc, seq_is_never_reused_after_the_highest_is_deleted);
+  tcase_add_test(tc, an_id_repeated_within_a_batch_is_eexists_at_its_second_use);
+  tcase_add_test(tc, a_large_batch_keeps_the_chain_whole);
   tcase_add_test(tc, details_are_stored_byte_exact);
   tcase_add_test(tc, details_limit_is_an_option);
   tcase_add_test(tc, subscribers_hear_each_committed_event_once_after_commit);

@@ -692,6 +692,276 @@ START_TEST(direct_appends_and_shipping_share_one_database) {
 }
 END_TEST
 
+/* ---- what a PostgreSQL handle does not offer ----
+ * Each entry point below answers EAUDIT_EUNSUPPORTED on a PostgreSQL
+ * handle, before it looks at anything else. Query, counts, reports and
+ * purges are left out: their PostgreSQL support is built separately. */
+
+static uint8_t u_buf[256];
+static int64_t u_i64;
+static int u_intv;
+static char *u_str;
+static int u_fn(const uint8_t *r, size_t n, void *p) {
+  (void)r;
+  (void)n;
+  (void)p;
+  return 0;
+}
+static int u_finding_fn(const eaudit_finding *f, void *p) {
+  (void)f;
+  (void)p;
+  return 0;
+}
+
+#define U(fn, ...)                                                             \
+  static int u_##fn(eaudit_store *s) { return fn(s, __VA_ARGS__); }
+static eaudit_device_info *u_info;
+U(eaudit_store_observe_device, u_info, 1, EAUDIT_DEVICE_ADMIN_WEB, 0,
+  (eaudit_device_result **)&u_str)
+U(eaudit_store_admin_login, u_info, 1, 0, (eaudit_device_result **)&u_str)
+U(eaudit_store_mobile_login, u_info, 1, 0, (eaudit_device_result **)&u_str)
+U(eaudit_store_devices, 1, EAUDIT_DEVICE_ADMIN_WEB, (eaudit_devices **)&u_str)
+U(eaudit_store_rename_device, 1, "x")
+U(eaudit_store_forget_device, 1)
+U(eaudit_store_forget_unseen_devices, 30, &u_i64)
+U(eaudit_store_set_signing_key, u_buf, 64)
+U(eaudit_store_set_checkpoint_policy, 100, 0)
+U(eaudit_store_checkpoint, &u_i64)
+U(eaudit_store_rotate_key, u_buf, 64)
+U(eaudit_store_set_checkpoint_sink, u_fn, NULL)
+U(eaudit_store_checkpoint_get, 1, u_buf, sizeof u_buf, (size_t *)&u_i64)
+U(eaudit_store_export_checkpoints, "/tmp/eaudit-unsupported-cps")
+U(eaudit_store_backup, "/tmp/eaudit-unsupported-backup")
+U(eaudit_store_set_rules, "{}", 2, 0)
+U(eaudit_store_rules, &u_str)
+U(eaudit_store_rules_version, &u_i64)
+U(eaudit_store_check_rules, "{}", 2)
+U(eaudit_store_reevaluate, 0, &u_i64)
+U(eaudit_store_findings, NULL, (eaudit_findings **)&u_str)
+U(eaudit_store_finding, u_buf, (eaudit_finding **)&u_str)
+U(eaudit_store_finding_set_state, u_buf, 1, 0)
+U(eaudit_store_subscribe_findings, NULL, u_finding_fn, NULL, &u_intv)
+U(eaudit_store_unsubscribe_findings, 1)
+U(eaudit_store_expired, (eaudit_expired **)&u_str)
+U(eaudit_store_ship, "postgresql:///nowhere", 10, &u_i64)
+U(eaudit_store_register_type, 1000, "lift_called", "Lift called")
+U(eaudit_store_set_type_label, 3, "Door")
+U(eaudit_store_set_name, EAUDIT_KIND_DOOR, 1, "Lobby", EAUDIT_TIME_NONE)
+U(eaudit_store_set_user, 1, "Erin", EAUDIT_USER_ROLE_USER, EAUDIT_TIME_NONE)
+U(eaudit_store_name_at, EAUDIT_KIND_DOOR, 1, EAUDIT_TIME_NONE, &u_str)
+U(eaudit_store_erase_names, EAUDIT_KIND_USER, 1)
+static int u_eaudit_store_checkpoint_tick(eaudit_store *s) {
+  return eaudit_store_checkpoint_tick(s);
+}
+#undef U
+
+static const struct {
+  const char *name;
+  int (*call)(eaudit_store *s);
+} unsupported[] = {
+#define E(fn) {#fn, u_##fn}
+    E(eaudit_store_observe_device),
+    E(eaudit_store_admin_login),
+    E(eaudit_store_mobile_login),
+    E(eaudit_store_devices),
+    E(eaudit_store_rename_device),
+    E(eaudit_store_forget_device),
+    E(eaudit_store_forget_unseen_devices),
+    E(eaudit_store_set_signing_key),
+    E(eaudit_store_set_checkpoint_policy),
+    E(eaudit_store_checkpoint),
+    E(eaudit_store_checkpoint_tick),
+    E(eaudit_store_rotate_key),
+    E(eaudit_store_set_checkpoint_sink),
+    E(eaudit_store_checkpoint_get),
+    E(eaudit_store_export_checkpoints),
+    E(eaudit_store_backup),
+    E(eaudit_store_set_rules),
+    E(eaudit_store_rules),
+    E(eaudit_store_rules_version),
+    E(eaudit_store_check_rules),
+    E(eaudit_store_reevaluate),
+    E(eaudit_store_findings),
+    E(eaudit_store_finding),
+    E(eaudit_store_finding_set_state),
+    E(eaudit_store_subscribe_findings),
+    E(eaudit_store_unsubscribe_findings),
+    E(eaudit_store_expired),
+    E(eaudit_store_ship),
+    E(eaudit_store_register_type),
+    E(eaudit_store_set_type_label),
+    E(eaudit_store_set_name),
+    E(eaudit_store_set_user),
+    E(eaudit_store_name_at),
+    E(eaudit_store_erase_names),
+#undef E
+};
+
+START_TEST(calls_a_postgresql_store_lacks_are_eunsupported) {
+  TU_PG_ONLY("every call works on SQLite");
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  EA_OK(eaudit_device_info_new(&u_info));
+  size_t n_calls = sizeof unsupported / sizeof unsupported[0];
+  for (size_t i = 0; i < n_calls; i++) {
+    const char *fn = unsupported[i].name;
+    u_str = NULL;
+    int rc = unsupported[i].call(s);
+    ck_assert_msg(rc == EAUDIT_EUNSUPPORTED, "%s -> %d (%s)", fn, rc,
+                  eaudit_error_last()->message);
+    ck_assert_msg(strstr(eaudit_error_last()->message, fn) != NULL &&
+                      strstr(eaudit_error_last()->message, "PostgreSQL"),
+                  "%s: %s", fn, eaudit_error_last()->message);
+    ck_assert_ptr_null(u_str);
+    /* The handle is unharmed. */
+    tu_append_doors(s, 1, 1, 1, tu_utc(2026, 1, 1, 0, 0, 0), 1000);
+    int64_t n;
+    EA_OK(eaudit_store_last_seq(s, &n));
+    ck_assert_int_eq(n, (int64_t)i + 1);
+  }
+  eaudit_device_info_free(u_info);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(json_and_type_names_work_on_either_backend) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  int code;
+  EA_OK(eaudit_store_type_from_name(s, "door_opened", &code));
+  ck_assert_int_eq(code, EAUDIT_TYPE_DOOR_OPENED);
+  ck_assert_str_eq(eaudit_store_type_name(s, 3), "door_opened");
+  ck_assert_str_eq(eaudit_store_type_label(s, 3), "Door opened");
+  const char *j = "{\"type\":\"door_opened\",\"occurred_at\":"
+                  "\"2026-01-01T00:00:00Z\",\"subject\":4,\"door\":2}";
+  eaudit_event *ev = NULL;
+  size_t unknown = 9;
+  EA_OK(eaudit_event_from_json(s, j, strlen(j), &unknown, &ev));
+  ck_assert_uint_eq(unknown, 0);
+  EA_OK(eaudit_store_append(s, ev));
+  char *back = NULL;
+  EA_OK(eaudit_event_to_json(s, ev, EAUDIT_JSON_STORED, &back));
+  ck_assert_ptr_nonnull(strstr(back, "\"seq\":1"));
+  eaudit_free(back);
+  eaudit_event_free(ev);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(import_appends_new_lines_and_skips_stored_ones) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  const char *lines =
+      "{\"type\":\"door_opened\",\"occurred_at\":\"2026-01-01T00:00:00Z\","
+      "\"subject\":4,\"door\":2}\n"
+      "{\"type\":\"door_opened\",\"occurred_at\":\"2026-01-01T00:01:00Z\","
+      "\"subject\":4,\"door\":2}\n"
+      "{\"type\":\"no_such_type\",\"occurred_at\":\"2026-01-01T00:02:00Z\","
+      "\"subject\":4}\n"
+      "{\"type\":\"door_opened\",\"occurred_at\":\"2026-01-01T00:00:00Z\","
+      "\"subject\":4,\"door\":2}\n";
+  uint64_t n_lines, appended, skipped, rejected;
+  for (int round = 0; round < 2; round++) {
+    eaudit_source *src;
+    EA_OK(eaudit_source_from_buffer(&src, lines, strlen(lines)));
+    eaudit_import_result *r = NULL;
+    EA_OK(eaudit_store_import(s, src, NULL, &r));
+    EA_OK(eaudit_import_result_counts(r, &n_lines, &appended, &skipped,
+                                      &rejected, NULL));
+    ck_assert_uint_eq(n_lines, 4);
+    /* The repeated line has the same derived id: stored once. */
+    ck_assert_uint_eq(appended, round == 0 ? 2 : 0);
+    ck_assert_uint_eq(skipped, round == 0 ? 1 : 3);
+    ck_assert_uint_eq(rejected, 1);
+    eaudit_import_result_free(r);
+    eaudit_source_free(src);
+  }
+  int64_t n;
+  EA_OK(eaudit_store_event_count(s, &n));
+  ck_assert_int_eq(n, 2);
+  EA_OK(eaudit_store_last_seq(s, &n));
+  ck_assert_int_eq(n, 2);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(a_version_1_central_database_migrates_on_open) {
+  TU_PG_ONLY("the central schema is PostgreSQL's");
+  /* A central store with a shipped site, taken back to version 1: the
+   * version 2 additions (docs/scale-out.md) removed. */
+  char site_path[512];
+  tu_temp_path(site_path, sizeof site_path, "store_v1site");
+  eaudit_store *site;
+  EA_OK(eaudit_store_open(&site, site_path, NULL));
+  tu_append_doors(site, 5, 3, 1, tu_utc(2026, 3, 1, 0, 0, 0), 1000000);
+  int64_t n;
+  EA_OK(eaudit_store_ship(site, path, 0, &n));
+  ck_assert_int_eq(n, 5);
+  tu_store_sql(path, NULL,
+               "DROP TABLE eaudit.anchors; DROP TABLE eaudit.settings;"
+               " DROP INDEX eaudit.sites_own;"
+               " ALTER TABLE eaudit.sites DROP COLUMN own;"
+               " UPDATE eaudit.meta SET value = 1"
+               " WHERE key = 'schema_version'");
+  char v[64];
+  /* A read-only handle does not migrate. */
+  eaudit_options *o;
+  EA_OK(eaudit_options_new(&o));
+  EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_READ_ONLY, 1));
+  eaudit_store *s = NULL;
+  ck_assert_int_eq(eaudit_store_open(&s, path, o), EAUDIT_EREADONLY);
+  ck_assert_ptr_null(s);
+  tu_store_value(path, NULL,
+                 "SELECT value FROM eaudit.meta WHERE key = 'schema_version'",
+                 v, sizeof v);
+  ck_assert_str_eq(v, "1");
+  /* A writable one does, even without the create option. */
+  EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_READ_ONLY, 0));
+  EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_CREATE, 0));
+  EA_OK(eaudit_store_open(&s, path, o));
+  eaudit_options_free(o);
+  tu_store_value(path, NULL,
+                 "SELECT value || ' ' || (SELECT count(*) FROM eaudit.sites"
+                 " WHERE own) || ' ' || (SELECT count(*) FROM eaudit.sites"
+                 " WHERE NOT own) FROM eaudit.meta"
+                 " WHERE key = 'schema_version'",
+                 v, sizeof v);
+  ck_assert_str_eq(v, "2 1 1");
+  tu_append_doors(s, 2, 4, 1, tu_utc(2026, 3, 2, 0, 0, 0), 1000000);
+  EA_OK(eaudit_store_event_count(s, &n));
+  ck_assert_int_eq(n, 7);
+  eaudit_verify_result *r = NULL;
+  EA_OK(verify(s, &r));
+  ck_assert_int_eq(eaudit_verify_result_events(r), 7);
+  eaudit_verify_result_free(r);
+  uint8_t id[16];
+  EA_OK(eaudit_store_id(site, id));
+  EA_OK(eaudit_central_verify_site(path, id, &n));
+  ck_assert_int_eq(n, 5);
+  eaudit_store_free(s);
+  eaudit_store_free(site);
+  tu_remove_store(site_path);
+}
+END_TEST
+
+START_TEST(a_uri_opens_postgresql_or_says_why_not) {
+  eaudit_store *s = NULL;
+  const char *uri = "postgresql:///eaudit_none?host=/nonexistent-eaudit-dir";
+  int rc = eaudit_store_open(&s, uri, NULL);
+  ck_assert_ptr_null(s);
+#ifdef EAUDIT_HAVE_LIBPQ
+  /* No server there: the URI reached libpq, not SQLite. */
+  ck_assert_int_eq(rc, EAUDIT_EIO);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "cannot connect"));
+#else
+  ck_assert_int_eq(rc, EAUDIT_EUNSUPPORTED);
+  ck_assert_ptr_nonnull(
+      strstr(eaudit_error_last()->message, "EAUDIT_WITH_POSTGRESQL=OFF"));
+#endif
+  ck_assert_int_eq(access("postgresql:", F_OK), -1); /* no file made */
+}
+END_TEST
+
 static void *counting_malloc(size_t n, void *p) {
   ++*(long *)p;
   return malloc(n);
@@ -747,6 +1017,11 @@ Suite *store_suite(void) {
   tcase_add_test(tc, verify_names_the_first_bad_seq_of_a_tampered_chain);
   tcase_add_test(tc, verify_names_a_deleted_event);
   tcase_add_test(tc, direct_appends_and_shipping_share_one_database);
+  tcase_add_test(tc, calls_a_postgresql_store_lacks_are_eunsupported);
+  tcase_add_test(tc, json_and_type_names_work_on_either_backend);
+  tcase_add_test(tc, import_appends_new_lines_and_skips_stored_ones);
+  tcase_add_test(tc, a_version_1_central_database_migrates_on_open);
+  tcase_add_test(tc, a_uri_opens_postgresql_or_says_why_not);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -22,7 +22,10 @@ EAUDIT_BEGIN_DECLS
  * may be NULL for the defaults. A new file is created 0600 (and so are its
  * -wal and -shm files), whatever the umask. A store written by a newer
  * library fails with EAUDIT_ESCHEMA and is left unchanged; a file that is
- * not a store fails with EAUDIT_ECORRUPT.
+ * not a store fails with EAUDIT_ECORRUPT. A postgresql:// or postgres://
+ * URI opens the central PostgreSQL store instead (docs/scale-out.md): the
+ * calls that it does not offer return EAUDIT_EUNSUPPORTED, and so does
+ * opening one in a build without PostgreSQL.
  */
 EAUDIT_EXTERN int eaudit_store_open(eaudit_store **out, const char *path,
                                     const eaudit_options *opts);

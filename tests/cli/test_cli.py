@@ -1476,5 +1476,85 @@ class Failures(Base):
         self.assertFalse(os.path.exists(self.path("never-backup.db")))
 
 
+class Central(Base):
+    """A postgresql:// URI as --db: import appends to the central store's
+    own chain and verify counts and checks it. Needs the server of
+    EAUDIT_TEST_PG (scripts/pg-cluster.sh) and psql; skipped without them
+    unless EAUDIT_REQUIRE_PG=1."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        base = os.environ.get("EAUDIT_TEST_PG")
+        why = None
+        if not base:
+            why = "EAUDIT_TEST_PG is not set"
+        elif not shutil.which("psql"):
+            why = "psql is not installed"
+        if why:
+            if os.environ.get("EAUDIT_REQUIRE_PG") == "1":
+                raise AssertionError("EAUDIT_REQUIRE_PG=1 but " + why)
+            raise unittest.SkipTest(why)
+        from urllib.parse import urlsplit, urlunsplit
+        cls.base = base
+        cls.dbname = "cli_central_%d" % os.getpid()
+        cls.psql("DROP DATABASE IF EXISTS %s" % cls.dbname,
+                 "CREATE DATABASE %s" % cls.dbname)
+        u = urlsplit(base)
+        cls.uri = urlunsplit((u.scheme, u.netloc, "/" + cls.dbname, u.query,
+                              u.fragment))
+        # An empty import creates the central store.
+        p = run("import", "--db", cls.uri, "-", stdin="")
+        assert p.returncode == 0, p.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        if getattr(cls, "dbname", None):
+            cls.psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % cls.dbname)
+        super().tearDownClass()
+
+    @classmethod
+    def psql(cls, *statements, uri=None):
+        args = ["psql", uri or cls.base, "-X", "-q", "-A", "-t",
+                "-v", "ON_ERROR_STOP=1"]
+        for st in statements:
+            args += ["-c", st]
+        p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        return p.stdout.strip()
+
+    def test_import_appends_and_verify_counts_through_the_uri(self):
+        lines = "".join(
+            '{"type": "door_opened", "occurred_at": "2026-11-03T1%d:00:00Z",'
+            ' "subject": 5, "door": 2}\n' % i for i in range(3))
+        p = self.ok(run("import", "--db", self.uri, "-", stdin=lines))
+        self.assertEqual(p.stdout.strip(),
+                         "appended 3, skipped 0, rejected 0, unknown fields 0")
+        # The same lines again: their content ids are stored.
+        p = self.ok(run("import", "--db", self.uri, "-", stdin=lines))
+        self.assertEqual(p.stdout.strip(),
+                         "appended 0, skipped 3, rejected 0, unknown fields 0")
+        self.assertEqual(self.psql("SELECT count(*) FROM eaudit.events",
+                                   uri=self.uri), "3")
+        key = self.path("central.key")
+        pub = self.ok(run("keygen", "--out", key)).stdout.strip()
+        p = self.ok(run("verify", "--db", self.uri, "--public-key", pub,
+                        "--format", "json"))
+        v = json.loads(p.stdout)
+        self.assertEqual((v["events"], v["last_seq"]), (3, 3))
+        # A changed row is found, by seq.
+        self.psql("UPDATE eaudit.events SET door = 9 WHERE seq = 2",
+                  uri=self.uri)
+        p = self.ok(run("verify", "--db", self.uri, "--public-key", pub,
+                        "--format", "json"), 4)
+        v = json.loads(p.stdout)
+        self.assertEqual(v["first_bad_seq"], 2)
+
+    def test_calls_the_central_store_lacks_say_so(self):
+        p = run("rules", "--db", self.uri)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("PostgreSQL", p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=1)

@@ -382,7 +382,10 @@ eaudit_time cli_now(const cli *c) {
 
 static int open_store(cli *c, int create, int fix_clock, const char *zone,
                       int read_only, eaudit_store **out) {
-  if (!create && access(c->db, F_OK) != 0)
+  /* A postgresql:// URI names a database, not a file. */
+  int uri = strncmp(c->db, "postgresql://", 13) == 0 ||
+            strncmp(c->db, "postgres://", 11) == 0;
+  if (!create && !uri && access(c->db, F_OK) != 0)
     return cli_fail(c, CLI_FAIL,
                     "no store at '%s' (%s); give --db PATH or set "
                     "ENTRYFY_AUDIT_DB, or create one with 'entryfy-audit "
