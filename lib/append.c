@@ -3,6 +3,7 @@
  * chain link, write the event and everything derived from it, COMMIT, then
  * notify subscribers. */
 #include "chain.h"
+#include "pg_store.h"
 #include "store_internal.h"
 #include "types_internal.h"
 
@@ -371,6 +372,8 @@ static int append_events(eaudit_store *s, eaudit_event **evs, size_t n,
   int rc = eaudit__validate_events(s, evs, n, failed);
   if (rc)
     return rc;
+  if (s->pg) /* rules and devices do not run on PostgreSQL */
+    return eaudit__pg_store_append(s, evs, n, failed);
   if ((rc = eaudit__txn_begin_write(s)))
     return rc;
   rc = eaudit__append_locked(s, evs, n, failed);
@@ -378,7 +381,7 @@ static int append_events(eaudit_store *s, eaudit_event **evs, size_t n,
 }
 
 int eaudit_store_append(eaudit_store *s, eaudit_event *ev) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (ev == NULL)
     return eaudit__einval("event must not be NULL");
   return append_events(s, &ev, 1, NULL);
@@ -386,7 +389,7 @@ int eaudit_store_append(eaudit_store *s, eaudit_event *ev) {
 
 int eaudit_store_append_batch(eaudit_store *s, eaudit_batch *b,
                               size_t *failed_index) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (b == NULL)
     return eaudit__einval("batch must not be NULL");
   if (b->n == 0)
@@ -429,7 +432,7 @@ int eaudit__rollup_rebuild(eaudit_store *s) {
 
 int eaudit_store_subscribe(eaudit_store *s, const eaudit_query *filter,
                            eaudit_event_fn fn, void *payload, int *id_out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (fn == NULL)
     return eaudit__einval("callback must not be NULL");
   eaudit__subscriber *subs =
@@ -454,7 +457,7 @@ int eaudit_store_subscribe(eaudit_store *s, const eaudit_query *filter,
 }
 
 int eaudit_store_unsubscribe(eaudit_store *s, int id) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   for (size_t i = 0; i < s->n_subs; i++)
     if (s->subs[i].id == id) {
       eaudit_query_free(s->subs[i].filter);

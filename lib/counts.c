@@ -139,9 +139,13 @@ static int count_rollups(eaudit_store *s, const eaudit_query *q, int by,
   return rc;
 }
 
+static int counts_add_cb(void *payload, int64_t key, int64_t n) {
+  return counts_add(payload, key, n);
+}
+
 int eaudit_store_counts(eaudit_store *s, const eaudit_query *q, int by,
                         eaudit_counts **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (q == NULL || out == NULL)
     return eaudit__einval("query and out must not be NULL");
   if (by < EAUDIT_COUNT_BY_TYPE || by > EAUDIT_COUNT_BY_USER)
@@ -152,7 +156,11 @@ int eaudit_store_counts(eaudit_store *s, const eaudit_query *q, int by,
     return eaudit__enomem();
   eaudit__object_born();
   int rc;
-  if (!rollup_answerable(q)) {
+  if (s->pg) {
+    /* No rollups on the central store: the server groups the matching
+     * events (pg_query.c). */
+    rc = eaudit__pg_counts(s, q, by, counts_add_cb, c);
+  } else if (!rollup_answerable(q)) {
     rc = count_events(s, q, by, c);
   } else {
     /* Whole local days come from the rollups, the partial days at either

@@ -22,6 +22,8 @@ static void types_clear(eaudit_store *s) {
 
 /* Reload vendor types and labels when another handle changed them. */
 int eaudit__types_reload(eaudit_store *s) {
+  if (s->pg) /* no vendor types on PostgreSQL (docs/scale-out.md) */
+    return EAUDIT_OK;
   int64_t version;
   int rc = eaudit__meta_get_int(s, "types_version", &version);
   if (rc)
@@ -200,7 +202,7 @@ const char *eaudit_store_type_label(eaudit_store *s, int code) {
 }
 
 int eaudit_store_type_from_name(eaudit_store *s, const char *name, int *out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s); /* no vendor types on PostgreSQL */
   if (name == NULL || out == NULL)
     return eaudit__einval("name and out must not be NULL");
   if (eaudit_type_from_name(name, out) == 0)
@@ -340,11 +342,13 @@ static int set_name(eaudit_store *s, int kind, int64_t id, const char *name,
 
 int eaudit_store_set_name(eaudit_store *s, int kind, int64_t id,
                           const char *name, eaudit_time valid_from) {
+  EAUDIT__CHECK_STORE(s); /* here, so that errors name this function */
   return set_name(s, kind, id, name, -1, valid_from);
 }
 
 int eaudit_store_set_user(eaudit_store *s, int64_t id, const char *name,
                           int role, eaudit_time valid_from) {
+  EAUDIT__CHECK_STORE(s);
   if (role == -1)
     return eaudit__einval("unknown user role %d", role);
   return set_name(s, EAUDIT_KIND_USER, id, name, role, valid_from);

@@ -2,6 +2,7 @@
  * (docs/integrity.md). The hash chain itself is computed by the append path
  * (chain.c); this module signs its head, checks it and cuts its prefix. */
 #include "chain.h"
+#include "pg_store.h"
 #include "store_internal.h"
 
 #include <errno.h>
@@ -1627,12 +1628,17 @@ int eaudit_store_verify(eaudit_store *s, int64_t actor,
                         const uint8_t *public_key, const uint8_t *newest,
                         size_t newest_len, unsigned flags,
                         eaudit_verify_result **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out)
     *out = NULL;
   if (flags & ~7u)
     return eaudit__error(EAUDIT_ERANGE, EAUDIT_ECLASS_INVALID, 0,
                          "unknown verify flags 0x%x", flags & ~7u);
+  if (s->pg && (newest || (flags & EAUDIT_VERIFY_REQUIRE_SIGNED_TAIL)))
+    return eaudit__error(EAUDIT_EUNSUPPORTED, EAUDIT_ECLASS_INVALID, 0,
+                         "a PostgreSQL store keeps no signed checkpoints: "
+                         "verify its chains without an off-device "
+                         "checkpoint or EAUDIT_VERIFY_REQUIRE_SIGNED_TAIL");
   if (s->in_txn)
     return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
                          "verify was called from inside a callback of the "
@@ -1653,8 +1659,12 @@ int eaudit_store_verify(eaudit_store *s, int64_t actor,
   if (v.r == NULL)
     return eaudit__enomem();
   eaudit__object_born();
-  int rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
-  if (rc != SQLITE_OK)
+  int rc;
+  if (s->pg) /* every origin's chain; no checkpoints or derived tables */
+    rc = eaudit__pg_store_verify(s, &v.r->damage, &v.r->first_bad,
+                                 &v.r->events, v.r->message,
+                                 sizeof v.r->message);
+  else if ((rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL)) != SQLITE_OK)
     rc = eaudit__sqlite_error(s, rc, "starting a read transaction");
   else {
     rc = verify_snapshot(&v, public_key);

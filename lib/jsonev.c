@@ -163,7 +163,7 @@ void eaudit__put_event_json(eaudit_sink *k, eaudit_store *s,
 
 int eaudit_event_to_json(eaudit_store *s, const eaudit_event *ev, int flags,
                          char **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s); /* names only */
   if (ev == NULL || out == NULL)
     return eaudit__einval("event and out must not be NULL");
   *out = NULL;
@@ -445,7 +445,7 @@ int eaudit__event_from_json(eaudit_store *s, const char *p, size_t n,
 
 int eaudit_event_from_json(eaudit_store *s, const char *json, size_t len,
                            size_t *unknown_fields, eaudit_event **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s); /* names only */
   if (json == NULL || out == NULL)
     return eaudit__einval("json and out must not be NULL");
   *out = NULL;

@@ -65,7 +65,22 @@ int32_t eaudit__pg_i32(const PGresult *r, int row, int col);
 typedef struct eaudit__pgstore {
   PGconn *conn;       /* one connection per handle */
   uint8_t origin[16]; /* the central store's own chain */
+  int has_own;        /* 0: read-only on a database without one yet */
+  int prepared;       /* the append statements are prepared */
+  /* First microseconds of the months whose partitions this handle made
+   * sure of (pg_store.c). */
+  int64_t months[8];
+  int n_months, next_month;
 } eaudit__pgstore;
+
+/* Check one origin's events against its chain from (base_seq, base_hash)
+ * to (head_seq, head_hash), in the caller's snapshot (pg_ship.c). Damage
+ * returns EAUDIT_ETAMPER with its EAUDIT_DAMAGE_* kind in *damage and the
+ * first bad seq in *bad_seq; *checked counts the events that verified. */
+int eaudit__pg_verify_rows(PGconn *c, const uint8_t site[16],
+                           int64_t base_seq, const uint8_t base_hash[32],
+                           int64_t head_seq, const uint8_t head_hash[32],
+                           int64_t *checked, int *damage, int64_t *bad_seq);
 
 /* Validate the URI and connect. */
 int eaudit__pg_connect(const char *uri, PGconn **out);

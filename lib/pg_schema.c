@@ -306,8 +306,17 @@ static int read_version(PGconn *c, int64_t *out) {
   *out = 0;
   /* Two steps: a statement naming a missing table fails at parse time,
    * which would abort the surrounding transaction. */
-  PGresult *r = eaudit__pg_exec(c, "SELECT to_regclass('eaudit.meta') IS NOT NULL",
-                                NULL, "looking for the central schema");
+  /* pg_class through the statement's snapshot, not to_regclass: after
+   * another process created the schema while we waited for the schema
+   * lock, the catalog caches to_regclass reads may not show it yet (an
+   * advisory lock processes no invalidations), and we would create the
+   * tables a second time. */
+  PGresult *r = eaudit__pg_exec(
+      c,
+      "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c"
+      " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+      " WHERE n.nspname = 'eaudit' AND c.relname = 'meta')",
+      NULL, "looking for the central schema");
   if (r == NULL)
     return eaudit_error_last()->code;
   int exists = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 1;

@@ -576,9 +576,12 @@ static int row_event(const PGresult *r, int row, eaudit_event *ev) {
   return EAUDIT_OK;
 }
 
-static int verify_rows(PGconn *c, const uint8_t site[16], int64_t base_seq,
-                       const uint8_t base_hash[32], int64_t head_seq,
-                       const uint8_t head_hash[32], int64_t *checked) {
+int eaudit__pg_verify_rows(PGconn *c, const uint8_t site[16],
+                           int64_t base_seq, const uint8_t base_hash[32],
+                           int64_t head_seq, const uint8_t head_hash[32],
+                           int64_t *checked, int *damage, int64_t *bad_seq) {
+  *damage = EAUDIT_DAMAGE_NONE;
+  *bad_seq = 0;
   char hex[33];
   sodium_bin2hex(hex, sizeof hex, site, 16);
   eaudit__pgp p = {0};
@@ -603,6 +606,13 @@ static int verify_rows(PGconn *c, const uint8_t site[16], int64_t base_seq,
     if (rc == 0 && st == PGRES_SINGLE_TUPLE) {
       if ((rc = row_event(r, 0, &ev)) == 0) {
         int64_t seq = ev.v[EAUDIT_FIELD_SEQ];
+        if (seq <= base_seq || seq > head_seq) {
+          *damage = EAUDIT_DAMAGE_INSERTED;
+          *bad_seq = seq;
+        } else if (seq != prev_seq + 1) {
+          *damage = EAUDIT_DAMAGE_DELETED;
+          *bad_seq = prev_seq + 1;
+        }
         if (seq <= base_seq)
           rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
                              "site %s: event seq %lld lies at or before the "
@@ -625,7 +635,11 @@ static int verify_rows(PGconn *c, const uint8_t site[16], int64_t base_seq,
                                   "site %s: event seq %lld does not match "
                                   "its chain link: modified",
                                   hex, (long long)seq);
-        else {
+        if (rc && *damage == EAUDIT_DAMAGE_NONE && rc == EAUDIT_ETAMPER) {
+          *damage = EAUDIT_DAMAGE_MODIFIED;
+          *bad_seq = seq;
+        }
+        if (rc == 0) {
           memcpy(prev, h, 32);
           prev_seq = seq;
           (*checked)++;
@@ -638,6 +652,13 @@ static int verify_rows(PGconn *c, const uint8_t site[16], int64_t base_seq,
   eaudit__event_release(&ev);
   if (rc)
     return rc;
+  if (prev_seq != head_seq) {
+    *damage = EAUDIT_DAMAGE_TRUNCATED;
+    *bad_seq = prev_seq + 1;
+  } else if (memcmp(prev, head_hash, 32) != 0) {
+    *damage = EAUDIT_DAMAGE_MODIFIED;
+    *bad_seq = head_seq;
+  }
   if (prev_seq != head_seq)
     return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
                          "site %s: events %lld..%lld are missing: deleted "
@@ -691,8 +712,10 @@ int eaudit_central_verify_site(const char *central_uri,
                        hex);
     goto out;
   }
-  rc = verify_rows(c, site_id, base_seq, base_hash, head_seq, head_hash,
-                   &checked);
+  int damage;
+  int64_t bad_seq;
+  rc = eaudit__pg_verify_rows(c, site_id, base_seq, base_hash, head_seq,
+                              head_hash, &checked, &damage, &bad_seq);
   if (rc == 0 && checked != events)
     rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
                        "site %s: %lld events verify but the site's record "

@@ -1,5 +1,6 @@
 /* Opening and closing stores, statements, transactions, meta data, the
  * clock and the random source. */
+#include "pg_store.h"
 #include "store_internal.h"
 
 #include <errno.h>
@@ -500,6 +501,11 @@ int eaudit_store_open(eaudit_store **out, const char *path,
     rc = eaudit__enomem();
   if (rc == 0)
     rc = eaudit__tz_open(&s->tz, zone);
+  if (rc == 0 && eaudit__pg_is_uri(path)) {
+    /* The central PostgreSQL store (pg_store.c). */
+    rc = eaudit__pg_store_open(s, path, zone);
+    goto opened;
+  }
   if (rc == 0)
     rc = eaudit__random(s, s->store_id, 16);
   int exists = s->memory || access(path, F_OK) == 0;
@@ -529,6 +535,7 @@ int eaudit_store_open(eaudit_store **out, const char *path,
     s->tz = NULL;
     rc = load_identity(s);
   }
+opened:
   if (rc) {
     /* Keep the error of the failure, not of the clean-up. */
     eaudit_error saved = *eaudit_error_last();
@@ -554,6 +561,7 @@ void eaudit_store_free(eaudit_store *s) {
     if (s->db)
       sqlite3_close_v2(s->db);
   }
+  eaudit__pg_store_free(s);
   eaudit__subscribers_free(s);
   eaudit__rules_free(s);
   eaudit__devices_free(s);
@@ -574,17 +582,23 @@ void eaudit_store_free(eaudit_store *s) {
 }
 
 int eaudit_store_id(const eaudit_store *s, uint8_t out[16]) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out == NULL)
     return eaudit__einval("out must not be NULL");
+  if (s->pg && memcmp(s->store_id, (const uint8_t[16]){0}, 16) == 0)
+    return eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_STORE, 0,
+                         "the central store has no own chain yet (open it "
+                         "once writable)");
   memcpy(out, s->store_id, 16);
   return EAUDIT_OK;
 }
 
 int eaudit_store_last_seq(eaudit_store *s, int64_t *out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out == NULL)
     return eaudit__einval("out must not be NULL");
+  if (s->pg)
+    return eaudit__pg_store_last_seq(s, out);
   sqlite3_stmt *st = eaudit__stmt(s, EAUDIT__ST_HEAD);
   if (st == NULL)
     return eaudit_error_last()->code;
@@ -602,9 +616,11 @@ int eaudit_store_last_seq(eaudit_store *s, int64_t *out) {
 }
 
 int eaudit_store_event_count(eaudit_store *s, int64_t *out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out == NULL)
     return eaudit__einval("out must not be NULL");
+  if (s->pg)
+    return eaudit__pg_store_event_count(s, out);
   sqlite3_stmt *st = eaudit__stmt(s, EAUDIT__ST_EVENT_COUNT);
   if (st == NULL)
     return eaudit_error_last()->code;
@@ -623,9 +639,11 @@ const char *eaudit_store_time_zone(const eaudit_store *s) {
 int eaudit__rollup_rebuild(eaudit_store *s);
 
 int eaudit_store_set_time_zone(eaudit_store *s, const char *zone) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (zone == NULL)
     return eaudit__einval("zone must not be NULL");
+  if (s->pg)
+    return eaudit__pg_store_set_time_zone(s, zone);
   eaudit__tz *tz = NULL;
   int rc = eaudit__tz_open(&tz, zone);
   if (rc)

@@ -1,7 +1,6 @@
 /* Appending: validation, atomicity, seq, ids, the chain and subscribers. */
 #include "testutil.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,7 +13,7 @@ static void setup(void) {
   clk.now = tu_utc(2026, 11, 3, 12, 0, 0);
   clk.step = 1000;
   seed = 42;
-  tu_temp_path(path, sizeof path, "append");
+  tu_store_target(path, sizeof path, "append");
   eaudit_options *o = tu_options(&clk, &seed);
   EA_OK(eaudit_store_open(&store, path, o));
   eaudit_options_free(o);
@@ -245,12 +244,8 @@ END_TEST
 
 START_TEST(seq_is_never_reused_after_the_highest_is_deleted) {
   tu_append_doors(store, 5, 1, 2, tu_utc(2026, 11, 1, 8, 0, 0), 60000000);
-  sqlite3 *db;
-  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-  ck_assert_int_eq(sqlite3_exec(db, "DELETE FROM events WHERE seq = 5", NULL,
-                                NULL, NULL),
-                   SQLITE_OK);
-  sqlite3_close(db);
+  tu_store_sql(path, "DELETE FROM events WHERE seq = 5",
+               "DELETE FROM eaudit.events WHERE seq = 5");
   eaudit_event *ev = good_event(0);
   EA_OK(eaudit_store_append(store, ev));
   int64_t seq;
@@ -265,8 +260,23 @@ START_TEST(details_are_stored_byte_exact) {
   eaudit_event *ev = good_event(0);
   EA_OK(eaudit_event_set_details(ev, d, strlen(d)));
   EA_OK(eaudit_store_append(store, ev));
+  /* The bytes as stored, read around the library. */
+  char hex[256], want[256];
+  for (size_t i = 0; i < strlen(d); i++)
+    snprintf(want + 2 * i, 3, "%02X", (unsigned char)d[i]);
+  tu_store_value(path, "SELECT hex(details) FROM events WHERE seq = 1",
+                 "SELECT upper(encode(details, 'hex')) FROM eaudit.events"
+                 " WHERE seq = 1",
+                 hex, sizeof hex);
+  ck_assert_str_eq(hex, want);
   eaudit_cursor *c;
-  EA_OK(eaudit_store_tail(store, 0, 0, &c));
+  int rc = eaudit_store_tail(store, 0, 0, &c);
+  if (tu_backend_pg() && rc == EAUDIT_EUNSUPPORTED) {
+    /* Reading back through a cursor arrives with query support. */
+    eaudit_event_free(ev);
+    return;
+  }
+  EA_OK(rc);
   const eaudit_event *got;
   EA_OK(eaudit_cursor_next(c, &got));
   size_t len;
@@ -351,6 +361,7 @@ START_TEST(subscribers_hear_each_committed_event_once_after_commit) {
 END_TEST
 
 START_TEST(vendor_types_register_and_validate) {
+  TU_SQLITE_ONLY("vendor types are not registered on a PostgreSQL store");
   ck_assert_int_eq(eaudit_store_register_type(store, 999, "x", "X"),
                    EAUDIT_ERANGE);
   ck_assert_int_eq(eaudit_store_register_type(store, 1000, "Bad Name", "X"),

@@ -2,7 +2,10 @@
  * options, time zones, fork(), concurrent writers, names and errors. */
 #include "testutil.h"
 
+#include "chain.h"
+
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +16,7 @@
 
 static char path[512];
 
-static void setup(void) { tu_temp_path(path, sizeof path, "store"); }
+static void setup(void) { tu_store_target(path, sizeof path, "store"); }
 static void teardown(void) { tu_remove_store(path); }
 
 static int file_mode(const char *p) {
@@ -24,6 +27,7 @@ static int file_mode(const char *p) {
 }
 
 START_TEST(files_are_0600_whatever_the_umask) {
+  TU_SQLITE_ONLY("file modes are SQLite's");
   mode_t masks[] = {0, 022, 077};
   for (int i = 0; i < 3; i++) {
     tu_remove_store(path);
@@ -69,31 +73,36 @@ START_TEST(reopen_keeps_events_identity_and_zone) {
 }
 END_TEST
 
-/* A store whose user_version is set to `version` by hand: opening it fails
- * with `code`, names the version, and leaves the file byte for byte. */
+/* A store whose schema version is set to `version` by hand (SQLite's
+ * user_version, the central schema's meta row): opening it fails with
+ * `code`, names the version, and leaves the store row for row. */
 static void expect_version_refused(int version, int code) {
   eaudit_store *s;
   EA_OK(eaudit_store_open(&s, path, NULL));
   tu_append_doors(s, 3, 1, 1, tu_utc(2026, 1, 1, 0, 0, 0), 1000);
   eaudit_store_free(s);
-  sqlite3 *db;
-  char sql[64], shown[16];
+  char sql[64], pg[128], shown[16];
   snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version);
+  snprintf(pg, sizeof pg,
+           "UPDATE eaudit.meta SET value = %d WHERE key = 'schema_version'",
+           version);
   snprintf(shown, sizeof shown, "%d", version);
-  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-  ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), 0);
-  sqlite3_close(db);
+  tu_store_sql(path, sql, pg);
   char before[65], after[65];
   tu_store_digest(path, before);
   struct stat st1, st2;
-  stat(path, &st1);
+  int file = !tu_backend_pg();
+  if (file)
+    stat(path, &st1);
   ck_assert_int_eq(eaudit_store_open(&s, path, NULL), code);
   ck_assert_ptr_null(s);
   ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, shown));
   tu_store_digest(path, after);
-  stat(path, &st2);
   ck_assert_str_eq(before, after);
-  ck_assert_int_eq(st1.st_size, st2.st_size);
+  if (file) {
+    stat(path, &st2);
+    ck_assert_int_eq(st1.st_size, st2.st_size);
+  }
 }
 
 START_TEST(newer_schema_is_refused_and_left_unchanged) {
@@ -107,6 +116,8 @@ START_TEST(negative_schema_version_is_ecorrupt_and_left_unchanged) {
 END_TEST
 
 START_TEST(files_that_are_not_stores_are_ecorrupt) {
+  TU_SQLITE_ONLY("a file of junk or of another application is SQLite's "
+                 "case");
   /* Random bytes. */
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   char junk[4096];
@@ -138,7 +149,15 @@ START_TEST(missing_store_without_create_is_enotfound) {
   EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_CREATE, 0));
   eaudit_store *s = NULL;
   ck_assert_int_eq(eaudit_store_open(&s, path, o), EAUDIT_ENOTFOUND);
-  ck_assert_int_eq(access(path, F_OK), -1);
+  char n[32];
+  if (tu_backend_pg()) { /* nothing created in the database */
+    tu_store_value(path, NULL,
+                   "SELECT count(*) FROM pg_namespace WHERE nspname = 'eaudit'",
+                   n, sizeof n);
+    ck_assert_str_eq(n, "0");
+  } else {
+    ck_assert_int_eq(access(path, F_OK), -1);
+  }
   EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_CREATE, 1));
   EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_READ_ONLY, 1));
   ck_assert_int_eq(eaudit_store_open(&s, path, o), EAUDIT_ENOTFOUND);
@@ -161,7 +180,13 @@ START_TEST(read_only_handle_reads_and_refuses_writes) {
   ck_assert_int_eq(n, 4);
   eaudit_event *ev = tu_event(3, tu_utc(2026, 1, 2, 0, 0, 0), 1);
   ck_assert_int_eq(eaudit_store_append(s, ev), EAUDIT_EREADONLY);
+  ck_assert(!eaudit_event_has(ev, EAUDIT_FIELD_SEQ));
+  ck_assert_int_eq(eaudit_store_set_time_zone(s, "Europe/Berlin"),
+                   EAUDIT_EREADONLY);
+  ck_assert_str_eq(eaudit_store_time_zone(s), "UTC");
   eaudit_event_free(ev);
+  EA_OK(eaudit_store_event_count(s, &n));
+  ck_assert_int_eq(n, 4);
   eaudit_store_free(s);
 }
 END_TEST
@@ -201,6 +226,7 @@ START_TEST(options_reject_unknown_keys_and_out_of_range_values) {
 END_TEST
 
 START_TEST(synchronous_full_is_the_default) {
+  TU_SQLITE_ONLY("journal mode and auto_vacuum are SQLite's");
   eaudit_store *s;
   EA_OK(eaudit_store_open(&s, path, NULL));
   eaudit_store_free(s);
@@ -240,20 +266,28 @@ START_TEST(time_zone_changes_and_rebuilds_day_counts) {
   tu_append_doors(s, 1, 1, 1, tu_utc(2026, 1, 10, 23, 30, 0), 0);
   eaudit_query *q;
   EA_OK(eaudit_query_new(&q));
-  eaudit_counts *c;
-  EA_OK(eaudit_store_counts(s, q, EAUDIT_COUNT_BY_DAY, &c));
+  eaudit_counts *c = NULL;
+  int rc = eaudit_store_counts(s, q, EAUDIT_COUNT_BY_DAY, &c);
+  /* Day counts on PostgreSQL arrive with its query support. */
+  int counts = !(tu_backend_pg() && rc == EAUDIT_EUNSUPPORTED);
   int64_t key, cnt;
-  EA_OK(eaudit_counts_get(c, 0, &key, &cnt));
-  ck_assert_int_eq(key, tu_utc(2026, 1, 10, 0, 0, 0));
-  eaudit_counts_free(c);
+  if (counts) {
+    EA_OK(rc);
+    EA_OK(eaudit_counts_get(c, 0, &key, &cnt));
+    ck_assert_int_eq(key, tu_utc(2026, 1, 10, 0, 0, 0));
+    eaudit_counts_free(c);
+  }
   ck_assert_int_eq(eaudit_store_set_time_zone(s, "Nowhere/Else"), EAUDIT_ETZ);
+  ck_assert_str_eq(eaudit_store_time_zone(s), "UTC");
   EA_OK(eaudit_store_set_time_zone(s, "Europe/Berlin"));
   ck_assert_str_eq(eaudit_store_time_zone(s), "Europe/Berlin");
-  EA_OK(eaudit_store_counts(s, q, EAUDIT_COUNT_BY_DAY, &c));
-  EA_OK(eaudit_counts_get(c, 0, &key, &cnt));
-  ck_assert_int_eq(key, tu_utc(2026, 1, 10, 23, 0, 0)); /* Jan 11, 00:00 CET */
-  ck_assert_int_eq(cnt, 1);
-  eaudit_counts_free(c);
+  if (counts) {
+    EA_OK(eaudit_store_counts(s, q, EAUDIT_COUNT_BY_DAY, &c));
+    EA_OK(eaudit_counts_get(c, 0, &key, &cnt));
+    ck_assert_int_eq(key, tu_utc(2026, 1, 10, 23, 0, 0)); /* Jan 11, CET */
+    ck_assert_int_eq(cnt, 1);
+    eaudit_counts_free(c);
+  }
   eaudit_query_free(q);
   eaudit_store_free(s);
   EA_OK(eaudit_store_open(&s, path, NULL));
@@ -328,18 +362,25 @@ START_TEST(two_processes_append_concurrently_without_errors) {
   ck_assert_int_eq(n, PROCS * EACH);
   ck_assert_int_eq(seq, PROCS * EACH);
   /* Seq is dense and each writer's events are all there. */
+  char v[32];
+  tu_store_value(path, "SELECT count(DISTINCT seq) FROM events",
+                 "SELECT count(DISTINCT seq) FROM eaudit.events", v, sizeof v);
+  ck_assert_int_eq(atoi(v), PROCS * EACH);
   for (int p = 0; p < PROCS; p++) {
-    eaudit_query *q;
-    EA_OK(eaudit_query_new(&q));
-    EA_OK(eaudit_query_set_user(q, p + 1, EAUDIT_ROLE_SUBJECT));
-    ck_assert_int_eq(tu_count(s, q), EACH);
-    eaudit_query_free(q);
+    char sql[96], pg[96];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM events WHERE subject = %d",
+             p + 1);
+    snprintf(pg, sizeof pg,
+             "SELECT count(*) FROM eaudit.events WHERE subject = %d", p + 1);
+    tu_store_value(path, sql, pg, v, sizeof v);
+    ck_assert_int_eq(atoi(v), EACH);
   }
   eaudit_store_free(s);
 }
 END_TEST
 
 START_TEST(names_keep_history_and_can_be_erased) {
+  TU_SQLITE_ONLY("the directory of names is not kept on PostgreSQL");
   eaudit_store *s;
   EA_OK(eaudit_store_open(&s, path, NULL));
   EA_OK(eaudit_store_set_name(s, EAUDIT_KIND_DOOR, 7, "Old lobby",
@@ -439,6 +480,373 @@ START_TEST(code_tables_have_fixed_numbers_and_names) {
 }
 END_TEST
 
+/* ---- many handles on one store ---- */
+
+typedef struct opener {
+  pthread_t t;
+  int idx;
+  int rc;
+  char msg[256];
+  uint8_t id[16];
+  int64_t appended;
+} opener;
+
+static void *open_and_read_id(void *arg) {
+  opener *o = arg;
+  eaudit_store *s = NULL;
+  o->rc = eaudit_store_open(&s, path, NULL);
+  if (o->rc == 0)
+    o->rc = eaudit_store_id(s, o->id);
+  snprintf(o->msg, sizeof o->msg, "%s", eaudit_error_last()->message);
+  eaudit_store_free(s);
+  return NULL;
+}
+
+START_TEST(handles_opening_a_new_store_at_once_agree_on_its_id) {
+  enum { N = 4 };
+  opener o[N];
+  memset(o, 0, sizeof o);
+  for (int i = 0; i < N; i++)
+    ck_assert_int_eq(pthread_create(&o[i].t, NULL, open_and_read_id, &o[i]),
+                     0);
+  for (int i = 0; i < N; i++)
+    pthread_join(o[i].t, NULL);
+  for (int i = 0; i < N; i++) {
+    ck_assert_msg(o[i].rc == 0, "opener %d: %d %s", i, o[i].rc, o[i].msg);
+    ck_assert(memcmp(o[i].id, o[0].id, 16) == 0);
+  }
+  if (tu_backend_pg()) {
+    /* One own chain, starting at the genesis link of its id. */
+    char v[128], want[65];
+    uint8_t g[32];
+    eaudit__chain_genesis(o[0].id, g);
+    for (int i = 0; i < 32; i++)
+      snprintf(want + 2 * i, 3, "%02x", g[i]);
+    tu_store_value(path, NULL,
+                   "SELECT count(*) || ' ' || min(base_seq) || ' ' ||"
+                   " min(head_seq) || ' ' || min(encode(base_hash, 'hex'))"
+                   " FROM eaudit.sites WHERE own",
+                   v, sizeof v);
+    char expect[128];
+    snprintf(expect, sizeof expect, "1 0 0 %s", want);
+    ck_assert_str_eq(v, expect);
+  }
+}
+END_TEST
+
+enum { APPENDERS = 4, ROUNDS = 20, PER = 5 };
+
+static void *append_rounds(void *arg) {
+  opener *o = arg;
+  eaudit_store *s = NULL;
+  o->rc = eaudit_store_open(&s, path, NULL);
+  for (int r = 0; o->rc == 0 && r < ROUNDS; r++) {
+    eaudit_batch *b = NULL;
+    eaudit_batch_new(&b);
+    for (int i = 0; i < PER; i++) {
+      eaudit_event *ev = NULL;
+      eaudit_event_new(&ev);
+      eaudit_event_set(ev, EAUDIT_FIELD_TYPE, EAUDIT_TYPE_DOOR_OPENED);
+      eaudit_event_set(ev, EAUDIT_FIELD_OCCURRED_AT,
+                       tu_utc(2026, 1, 1, 0, 0, 0) + r * 1000 + i);
+      eaudit_event_set(ev, EAUDIT_FIELD_SUBJECT, o->idx + 1);
+      eaudit_batch_add(b, ev);
+      eaudit_event_free(ev);
+    }
+    o->rc = r % 2 ? eaudit_store_append_batch(s, b, NULL)
+                  : eaudit_store_append(s, (eaudit_event *)eaudit_batch_get(b, 0));
+    o->appended += o->rc == 0 ? (r % 2 ? PER : 1) : 0;
+    eaudit_batch_free(b);
+  }
+  eaudit_store_free(s);
+  return NULL;
+}
+
+START_TEST(handles_append_at_once_and_the_chain_stays_whole) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  opener o[APPENDERS];
+  memset(o, 0, sizeof o);
+  for (int i = 0; i < APPENDERS; i++) {
+    o[i].idx = i;
+    ck_assert_int_eq(pthread_create(&o[i].t, NULL, append_rounds, &o[i]), 0);
+  }
+  int64_t total = 0;
+  for (int i = 0; i < APPENDERS; i++) {
+    pthread_join(o[i].t, NULL);
+    ck_assert_msg(o[i].rc == 0, "appender %d: %d", i, o[i].rc);
+    total += o[i].appended;
+  }
+  ck_assert_int_eq(total, APPENDERS * (ROUNDS / 2) * (PER + 1));
+  int64_t n, seq;
+  EA_OK(eaudit_store_event_count(s, &n));
+  EA_OK(eaudit_store_last_seq(s, &seq));
+  ck_assert_int_eq(n, total);
+  ck_assert_int_eq(seq, total);
+  eaudit_verify_result *r = NULL;
+  EA_OK(eaudit_store_verify(s, 0, NULL, NULL, 0, EAUDIT_VERIFY_NO_RECORD, &r));
+  ck_assert(eaudit_verify_result_ok(r));
+  ck_assert_int_eq(eaudit_verify_result_events(r), total);
+  eaudit_verify_result_free(r);
+  eaudit_store_free(s);
+}
+END_TEST
+
+/* ---- verification ---- */
+
+static int verify(eaudit_store *s, eaudit_verify_result **r) {
+  return eaudit_store_verify(s, 0, NULL, NULL, 0, EAUDIT_VERIFY_NO_RECORD, r);
+}
+
+START_TEST(verify_names_the_first_bad_seq_of_a_tampered_chain) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  tu_append_doors(s, 20, 1, 1, tu_utc(2026, 1, 1, 0, 0, 0), 1000000);
+  eaudit_verify_result *r = NULL;
+  EA_OK(verify(s, &r));
+  ck_assert(eaudit_verify_result_ok(r));
+  ck_assert_int_eq(eaudit_verify_result_events(r), 20);
+  eaudit_verify_result_free(r);
+  /* A door changed behind the library's back. */
+  tu_store_sql(path, "UPDATE events SET door = 77 WHERE seq = 12",
+               "UPDATE eaudit.events SET door = 77 WHERE seq = 12");
+  ck_assert_int_eq(verify(s, &r), EAUDIT_ETAMPER);
+  ck_assert(!eaudit_verify_result_ok(r));
+  ck_assert_int_eq(eaudit_verify_result_damage(r), EAUDIT_DAMAGE_MODIFIED);
+  ck_assert_int_eq(eaudit_verify_result_first_bad_seq(r), 12);
+  ck_assert_ptr_nonnull(strstr(eaudit_verify_result_message(r), "12"));
+  eaudit_verify_result_free(r);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(verify_names_a_deleted_event) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  tu_append_doors(s, 10, 1, 1, tu_utc(2026, 1, 1, 0, 0, 0), 1000000);
+  tu_store_sql(path, "DELETE FROM events WHERE seq = 4",
+               "DELETE FROM eaudit.events WHERE seq = 4");
+  eaudit_verify_result *r = NULL;
+  ck_assert_int_eq(verify(s, &r), EAUDIT_ETAMPER);
+  ck_assert_int_eq(eaudit_verify_result_damage(r), EAUDIT_DAMAGE_DELETED);
+  ck_assert_int_eq(eaudit_verify_result_first_bad_seq(r), 4);
+  eaudit_verify_result_free(r);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(direct_appends_and_shipping_share_one_database) {
+  TU_PG_ONLY("sites ship into a PostgreSQL store");
+  eaudit_store *central;
+  EA_OK(eaudit_store_open(&central, path, NULL));
+  char site_path[512];
+  tu_temp_path(site_path, sizeof site_path, "store_site");
+  eaudit_store *site;
+  EA_OK(eaudit_store_open(&site, site_path, NULL));
+  tu_append_doors(site, 30, 5, 2, tu_utc(2026, 2, 1, 0, 0, 0), 1000000);
+  /* Another handle appends to the own chain while the site ships in
+   * small batches. */
+  opener o;
+  memset(&o, 0, sizeof o);
+  ck_assert_int_eq(pthread_create(&o.t, NULL, append_rounds, &o), 0);
+  int64_t shipped = 0;
+  EA_OK(eaudit_store_ship(site, path, 7, &shipped));
+  pthread_join(o.t, NULL);
+  ck_assert_int_eq(o.rc, 0);
+  ck_assert_int_eq(shipped, 30);
+  int64_t own = (ROUNDS / 2) * (PER + 1), n;
+  ck_assert_int_eq(o.appended, own);
+  EA_OK(eaudit_store_event_count(central, &n));
+  ck_assert_int_eq(n, 30 + own);
+  EA_OK(eaudit_store_last_seq(central, &n));
+  ck_assert_int_eq(n, own);
+  /* The own chain is a chain like any site's. */
+  uint8_t own_id[16], site_id[16];
+  EA_OK(eaudit_store_id(central, own_id));
+  EA_OK(eaudit_store_id(site, site_id));
+  EA_OK(eaudit_central_verify_site(path, own_id, &n));
+  ck_assert_int_eq(n, own);
+  EA_OK(eaudit_central_verify_site(path, site_id, &n));
+  ck_assert_int_eq(n, 30);
+  eaudit_verify_result *r = NULL;
+  EA_OK(verify(central, &r));
+  ck_assert_int_eq(eaudit_verify_result_events(r), 30 + own);
+  eaudit_verify_result_free(r);
+  /* Damage in a shipped site's chain is found and named. */
+  char hex[33], sql[200];
+  for (int i = 0; i < 16; i++)
+    snprintf(hex + 2 * i, 3, "%02x", site_id[i]);
+  snprintf(sql, sizeof sql,
+           "UPDATE eaudit.events SET subject = 6 WHERE seq = 9"
+           " AND origin = '\\x%s'",
+           hex);
+  tu_store_sql(path, NULL, sql);
+  ck_assert_int_eq(verify(central, &r), EAUDIT_ETAMPER);
+  ck_assert_int_eq(eaudit_verify_result_damage(r), EAUDIT_DAMAGE_MODIFIED);
+  ck_assert_int_eq(eaudit_verify_result_first_bad_seq(r), 9);
+  ck_assert_ptr_nonnull(strstr(eaudit_verify_result_message(r), hex));
+  eaudit_verify_result_free(r);
+  eaudit_store_free(site);
+  tu_remove_store(site_path);
+  eaudit_store_free(central);
+}
+END_TEST
+
+/* ---- what a PostgreSQL handle does not offer ----
+ * Each entry point below answers EAUDIT_EUNSUPPORTED on a PostgreSQL
+ * handle, before it looks at anything else. Query, counts, reports and
+ * purges are left out: their PostgreSQL support is built separately. */
+
+static uint8_t u_buf[256];
+static int64_t u_i64;
+static int u_intv;
+static char *u_str;
+static int u_fn(const uint8_t *r, size_t n, void *p) {
+  (void)r;
+  (void)n;
+  (void)p;
+  return 0;
+}
+static int u_finding_fn(const eaudit_finding *f, void *p) {
+  (void)f;
+  (void)p;
+  return 0;
+}
+
+#define U(fn, ...)                                                             \
+  static int u_##fn(eaudit_store *s) { return fn(s, __VA_ARGS__); }
+static eaudit_device_info *u_info;
+U(eaudit_store_observe_device, u_info, 1, EAUDIT_DEVICE_ADMIN_WEB, 0,
+  (eaudit_device_result **)&u_str)
+U(eaudit_store_admin_login, u_info, 1, 0, (eaudit_device_result **)&u_str)
+U(eaudit_store_mobile_login, u_info, 1, 0, (eaudit_device_result **)&u_str)
+U(eaudit_store_devices, 1, EAUDIT_DEVICE_ADMIN_WEB, (eaudit_devices **)&u_str)
+U(eaudit_store_rename_device, 1, "x")
+U(eaudit_store_forget_device, 1)
+U(eaudit_store_forget_unseen_devices, 30, &u_i64)
+U(eaudit_store_set_signing_key, u_buf, 64)
+U(eaudit_store_set_checkpoint_policy, 100, 0)
+U(eaudit_store_checkpoint, &u_i64)
+U(eaudit_store_rotate_key, u_buf, 64)
+U(eaudit_store_set_checkpoint_sink, u_fn, NULL)
+U(eaudit_store_checkpoint_get, 1, u_buf, sizeof u_buf, (size_t *)&u_i64)
+U(eaudit_store_export_checkpoints, "/tmp/eaudit-unsupported-cps")
+U(eaudit_store_backup, "/tmp/eaudit-unsupported-backup")
+U(eaudit_store_import, (eaudit_source *)u_buf, NULL,
+  (eaudit_import_result **)&u_str)
+U(eaudit_store_set_rules, "{}", 2, 0)
+U(eaudit_store_rules, &u_str)
+U(eaudit_store_rules_version, &u_i64)
+U(eaudit_store_check_rules, "{}", 2)
+U(eaudit_store_reevaluate, 0, &u_i64)
+U(eaudit_store_findings, NULL, (eaudit_findings **)&u_str)
+U(eaudit_store_finding, u_buf, (eaudit_finding **)&u_str)
+U(eaudit_store_finding_set_state, u_buf, 1, 0)
+U(eaudit_store_subscribe_findings, NULL, u_finding_fn, NULL, &u_intv)
+U(eaudit_store_unsubscribe_findings, 1)
+U(eaudit_store_expired, (eaudit_expired **)&u_str)
+U(eaudit_store_ship, "postgresql:///nowhere", 10, &u_i64)
+U(eaudit_store_register_type, 1000, "lift_called", "Lift called")
+U(eaudit_store_set_type_label, 3, "Door")
+U(eaudit_store_set_name, EAUDIT_KIND_DOOR, 1, "Lobby", EAUDIT_TIME_NONE)
+U(eaudit_store_set_user, 1, "Erin", EAUDIT_USER_ROLE_USER, EAUDIT_TIME_NONE)
+U(eaudit_store_name_at, EAUDIT_KIND_DOOR, 1, EAUDIT_TIME_NONE, &u_str)
+U(eaudit_store_erase_names, EAUDIT_KIND_USER, 1)
+static int u_eaudit_store_checkpoint_tick(eaudit_store *s) {
+  return eaudit_store_checkpoint_tick(s);
+}
+#undef U
+
+static const struct {
+  const char *name;
+  int (*call)(eaudit_store *s);
+} unsupported[] = {
+#define E(fn) {#fn, u_##fn}
+    E(eaudit_store_observe_device),
+    E(eaudit_store_admin_login),
+    E(eaudit_store_mobile_login),
+    E(eaudit_store_devices),
+    E(eaudit_store_rename_device),
+    E(eaudit_store_forget_device),
+    E(eaudit_store_forget_unseen_devices),
+    E(eaudit_store_set_signing_key),
+    E(eaudit_store_set_checkpoint_policy),
+    E(eaudit_store_checkpoint),
+    E(eaudit_store_checkpoint_tick),
+    E(eaudit_store_rotate_key),
+    E(eaudit_store_set_checkpoint_sink),
+    E(eaudit_store_checkpoint_get),
+    E(eaudit_store_export_checkpoints),
+    E(eaudit_store_backup),
+    E(eaudit_store_import),
+    E(eaudit_store_set_rules),
+    E(eaudit_store_rules),
+    E(eaudit_store_rules_version),
+    E(eaudit_store_check_rules),
+    E(eaudit_store_reevaluate),
+    E(eaudit_store_findings),
+    E(eaudit_store_finding),
+    E(eaudit_store_finding_set_state),
+    E(eaudit_store_subscribe_findings),
+    E(eaudit_store_unsubscribe_findings),
+    E(eaudit_store_expired),
+    E(eaudit_store_ship),
+    E(eaudit_store_register_type),
+    E(eaudit_store_set_type_label),
+    E(eaudit_store_set_name),
+    E(eaudit_store_set_user),
+    E(eaudit_store_name_at),
+    E(eaudit_store_erase_names),
+#undef E
+};
+
+START_TEST(calls_a_postgresql_store_lacks_are_eunsupported) {
+  TU_PG_ONLY("every call works on SQLite");
+  const char *fn = unsupported[_i].name;
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  EA_OK(eaudit_device_info_new(&u_info));
+  u_str = NULL;
+  int rc = unsupported[_i].call(s);
+  ck_assert_msg(rc == EAUDIT_EUNSUPPORTED, "%s -> %d (%s)", fn, rc,
+                eaudit_error_last()->message);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, fn));
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "PostgreSQL"));
+  ck_assert_ptr_null(u_str);
+  eaudit_device_info_free(u_info);
+  /* The handle is unharmed. */
+  tu_append_doors(s, 2, 1, 1, tu_utc(2026, 1, 1, 0, 0, 0), 1000);
+  int64_t n;
+  EA_OK(eaudit_store_last_seq(s, &n));
+  ck_assert_int_eq(n, 2);
+  eaudit_store_free(s);
+}
+END_TEST
+
+START_TEST(json_and_type_names_work_on_either_backend) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  int code;
+  EA_OK(eaudit_store_type_from_name(s, "door_opened", &code));
+  ck_assert_int_eq(code, EAUDIT_TYPE_DOOR_OPENED);
+  ck_assert_str_eq(eaudit_store_type_name(s, 3), "door_opened");
+  ck_assert_str_eq(eaudit_store_type_label(s, 3), "Door opened");
+  const char *j = "{\"type\":\"door_opened\",\"occurred_at\":"
+                  "\"2026-01-01T00:00:00Z\",\"subject\":4,\"door\":2}";
+  eaudit_event *ev = NULL;
+  size_t unknown = 9;
+  EA_OK(eaudit_event_from_json(s, j, strlen(j), &unknown, &ev));
+  ck_assert_uint_eq(unknown, 0);
+  EA_OK(eaudit_store_append(s, ev));
+  char *back = NULL;
+  EA_OK(eaudit_event_to_json(s, ev, EAUDIT_JSON_STORED, &back));
+  ck_assert_ptr_nonnull(strstr(back, "\"seq\":1"));
+  eaudit_free(back);
+  eaudit_event_free(ev);
+  eaudit_store_free(s);
+}
+END_TEST
+
 static void *counting_malloc(size_t n, void *p) {
   ++*(long *)p;
   return malloc(n);
@@ -489,6 +897,14 @@ Suite *store_suite(void) {
   tcase_add_test(tc, errors_have_codes_names_and_messages);
   tcase_add_test(tc, code_tables_have_fixed_numbers_and_names);
   tcase_add_test(tc, allocations_go_through_the_hook);
+  tcase_add_test(tc, handles_opening_a_new_store_at_once_agree_on_its_id);
+  tcase_add_test(tc, handles_append_at_once_and_the_chain_stays_whole);
+  tcase_add_test(tc, verify_names_the_first_bad_seq_of_a_tampered_chain);
+  tcase_add_test(tc, verify_names_a_deleted_event);
+  tcase_add_test(tc, direct_appends_and_shipping_share_one_database);
+  tcase_add_loop_test(tc, calls_a_postgresql_store_lacks_are_eunsupported, 0,
+                      (int)(sizeof unsupported / sizeof unsupported[0]));
+  tcase_add_test(tc, json_and_type_names_work_on_either_backend);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -25,6 +25,8 @@ int tu_random_fn(uint8_t *buf, size_t len, void *payload) {
 }
 
 void tu_remove_store(const char *path) {
+  if (strncmp(path, "postgres", 8) == 0)
+    return; /* a database: tu_run drops it */
   char b[4096];
   unlink(path);
   snprintf(b, sizeof b, "%s-wal", path);
@@ -76,18 +78,317 @@ eaudit_time tu_utc(int y, int mo, int d, int h, int mi, int s) {
   return ((eaudit_time)days * 86400 + h * 3600 + mi * 60 + s) * 1000000;
 }
 
+static void pg_drop_created(void);
+static int pg_available(const char **why);
+static long run_pid; /* the suite's process: names its databases */
+
 int tu_run(Suite *s) {
+  run_pid = (long)getpid();
+  if (tu_backend_pg()) {
+    const char *why = NULL;
+    if (!pg_available(&why)) {
+      const char *req = getenv("EAUDIT_REQUIRE_PG");
+      if (req && strcmp(req, "1") == 0) {
+        fprintf(stderr, "EAUDIT_REQUIRE_PG=1 but %s\n", why);
+        srunner_free(srunner_create(s));
+        return EXIT_FAILURE;
+      }
+      fprintf(stderr, "PostgreSQL backend run skipped: %s\n", why);
+      srunner_free(srunner_create(s));
+      return 77;
+    }
+  }
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);
+  if (tu_backend_pg())
+    pg_drop_created();
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* ---- the store backend under test ---- */
+
+int tu_backend_pg(void) {
+  const char *b = getenv("EAUDIT_TEST_BACKEND");
+  return b && (strcmp(b, "postgresql") == 0 || strcmp(b, "postgres") == 0 ||
+               strcmp(b, "pg") == 0);
+}
+
+static char last_target[1024];
+
+const char *tu_store_last_target(void) { return last_target; }
+
+static int is_uri(const char *t) { return strncmp(t, "postgres", 8) == 0; }
+
+#ifdef EAUDIT_HAVE_LIBPQ
+#include <libpq-fe.h>
+
+static const char *pg_base(void) {
+  const char *b = getenv("EAUDIT_TEST_PG");
+  return b && *b ? b : NULL;
+}
+
+static void quiet(void *arg, const char *message) {
+  (void)arg;
+  (void)message;
+}
+
+static PGconn *pg_open(const char *uri) {
+  PGconn *c = PQconnectdb(uri);
+  ck_assert_msg(PQstatus(c) == CONNECTION_OK, "connect %s: %s", uri,
+                PQerrorMessage(c));
+  PQsetNoticeProcessor(c, quiet, NULL);
+  return c;
+}
+
+static int pg_available(const char **why) {
+  if (pg_base() == NULL) {
+    *why = "EAUDIT_TEST_PG is not set (scripts/pg-cluster.sh start; eval "
+           "\"$(scripts/pg-cluster.sh env)\")";
+    return 0;
+  }
+  PGconn *c = PQconnectdb(pg_base());
+  int ok = PQstatus(c) == CONNECTION_OK;
+  PQfinish(c);
+  if (!ok)
+    *why = "the server of EAUDIT_TEST_PG does not answer";
+  return ok;
+}
+
+static void pg_do(PGconn *c, const char *sql) {
+  PGresult *r = PQexec(c, sql);
+  ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK ||
+                    PQresultStatus(r) == PGRES_TUPLES_OK,
+                "%s: %s", sql, PQerrorMessage(c));
+  PQclear(r);
+}
+
+/* A URI for database db on the server of EAUDIT_TEST_PG. */
+static void uri_for(char *out, size_t size, const char *db) {
+  char *err = NULL;
+  PQconninfoOption *o = PQconninfoParse(pg_base(), &err);
+  ck_assert_msg(o != NULL, "EAUDIT_TEST_PG: %s", err ? err : "?");
+  const char *host = NULL, *port = NULL, *user = NULL;
+  for (PQconninfoOption *p = o; p->keyword; p++) {
+    if (p->val == NULL)
+      continue;
+    if (strcmp(p->keyword, "host") == 0)
+      host = p->val;
+    else if (strcmp(p->keyword, "port") == 0)
+      port = p->val;
+    else if (strcmp(p->keyword, "user") == 0)
+      user = p->val;
+  }
+  int n = snprintf(out, size, "postgresql:///%s?connect_timeout=10", db);
+  if (host)
+    n += snprintf(out + n, size - (size_t)n, "&host=%s", host);
+  if (port)
+    n += snprintf(out + n, size - (size_t)n, "&port=%s", port);
+  if (user)
+    snprintf(out + n, size - (size_t)n, "&user=%s", user);
+  PQconninfoFree(o);
+}
+
+/* Databases are named tu_<name>_<suite pid>_<pid>_<n>: the suite's
+ * process drops every one of its run at the end, including those of
+ * forked tests that failed before their teardown. */
+static int db_counter;
+
+static void pg_target(char *buf, size_t size, const char *name) {
+  char clean[21];
+  size_t k = 0;
+  for (const char *p = name; *p && k < sizeof clean - 1; p++) {
+    char ch = *p;
+    if (ch >= 'A' && ch <= 'Z')
+      ch = (char)(ch - 'A' + 'a');
+    clean[k++] = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ? ch
+                                                                       : '_';
+  }
+  clean[k] = '\0';
+  char db[64];
+  snprintf(db, sizeof db, "tu_%s_%ld_%ld_%d", clean, run_pid ? run_pid : 0L,
+           (long)getpid(), db_counter++);
+  PGconn *c = pg_open(pg_base());
+  char sql[160];
+  snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", db);
+  pg_do(c, sql);
+  snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+  pg_do(c, sql);
+  PQfinish(c);
+  uri_for(buf, size, db);
+}
+
+static void pg_drop_created(void) {
+  if (pg_base() == NULL)
+    return;
+  PGconn *c = PQconnectdb(pg_base());
+  if (PQstatus(c) != CONNECTION_OK) {
+    PQfinish(c);
+    return;
+  }
+  PQsetNoticeProcessor(c, quiet, NULL);
+  char pat[64];
+  snprintf(pat, sizeof pat, "tu\\_%%\\_%ld\\_%%", run_pid);
+  const char *vals[1] = {pat};
+  PGresult *r = PQexecParams(
+      c, "SELECT datname FROM pg_database WHERE datname LIKE $1", 1, NULL,
+      vals, NULL, NULL, 0);
+  for (int i = 0; r && PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r);
+       i++) {
+    char sql[160];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+             PQgetvalue(r, i, 0));
+    PQclear(PQexec(c, sql));
+  }
+  PQclear(r);
+  PQfinish(c);
+}
+
+static void pg_sql(const char *target, const char *sql, char *out,
+                   size_t size) {
+  PGconn *c = pg_open(target);
+  PGresult *r = PQexec(c, sql);
+  ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK ||
+                    PQresultStatus(r) == PGRES_TUPLES_OK,
+                "%s: %s", sql, PQerrorMessage(c));
+  if (out) {
+    ck_assert_msg(PQntuples(r) >= 1, "%s: no row", sql);
+    snprintf(out, size, "%s", PQgetvalue(r, 0, 0));
+  }
+  PQclear(r);
+  PQfinish(c);
+}
+
+/* Every row of the central tables, as text, in a fixed order. */
+static void pg_digest(const char *target, char out[65]);
+
+#else /* built without PostgreSQL */
+
+static int pg_available(const char **why) {
+  *why = "the library was built without PostgreSQL";
+  return 0;
+}
+static void pg_drop_created(void) {}
+static void pg_target(char *buf, size_t size, const char *name) {
+  (void)buf;
+  (void)size;
+  (void)name;
+  ck_abort_msg("no PostgreSQL in this build");
+}
+static void pg_sql(const char *target, const char *sql, char *out,
+                   size_t size) {
+  (void)target;
+  (void)sql;
+  (void)out;
+  (void)size;
+  ck_abort_msg("no PostgreSQL in this build");
+}
+#endif
+
+void tu_store_target(char *buf, size_t size, const char *name) {
+  if (tu_backend_pg())
+    pg_target(buf, size, name);
+  else
+    tu_temp_path(buf, size, name);
+  snprintf(last_target, sizeof last_target, "%s", buf);
+}
+
+int tu_store_open(eaudit_store **out, const char *name,
+                  const eaudit_options *o) {
+  char t[1024];
+  tu_store_target(t, sizeof t, name);
+  return eaudit_store_open(out, t, o);
+}
+
+#include <sqlite3.h>
+
+static void sqlite_sql(const char *path, const char *sql, char *out,
+                       size_t size) {
+  sqlite3 *db = NULL;
+  ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
+                   SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt *st = NULL;
+  ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK,
+                "%s: %s", sql, sqlite3_errmsg(db));
+  int rc = sqlite3_step(st);
+  ck_assert_msg(rc == SQLITE_ROW || rc == SQLITE_DONE, "%s: %s", sql,
+                sqlite3_errmsg(db));
+  if (out) {
+    ck_assert_msg(rc == SQLITE_ROW, "%s: no row", sql);
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    snprintf(out, size, "%s", t ? t : "");
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+void tu_store_sql(const char *target, const char *sqlite_sql_text,
+                  const char *pg_sql_text) {
+  const char *sql = is_uri(target) ? pg_sql_text : sqlite_sql_text;
+  ck_assert_msg(sql != NULL, "no SQL for this backend");
+  if (is_uri(target))
+    pg_sql(target, sql, NULL, 0);
+  else
+    sqlite_sql(target, sql, NULL, 0);
+}
+
+void tu_store_value(const char *target, const char *sqlite_sql_text,
+                    const char *pg_sql_text, char *out, size_t size) {
+  const char *sql = is_uri(target) ? pg_sql_text : sqlite_sql_text;
+  ck_assert_msg(sql != NULL, "no SQL for this backend");
+  if (is_uri(target))
+    pg_sql(target, sql, out, size);
+  else
+    sqlite_sql(target, sql, out, size);
 }
 
 #include <sodium.h>
 #include <sqlite3.h>
 
+#ifdef EAUDIT_HAVE_LIBPQ
+static void pg_digest(const char *target, char out[65]) {
+  static const char *const queries[] = {
+      "SELECT origin, seq, id, occurred_at, recorded_at, type, subject,"
+      " actor, door, grp, device, site, credential, reason, details, hash,"
+      " search FROM eaudit.events ORDER BY origin, seq",
+      "SELECT site_id, base_seq, base_hash, head_seq, head_hash, events, own"
+      " FROM eaudit.sites ORDER BY site_id",
+      "SELECT key, value FROM eaudit.settings ORDER BY key",
+      "SELECT origin, seq, hash, through_at, actor FROM eaudit.anchors"
+      " ORDER BY origin, seq",
+      "SELECT key, value FROM eaudit.meta ORDER BY key"};
+  PGconn *c = pg_open(target);
+  crypto_generichash_state h;
+  crypto_generichash_init(&h, NULL, 0, 32);
+  for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
+    PGresult *r = PQexec(c, queries[q]);
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", queries[q],
+                  PQerrorMessage(c));
+    for (int i = 0; i < PQntuples(r); i++)
+      for (int k = 0; k < PQnfields(r); k++) {
+        unsigned char null = (unsigned char)PQgetisnull(r, i, k);
+        crypto_generichash_update(&h, &null, 1);
+        crypto_generichash_update(&h, (const unsigned char *)PQgetvalue(r, i, k),
+                                  (unsigned long long)PQgetlength(r, i, k) + 1);
+      }
+    PQclear(r);
+  }
+  PQfinish(c);
+  unsigned char d[32];
+  crypto_generichash_final(&h, d, 32);
+  sodium_bin2hex(out, 65, d, 32);
+}
+#endif
+
 void tu_store_digest(const char *path, char out[65]) {
+#ifdef EAUDIT_HAVE_LIBPQ
+  if (is_uri(path)) {
+    pg_digest(path, out);
+    return;
+  }
+#endif
   sqlite3 *db = NULL;
   ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
                    SQLITE_OK);

@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <eaudit.h>
+#include <stdio.h>
 
 /* Fails the test with the library's message when rc != 0. */
 #define EA_OK(expr)                                                            \
@@ -37,12 +38,55 @@ eaudit_event *tu_event(int type, eaudit_time at, int64_t subject);
 /* 2026-11-03T14:05:09Z and friends. */
 eaudit_time tu_utc(int y, int mo, int d, int h, int mi, int s);
 
-/* Run a suite and return the process exit status. */
+/* Run a suite and return the process exit status. With
+ * EAUDIT_TEST_BACKEND=postgresql and no server (EAUDIT_TEST_PG unset, or a
+ * build without PostgreSQL) it runs nothing and returns 77 (skipped), or
+ * fails when EAUDIT_REQUIRE_PG=1. Afterwards it drops the databases its
+ * tests created. */
 int tu_run(Suite *s);
 
+/* ---- the store backend under test ----
+ * Suites open their stores through these, so that one suite runs on
+ * SQLite (the default) and, with EAUDIT_TEST_BACKEND=postgresql, on a
+ * fresh PostgreSQL database per store on the server of EAUDIT_TEST_PG. */
 
-/* A digest of every row of every table of the store file at @p path,
- * read through raw SQLite: equal digests mean equal content. */
+/* 1 when the suite runs on PostgreSQL. */
+int tu_backend_pg(void);
+/* A fresh store target: a temporary SQLite path (as tu_temp_path) or the
+ * URI of a new, empty database. */
+void tu_store_target(char *buf, size_t size, const char *name);
+/* Open a store on a fresh target; tu_store_last_target() names it. */
+int tu_store_open(eaudit_store **out, const char *name,
+                  const eaudit_options *o);
+const char *tu_store_last_target(void);
+/* Run raw SQL on a store target, bypassing the library: sqlite_sql on a
+ * file, pg_sql on a database (NULL: the test is wrong for it). */
+void tu_store_sql(const char *target, const char *sqlite_sql,
+                  const char *pg_sql);
+/* The first column of the first row of raw SQL as text ("" for NULL). */
+void tu_store_value(const char *target, const char *sqlite_sql,
+                    const char *pg_sql, char *out, size_t size);
+/* Leave the current test early, with a visible reason, on SQLite. */
+#define TU_PG_ONLY(why)                                                        \
+  do {                                                                         \
+    if (!tu_backend_pg()) {                                                    \
+      fprintf(stderr, "%s: skipped on SQLite: %s\n", __func__, why);          \
+      return;                                                                  \
+    }                                                                          \
+  } while (0)
+/* Leave the current test early, with a visible reason, on PostgreSQL. */
+#define TU_SQLITE_ONLY(why)                                                    \
+  do {                                                                         \
+    if (tu_backend_pg()) {                                                     \
+      fprintf(stderr, "%s: skipped on PostgreSQL: %s\n", __func__, why);      \
+      return;                                                                  \
+    }                                                                          \
+  } while (0)
+
+
+/* A digest of every row of every table of the store at @p path (a file,
+ * read through raw SQLite, or a database URI, read through libpq): equal
+ * digests mean equal content. */
 void tu_store_digest(const char *path, char out[65]);
 
 /* Append n door_opened events for subject at t0 + i * step. */

@@ -1,0 +1,38 @@
+/* A store handle opened on a postgresql:// URI: the backend entry points
+ * store.c, append.c and integrity.c dispatch to when s->pg is set. Free
+ * of libpq types, so that every file may include it; without libpq
+ * (EAUDIT_WITH_POSTGRESQL=OFF) open answers EAUDIT_EUNSUPPORTED and the
+ * others are never reached. See docs/scale-out.md. */
+#ifndef EAUDIT_PG_STORE_H
+#define EAUDIT_PG_STORE_H
+
+#include "store_internal.h"
+
+/* Connect, create or migrate the central schema (create option), find or
+ * create the central store's own chain and its time zone setting (zone:
+ * the one to record when the database has none). Fills s->pg,
+ * s->store_id, s->tz and s->tz_name. */
+int eaudit__pg_store_open(eaudit_store *s, const char *uri, const char *zone);
+/* Close the connection (not after fork(): the child leaves the parent's
+ * session alone) and free s->pg. */
+void eaudit__pg_store_free(eaudit_store *s);
+/* The own chain's head seq. */
+int eaudit__pg_store_last_seq(eaudit_store *s, int64_t *out);
+/* Every event in the database, of every origin. */
+int eaudit__pg_store_event_count(eaudit_store *s, int64_t *out);
+/* Record the store's time zone (eaudit.settings) and switch to it. */
+int eaudit__pg_store_set_time_zone(eaudit_store *s, const char *zone);
+/* Append validated events to the own chain in one transaction, then
+ * notify subscribers. On failure nothing is written, the events are left
+ * unassigned and *failed names the failing event. */
+int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs,
+                            size_t n, size_t *failed);
+/* Verify every origin's chain from its base. *damage is an
+ * EAUDIT_DAMAGE_* kind (NONE when every chain verifies), *first_bad the
+ * first bad seq of the first damaged origin, *events the events checked,
+ * msg names the origin and the damage. Errors other than damage are
+ * returned. */
+int eaudit__pg_store_verify(eaudit_store *s, int *damage, int64_t *first_bad,
+                            int64_t *events, char *msg, size_t msg_size);
+
+#endif
