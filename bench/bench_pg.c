@@ -50,6 +50,11 @@ static int uri_for(char *out, size_t size, const char *db) {
   return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
+static void quiet(void *arg, const char *message) {
+  (void)arg;
+  (void)message;
+}
+
 static PGconn *connect_to(bench *b, const char *uri) {
   PGconn *c = PQconnectdb(uri);
   if (PQstatus(c) != CONNECTION_OK) {
@@ -57,6 +62,7 @@ static PGconn *connect_to(bench *b, const char *uri) {
     PQfinish(c);
     return NULL;
   }
+  PQsetNoticeProcessor(c, quiet, NULL);
   return c;
 }
 
@@ -285,15 +291,23 @@ static int fixture(bench *b, char *uri, size_t size) {
   PGconn *c = connect_to(b, uri);
   if (c == NULL)
     return -1;
-  int64_t have =
-      one_int(c, "SELECT CASE WHEN to_regclass('eaudit.events') IS NULL "
-                 "THEN 0 ELSE (SELECT count(*) FROM eaudit.events) END");
+  /* Two steps: a statement naming a missing table fails to parse. */
+  int64_t have = one_int(c, "SELECT (to_regclass('eaudit.events') IS NOT "
+                            "NULL)::int");
+  if (have == 1)
+    have = one_int(c, "SELECT count(*) FROM eaudit.events");
   int rc = 0;
   if (have != b->scale) {
     eaudit_store *site = NULL;
     int64_t shipped = 0;
     double t0 = bench_now_ms();
-    rc = have == 0 ? 0 : database(b, db, 1);
+    if (have != 0) { /* another scale or a broken fill: start again */
+      PQfinish(c);
+      c = NULL;
+      rc = database(b, db, 1);
+      if (rc == 0 && (c = connect_to(b, uri)) == NULL)
+        rc = -1;
+    }
     if (rc == 0)
       rc = bench_fixture_get(b, b->scale, &fx);
     if (rc == 0 && bench_lib_open(fx.lib_path, EAUDIT_SYNC_FULL, &site))
@@ -401,7 +415,7 @@ static void scenario_reads(bench *b) {
            l.rows, r.rows);
   /* Search, first page of 50. The raw side does what an application on
    * the same table would: a label as its type codes, a date as a range, a
-   * word of the details through the same tsvector index. */
+   * time of day as arithmetic on occurred_at (all UTC). */
   int64_t day = BENCH_NOW - 12 * BENCH_DAY_US - BENCH_DAY_US / 2;
   char date_sql[512];
   snprintf(date_sql, sizeof date_sql,
@@ -416,9 +430,9 @@ static void scenario_reads(bench *b) {
        "SELECT " RAW_COLS " FROM eaudit.events WHERE type IN (7, 8) "
        "ORDER BY occurred_at DESC LIMIT 50"},
       {"pg_search_date", "2026-05-20", date_sql},
-      {"pg_search_details_word", "r-417",
-       "SELECT " RAW_COLS " FROM eaudit.events WHERE search @@ "
-       "phraseto_tsquery('simple', 'r-417') ORDER BY occurred_at DESC "
+      {"pg_search_time_of_day", "14:05",
+       "SELECT " RAW_COLS " FROM eaudit.events WHERE "
+       "(occurred_at / 60000000) % 1440 = 845 ORDER BY occurred_at DESC "
        "LIMIT 50"},
   };
   for (size_t i = 0; i < sizeof searches / sizeof searches[0]; i++) {
