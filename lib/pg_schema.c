@@ -294,7 +294,12 @@ static const char schema_v2[] =
     " through_at bigint NOT NULL,"
     " actor bigint,"
     " dropped_at timestamptz NOT NULL DEFAULT now(),"
-    " PRIMARY KEY (origin, seq));";
+    " PRIMARY KEY (origin, seq));"
+    /* Sites whose first shipment started past seq 0 (they had purged
+     * before) get the anchor verification expects at their base. */
+    "INSERT INTO eaudit.anchors(origin, seq, hash, through_at)"
+    " SELECT site_id, base_seq, base_hash, 0 FROM eaudit.sites"
+    " WHERE base_seq > 0 ON CONFLICT DO NOTHING;";
 
 /* Migrations from version i to i + 1, indexed by i. Each runs in the
  * transaction that bumps eaudit.meta's schema_version; a new database runs

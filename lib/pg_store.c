@@ -698,11 +698,18 @@ int eaudit__pg_store_verify(eaudit_store *s, int *damage, int64_t *first_bad,
   if (rc)
     return rc;
   PGconn *c = PGS(s)->conn;
+  /* The lock before the snapshot, as in eaudit_central_verify_site: a
+   * retention drop then either committed before the snapshot (base and
+   * partition together) or waits until the verification ends. */
   if ((rc = eaudit__pg_command(c,
                                "BEGIN ISOLATION LEVEL REPEATABLE READ "
                                "READ ONLY",
                                "starting the verification")))
     return rc;
+  if ((rc = eaudit__pg_command(c,
+                               "LOCK TABLE eaudit.events IN ACCESS SHARE MODE",
+                               "locking the events")))
+    return rollback(c, rc);
   PGresult *sites = eaudit__pg_exec(
       c,
       "SELECT site_id, base_seq, base_hash, head_seq, head_hash, own"
