@@ -93,6 +93,7 @@ void eaudit__rules_cache_clear(eaudit__rules *r) {
   r->n_deferred = 0;
   r->caught = 0;
   r->ckpt = -1;
+  r->ckpt_due = 0;
   r->clears++;
   for (size_t i = 0; i < r->n_preload; i++) {
     r->preload[i].done = r->preload[i].misses = 0;
@@ -585,6 +586,11 @@ static int state_write(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
 /* Seqs between checkpoints: what a catch-up replays at most, bar the
  * events of one append. */
 #define CKPT_GAP 8192
+/* A catch-up over more seqs than this has the append that needed it end
+ * with a checkpoint: handles appending in turn (each transaction after
+ * another handle's commit catches up) then replay about this many events
+ * each, not up to CKPT_GAP. */
+#define CATCH_UP_CKPT 1024
 
 static const char ckpt_key[] = "rules_checkpoint";
 
@@ -649,7 +655,8 @@ int eaudit__rules_flush(eaudit_store *s, eaudit__rules *r) {
   int64_t ckpt = 0, next = r->cur_seq + 1;
   if ((rc = ckpt_get(s, r, &ckpt)))
     return rc;
-  if (ckpt == 0 ? r->n_deferred > 0 : next - ckpt >= CKPT_GAP)
+  if (ckpt == 0 ? r->n_deferred > 0
+                : next - ckpt >= CKPT_GAP || r->ckpt_due)
     return eaudit__rules_checkpoint(s, r, next);
   return EAUDIT_OK;
 }
@@ -678,6 +685,7 @@ int eaudit__rules_checkpoint(eaudit_store *s, eaudit__rules *r,
   if ((rc = eaudit__meta_set_int(s, ckpt_key, next_seq)))
     return rc;
   r->ckpt = next_seq;
+  r->ckpt_due = 0;
   return EAUDIT_OK;
 }
 
@@ -715,6 +723,8 @@ static int catch_up(eaudit_store *s, eaudit__rules *r, int64_t upto) {
   eaudit_event ev;
   memset(&ev, 0, sizeof ev);
   if (from > 0 && from < upto) {
+    if (upto - from > CATCH_UP_CKPT)
+      r->ckpt_due = 1;
     if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_CATCH_UP)) == NULL) {
       r->catching = 0;
       return eaudit_error_last()->code;

@@ -267,10 +267,11 @@ typedef struct eaudit__rules {
    * written since; caught: the cache holds every such state (a catch-up
    * replayed the events since the checkpoint); catching: a catch-up is
    * running; cur_seq: the event being evaluated; ckpt: 0 none yet, -1
-   * not read yet. */
+   * not read yet; ckpt_due: a long catch-up ran, so the append ends with
+   * a checkpoint. */
   eaudit__rstate **deferred;
   size_t n_deferred, cap_deferred;
-  int caught, catching;
+  int caught, catching, ckpt_due;
   int64_t cur_seq, ckpt;
   /* Findings opened in the current transaction (rowids), delivered after
    * commit. */
