@@ -586,11 +586,6 @@ static int state_write(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
 /* Seqs between checkpoints: what a catch-up replays at most, bar the
  * events of one append. */
 #define CKPT_GAP 8192
-/* A catch-up over more seqs than this has the append that needed it end
- * with a checkpoint: handles appending in turn (each transaction after
- * another handle's commit catches up) then replay about this many events
- * each, not up to CKPT_GAP. */
-#define CATCH_UP_CKPT 1024
 
 static const char ckpt_key[] = "rules_checkpoint";
 
@@ -722,9 +717,13 @@ static int catch_up(eaudit_store *s, eaudit__rules *r, int64_t upto) {
   int src = SQLITE_DONE;
   eaudit_event ev;
   memset(&ev, 0, sizeof ev);
+  /* The append that needed a catch-up ends with a checkpoint: handles
+   * appending in turn (each transaction after another handle's commit
+   * catches up) then replay only what the other wrote since its last
+   * append's checkpoint, i.e. nothing, instead of up to CKPT_GAP seqs,
+   * and a reopened handle replays once. */
+  r->ckpt_due = 1;
   if (from > 0 && from < upto) {
-    if (upto - from > CATCH_UP_CKPT)
-      r->ckpt_due = 1;
     if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_CATCH_UP)) == NULL) {
       r->catching = 0;
       return eaudit_error_last()->code;

@@ -267,8 +267,8 @@ typedef struct eaudit__rules {
    * written since; caught: the cache holds every such state (a catch-up
    * replayed the events since the checkpoint); catching: a catch-up is
    * running; cur_seq: the event being evaluated; ckpt: 0 none yet, -1
-   * not read yet; ckpt_due: a long catch-up ran, so the append ends with
-   * a checkpoint. */
+   * not read yet; ckpt_due: a catch-up ran, so the append ends with a
+   * checkpoint. */
   eaudit__rstate **deferred;
   size_t n_deferred, cap_deferred;
   int caught, catching, ckpt_due;
