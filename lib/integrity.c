@@ -1715,6 +1715,13 @@ __attribute__((weak)) int eaudit__rules_on_purge(eaudit_store *s,
   return EAUDIT_OK;
 }
 
+__attribute__((weak)) int eaudit__rules_before_purge(eaudit_store *s,
+                                                     int64_t through_seq) {
+  (void)s;
+  (void)through_seq;
+  return EAUDIT_OK;
+}
+
 __attribute__((weak)) int eaudit__devices_on_purge(eaudit_store *s,
                                                    int64_t through_seq) {
   (void)s;
@@ -1847,6 +1854,10 @@ static int purge_batch(eaudit_store *s, int64_t target, size_t batch,
                        "event %lld is missing; refusing to purge (run "
                        "verify)",
                        (long long)expected);
+  /* The rules may still replay some of these events: they write their
+   * state first. */
+  if (rc == 0)
+    rc = eaudit__rules_before_purge(s, hi);
   if (rc == 0 && (rc = prepare(s,
                                "DELETE FROM events WHERE seq > ?1 AND seq <= "
                                "?2",

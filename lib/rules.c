@@ -86,6 +86,9 @@ static const char *const rs_sql[EAUDIT__RS_COUNT] = {
         "INSERT OR IGNORE INTO finding_events(finding, seq, id)"
         " VALUES (?1, ?2, ?3)",
     [EAUDIT__RS_LIVE_FROM] = "SELECT min(seq) FROM events",
+    [EAUDIT__RS_CATCH_UP] = "SELECT " EAUDIT__EVENT_COLUMNS
+                            " FROM events WHERE seq >= ?1 AND seq < ?2"
+                            " ORDER BY seq",
     [EAUDIT__RS_HOURS_GET] = "SELECT counts FROM rule_login_hours WHERE seq = ?1",
     [EAUDIT__RS_HOURS_PUT] =
         "INSERT OR REPLACE INTO rule_login_hours(seq, counts) VALUES (?1, ?2)",
@@ -293,7 +296,10 @@ int eaudit__rules_on_event(eaudit_store *s, eaudit_event *ev) {
 
 int eaudit__rules_end_append(eaudit_store *s) {
   eaudit__rules *r = s->rules;
-  return r && r->n_dirty ? eaudit__rules_flush(s, r) : EAUDIT_OK;
+  /* With rules on, also when nothing changed: the checkpoint may be due. */
+  return r && r->rs && (r->n_dirty || r->rs->any_enabled)
+             ? eaudit__rules_flush(s, r)
+             : EAUDIT_OK;
 }
 
 static void deliver(eaudit_store *s, eaudit__rules *r, int64_t *rowids,
@@ -353,6 +359,7 @@ void eaudit__rules_free(eaudit_store *s) {
   eaudit__rules_cache_clear(r);
   eaudit__free(r->slots);
   eaudit__free(r->dirty);
+  eaudit__free(r->deferred);
   eaudit__free(r->since);
   eaudit__free(r->preload);
   eaudit__free(r->num);
@@ -571,6 +578,8 @@ static int replay(eaudit_store *s, eaudit__rules *r, int64_t since_seq) {
   if (rc)
     return rc;
   eaudit__rules_cache_clear(r);
+  /* Every state starts empty here: nothing to catch up on. */
+  r->caught = 1;
   /* Every rule starts over at since_seq. */
   for (size_t i = 0; i < r->rs->n; i++) {
     sqlite3_stmt *p = eaudit__rules_stmt(s, r, EAUDIT__RS_SINCE_PUT);
@@ -640,8 +649,10 @@ static int replay(eaudit_store *s, eaudit__rules *r, int64_t since_seq) {
   eaudit__event_release(&ev);
   if (rc == 0 && src != SQLITE_DONE)
     rc = eaudit__sqlite_error(s, src, "reading events");
-  if (rc == 0)
-    rc = eaudit__rules_flush(s, r);
+  /* Every state written, as of the end of the events. */
+  int64_t next = 1;
+  if (rc == 0 && (rc = eaudit__rules_next_seq(s, &next)) == 0)
+    rc = eaudit__rules_checkpoint(s, r, next);
   if (rc == 0)
     rc = eaudit__exec(s, "DELETE FROM finding_events WHERE finding IN"
                          " (SELECT rowid FROM findings WHERE stale = 1);"
@@ -743,6 +754,31 @@ int eaudit_store_unsubscribe_findings(eaudit_store *s, int id) {
  * then history about purged history); one that reaches past the purge
  * keeps its copied event ids. The histograms judged with purged logins go
  * too. Called by each purge batch inside its transaction. */
+int eaudit__rules_next_seq(eaudit_store *s, int64_t *out) {
+  sqlite3_stmt *q = NULL;
+  int rc = sqlite3_prepare_v2(s->db, "SELECT coalesce(max(seq), 0) FROM events",
+                              -1, &q, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    *out = sqlite3_column_int64(q, 0) + 1;
+    rc = SQLITE_DONE;
+  }
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? EAUDIT_OK
+                           : eaudit__sqlite_error(s, rc, "reading the last seq");
+}
+
+int eaudit__rules_before_purge(eaudit_store *s, int64_t through_seq) {
+  eaudit__rules *r = NULL;
+  int rc = eaudit__rules_get(s, &r);
+  if (rc == 0)
+    rc = eaudit__rules_txn_ready(s, r);
+  int64_t next = 1;
+  if (rc == 0 && eaudit__rules_catch_up_reads(s, r, through_seq) &&
+      (rc = eaudit__rules_next_seq(s, &next)) == 0)
+    rc = eaudit__rules_checkpoint(s, r, next);
+  return rc;
+}
+
 int eaudit__rules_on_purge(eaudit_store *s, int64_t through_seq) {
   if (s->rules)
     ((eaudit__rules *)s->rules)->live_known = 0; /* events went */

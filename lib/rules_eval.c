@@ -3,9 +3,12 @@
  * quiet window, reopen).
  *
  * What is persisted (rule_state) is what cannot be read back from the
- * events: episodes, partial sequences, presence, and the window items of
- * conditions keyed by a field without an events index. Changed states are
- * written once per append, at its end. A threshold window keyed by
+ * events cheaply: episodes, partial sequences, presence, and the window
+ * items of conditions keyed by a field without an events index. Changed
+ * states are written once per append, at its end, except presence and
+ * sequence states, which are written at checkpoints (every CKPT_GAP seqs)
+ * and when an episode changes them: between checkpoints the events since
+ * the last one rebuild them (catch_up()). A threshold window keyed by
  * subject, door or device is rebuilt from the events index when its key is
  * not cached (rebuild()).
  *
@@ -35,6 +38,13 @@ struct eaudit__rstate {
   int64_t kv;
   int in_db;
   int dirty; /* changed since the last flush; on r->dirty */
+  /* Presence and sequence (defers()): on r->deferred, changed since the
+   * last checkpoint and not written since; an episode changed it, so the
+   * next flush writes it; the row holds the state before row_at (every
+   * event of the key from there on is replayed by a catch-up); the state
+   * in memory holds every event before upto (its last change + 1). */
+  int deferred, must;
+  int64_t row_at, upto;
   int64_t finding, quiet_until;
   /* The finding's first_at while has_first (not stored: known when this
    * handle opened or extended the finding), so that an extension that
@@ -80,6 +90,10 @@ void eaudit__rules_cache_clear(eaudit__rules *r) {
   }
   r->used = 0;
   r->n_dirty = 0;
+  r->n_deferred = 0;
+  r->caught = 0;
+  r->ckpt = -1;
+  r->ckpt_due = 0;
   r->clears++;
   for (size_t i = 0; i < r->n_preload; i++) {
     r->preload[i].done = r->preload[i].misses = 0;
@@ -134,14 +148,28 @@ static int persists_items(const eaudit__rules *r, const eaudit__rstate *st) {
          !eaudit__rules_key_rebuilds(st->kf);
 }
 
+/* Is st written at checkpoints rather than at every append? */
+static int defers_rule(const eaudit__rules *r, uint16_t rule) {
+  int k = r->rs->rules[rule].kind;
+  return k == EAUDIT__KIND_PRESENCE || k == EAUDIT__KIND_SEQUENCE;
+}
+
+static int defers(const eaudit__rules *r, const eaudit__rstate *st) {
+  return defers_rule(r, st->rule);
+}
+
 #define CACHE_MAX ((size_t)1 << 16)
 
 static int cache_put(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
   if (r->used + 1 > r->cap / 4 * 3) {
-    if (r->cap >= CACHE_MAX) {
+    if (r->cap >= CACHE_MAX && !r->catching) {
       /* Bounded memory: start over; the rows are in the database once the
-       * changes are written. */
-      int rc = eaudit__rules_flush(s, r);
+       * changes are written. The event being evaluated may have been
+       * evaluated by some rules already: the checkpoint is its seq, and
+       * the rows of the states it changed say they hold it. (A catch-up
+       * must finish before its states can be written: it grows the
+       * cache.) */
+      int rc = eaudit__rules_checkpoint(s, r, r->cur_seq);
       if (rc)
         return rc;
       eaudit__rules_cache_clear(r);
@@ -190,6 +218,9 @@ static eaudit__rstate *cache_find(eaudit__rules *r, uint16_t rule, uint8_t kf,
  * the previous item's), tag and stage as varints. Signed values are
  * zigzag-encoded, 7 bits a byte, low bits first. */
 #define STATE_FORMAT 2
+/* Presence and sequence rows: format 2's bytes with format byte 3, then
+ * row_at as a varint. */
+#define STATE_FORMAT_AT 3
 /* The longest row header: 2 bytes, 5 varints and the count. */
 #define HDR_MAX (2 + 6 * 10)
 /* The longest item: 5 varints. */
@@ -265,6 +296,7 @@ static int rebuild(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st,
                    const eaudit_event *ev);
 static int preload(eaudit_store *s, eaudit__rules *r, uint16_t rule,
                    const eaudit_event *ev);
+static int catch_up(eaudit_store *s, eaudit__rules *r, int64_t upto);
 
 /* A rule_state row into st: the header, and the items when st keeps them
  * there. */
@@ -272,7 +304,8 @@ static int state_decode(eaudit__rules *r, eaudit__rstate *st,
                         const uint8_t *b, size_t len) {
   const uint8_t *p = b + 2, *end = b + len;
   int64_t h[5] = {0}, n = 0;
-  int ok = len >= 2 && b[0] == STATE_FORMAT && b[1] < 32;
+  int ok = len >= 2 && (b[0] == STATE_FORMAT || b[0] == STATE_FORMAT_AT) &&
+           b[1] < 32;
   for (int i = 0; ok && i < 5; i++)
     if (b[1] & (1 << i))
       ok = get_var(&p, end, &h[i]) && h[i] != 0;
@@ -287,10 +320,7 @@ static int state_decode(eaudit__rules *r, eaudit__rstate *st,
   }
   st->in_db = 1;
   st->kept_len = 0;
-  if (len <= sizeof st->kept) {
-    memcpy(st->kept, b, len);
-    st->kept_len = (uint8_t)len;
-  }
+  st->row_at = 0;
   st->finding = h[0];
   st->quiet_until = h[1];
   st->a = h[2];
@@ -315,6 +345,10 @@ static int state_decode(eaudit__rules *r, eaudit__rstate *st,
       st->items[i] = (item){(int64_t)t, (int64_t)v, (int64_t)seq,
                             (int32_t)d[3], (int32_t)d[4], 0, {0}};
   }
+  /* What kept compares is the row without row_at. */
+  size_t body = (size_t)(p - b);
+  if (ok && b[0] == STATE_FORMAT_AT)
+    ok = get_var(&p, end, &st->row_at) && st->row_at >= 0;
   if (!ok || p != end) {
     if (keep) {
       eaudit__free(st->items);
@@ -328,6 +362,10 @@ static int state_decode(eaudit__rules *r, eaudit__rstate *st,
                          r->rs->rules[st->rule].id, key);
   }
   st->n = keep ? (size_t)n : 0;
+  if (body <= sizeof st->kept) {
+    memcpy(st->kept, b, body);
+    st->kept_len = (uint8_t)body;
+  }
   return EAUDIT_OK;
 }
 
@@ -350,6 +388,11 @@ static int state_get(eaudit_store *s, eaudit__rules *r, uint16_t rule, int kf,
                      eaudit__rstate **out) {
   eaudit_time t = ev->v[EAUDIT_FIELD_OCCURRED_AT];
   int rc;
+  /* Presence and sequence states changed since the checkpoint are in the
+   * cache only once a catch-up has replayed the events since. */
+  if (!r->caught && !r->catching && defers_rule(r, rule) &&
+      (rc = catch_up(s, r, ev->v[EAUDIT_FIELD_SEQ])))
+    return rc;
   eaudit__rstate *st = cache_find(r, rule, (uint8_t)kf, kv);
   if (st == NULL && preloadable(r, rule, kf)) {
     /* A handle that meets few keys (single appends, short-lived
@@ -441,6 +484,7 @@ static int state_get(eaudit_store *s, eaudit__rules *r, uint16_t rule, int kf,
 
 /* Mark st changed; it is written by the next flush. */
 static int state_touch(eaudit__rules *r, eaudit__rstate *st) {
+  st->upto = r->cur_seq + 1;
   if (st->dirty)
     return EAUDIT_OK;
   if (r->n_dirty == r->cap_dirty) {
@@ -479,7 +523,8 @@ static int state_write(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
       return eaudit__enomem();
     const int64_t h[5] = {st->finding, st->quiet_until, st->a, st->b, st->c};
     size_t len = 2;
-    b[0] = STATE_FORMAT;
+    int at = defers(r, st);
+    b[0] = at ? STATE_FORMAT_AT : STATE_FORMAT;
     b[1] = 0;
     for (int i = 0; i < 5; i++)
       if (h[i]) {
@@ -500,17 +545,27 @@ static int state_write(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
       seq = (uint64_t)it->seq;
     }
     if (st->in_db && st->kept_len == len && memcmp(st->kept, b, len) == 0) {
-      sqlite3_reset(q); /* the row holds this already */
+      /* The row holds this already (for a presence or sequence state, as
+       * of its row_at: the events since changed it and changed it back,
+       * so replaying them from there gives it again). */
+      sqlite3_reset(q);
       if (b != small)
         eaudit__free(b);
       return EAUDIT_OK;
     }
-    sqlite3_bind_blob(q, 4, b, (int)len, SQLITE_STATIC);
     st->kept_len = 0;
     if (len <= sizeof st->kept) {
       memcpy(st->kept, b, len);
       st->kept_len = (uint8_t)len;
     }
+    if (at) {
+      /* Every event before upto is in the state; those after its last
+       * change left it alone. */
+      int64_t upto = st->upto > st->row_at ? st->upto : st->row_at;
+      len += put_var(b + len, upto);
+      st->row_at = upto;
+    }
+    sqlite3_bind_blob(q, 4, b, (int)len, SQLITE_STATIC);
   }
   rc = sqlite3_step(q);
   sqlite3_reset(q);
@@ -521,21 +576,203 @@ static int state_write(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
     return eaudit__sqlite_error(s, rc, "writing rule state");
   }
   st->in_db = !empty;
-  if (empty)
+  if (empty) {
     st->kept_len = 0;
+    st->row_at = 0;
+  }
+  return EAUDIT_OK;
+}
+
+/* Seqs between checkpoints: what a catch-up replays at most, bar the
+ * events of one append. */
+#define CKPT_GAP 8192
+
+static const char ckpt_key[] = "rules_checkpoint";
+
+/* r->ckpt from meta, once per cache generation. */
+static int ckpt_get(eaudit_store *s, eaudit__rules *r, int64_t *out) {
+  if (r->ckpt < 0) {
+    sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_META_GET);
+    if (q == NULL)
+      return eaudit_error_last()->code;
+    sqlite3_bind_text(q, 1, ckpt_key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      return eaudit__sqlite_error(s, rc, "reading the rules checkpoint");
+    r->ckpt = v > 0 ? v : 0;
+  }
+  *out = r->ckpt;
+  return EAUDIT_OK;
+}
+
+static int any_defers(const eaudit__rules *r) {
+  for (size_t i = 0; r->rs && i < r->rs->n; i++)
+    if (r->rs->rules[i].enabled && defers_rule(r, (uint16_t)i))
+      return 1;
+  return 0;
+}
+
+static int defer_add(eaudit__rules *r, eaudit__rstate *st) {
+  if (st->deferred)
+    return EAUDIT_OK;
+  if (r->n_deferred == r->cap_deferred) {
+    size_t c = r->cap_deferred ? r->cap_deferred * 2 : 64;
+    eaudit__rstate **d = eaudit__realloc(r->deferred, c * sizeof *d);
+    if (d == NULL)
+      return eaudit__enomem();
+    r->deferred = d;
+    r->cap_deferred = c;
+  }
+  r->deferred[r->n_deferred++] = st;
+  st->deferred = 1;
   return EAUDIT_OK;
 }
 
 int eaudit__rules_flush(eaudit_store *s, eaudit__rules *r) {
+  int rc;
   for (size_t i = 0; i < r->n_dirty; i++) {
     eaudit__rstate *st = r->dirty[i];
-    int rc = state_write(s, r, st);
+    if (defers(r, st) && !st->must)
+      rc = defer_add(r, st);
+    else
+      rc = state_write(s, r, st);
     if (rc)
       return rc; /* the transaction rolls back; the cache is dropped */
-    st->dirty = 0;
+    st->dirty = st->must = 0;
   }
   r->n_dirty = 0;
+  if (!any_defers(r))
+    return EAUDIT_OK;
+  /* A first deferred change needs a checkpoint to replay from; later, one
+   * every CKPT_GAP seqs bounds what a catch-up replays. */
+  int64_t ckpt = 0, next = r->cur_seq + 1;
+  if ((rc = ckpt_get(s, r, &ckpt)))
+    return rc;
+  if (ckpt == 0 ? r->n_deferred > 0
+                : next - ckpt >= CKPT_GAP || r->ckpt_due)
+    return eaudit__rules_checkpoint(s, r, next);
   return EAUDIT_OK;
+}
+
+int eaudit__rules_checkpoint(eaudit_store *s, eaudit__rules *r,
+                             int64_t next_seq) {
+  int rc;
+  /* Changes of other handles since the last checkpoint are only in the
+   * events: replay them before the checkpoint moves past them. */
+  if (!r->caught && any_defers(r) && (rc = catch_up(s, r, next_seq)))
+    return rc;
+  for (size_t i = 0; i < r->n_dirty; i++) {
+    eaudit__rstate *st = r->dirty[i];
+    if ((rc = state_write(s, r, st)))
+      return rc;
+    st->dirty = st->must = 0;
+  }
+  r->n_dirty = 0;
+  for (size_t i = 0; i < r->n_deferred; i++) {
+    eaudit__rstate *st = r->deferred[i];
+    if ((rc = state_write(s, r, st)))
+      return rc;
+    st->deferred = 0;
+  }
+  r->n_deferred = 0;
+  if ((rc = eaudit__meta_set_int(s, ckpt_key, next_seq)))
+    return rc;
+  r->ckpt = next_seq;
+  r->ckpt_due = 0;
+  return EAUDIT_OK;
+}
+
+int eaudit__rules_catch_up_reads(eaudit_store *s, eaudit__rules *r,
+                                 int64_t through_seq) {
+  int64_t ckpt = 0;
+  if (ckpt_get(s, r, &ckpt))
+    return 1;
+  /* No checkpoint yet: no change was ever left to a catch-up. */
+  return ckpt > 0 && ckpt <= through_seq;
+}
+
+static int eval_presence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
+                         const eaudit_event *ev);
+static int eval_sequence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
+                         const eaudit_event *ev);
+static int reason_ok(const eaudit__rule *rule, const eaudit_event *ev);
+
+/* Bring the presence and sequence states of the cache up to date with
+ * the events before upto: replay, in seq order, the events from the
+ * checkpoint on through those rules, each on the state its row holds, an
+ * event only on a state whose row does not hold it already (seq >=
+ * row_at) and only from the rule's rule_since on. The states so changed
+ * are those the handle that evaluated the events held; no episode comes
+ * of it (each was written with its state, whose row_at is past it). The
+ * states changed are deferred, so the next checkpoint writes them. */
+static int catch_up(eaudit_store *s, eaudit__rules *r, int64_t upto) {
+  int64_t from = 0, cur = r->cur_seq;
+  int rc = ckpt_get(s, r, &from);
+  if (rc)
+    return rc;
+  r->catching = 1;
+  sqlite3_stmt *q = NULL;
+  int src = SQLITE_DONE;
+  eaudit_event ev;
+  memset(&ev, 0, sizeof ev);
+  /* The append that needed a catch-up ends with a checkpoint: handles
+   * appending in turn (each transaction after another handle's commit
+   * catches up) then replay only what the other wrote since its last
+   * append's checkpoint, i.e. nothing, instead of up to CKPT_GAP seqs,
+   * and a reopened handle replays once. */
+  r->ckpt_due = 1;
+  if (from > 0 && from < upto) {
+    if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_CATCH_UP)) == NULL) {
+      r->catching = 0;
+      return eaudit_error_last()->code;
+    }
+    sqlite3_bind_int64(q, 1, from);
+    sqlite3_bind_int64(q, 2, upto);
+    while (rc == 0 && (src = sqlite3_step(q)) == SQLITE_ROW) {
+      const eaudit__type_rules *tr =
+          eaudit__ruleset_for_type(r->rs, sqlite3_column_int(q, 4));
+      size_t i = 0;
+      while (tr && i < tr->n && !defers_rule(r, tr->rules[i]))
+        i++;
+      if (tr == NULL || i == tr->n)
+        continue;
+      if ((rc = eaudit__event_from_row(q, 0, &ev)))
+        break;
+      int64_t seq = ev.v[EAUDIT_FIELD_SEQ];
+      r->cur_seq = seq;
+      for (; rc == 0 && i < tr->n; i++) {
+        uint16_t ri = tr->rules[i];
+        const eaudit__rule *rule = &r->rs->rules[ri];
+        if (!defers_rule(r, ri) || seq < r->since[ri] || !reason_ok(rule, &ev))
+          continue;
+        rc = rule->kind == EAUDIT__KIND_PRESENCE
+                 ? eval_presence(s, r, ri, &ev)
+                 : eval_sequence(s, r, ri, &ev);
+      }
+    }
+    sqlite3_reset(q);
+    if (rc == 0 && src != SQLITE_DONE)
+      rc = eaudit__sqlite_error(s, src, "replaying events since the rules "
+                                        "checkpoint");
+  }
+  eaudit__event_release(&ev);
+  r->cur_seq = cur;
+  /* The changes go out with the next checkpoint, not at every flush. */
+  size_t kept = 0;
+  for (size_t i = 0; i < r->n_dirty; i++) {
+    eaudit__rstate *st = r->dirty[i];
+    if (rc == 0 && defers(r, st) && (rc = defer_add(r, st)) == 0)
+      st->dirty = 0;
+    else
+      r->dirty[kept++] = st;
+  }
+  r->n_dirty = kept;
+  r->catching = 0;
+  if (rc == 0)
+    r->caught = 1;
+  return rc;
 }
 
 /* --- findings and episodes --- */
@@ -631,6 +868,7 @@ static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
     max_seq = refs[i].seq > max_seq ? refs[i].seq : max_seq;
   }
   int rc;
+  st->must = 1; /* an episode is written with its state */
   if (st->finding && t < st->quiet_until) {
     sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_EXTEND);
     if (q == NULL)
@@ -1296,9 +1534,12 @@ static int eval_sequence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
       continue;
     /* Cached, absent rows included: most door events have no partial to
      * advance and cost one lookup. */
-    if (st == NULL &&
-        (rc = state_get(s, r, ri, rule->key, ev->v[rule->key], ev, &st)))
-      return rc;
+    if (st == NULL) {
+      if ((rc = state_get(s, r, ri, rule->key, ev->v[rule->key], ev, &st)))
+        return rc;
+      if (r->catching && seq < st->row_at)
+        return EAUDIT_OK; /* the row holds this event already */
+    }
     if (k > 0 && st->n == 0)
       continue;
     int64_t v = sp->same ? ev->v[sp->same] : 0;
@@ -1372,7 +1613,8 @@ static int eval_sequence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
     partials--;
     changed = 1;
   }
-  if (holds && (rc = episode(s, r, ri, st, ev, rule->window, refs, n_refs)))
+  if (holds && !r->catching &&
+      (rc = episode(s, r, ri, st, ev, rule->window, refs, n_refs)))
     return rc;
   return changed || holds ? state_touch(r, st) : EAUDIT_OK;
 }
@@ -1395,6 +1637,8 @@ static int eval_presence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
       return EAUDIT_OK;
     if ((rc = state_get(s, r, ri, EAUDIT_FIELD_SUBJECT, user, ev, &st)))
       return rc;
+    if (r->catching && ev->v[EAUDIT_FIELD_SEQ] < st->row_at)
+      return EAUDIT_OK; /* the row holds this event already */
     if (d->enters) {
       st->a = d->enters;
       st->b = ev->v[EAUDIT_FIELD_SEQ];
@@ -1408,8 +1652,8 @@ static int eval_presence(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   }
   if ((rc = state_get(s, r, ri, EAUDIT_FIELD_SUBJECT, user, ev, &st)))
     return rc;
-  if (st->a == 0)
-    return EAUDIT_OK;
+  if (st->a == 0 || r->catching)
+    return EAUDIT_OK; /* a catch-up meets no episode: see catch_up() */
   int trapping = 0;
   for (size_t i = 0; i < rule->n_areas; i++)
     if (rule->areas[i].id == st->a)
@@ -1519,6 +1763,7 @@ static int reason_ok(const eaudit__rule *rule, const eaudit_event *ev) {
 
 int eaudit__rules_eval(eaudit_store *s, eaudit__rules *r,
                        const eaudit_event *ev) {
+  r->cur_seq = ev->v[EAUDIT_FIELD_SEQ];
   const eaudit__type_rules *tr =
       eaudit__ruleset_for_type(r->rs, (int)ev->v[EAUDIT_FIELD_TYPE]);
   if (tr == NULL)

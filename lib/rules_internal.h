@@ -212,6 +212,8 @@ enum {
    * in events (a purge removes a prefix): below it an event is gone. */
   EAUDIT__RS_REF_INSERT_ID,
   EAUDIT__RS_LIVE_FROM,
+  /* The events a catch-up replays (rules_eval.c, catch_up()). */
+  EAUDIT__RS_CATCH_UP,
   EAUDIT__RS_COUNT
 };
 
@@ -257,6 +259,20 @@ typedef struct eaudit__rules {
    * (eaudit__rules_end_append). */
   eaudit__rstate **dirty;
   size_t n_dirty, cap_dirty;
+  /* Presence and sequence states are not written at every append but at
+   * checkpoints (rules_eval.c): every rule_state row of theirs holds the
+   * state as of the checkpoint seq `ckpt` (meta rules_checkpoint), or as
+   * of its own later seq, and the events from there on rebuild the rest.
+   * deferred: the states changed since the last checkpoint and not
+   * written since; caught: the cache holds every such state (a catch-up
+   * replayed the events since the checkpoint); catching: a catch-up is
+   * running; cur_seq: the event being evaluated; ckpt: 0 none yet, -1
+   * not read yet; ckpt_due: a catch-up ran, so the append ends with a
+   * checkpoint. */
+  eaudit__rstate **deferred;
+  size_t n_deferred, cap_deferred;
+  int caught, catching, ckpt_due;
+  int64_t cur_seq, ckpt;
   /* Findings opened in the current transaction (rowids), delivered after
    * commit. */
   int64_t *pending;
@@ -277,8 +293,23 @@ int eaudit__rules_txn_ready(eaudit_store *s, eaudit__rules *r);
 sqlite3_stmt *eaudit__rules_stmt(eaudit_store *s, eaudit__rules *r, int id);
 /* Forget every cached per-key state, unwritten changes included. */
 void eaudit__rules_cache_clear(eaudit__rules *r);
-/* Write the changed per-key states to rule_state. */
+/* Write the changed per-key states to rule_state at the end of an append
+ * whose last event was r->cur_seq (presence and sequence states wait for
+ * a checkpoint unless an episode changed them). */
 int eaudit__rules_flush(eaudit_store *s, eaudit__rules *r);
+/* Write every changed state and make next_seq the checkpoint: every event
+ * before it has been evaluated. */
+int eaudit__rules_checkpoint(eaudit_store *s, eaudit__rules *r,
+                             int64_t next_seq);
+/* Before a purge removes the events through through_seq: checkpoint if
+ * a catch-up would still read them. */
+int eaudit__rules_before_purge(eaudit_store *s, int64_t through_seq);
+/* Would a catch-up read an event at or below through_seq? (Errors read
+ * as yes: the checkpoint then reports them.) */
+int eaudit__rules_catch_up_reads(eaudit_store *s, eaudit__rules *r,
+                                 int64_t through_seq);
+/* The seq after the last stored event. */
+int eaudit__rules_next_seq(eaudit_store *s, int64_t *out);
 /* Read r->since for the rules of r->rs. */
 int eaudit__rules_since_load(eaudit_store *s, eaudit__rules *r);
 /* Can a threshold condition keyed by this field rebuild its window from

@@ -1057,6 +1057,75 @@ START_TEST(restart_loses_nothing_and_never_double_fires) {
 }
 END_TEST
 
+/* Presence and partial sequences are written at checkpoints and with
+ * their episodes, not at every append: a handle that did not see a change
+ * replays the events since the checkpoint, and a purge of those events
+ * has the state written first. */
+static int64_t state_rows(eaudit_store *s, const char *rule, int64_t kv) {
+  sqlite3_stmt *q;
+  ck_assert_int_eq(sqlite3_prepare_v2(s->db,
+                                      "SELECT count(*) FROM rule_state WHERE"
+                                      " rule = (SELECT num FROM rule_ids"
+                                      " WHERE rule = ?1) AND kv = ?2",
+                                      -1, &q, NULL),
+                   SQLITE_OK);
+  sqlite3_bind_text(q, 1, rule, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 2, kv);
+  ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+  int64_t n = sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  return n;
+}
+
+START_TEST(deferred_presence_and_sequences_survive_handles_and_purges) {
+  char path[512];
+  tu_temp_path(path, sizeof path, "rules-deferred");
+  eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
+  tu_clock c = {t0 - HOUR, 1};
+  eaudit_options *o = tu_options(&c, NULL);
+  eaudit_store *s, *t, *u;
+  EA_OK(eaudit_store_open(&s, path, o));
+  EA_OK(eaudit_store_set_rules(s, areas_rules, strlen(areas_rules), 1));
+  /* The first change is written: it sets the checkpoint. */
+  add(s, EAUDIT_TYPE_DOOR_OPENED, t0, 41, 10, -1);
+  ck_assert_int_eq(state_rows(s, "expired_while_inside", 41), 1);
+  /* 42 enters, 43 starts a borrowed privilege: not written. */
+  add(s, EAUDIT_TYPE_DOOR_OPENED, t0 + MIN, 42, 10, -1);
+  add(s, EAUDIT_TYPE_GROUP_ADDED, t0 + MIN, 43, -1, 7);
+  add(s, EAUDIT_TYPE_DOOR_OPENED, t0 + 2 * MIN, 43, 99, -1);
+  ck_assert_int_eq(state_rows(s, "expired_while_inside", 42), 0);
+  ck_assert_int_eq(state_rows(s, "temporary_privilege", 43), 0);
+  /* Another handle completes the sequence from the events. */
+  EA_OK(eaudit_store_open(&t, path, o));
+  add(t, EAUDIT_TYPE_GROUP_REMOVED, t0 + 3 * MIN, 43, -1, 7);
+  ck_assert_uint_eq(nfind(t, "temporary_privilege"), 1);
+  /* The episode is written with its state. */
+  ck_assert_int_eq(state_rows(t, "temporary_privilege", 43), 1);
+  eaudit_store_free(t);
+  /* Ten days later a purge removes 42's entry (capped at the newest
+   * event minus 7 days and the 24 h lateness bound). */
+  for (int d = 1; d <= 10; d++)
+    add(s, EAUDIT_TYPE_USER_UPDATED, t0 + d * DAY, 60, -1, -1);
+  int64_t purged = 0;
+  EA_OK(eaudit_store_purge(s, t0 + 9 * DAY, 1, 0, &purged));
+  ck_assert_int_eq(purged, 7);
+  ck_assert_int_eq(state_rows(s, "expired_while_inside", 42), 1);
+  eaudit_store_free(s);
+  /* A new handle still knows 42 is inside. */
+  EA_OK(eaudit_store_open(&u, path, o));
+  add(u, EAUDIT_TYPE_PERMISSIONS_EXPIRED, t0 + 10 * DAY + MIN, 42, -1, -1);
+  eaudit_findings *l = findings(u, "expired_while_inside");
+  ck_assert_uint_eq(eaudit_findings_size(l), 1);
+  int64_t key_user;
+  EA_OK(eaudit_finding_subject(eaudit_findings_get(l, 0), &key_user));
+  ck_assert_int_eq(key_user, 42);
+  eaudit_findings_free(l);
+  eaudit_store_free(u);
+  eaudit_options_free(o);
+  tu_remove_store(path);
+}
+END_TEST
+
 START_TEST(reevaluate_keeps_state_and_finds_new_rules) {
   eaudit_store *s = open_mem();
   eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
@@ -1196,6 +1265,7 @@ static Suite *suite(void) {
   t = tcase_create("delivery");
   tcase_add_test(t, subscribers_hear_after_commit_exactly_once);
   tcase_add_test(t, restart_loses_nothing_and_never_double_fires);
+  tcase_add_test(t, deferred_presence_and_sequences_survive_handles_and_purges);
   tcase_add_test(t, rebuilt_window_starts_at_the_rule_change);
   suite_add_tcase(s, t);
   t = tcase_create("batch");
