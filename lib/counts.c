@@ -139,9 +139,13 @@ static int count_rollups(eaudit_store *s, const eaudit_query *q, int by,
   return rc;
 }
 
+static int counts_add_cb(void *payload, int64_t key, int64_t n) {
+  return counts_add(payload, key, n);
+}
+
 int eaudit_store_counts(eaudit_store *s, const eaudit_query *q, int by,
                         eaudit_counts **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (q == NULL || out == NULL)
     return eaudit__einval("query and out must not be NULL");
   if (by < EAUDIT_COUNT_BY_TYPE || by > EAUDIT_COUNT_BY_USER)
@@ -152,7 +156,11 @@ int eaudit_store_counts(eaudit_store *s, const eaudit_query *q, int by,
     return eaudit__enomem();
   eaudit__object_born();
   int rc;
-  if (!rollup_answerable(q)) {
+  if (s->pg) {
+    /* No rollups on the central store: the server groups the matching
+     * events (pg_query.c). */
+    rc = eaudit__pg_counts(s, q, by, counts_add_cb, c);
+  } else if (!rollup_answerable(q)) {
     rc = count_events(s, q, by, c);
   } else {
     /* Whole local days come from the rollups, the partial days at either
@@ -217,12 +225,52 @@ void eaudit_counts_free(eaudit_counts *c) {
   eaudit__object_died();
 }
 
+static int users_add_pg(void *payload, int64_t id, eaudit_time last,
+                        int expired) {
+  eaudit_users *u = payload;
+  struct user_row *r = eaudit__realloc(u->rows, (u->n + 1) * sizeof *r);
+  if (r == NULL)
+    return eaudit__enomem();
+  u->rows = r;
+  r = &u->rows[u->n++];
+  memset(r, 0, sizeof *r);
+  r->id = id;
+  r->role = EAUDIT_USER_ROLE_USER; /* as SQLite when the directory is silent */
+  r->last = last;
+  r->expired = expired;
+  return EAUDIT_OK;
+}
+
+/* The central store has no directory: the users seen in its events, with
+ * no names (pg_query.c). */
+static int users_pg(eaudit_store *s, const char *prefix, size_t limit,
+                    eaudit_users **out) {
+  if (prefix && prefix[0])
+    return eaudit__error(EAUDIT_EUNSUPPORTED, EAUDIT_ECLASS_INVALID, 0,
+                         "eaudit_store_users: a name prefix needs the "
+                         "directory, which a PostgreSQL store does not hold "
+                         "yet (docs/scale-out.md)");
+  eaudit_users *u = eaudit__calloc(1, sizeof *u);
+  if (u == NULL)
+    return eaudit__enomem();
+  eaudit__object_born();
+  int rc = eaudit__pg_users(s, limit, users_add_pg, u);
+  if (rc) {
+    eaudit_users_free(u);
+    return rc;
+  }
+  *out = u;
+  return EAUDIT_OK;
+}
+
 int eaudit_store_users(eaudit_store *s, const char *prefix, size_t limit,
                        eaudit_users **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out == NULL)
     return eaudit__einval("out must not be NULL");
   *out = NULL;
+  if (s->pg)
+    return users_pg(s, prefix, limit, out);
   char *expr = NULL;
   if (prefix && prefix[0]) {
     size_t n = strlen(prefix);

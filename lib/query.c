@@ -185,7 +185,8 @@ int eaudit_query_set_limit(eaudit_query *q, size_t limit) {
   return EAUDIT_OK;
 }
 
-/* Position tokens: "p1:<occurred_at>:<seq>". */
+/* Position tokens: "p1:<occurred_at>:<seq>" on SQLite; "p2:" and the
+ * base64url of (occurred_at, origin, seq) on PostgreSQL (pg_query.c). */
 int eaudit_query_set_after(eaudit_query *q, const char *token) {
   if (q == NULL)
     return eaudit__einval("query must not be NULL");
@@ -193,6 +194,8 @@ int eaudit_query_set_after(eaudit_query *q, const char *token) {
     q->has_after = 0;
     return EAUDIT_OK;
   }
+  if (strncmp(token, "p2:", 3) == 0)
+    return eaudit__pg_position_parse(q, token);
   long long t, seq;
   int used = 0;
   if (sscanf(token, "p1:%lld:%lld%n", &t, &seq, &used) != 2 ||
@@ -206,7 +209,7 @@ int eaudit_query_set_after(eaudit_query *q, const char *token) {
 }
 
 int eaudit_store_default_query(eaudit_store *s, eaudit_query **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out == NULL)
     return eaudit__einval("out must not be NULL");
   eaudit_time since, until;
@@ -331,6 +334,10 @@ int eaudit__query_prepare(eaudit_store *s, const eaudit_query *q,
   *out = NULL;
   if (columns == NULL)
     columns = EAUDIT__EVENT_COLUMNS;
+  if (q->has_after == 2)
+    return eaudit__error(EAUDIT_ECURSOR, EAUDIT_ECLASS_INVALID, 0,
+                         "the position comes from a PostgreSQL store; this "
+                         "store is SQLite");
   if (q->text) {
     c.rc = eaudit__search_parse(s->tz, q->text, eaudit_store_now(s),
                                 eaudit__type_label_at, s, &terms);
@@ -477,7 +484,8 @@ done:
 
 struct eaudit_cursor {
   eaudit_store *s;
-  sqlite3_stmt *st;
+  sqlite3_stmt *st;   /* SQLite */
+  eaudit__pgcur *pg;  /* PostgreSQL (then st is NULL) */
   eaudit_event ev;
   int has_last;
   eaudit_time last_t;
@@ -500,12 +508,31 @@ static int cursor_new(eaudit_store *s, sqlite3_stmt *st, eaudit_cursor **out) {
   return EAUDIT_OK;
 }
 
+static int cursor_new_pg(eaudit_store *s, eaudit__pgcur *pg,
+                         eaudit_cursor **out) {
+  eaudit_cursor *c = eaudit__calloc(1, sizeof *c);
+  if (c == NULL) {
+    eaudit__pg_cursor_free(pg);
+    return eaudit__enomem();
+  }
+  eaudit__object_born();
+  c->s = s;
+  c->pg = pg;
+  *out = c;
+  return EAUDIT_OK;
+}
+
 int eaudit_store_query(eaudit_store *s, const eaudit_query *q,
                        eaudit_cursor **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (q == NULL || out == NULL)
     return eaudit__einval("query and out must not be NULL");
   *out = NULL;
+  if (s->pg) {
+    eaudit__pgcur *pg = NULL;
+    int rc = eaudit__pg_query_open(s, q, &pg);
+    return rc ? rc : cursor_new_pg(s, pg, out);
+  }
   sqlite3_stmt *st;
   int rc = eaudit__query_prepare(s, q, NULL, 1, &st);
   return rc ? rc : cursor_new(s, st, out);
@@ -513,10 +540,15 @@ int eaudit_store_query(eaudit_store *s, const eaudit_query *q,
 
 int eaudit_store_tail(eaudit_store *s, int64_t after_seq, size_t limit,
                       eaudit_cursor **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out == NULL)
     return eaudit__einval("out must not be NULL");
   *out = NULL;
+  if (s->pg) {
+    eaudit__pgcur *pg = NULL;
+    int rc = eaudit__pg_tail_open(s, after_seq, limit, &pg);
+    return rc ? rc : cursor_new_pg(s, pg, out);
+  }
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(s->db,
                               "SELECT " EAUDIT__EVENT_COLUMNS
@@ -585,11 +617,21 @@ static void names_reset(eaudit_cursor *c) {
 int eaudit_cursor_next(eaudit_cursor *c, const eaudit_event **out) {
   if (c == NULL || out == NULL)
     return eaudit__einval("cursor and out must not be NULL");
-  EAUDIT__CHECK_STORE(c->s);
+  EAUDIT__CHECK_STORE_ANY(c->s);
   *out = NULL;
   if (c->done)
     return EAUDIT_DONE;
   names_reset(c);
+  if (c->pg) {
+    int rc = eaudit__pg_cursor_next(c->pg, &c->ev);
+    if (rc == EAUDIT_DONE)
+      c->done = 1;
+    if (rc)
+      return rc;
+    c->has_last = 1;
+    *out = &c->ev;
+    return EAUDIT_OK;
+  }
   int rc = sqlite3_step(c->st);
   if (rc == SQLITE_DONE) {
     c->done = 1;
@@ -617,6 +659,9 @@ const char *eaudit_cursor_name(eaudit_cursor *c, int field) {
       EAUDIT_KIND_USER,  EAUDIT_KIND_USER,   EAUDIT_KIND_DOOR,
       EAUDIT_KIND_GROUP, EAUDIT_KIND_DEVICE, EAUDIT_KIND_SITE};
   if (c == NULL || !c->has_last || c->done)
+    return NULL;
+  /* The central store has no directory yet (docs/scale-out.md). */
+  if (c->pg)
     return NULL;
   for (int i = 0; i < N_NAME_FIELDS; i++) {
     if (fields[i] != field)
@@ -658,6 +703,8 @@ int eaudit_cursor_position(const eaudit_cursor *c, char *buf, size_t size) {
   if (!c->has_last)
     return eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_INVALID, 0,
                          "the cursor has returned no event yet");
+  if (c->pg)
+    return eaudit__pg_cursor_position(c->pg, buf, size);
   int n = snprintf(buf, size, "p1:%" PRId64 ":%" PRId64, c->last_t,
                    c->last_seq);
   if (n < 0 || (size_t)n >= size)
@@ -670,7 +717,9 @@ void eaudit_cursor_free(eaudit_cursor *c) {
   if (c == NULL)
     return;
   names_reset(c);
-  if (c->s && eaudit__store_same_process(c->s))
+  if (c->pg)
+    eaudit__pg_cursor_free(c->pg);
+  else if (c->s && eaudit__store_same_process(c->s))
     eaudit__stmt_release(c->s, c->st);
   eaudit__event_release(&c->ev);
   eaudit__free(c);
@@ -678,6 +727,8 @@ void eaudit_cursor_free(eaudit_cursor *c) {
 }
 
 int eaudit__cursor_fullscan_steps(const eaudit_cursor *c) {
+  if (c->st == NULL)
+    return 0;
   return sqlite3_stmt_status(c->st, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
 }
 

@@ -19,9 +19,10 @@ struct eaudit_query {
   char *text;
   int order;
   size_t limit;
-  int has_after;
+  int has_after; /* 1: a SQLite position (p1), 2: a PostgreSQL one (p2) */
   eaudit_time after_t;
   int64_t after_seq;
+  uint8_t after_origin[16]; /* p2 only */
 };
 
 /* Index of an entity field in the arrays above, or -1. */
@@ -35,5 +36,36 @@ int eaudit__query_prepare(eaudit_store *s, const eaudit_query *q,
 
 /* Sum of SQLITE_STMTSTATUS_FULLSCAN_STEP over the cursor's statement. */
 int eaudit__cursor_fullscan_steps(const eaudit_cursor *cur);
+
+/* The PostgreSQL backend of queries (pg_query.c), behind the same cursor:
+ * open a query or the tail into backend state, step it, write its
+ * position, free it. Without libpq they return EAUDIT_EUNSUPPORTED. */
+typedef struct eaudit__pgcur eaudit__pgcur;
+int eaudit__pg_query_open(eaudit_store *s, const eaudit_query *q,
+                          eaudit__pgcur **out);
+int eaudit__pg_tail_open(eaudit_store *s, int64_t after_seq, size_t limit,
+                         eaudit__pgcur **out);
+/* EAUDIT_OK with ev filled, EAUDIT_DONE, or an error. */
+int eaudit__pg_cursor_next(eaudit__pgcur *c, eaudit_event *ev);
+int eaudit__pg_cursor_position(const eaudit__pgcur *c, char *buf,
+                               size_t size);
+void eaudit__pg_cursor_free(eaudit__pgcur *c);
+/* Decode a "p2:" position into q (EAUDIT_ECURSOR when malformed). */
+int eaudit__pg_position_parse(eaudit_query *q, const char *token);
+/* Counts (eaudit_count_by) of the events q matches, each group handed to
+ * add(payload, key, n) once. */
+int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
+                      int (*add)(void *payload, int64_t key, int64_t n),
+                      void *payload);
+/* The users seen in events, by id, at most limit (0: all): each handed to
+ * add(payload, id, last activity, expired now). */
+int eaudit__pg_users(eaudit_store *s, size_t limit,
+                     int (*add)(void *payload, int64_t id, eaudit_time last,
+                                int expired),
+                     void *payload);
+/* EXPLAIN of the statement a query's first batch runs, as text lines
+ * joined by newlines (caller frees with eaudit__free); for the tests. */
+int eaudit__pg_query_explain(eaudit_store *s, const eaudit_query *q,
+                             char **out);
 
 #endif

@@ -1,0 +1,1077 @@
+/* Queries on the PostgreSQL backend: the same eaudit_query compiled to SQL
+ * on eaudit.events with bound parameters only, read in keyset batches.
+ * Results span every origin of the central store, in the total order
+ * (occurred_at, origin, seq). See docs/scale-out.md, "Queries on a
+ * PostgreSQL store". */
+#include "query_internal.h"
+#include "timeexpr.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Positions: "p2:" and the base64url (no padding) of occurred_at (8 bytes,
+ * big-endian), origin (16) and seq (8): 46 characters, within
+ * EAUDIT_POSITION_MAX. */
+#define POS_BYTES 32
+
+static uint64_t be_get(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++)
+    v = v << 8 | p[i];
+  return v;
+}
+
+int eaudit__pg_position_parse(eaudit_query *q, const char *token) {
+  uint8_t raw[POS_BYTES];
+  size_t n = 0;
+  const char *end = NULL;
+  const int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+  size_t want = 3 + sodium_base64_ENCODED_LEN(POS_BYTES, variant) - 1;
+  if (strlen(token) != want ||
+      sodium_base642bin(raw, sizeof raw, token + 3, want - 3, NULL, &n, &end,
+                        variant) != 0 ||
+      n != POS_BYTES || *end != '\0' || (int64_t)be_get(raw + 24) < 0)
+    return eaudit__error(EAUDIT_ECURSOR, EAUDIT_ECLASS_INVALID, 0,
+                         "'%.64s' is not a cursor position", token);
+  q->has_after = 2;
+  q->after_t = (eaudit_time)be_get(raw);
+  memcpy(q->after_origin, raw + 8, 16);
+  q->after_seq = (int64_t)be_get(raw + 24);
+  return EAUDIT_OK;
+}
+
+#ifdef EAUDIT_HAVE_LIBPQ
+
+#include "pg_internal.h"
+
+static void be_put(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++)
+    p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+/* Rows per round trip. Each batch is its own statement (no transaction is
+ * held open between the caller's steps: the server ends sessions idle in a
+ * transaction, and a held snapshot would stall vacuum). */
+#define BATCH 256
+/* Time-of-day terms become one occurred_at range per local day when the
+ * interval spans at most this many days; beyond, a filter on the local
+ * time computed by the server. */
+#define TOD_MAX_DAYS 100
+
+#define OID_INT4_ARRAY 1007
+#define OID_INT8_ARRAY 1016
+
+#define COLUMNS                                                                \
+  "seq, id, occurred_at, recorded_at, type, subject, actor, door, grp, "       \
+  "device, site, credential, reason, details, hash, origin"
+
+/* ---- parameters: owned values, binary except arrays ---- */
+
+typedef struct params {
+  int n, cap;
+  char **v;
+  int *len, *fmt;
+  Oid *types;
+} params;
+
+static void params_free(params *p) {
+  for (int i = 0; i < p->n; i++)
+    eaudit__free(p->v[i]);
+  eaudit__free(p->v);
+  eaudit__free(p->len);
+  eaudit__free(p->fmt);
+  eaudit__free(p->types);
+  memset(p, 0, sizeof *p);
+}
+
+/* Appends a copy; returns the parameter's number ($n) or -1 when out of
+ * memory. */
+static int param_add(params *p, const void *v, int len, int fmt, Oid type) {
+  if (p->n == p->cap) {
+    int cap = p->cap ? p->cap * 2 : 16;
+    char **nv = eaudit__realloc(p->v, (size_t)cap * sizeof *nv);
+    if (nv)
+      p->v = nv;
+    int *nl = nv ? eaudit__realloc(p->len, (size_t)cap * sizeof *nl) : NULL;
+    if (nl)
+      p->len = nl;
+    int *nf = nl ? eaudit__realloc(p->fmt, (size_t)cap * sizeof *nf) : NULL;
+    if (nf)
+      p->fmt = nf;
+    Oid *nt = nf ? eaudit__realloc(p->types, (size_t)cap * sizeof *nt) : NULL;
+    if (nt == NULL)
+      return -1;
+    p->types = nt;
+    p->cap = cap;
+  }
+  char *copy = eaudit__malloc(len > 0 ? (size_t)len + 1 : 1);
+  if (copy == NULL)
+    return -1;
+  if (len > 0)
+    memcpy(copy, v, (size_t)len);
+  copy[len > 0 ? len : 0] = '\0';
+  p->v[p->n] = copy;
+  p->len[p->n] = len;
+  p->fmt[p->n] = fmt;
+  p->types[p->n] = type;
+  return ++p->n;
+}
+
+static int param_i64(params *p, int64_t v) {
+  uint8_t b[8];
+  be_put(b, (uint64_t)v);
+  return param_add(p, b, 8, 1, EAUDIT__OID_INT8);
+}
+
+static int param_bytes(params *p, const uint8_t *b, int n) {
+  return param_add(p, b, n, 1, EAUDIT__OID_BYTEA);
+}
+
+static int param_text(params *p, const char *t) {
+  return param_add(p, t, (int)strlen(t), 0, EAUDIT__OID_TEXT);
+}
+
+/* An int4[] in the text form "{1,2,3}" (the value is bound, not SQL). */
+static int param_int_array(params *p, const int *v, size_t n) {
+  eaudit__buf b = {0};
+  int rc = eaudit__buf_puts(&b, "{");
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    rc = eaudit__buf_printf(&b, "%s%d", i ? "," : "", v[i]);
+  if (rc == 0)
+    rc = eaudit__buf_puts(&b, "}");
+  int k = rc ? -1 : param_add(p, b.data, (int)b.len, 0, OID_INT4_ARRAY);
+  eaudit__buf_free(&b);
+  return k;
+}
+
+/* ---- compiling ---- */
+
+typedef struct compiled {
+  eaudit_time since, until; /* the effective interval (EAUDIT_TIME_NONE) */
+  int n_ranges;             /* time-of-day ranges in the conditions */
+  eaudit__buf where;        /* " AND ..." conditions shared by every arm */
+  char arms[3][160];
+  int n_arms;
+  params p;
+  int rc;
+} compiled;
+
+static void cond(compiled *c, const char *fmt, ...) EAUDIT__PRINTF(2, 3);
+static void cond(compiled *c, const char *fmt, ...) {
+  if (c->rc)
+    return;
+  char tmp[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (eaudit__buf_puts(&c->where, " AND ") || eaudit__buf_puts(&c->where, tmp))
+    c->rc = eaudit__enomem();
+}
+
+/* A parameter number, or 0 with c->rc set. */
+static int chk(compiled *c, int k) {
+  if (k < 0 && c->rc == 0)
+    c->rc = eaudit__enomem();
+  return k < 0 ? 0 : k;
+}
+
+static eaudit_time max_t(eaudit_time a, eaudit_time b) {
+  return a == EAUDIT_TIME_NONE ? b : b == EAUDIT_TIME_NONE ? a : a > b ? a : b;
+}
+
+static eaudit_time min_t(eaudit_time a, eaudit_time b) {
+  return a == EAUDIT_TIME_NONE ? b : b == EAUDIT_TIME_NONE ? a : a < b ? a : b;
+}
+
+#define MIN_US INT64_C(60000000)
+#define DAY_US INT64_C(86400000000)
+
+static int64_t days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+static int offset_at(eaudit__tz *tz, eaudit_time t, int *off) {
+  eaudit__civil cv;
+  int rc = eaudit__tz_to_civil(tz, t, &cv);
+  if (rc == 0)
+    *off = cv.offset;
+  return rc;
+}
+
+/* The instants of [a, b) whose local minute of the day lies in
+ * [from, to), on local day `day` (days since 1970-01-01 in local civil
+ * time), appended as "(occurred_at >= $x AND occurred_at < $y)" alternatives.
+ * Within a stretch of one UTC offset the local time is t + offset, so the
+ * minutes form one range; a stretch holding an offset change is split at
+ * the change (found to the second by bisection, as ICU reports it). */
+static int tod_stretch(compiled *c, eaudit__tz *tz, eaudit__buf *ors,
+                       int64_t day, int from, int to, eaudit_time a,
+                       eaudit_time b, int depth) {
+  int oa, ob, rc;
+  if ((rc = offset_at(tz, a, &oa)) || (rc = offset_at(tz, b - 1, &ob)))
+    return rc;
+  if (oa != ob && depth < 4) {
+    eaudit_time lo = a, hi = b - 1; /* offset(lo) == oa, offset(hi) != oa */
+    while (hi - lo > 1000000) {
+      eaudit_time mid = lo + (hi - lo) / 2;
+      int om;
+      if ((rc = offset_at(tz, mid, &om)))
+        return rc;
+      if (om == oa)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    /* Offsets change on whole seconds. */
+    eaudit_time cut = hi - ((hi % 1000000) + 1000000) % 1000000;
+    if (cut <= lo)
+      cut = hi;
+    rc = tod_stretch(c, tz, ors, day, from, to, a, cut, depth + 1);
+    return rc ? rc : tod_stretch(c, tz, ors, day, from, to, cut, b, depth + 1);
+  }
+  eaudit_time lo = day * DAY_US + from * MIN_US - (eaudit_time)oa * 1000000;
+  eaudit_time hi = day * DAY_US + to * MIN_US - (eaudit_time)oa * 1000000;
+  lo = lo > a ? lo : a;
+  hi = hi < b ? hi : b;
+  if (lo >= hi)
+    return EAUDIT_OK;
+  int pl = chk(c, param_i64(&c->p, lo)), ph = chk(c, param_i64(&c->p, hi));
+  if (c->rc)
+    return c->rc;
+  if (eaudit__buf_printf(ors, "%s(occurred_at >= $%d AND occurred_at < $%d)",
+                         ors->len ? " OR " : "", pl, ph))
+    return eaudit__enomem();
+  c->n_ranges++;
+  return EAUDIT_OK;
+}
+
+/* Times of day AND-ed: one minute range [from, to) of the local day. */
+static int tod_cond(compiled *c, eaudit_store *s, eaudit_time since,
+                    eaudit_time until, int from, int to) {
+  if (from >= to) {
+    cond(c, "false");
+    return c->rc;
+  }
+  int rc;
+  if (since != EAUDIT_TIME_NONE && until != EAUDIT_TIME_NONE &&
+      until - since <= (int64_t)(TOD_MAX_DAYS + 1) * DAY_US) {
+    eaudit__buf ors = {0};
+    eaudit_time day;
+    if ((rc = eaudit__tz_day_start(s->tz, since, &day)))
+      return rc;
+    while (rc == 0 && day < until) {
+      eaudit__civil cv;
+      if ((rc = eaudit__tz_to_civil(s->tz, day, &cv)))
+        break;
+      int64_t lday = days_from_civil(cv.year, cv.month, cv.day);
+      eaudit__civil nx = {cv.year, cv.month, cv.day + 1, 0, 0, 0, 0, 0, 0};
+      eaudit_time next;
+      if ((rc = eaudit__tz_from_civil(s->tz, &nx, &next)))
+        break;
+      if (next <= day) {
+        rc = eaudit__error(EAUDIT_ETIME, EAUDIT_ECLASS_INVALID, 0,
+                           "the time zone's days do not advance");
+        break;
+      }
+      eaudit_time a = day > since ? day : since,
+                  b = next < until ? next : until;
+      if (a < b)
+        rc = tod_stretch(c, s->tz, &ors, lday, from, to, a, b, 0);
+      day = next;
+    }
+    /* Pad the list to a power of two with an empty range, so that the
+     * statements a session prepares stay few (one per size class, not one
+     * per interval length). */
+    int n = c->n_ranges, pad = 1;
+    while (pad < n)
+      pad *= 2;
+    for (; rc == 0 && c->rc == 0 && n > 0 && n < pad; n++) {
+      /* Parameters of their own, so that the numbering after the list
+       * is the same for the whole size class. */
+      int pl = chk(c, param_i64(&c->p, 0)), ph = chk(c, param_i64(&c->p, 0));
+      if (c->rc == 0 &&
+          eaudit__buf_printf(
+              &ors, " OR (occurred_at >= $%d AND occurred_at < $%d)", pl, ph))
+        rc = eaudit__enomem();
+    }
+    /* The list can outgrow cond()'s buffer: append it directly. */
+    if (rc == 0 && c->rc == 0 &&
+        eaudit__buf_printf(&c->where, " AND (%s)",
+                           ors.len ? ors.data : "false"))
+      rc = eaudit__enomem();
+    eaudit__buf_free(&ors);
+    return rc ? rc : c->rc;
+  }
+  /* Unbounded or long intervals: the server computes the local time in
+   * the store's zone (its own time zone database, by the same IANA name). */
+  int pz = chk(c, param_text(&c->p, eaudit_store_time_zone(s)));
+  int pf = chk(c, param_i64(&c->p, from));
+  int pt = chk(c, param_i64(&c->p, to));
+  cond(c,
+       "(date_part('hour', to_timestamp(occurred_at / 1000000.0) AT TIME"
+       " ZONE $%d) * 60 + date_part('minute', to_timestamp(occurred_at /"
+       " 1000000.0) AT TIME ZONE $%d)) >= $%d AND (date_part('hour',"
+       " to_timestamp(occurred_at / 1000000.0) AT TIME ZONE $%d) * 60 +"
+       " date_part('minute', to_timestamp(occurred_at / 1000000.0) AT TIME"
+       " ZONE $%d)) < $%d",
+       pz, pz, pf, pz, pz, pt);
+  return c->rc;
+}
+
+static int compile(eaudit_store *s, const eaudit_query *q, compiled *c) {
+  memset(c, 0, sizeof *c);
+  eaudit__search terms;
+  memset(&terms, 0, sizeof terms);
+  if (q->has_after == 1)
+    return c->rc = eaudit__error(EAUDIT_ECURSOR, EAUDIT_ECLASS_INVALID, 0,
+                                 "the position comes from a SQLite store; "
+                                 "this store is PostgreSQL");
+  if (q->text) {
+    c->rc = eaudit__search_parse(s->tz, q->text, eaudit_store_now(s),
+                                 eaudit__type_label_at, s, &terms);
+    if (c->rc)
+      return c->rc;
+    if (terms.n_words) {
+      c->rc = eaudit__error(
+          EAUDIT_EUNSUPPORTED, EAUDIT_ECLASS_INVALID, 0,
+          "'%.64s' would be matched against directory names, which a "
+          "PostgreSQL store does not hold yet; dates, times of day and type "
+          "labels are searchable (docs/scale-out.md)",
+          terms.words[0]);
+      eaudit__search_clear(&terms);
+      return c->rc;
+    }
+  }
+  eaudit_time since = q->since, until = q->until;
+  if (terms.has_interval) {
+    since = max_t(since, terms.since);
+    until = min_t(until, terms.until);
+  }
+  c->since = since;
+  c->until = until;
+  if (since != EAUDIT_TIME_NONE && until != EAUDIT_TIME_NONE && since >= until)
+    cond(c, "false");
+  if (since != EAUDIT_TIME_NONE)
+    cond(c, "occurred_at >= $%d", chk(c, param_i64(&c->p, since)));
+  if (until != EAUDIT_TIME_NONE)
+    cond(c, "occurred_at < $%d", chk(c, param_i64(&c->p, until)));
+  if (q->n_types)
+    cond(c, "type = ANY($%d)",
+         chk(c, param_int_array(&c->p, q->types, q->n_types)));
+  for (int i = 0; i < terms.n_type_sets; i++)
+    cond(c, "type = ANY($%d)",
+         chk(c, param_int_array(&c->p, terms.type_sets[i],
+                                (size_t)terms.type_set_len[i])));
+  static const char *const entity_columns[EAUDIT__N_ENTITY] = {
+      "door", "grp", "device", "site"};
+  for (int i = 0; i < EAUDIT__N_ENTITY; i++)
+    if (q->has_entity[i])
+      cond(c, "%s = $%d", entity_columns[i],
+           chk(c, param_i64(&c->p, q->entity[i])));
+  if (terms.n_tod && c->rc == 0) {
+    int from = 0, to = 24 * 60;
+    for (int i = 0; i < terms.n_tod; i++) {
+      from = terms.tod_from[i] > from ? terms.tod_from[i] : from;
+      to = terms.tod_to[i] < to ? terms.tod_to[i] : to;
+    }
+    int rc = tod_cond(c, s, since, until, from, to);
+    if (rc && c->rc == 0)
+      c->rc = rc;
+  }
+  /* Arms as on SQLite: each driven by one index, together covering the
+   * result once (the actor arm has the partial index's predicate). */
+  if (q->has_user && c->rc == 0) {
+    int pu = chk(c, param_i64(&c->p, q->user));
+    if (q->role != EAUDIT_ROLE_ACTOR)
+      snprintf(c->arms[c->n_arms++], sizeof c->arms[0], "subject = $%d", pu);
+    else
+      snprintf(c->arms[c->n_arms++], sizeof c->arms[0],
+               "subject = $%d AND actor = $%d", pu, pu);
+    if (q->role != EAUDIT_ROLE_SUBJECT)
+      snprintf(c->arms[c->n_arms++], sizeof c->arms[0],
+               "actor = $%d AND actor IS DISTINCT FROM subject", pu);
+  } else {
+    snprintf(c->arms[c->n_arms++], sizeof c->arms[0], "true");
+  }
+  eaudit__search_clear(&terms);
+  return c->rc;
+}
+
+static void compiled_free(compiled *c) {
+  eaudit__buf_free(&c->where);
+  params_free(&c->p);
+}
+
+/* The SQL of a batch: the compiled conditions, then the keyset triple at
+ * $k, $k+1, $k+2 when keyset is set, and the batch limit at $lim. */
+static int batch_sql(const compiled *c, int desc, int keyset, int k, int lim,
+                     eaudit__buf *sql) {
+  const char *dir = desc ? "DESC" : "ASC";
+  const char *where = c->where.data ? c->where.data : "";
+  char ks[128] = "";
+  if (keyset)
+    snprintf(ks, sizeof ks,
+             " AND (occurred_at, origin, seq) %s ($%d, $%d, $%d)",
+             desc ? "<" : ">", k, k + 1, k + 2);
+  int rc = 0;
+  for (int i = 0; rc == 0 && i < c->n_arms; i++)
+    rc = eaudit__buf_printf(
+        sql,
+        "%s(SELECT " COLUMNS " FROM eaudit.events WHERE %s%s%s ORDER BY "
+        "occurred_at %s, origin %s, seq %s LIMIT $%d)",
+        i ? " UNION ALL " : "", c->arms[i], where, ks, dir, dir, dir, lim);
+  if (rc == 0 && c->n_arms > 1)
+    rc = eaudit__buf_printf(sql,
+                            " ORDER BY occurred_at %s, origin %s, seq %s "
+                            "LIMIT $%d",
+                            dir, dir, dir, lim);
+  return rc ? eaudit__enomem() : EAUDIT_OK;
+}
+
+/* ---- statements: prepared once per session, named by their text ---- */
+
+/* The name is a digest of the SQL and the parameter types, so that the
+ * same query shape finds the statement a session prepared before, without
+ * any state on the handle. */
+static void stmt_name(const char *sql, const params *p, char out[48]) {
+  crypto_generichash_state st;
+  uint8_t h[16];
+  crypto_generichash_init(&st, NULL, 0, sizeof h);
+  crypto_generichash_update(&st, (const uint8_t *)sql, strlen(sql));
+  crypto_generichash_update(&st, (const uint8_t *)p->types,
+                            (size_t)p->n * sizeof *p->types);
+  crypto_generichash_final(&st, h, sizeof h);
+  memcpy(out, "eaudit_q_", 9);
+  sodium_bin2hex(out + 9, 33, h, sizeof h);
+}
+
+static PGresult *run(PGconn *conn, const char *sql, const params *p,
+                     const char *what) {
+  char name[48];
+  stmt_name(sql, p, name);
+  if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+    /* Inside a transaction a failed execution would abort it: look the
+     * statement up instead of trying it. */
+    const char *v[1] = {name};
+    PGresult *r = PQexecParams(
+        conn, "SELECT 1 FROM pg_prepared_statements WHERE name = $1", 1, NULL,
+        v, NULL, NULL, 0);
+    int found = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r);
+    if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+      eaudit__pg_error(conn, r, what);
+      PQclear(r);
+      return NULL;
+    }
+    PQclear(r);
+    if (!found) {
+      r = PQprepare(conn, name, sql, p->n, p->types);
+      if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        eaudit__pg_error(conn, r, what);
+        PQclear(r);
+        return NULL;
+      }
+      PQclear(r);
+    }
+  }
+  for (int attempt = 0; attempt < 2; attempt++) {
+    PGresult *r = PQexecPrepared(conn, name, p->n, (const char *const *)p->v,
+                                 p->len, p->fmt, 1);
+    if (r && PQresultStatus(r) == PGRES_TUPLES_OK)
+      return r;
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (attempt == 0 && state && strcmp(state, "26000") == 0) {
+      /* Not prepared in this session yet. */
+      PQclear(r);
+      r = PQprepare(conn, name, sql, p->n, p->types);
+      if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
+        PQclear(r);
+        continue;
+      }
+    }
+    eaudit__pg_error(conn, r, what);
+    PQclear(r);
+    return NULL;
+  }
+  return NULL;
+}
+
+/* ---- the cursor ---- */
+
+struct eaudit__pgcur {
+  PGconn *conn;
+  int tail, desc;
+  char *sql_first, *sql_next; /* sql_first NULL: every batch is "next" */
+  params p;                   /* the query's parameters, then 4 slots */
+  int base_n;
+  size_t remaining; /* rows still allowed by the limit */
+  int limited;
+  int has_pos;
+  eaudit_time pos_t;
+  uint8_t pos_origin[16];
+  int64_t pos_seq;
+  int has_last;
+  PGresult *res;
+  int row, exhausted;
+};
+
+void eaudit__pg_cursor_free(eaudit__pgcur *c) {
+  if (c == NULL)
+    return;
+  PQclear(c->res);
+  eaudit__free(c->sql_first);
+  eaudit__free(c->sql_next);
+  params_free(&c->p);
+  eaudit__free(c);
+}
+
+static eaudit__pgcur *cur_new(eaudit_store *s) {
+  eaudit__pgcur *c = eaudit__calloc(1, sizeof *c);
+  if (c)
+    c->conn = ((eaudit__pgstore *)s->pg)->conn;
+  return c;
+}
+
+/* Bind the trailing slots of a batch: the keyset (t, origin, seq; the
+ * tail's seq alone) and the limit. Both statements of a query number them
+ * alike; the first leaves the keyset unused, which typed parameters
+ * allow. */
+static int set_slots(eaudit__pgcur *c, int64_t lim) {
+  c->p.n = c->base_n;
+  int ok;
+  if (c->tail)
+    ok = param_i64(&c->p, c->pos_seq) > 0;
+  else
+    ok = param_i64(&c->p, c->pos_t) > 0 &&
+         param_bytes(&c->p, c->pos_origin, 16) > 0 &&
+         param_i64(&c->p, c->pos_seq) > 0;
+  if (ok)
+    ok = param_i64(&c->p, lim) > 0;
+  return ok ? EAUDIT_OK : eaudit__enomem();
+}
+
+static void slots_release(eaudit__pgcur *c) {
+  for (int i = c->base_n; i < c->p.n; i++)
+    eaudit__free(c->p.v[i]);
+  c->p.n = c->base_n;
+}
+
+static int fetch(eaudit__pgcur *c) {
+  PQclear(c->res);
+  c->res = NULL;
+  c->row = 0;
+  int64_t lim = BATCH;
+  if (c->limited && c->remaining < (size_t)lim)
+    lim = (int64_t)c->remaining;
+  if (lim == 0) {
+    c->exhausted = 1;
+    return EAUDIT_OK;
+  }
+  const char *sql =
+      c->has_pos || c->sql_first == NULL ? c->sql_next : c->sql_first;
+  int rc = set_slots(c, lim);
+  if (rc == 0) {
+    c->res = run(c->conn, sql, &c->p, "reading events");
+    if (c->res == NULL)
+      rc = eaudit_error_last()->code;
+  }
+  slots_release(c);
+  if (rc == 0 && PQntuples(c->res) < lim)
+    c->exhausted = 1;
+  return rc;
+}
+
+static int row_event(const PGresult *r, int row, eaudit_event *ev) {
+  static const int id_fields[] = {EAUDIT_FIELD_SUBJECT, EAUDIT_FIELD_ACTOR,
+                                  EAUDIT_FIELD_DOOR,    EAUDIT_FIELD_GROUP,
+                                  EAUDIT_FIELD_DEVICE,  EAUDIT_FIELD_SITE};
+  ev->present = 0;
+  ev->has_id = ev->has_hash = 0;
+  ev->details_len = 0;
+  memset(ev->v, 0, sizeof ev->v);
+  eaudit__event_put(ev, EAUDIT_FIELD_SEQ, eaudit__pg_i64(r, row, 0));
+  if (PQgetlength(r, row, 1) == 16) {
+    memcpy(ev->id, PQgetvalue(r, row, 1), 16);
+    ev->has_id = 1;
+  }
+  eaudit__event_put(ev, EAUDIT_FIELD_OCCURRED_AT, eaudit__pg_i64(r, row, 2));
+  eaudit__event_put(ev, EAUDIT_FIELD_RECORDED_AT, eaudit__pg_i64(r, row, 3));
+  eaudit__event_put(ev, EAUDIT_FIELD_TYPE, eaudit__pg_i32(r, row, 4));
+  for (int i = 0; i < 6; i++)
+    if (!PQgetisnull(r, row, 5 + i))
+      eaudit__event_put(ev, id_fields[i], eaudit__pg_i64(r, row, 5 + i));
+  int32_t cred = eaudit__pg_i32(r, row, 11);
+  int32_t reason = eaudit__pg_i32(r, row, 12);
+  if (cred)
+    eaudit__event_put(ev, EAUDIT_FIELD_CREDENTIAL, cred);
+  if (reason)
+    eaudit__event_put(ev, EAUDIT_FIELD_REASON, reason);
+  if (!PQgetisnull(r, row, 13) && PQgetlength(r, row, 13) > 0 &&
+      eaudit__event_put_details(ev, PQgetvalue(r, row, 13),
+                                (size_t)PQgetlength(r, row, 13)))
+    return eaudit__enomem();
+  if (PQgetlength(r, row, 14) == 32) {
+    memcpy(ev->hash, PQgetvalue(r, row, 14), 32);
+    ev->has_hash = 1;
+  }
+  return EAUDIT_OK;
+}
+
+int eaudit__pg_cursor_next(eaudit__pgcur *c, eaudit_event *ev) {
+  if (c->res == NULL || c->row >= PQntuples(c->res)) {
+    if (c->exhausted)
+      return EAUDIT_DONE;
+    int rc = fetch(c);
+    if (rc)
+      return rc;
+    if (c->res == NULL || PQntuples(c->res) == 0) {
+      c->exhausted = 1;
+      return EAUDIT_DONE;
+    }
+  }
+  int rc = row_event(c->res, c->row, ev);
+  if (rc)
+    return rc;
+  if (PQgetlength(c->res, c->row, 15) != 16)
+    return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
+                         "central store: an event's origin is damaged");
+  c->pos_t = ev->v[EAUDIT_FIELD_OCCURRED_AT];
+  c->pos_seq = ev->v[EAUDIT_FIELD_SEQ];
+  memcpy(c->pos_origin, PQgetvalue(c->res, c->row, 15), 16);
+  c->has_pos = c->has_last = 1;
+  c->row++;
+  if (c->limited)
+    c->remaining--;
+  return EAUDIT_OK;
+}
+
+int eaudit__pg_cursor_position(const eaudit__pgcur *c, char *buf, size_t size) {
+  uint8_t raw[POS_BYTES];
+  be_put(raw, (uint64_t)c->pos_t);
+  memcpy(raw + 8, c->pos_origin, 16);
+  be_put(raw + 24, (uint64_t)c->pos_seq);
+  char enc[sodium_base64_ENCODED_LEN(POS_BYTES,
+                                     sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(enc, sizeof enc, raw, sizeof raw,
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  int n = snprintf(buf, size, "p2:%s", enc);
+  if (n < 0 || (size_t)n >= size)
+    return eaudit__error(EAUDIT_ETOOBIG, EAUDIT_ECLASS_INVALID, 0,
+                         "buffer of %zu bytes is too small", size);
+  return EAUDIT_OK;
+}
+
+static int query_sqls(const compiled *cp, int desc, char **first, char **next) {
+  eaudit__buf a = {0}, b = {0};
+  int base = cp->p.n;
+  int rc = batch_sql(cp, desc, 0, 0, base + 4, &a);
+  if (rc == 0)
+    rc = batch_sql(cp, desc, 1, base + 1, base + 4, &b);
+  if (rc) {
+    eaudit__buf_free(&a);
+    eaudit__buf_free(&b);
+    return rc;
+  }
+  *first = a.data;
+  *next = b.data;
+  return EAUDIT_OK;
+}
+
+int eaudit__pg_query_open(eaudit_store *s, const eaudit_query *q,
+                          eaudit__pgcur **out) {
+  *out = NULL;
+  compiled cp;
+  int rc = compile(s, q, &cp);
+  eaudit__pgcur *c = NULL;
+  if (rc == 0 && (c = cur_new(s)) == NULL)
+    rc = eaudit__enomem();
+  if (rc == 0) {
+    c->desc = q->order != EAUDIT_ORDER_OLDEST_FIRST;
+    c->limited = q->limit != 0;
+    c->remaining = q->limit;
+    if (q->has_after == 2) {
+      c->has_pos = 1;
+      c->pos_t = q->after_t;
+      c->pos_seq = q->after_seq;
+      memcpy(c->pos_origin, q->after_origin, 16);
+    }
+    rc = query_sqls(&cp, c->desc, &c->sql_first, &c->sql_next);
+  }
+  if (rc == 0) {
+    c->p = cp.p; /* the cursor takes the parameters over */
+    c->base_n = cp.p.n;
+    memset(&cp.p, 0, sizeof cp.p);
+  }
+  compiled_free(&cp);
+  if (rc) {
+    eaudit__pg_cursor_free(c);
+    return rc;
+  }
+  *out = c;
+  return EAUDIT_OK;
+}
+
+int eaudit__pg_tail_open(eaudit_store *s, int64_t after_seq, size_t limit,
+                         eaudit__pgcur **out) {
+  *out = NULL;
+  eaudit__pgcur *c = cur_new(s);
+  if (c == NULL)
+    return eaudit__enomem();
+  c->tail = 1;
+  c->limited = limit != 0;
+  c->remaining = limit;
+  c->pos_seq = after_seq;
+  c->has_pos = 1;
+  /* The handle's own chain: seq numbers are per origin. */
+  c->sql_next = eaudit__strdup(
+      "SELECT " COLUMNS " FROM eaudit.events WHERE origin = $1 AND seq > $2"
+      " ORDER BY seq LIMIT $3");
+  if (c->sql_next == NULL ||
+      param_bytes(&c->p, ((eaudit__pgstore *)s->pg)->origin, 16) < 0) {
+    eaudit__pg_cursor_free(c);
+    return eaudit__enomem();
+  }
+  c->base_n = 1;
+  *out = c;
+  return EAUDIT_OK;
+}
+
+/* ---- counts ---- */
+
+/* The matching rows' @p cols, every arm UNION ALL-ed, no order. */
+static int arms_sql(const compiled *c, const char *cols, int keyset_k, int desc,
+                    eaudit__buf *sql) {
+  const char *where = c->where.data ? c->where.data : "";
+  char ks[128] = "";
+  if (keyset_k)
+    snprintf(ks, sizeof ks,
+             " AND (occurred_at, origin, seq) %s ($%d, $%d, $%d)",
+             desc ? "<" : ">", keyset_k, keyset_k + 1, keyset_k + 2);
+  int rc = 0;
+  for (int i = 0; rc == 0 && i < c->n_arms; i++)
+    rc =
+        eaudit__buf_printf(sql, "%s(SELECT %s FROM eaudit.events WHERE %s%s%s)",
+                           i ? " UNION ALL " : "", cols, c->arms[i], where, ks);
+  return rc ? eaudit__enomem() : EAUDIT_OK;
+}
+
+#define MAX_DAYS 400000 /* about 1,100 years of local days */
+
+/* The starts of the local days from the one holding lo to the first at or
+ * after hi, from ICU as on SQLite. */
+static int day_bounds(eaudit__tz *tz, eaudit_time lo, eaudit_time hi,
+                      int64_t **out, size_t *n) {
+  int64_t *b = NULL;
+  size_t nb = 0, cap = 0;
+  eaudit_time day;
+  int rc = eaudit__tz_day_start(tz, lo, &day);
+  while (rc == 0) {
+    if (nb == cap) {
+      if (cap >= MAX_DAYS) {
+        rc = eaudit__error(EAUDIT_ERANGE, EAUDIT_ECLASS_INVALID, 0,
+                           "counts per day over more than %d days", MAX_DAYS);
+        break;
+      }
+      cap = cap ? cap * 2 : 64;
+      int64_t *nbv = eaudit__realloc(b, cap * sizeof *nbv);
+      if (nbv == NULL) {
+        rc = eaudit__enomem();
+        break;
+      }
+      b = nbv;
+    }
+    b[nb++] = day;
+    if (day >= hi)
+      break;
+    eaudit__civil cv;
+    if ((rc = eaudit__tz_to_civil(tz, day, &cv)))
+      break;
+    eaudit__civil nx = {cv.year, cv.month, cv.day + 1, 0, 0, 0, 0, 0, 0};
+    eaudit_time next;
+    if ((rc = eaudit__tz_from_civil(tz, &nx, &next)))
+      break;
+    day = next > day ? next : day + DAY_US;
+  }
+  if (rc) {
+    eaudit__free(b);
+    return rc;
+  }
+  *out = b;
+  *n = nb;
+  return EAUDIT_OK;
+}
+
+int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
+                      int (*add)(void *payload, int64_t key, int64_t n),
+                      void *payload) {
+  compiled cp;
+  int rc = compile(s, q, &cp);
+  PGconn *conn = ((eaudit__pgstore *)s->pg)->conn;
+  eaudit__buf inner = {0}, sql = {0};
+  int64_t *bounds = NULL;
+  size_t nb = 0;
+  PGresult *r = NULL;
+  int keyset = 0, empty = 0;
+  if (rc == 0 && q->has_after == 2) {
+    keyset = cp.p.n + 1;
+    if (param_i64(&cp.p, q->after_t) < 0 ||
+        param_bytes(&cp.p, q->after_origin, 16) < 0 ||
+        param_i64(&cp.p, q->after_seq) < 0)
+      rc = eaudit__enomem();
+  }
+  if (rc == 0)
+    rc = arms_sql(&cp,
+                  by == EAUDIT_COUNT_BY_TYPE   ? "type AS k"
+                  : by == EAUDIT_COUNT_BY_USER ? "subject AS k"
+                                               : "occurred_at AS k",
+                  keyset, q->order != EAUDIT_ORDER_OLDEST_FIRST, &inner);
+  if (rc == 0 && by == EAUDIT_COUNT_BY_DAY) {
+    /* Local days' starts are the bounds of width_bucket(): the server
+     * groups by the days ICU gives, as SQLite's rollups do. An open end
+     * is taken from the matching events themselves. */
+    eaudit_time lo = cp.since, hi = cp.until;
+    if (lo == EAUDIT_TIME_NONE || hi == EAUDIT_TIME_NONE) {
+      if (eaudit__buf_printf(&sql, "SELECT min(k), max(k) FROM (%s) e",
+                             inner.data))
+        rc = eaudit__enomem();
+      if (rc == 0 &&
+          (r = run(conn, sql.data, &cp.p, "counting events")) == NULL)
+        rc = eaudit_error_last()->code;
+      if (rc == 0 && PQgetisnull(r, 0, 0)) {
+        empty = 1;
+      } else if (rc == 0) {
+        if (lo == EAUDIT_TIME_NONE)
+          lo = eaudit__pg_i64(r, 0, 0);
+        if (hi == EAUDIT_TIME_NONE)
+          hi = eaudit__pg_i64(r, 0, 1) + 1;
+      }
+      PQclear(r);
+      r = NULL;
+      sql.len = 0;
+    }
+    if (rc == 0 && !empty && lo >= hi)
+      empty = 1;
+    if (rc == 0 && !empty)
+      rc = day_bounds(s->tz, lo, hi, &bounds, &nb);
+    if (rc == 0 && !empty) {
+      eaudit__buf arr = {0};
+      int brc = eaudit__buf_puts(&arr, "{");
+      for (size_t i = 0; brc == 0 && i < nb; i++)
+        brc = eaudit__buf_printf(&arr, "%s%lld", i ? "," : "",
+                                 (long long)bounds[i]);
+      if (brc == 0)
+        brc = eaudit__buf_puts(&arr, "}");
+      int pb =
+          brc ? -1
+              : param_add(&cp.p, arr.data, (int)arr.len, 0, OID_INT8_ARRAY);
+      eaudit__buf_free(&arr);
+      if (pb < 0 ||
+          eaudit__buf_printf(&sql,
+                             "SELECT width_bucket(k, $%d), count(*) FROM (%s)"
+                             " e GROUP BY 1",
+                             pb, inner.data))
+        rc = eaudit__enomem();
+    }
+  } else if (rc == 0) {
+    if (eaudit__buf_printf(
+            &sql, "SELECT k, count(*) FROM (%s) e%s GROUP BY k", inner.data,
+            by == EAUDIT_COUNT_BY_USER ? " WHERE k IS NOT NULL" : ""))
+      rc = eaudit__enomem();
+  }
+  if (rc == 0 && !empty &&
+      (r = run(conn, sql.data, &cp.p, "counting events")) == NULL)
+    rc = eaudit_error_last()->code;
+  for (int i = 0; rc == 0 && !empty && i < PQntuples(r); i++) {
+    int64_t key, n = eaudit__pg_i64(r, i, 1);
+    if (by == EAUDIT_COUNT_BY_TYPE)
+      key = eaudit__pg_i32(r, i, 0);
+    else if (by == EAUDIT_COUNT_BY_USER)
+      key = eaudit__pg_i64(r, i, 0);
+    else {
+      int32_t b = eaudit__pg_i32(r, i, 0);
+      if (b < 1 || (size_t)b >= nb) {
+        rc = eaudit__error(EAUDIT_ERROR, EAUDIT_ECLASS_STORE, 0,
+                           "central store: an event fell outside the days "
+                           "counted");
+        break;
+      }
+      key = bounds[b - 1];
+    }
+    rc = add(payload, key, n);
+  }
+  PQclear(r);
+  eaudit__free(bounds);
+  eaudit__buf_free(&inner);
+  eaudit__buf_free(&sql);
+  compiled_free(&cp);
+  return rc;
+}
+
+/* ---- the users list ---- */
+
+/* Users seen in events, as subject or actor: each side's distinct ids by a
+ * skip scan of its index (one probe per id), their last activity by one
+ * backward probe per index, and expiry from the expiry events alone
+ * (through the type index). */
+static const char users_sql[] =
+    "WITH RECURSIVE subj(u) AS ("
+    " (SELECT subject FROM eaudit.events WHERE subject IS NOT NULL"
+    "  ORDER BY subject LIMIT 1)"
+    " UNION ALL SELECT (SELECT subject FROM eaudit.events"
+    "  WHERE subject > subj.u ORDER BY subject LIMIT 1)"
+    " FROM subj WHERE subj.u IS NOT NULL),"
+    " act(u) AS ("
+    " (SELECT actor FROM eaudit.events WHERE actor IS NOT NULL"
+    "  AND actor IS DISTINCT FROM subject ORDER BY actor LIMIT 1)"
+    " UNION ALL SELECT (SELECT actor FROM eaudit.events WHERE actor > act.u"
+    "  AND actor IS DISTINCT FROM subject ORDER BY actor LIMIT 1)"
+    " FROM act WHERE act.u IS NOT NULL),"
+    " ids(u) AS (SELECT u FROM subj WHERE u IS NOT NULL"
+    "  UNION SELECT u FROM act WHERE u IS NOT NULL),"
+    " exp(u, expired_at, prolonged_at) AS ("
+    "  SELECT subject, max(occurred_at) FILTER (WHERE type = 9),"
+    "  max(occurred_at) FILTER (WHERE type = 11) FROM eaudit.events"
+    "  WHERE type IN (9, 11) AND subject IS NOT NULL GROUP BY subject)"
+    " SELECT ids.u, greatest("
+    "  (SELECT max(occurred_at) FROM eaudit.events WHERE subject = ids.u),"
+    "  (SELECT max(occurred_at) FROM eaudit.events WHERE actor = ids.u"
+    "   AND actor IS DISTINCT FROM subject)),"
+    "  coalesce(exp.expired_at IS NOT NULL AND (exp.prolonged_at IS NULL"
+    "   OR exp.prolonged_at < exp.expired_at), false)::int4"
+    " FROM ids LEFT JOIN exp ON exp.u = ids.u ORDER BY ids.u LIMIT $1";
+
+int eaudit__pg_users(eaudit_store *s, size_t limit,
+                     int (*add)(void *payload, int64_t id, eaudit_time last,
+                                int expired),
+                     void *payload) {
+  PGconn *conn = ((eaudit__pgstore *)s->pg)->conn;
+  params p = {0};
+  if (param_i64(&p, limit ? (int64_t)limit : INT64_MAX) < 0)
+    return eaudit__enomem();
+  PGresult *r = run(conn, users_sql, &p, "reading the users list");
+  params_free(&p);
+  if (r == NULL)
+    return eaudit_error_last()->code;
+  int rc = EAUDIT_OK;
+  for (int i = 0; rc == 0 && i < PQntuples(r); i++)
+    rc = add(payload, eaudit__pg_i64(r, i, 0),
+             PQgetisnull(r, i, 1) ? EAUDIT_TIME_NONE : eaudit__pg_i64(r, i, 1),
+             eaudit__pg_i32(r, i, 2));
+  PQclear(r);
+  return rc;
+}
+
+int eaudit__pg_query_explain(eaudit_store *s, const eaudit_query *q,
+                             char **out) {
+  *out = NULL;
+  eaudit__pgcur *c = NULL;
+  int rc = eaudit__pg_query_open(s, q, &c);
+  if (rc)
+    return rc;
+  eaudit__buf sql = {0}, text = {0};
+  const char *body = c->has_pos ? c->sql_next : c->sql_first;
+  int64_t lim =
+      c->limited && c->remaining < BATCH ? (int64_t)c->remaining : BATCH;
+  rc = set_slots(c, lim);
+  if (rc == 0 &&
+      (eaudit__buf_puts(&sql, "EXPLAIN ") || eaudit__buf_puts(&sql, body)))
+    rc = eaudit__enomem();
+  PGresult *r = NULL;
+  if (rc == 0) {
+    r = PQexecParams(c->conn, sql.data, c->p.n, c->p.types,
+                     (const char *const *)c->p.v, c->p.len, c->p.fmt, 0);
+    if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK)
+      rc = eaudit__pg_error(c->conn, r, "explaining a query");
+  }
+  for (int i = 0; rc == 0 && i < PQntuples(r); i++)
+    if (eaudit__buf_puts(&text, PQgetvalue(r, i, 0)) ||
+        eaudit__buf_puts(&text, "\n"))
+      rc = eaudit__enomem();
+  PQclear(r);
+  eaudit__buf_free(&sql);
+  slots_release(c);
+  eaudit__pg_cursor_free(c);
+  if (rc) {
+    eaudit__buf_free(&text);
+    return rc;
+  }
+  *out = text.data;
+  return EAUDIT_OK;
+}
+
+#else /* !EAUDIT_HAVE_LIBPQ: no PostgreSQL store can be opened. */
+
+static int no_pg(void) {
+  return eaudit__error(EAUDIT_EUNSUPPORTED, EAUDIT_ECLASS_INVALID, 0,
+                       "this build of the library has no PostgreSQL support");
+}
+
+int eaudit__pg_query_open(eaudit_store *s, const eaudit_query *q,
+                          eaudit__pgcur **out) {
+  (void)s;
+  (void)q;
+  *out = NULL;
+  return no_pg();
+}
+
+int eaudit__pg_tail_open(eaudit_store *s, int64_t after_seq, size_t limit,
+                         eaudit__pgcur **out) {
+  (void)s;
+  (void)after_seq;
+  (void)limit;
+  *out = NULL;
+  return no_pg();
+}
+
+int eaudit__pg_cursor_next(eaudit__pgcur *c, eaudit_event *ev) {
+  (void)c;
+  (void)ev;
+  return no_pg();
+}
+
+int eaudit__pg_cursor_position(const eaudit__pgcur *c, char *buf, size_t size) {
+  (void)c;
+  (void)buf;
+  (void)size;
+  return no_pg();
+}
+
+void eaudit__pg_cursor_free(eaudit__pgcur *c) { (void)c; }
+
+int eaudit__pg_query_explain(eaudit_store *s, const eaudit_query *q,
+                             char **out) {
+  (void)s;
+  (void)q;
+  *out = NULL;
+  return no_pg();
+}
+
+int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
+                      int (*add)(void *payload, int64_t key, int64_t n),
+                      void *payload) {
+  (void)s;
+  (void)q;
+  (void)by;
+  (void)add;
+  (void)payload;
+  return no_pg();
+}
+
+int eaudit__pg_users(eaudit_store *s, size_t limit,
+                     int (*add)(void *payload, int64_t id, eaudit_time last,
+                                int expired),
+                     void *payload) {
+  (void)s;
+  (void)limit;
+  (void)add;
+  (void)payload;
+  return no_pg();
+}
+
+#endif
