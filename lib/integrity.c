@@ -2,6 +2,7 @@
  * (docs/integrity.md). The hash chain itself is computed by the append path
  * (chain.c); this module signs its head, checks it and cuts its prefix. */
 #include "chain.h"
+#include "pg_chain.h"
 #include "pg_store.h"
 #include "store_internal.h"
 
@@ -1938,11 +1939,14 @@ static int purge_cap(eaudit_store *s, eaudit_time *before) {
 int eaudit_store_purge_plan(eaudit_store *s, eaudit_time before,
                             eaudit_time *effective_before, int64_t *through_seq,
                             int64_t *events) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (s->in_txn)
     return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
                          "purge plan was asked from inside a callback of the "
                          "same handle");
+  if (s->pg)
+    return eaudit__pg_store_purge_plan(s, before, effective_before,
+                                       through_seq, events);
   int64_t target = 0, anchor = 0, n = 0;
   int rc = purge_cap(s, &before);
   if (rc == 0)
@@ -2150,7 +2154,7 @@ static void give_space_back(eaudit_store *s, pacer *p) {
 
 int eaudit_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
                        size_t batch_size, int64_t *purged_out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (purged_out)
     *purged_out = 0;
   if (batch_size > 1000000)
@@ -2163,6 +2167,8 @@ int eaudit_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
     return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
                          "purge was called from inside a callback of the "
                          "same handle");
+  if (s->pg)
+    return eaudit__pg_store_purge(s, before, actor, batch_size, purged_out);
   int64_t target = 0, anchor = 0, total = 0;
   int rc = purge_cap(s, &before);
   if (rc == 0)

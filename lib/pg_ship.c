@@ -7,6 +7,7 @@
 #ifdef EAUDIT_HAVE_LIBPQ
 
 #include "chain.h"
+#include "pg_chain.h"
 #include "pg_internal.h"
 #include "store_internal.h"
 
@@ -413,6 +414,19 @@ static int ship_batch(PGconn *c, const uint8_t site[16], const site_batch *b,
     if (r == NULL)
       return rollback(c, eaudit_error_last()->code);
     PQclear(r);
+    /* A site that purged before its first contact starts at its own
+     * retention anchor: record it, so that verification can tell this
+     * base from one moved by hand. through_at 0: dropped on the site. */
+    if (head_seq > 0) {
+      r = eaudit__pg_exec(c,
+                          "INSERT INTO eaudit.anchors(origin, seq, hash,"
+                          " through_at) VALUES ($1, $2, $3, 0)"
+                          " ON CONFLICT DO NOTHING",
+                          &p, "recording the site's retention anchor");
+      if (r == NULL)
+        return rollback(c, eaudit_error_last()->code);
+      PQclear(r);
+    }
   } else if (b->anchor_seq > head_seq) {
     return rollback(
         c, eaudit__error(EAUDIT_ECURSOR, EAUDIT_ECLASS_STORE, 0,
@@ -576,99 +590,237 @@ static int row_event(const PGresult *r, int row, eaudit_event *ev) {
   return EAUDIT_OK;
 }
 
+/* Check one row against the walk so far. */
+static int walk_row(eaudit__pg_walk *w, const char *hex,
+                    const eaudit_event *ev) {
+  int64_t seq = ev->v[EAUDIT_FIELD_SEQ];
+  int64_t at = ev->v[EAUDIT_FIELD_OCCURRED_AT];
+  uint8_t h[32];
+  int rc = EAUDIT_OK;
+  if (seq <= w->from_seq || seq > w->to_seq) {
+    w->damage = EAUDIT_DAMAGE_INSERTED;
+    w->bad_seq = seq;
+  } else if (seq != w->last_seq + 1) {
+    w->damage = EAUDIT_DAMAGE_DELETED;
+    w->bad_seq = w->last_seq + 1;
+  } else {
+    w->damage = EAUDIT_DAMAGE_MODIFIED;
+    w->bad_seq = seq;
+  }
+  if (seq <= w->from_seq)
+    return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                         "site %s: event seq %lld lies at or before the "
+                         "chain's base (seq %lld): inserted",
+                         hex, (long long)seq, (long long)w->from_seq);
+  if (seq > w->to_seq)
+    return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                         "site %s: event seq %lld lies after the shipped "
+                         "head (seq %lld): inserted",
+                         hex, (long long)seq, (long long)w->to_seq);
+  if (seq != w->last_seq + 1)
+    return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                         "site %s: event seq %lld is missing: deleted", hex,
+                         (long long)w->last_seq + 1);
+  if (!ev->has_id || !ev->has_hash ||
+      (rc = eaudit__chain_link(ev, w->last_hash, h)) != 0 ||
+      memcmp(h, ev->hash, 32) != 0)
+    return rc ? rc
+              : eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                              "site %s: event seq %lld does not match its "
+                              "chain link: modified",
+                              hex, (long long)seq);
+  w->damage = EAUDIT_DAMAGE_NONE;
+  w->bad_seq = 0;
+  memcpy(w->last_hash, h, 32);
+  w->last_seq = seq;
+  w->n++;
+  if (at >= w->in_lo && at < w->in_hi)
+    w->n_in++;
+  return EAUDIT_OK;
+}
+
+/* Rows are read in pages by seq (keyset): one result per page costs far
+ * less than a result per row in single-row mode. */
+#define WALK_PAGE 10000
+
+int eaudit__pg_walk_chain(PGconn *c, const uint8_t origin[16],
+                          eaudit__pg_walk *w) {
+  char hex[33];
+  sodium_bin2hex(hex, sizeof hex, origin, 16);
+  memcpy(w->last_hash, w->from_hash, 32);
+  w->last_seq = w->from_seq;
+  w->n = w->n_in = 0;
+  w->damage = EAUDIT_DAMAGE_NONE;
+  w->bad_seq = 0;
+  eaudit_event ev;
+  memset(&ev, 0, sizeof ev);
+  int rc = EAUDIT_OK, first = 1;
+  for (;;) {
+    eaudit__pgp p = {0};
+    eaudit__pgp_bytes(&p, origin, 16);
+    const char *sql;
+    if (w->whole && first) {
+      /* The first page of a whole walk has no lower bound: rows at or
+       * before the base are damage. */
+      sql = "SELECT seq, id, occurred_at, recorded_at, type, subject,"
+            " actor, door, grp, device, site, credential, reason, details,"
+            " hash FROM eaudit.events WHERE origin = $1 ORDER BY seq"
+            " LIMIT $2";
+    } else if (w->whole) {
+      sql = "SELECT seq, id, occurred_at, recorded_at, type, subject,"
+            " actor, door, grp, device, site, credential, reason, details,"
+            " hash FROM eaudit.events WHERE origin = $1 AND seq > $2"
+            " ORDER BY seq LIMIT $3";
+      eaudit__pgp_i64(&p, w->last_seq);
+    } else {
+      sql = "SELECT seq, id, occurred_at, recorded_at, type, subject,"
+            " actor, door, grp, device, site, credential, reason, details,"
+            " hash FROM eaudit.events WHERE origin = $1 AND seq > $2"
+            " AND seq <= $3 ORDER BY seq LIMIT $4";
+      eaudit__pgp_i64(&p, w->last_seq);
+      eaudit__pgp_i64(&p, w->to_seq);
+    }
+    eaudit__pgp_i64(&p, WALK_PAGE);
+    first = 0;
+    PGresult *r = eaudit__pg_exec(c, sql, &p, "reading the site's events");
+    if (r == NULL) {
+      rc = eaudit_error_last()->code;
+      break;
+    }
+    int rows = PQntuples(r);
+    for (int i = 0; rc == 0 && i < rows; i++)
+      if ((rc = row_event(r, i, &ev)) == 0)
+        rc = walk_row(w, hex, &ev);
+    PQclear(r);
+    if (rc || rows < WALK_PAGE)
+      break;
+  }
+  eaudit__event_release(&ev);
+  if (rc != EAUDIT_ETAMPER) {
+    w->damage = EAUDIT_DAMAGE_NONE;
+    w->bad_seq = 0;
+  }
+  return rc;
+}
+
+/* The base of a chain must be where it starts: the genesis link at seq 0,
+ * else the newest retention anchor recorded for the origin (by a central
+ * purge, or by shipping when the site had purged before its first
+ * contact). */
+static int check_base(PGconn *c, const uint8_t site[16], const char *hex,
+                      int64_t base_seq, const uint8_t base_hash[32]) {
+  eaudit__pgp p = {0};
+  eaudit__pgp_bytes(&p, site, 16);
+  PGresult *r = eaudit__pg_exec(
+      c, "SELECT seq, hash FROM eaudit.anchors WHERE origin = $1"
+         " ORDER BY seq DESC LIMIT 1",
+      &p, "reading the site's retention anchor");
+  if (r == NULL)
+    return eaudit_error_last()->code;
+  int found = PQntuples(r) == 1;
+  int64_t aseq = found ? eaudit__pg_i64(r, 0, 0) : 0;
+  int same = found && aseq == base_seq && PQgetlength(r, 0, 1) == 32 &&
+             memcmp(PQgetvalue(r, 0, 1), base_hash, 32) == 0;
+  PQclear(r);
+  if (found && !same)
+    return eaudit__error(
+        EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+        "site %s: the chain's base (seq %lld) is not its newest retention "
+        "anchor (seq %lld): the base or the anchor was modified",
+        hex, (long long)base_seq, (long long)aseq);
+  if (!found && base_seq != 0)
+    return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                         "site %s: the chain's base (seq %lld) has no "
+                         "retention anchor: the base was moved or the anchor "
+                         "deleted",
+                         hex, (long long)base_seq);
+  if (base_seq == 0) {
+    uint8_t genesis[32];
+    eaudit__chain_genesis(site, genesis);
+    if (memcmp(base_hash, genesis, 32) != 0)
+      return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                           "site %s: the chain's base is not the site's "
+                           "genesis link",
+                           hex);
+  }
+  return EAUDIT_OK;
+}
+
 int eaudit__pg_verify_rows(PGconn *c, const uint8_t site[16],
                            int64_t base_seq, const uint8_t base_hash[32],
                            int64_t head_seq, const uint8_t head_hash[32],
                            int64_t *checked, int *damage, int64_t *bad_seq) {
+  *checked = 0;
   *damage = EAUDIT_DAMAGE_NONE;
   *bad_seq = 0;
   char hex[33];
   sodium_bin2hex(hex, sizeof hex, site, 16);
-  eaudit__pgp p = {0};
-  eaudit__pgp_bytes(&p, site, 16);
-  if (!PQsendQueryParams(c,
-                         "SELECT seq, id, occurred_at, recorded_at, type,"
-                         " subject, actor, door, grp, device, site,"
-                         " credential, reason, details, hash"
-                         " FROM eaudit.events WHERE origin = $1 ORDER BY seq",
-                         p.n, p.types, p.v, p.len, p.fmt, 1) ||
-      !PQsetSingleRowMode(c))
-    return eaudit__pg_error(c, NULL, "reading the site's events");
-  eaudit_event ev;
-  memset(&ev, 0, sizeof ev);
-  uint8_t prev[32], h[32];
-  memcpy(prev, base_hash, 32);
-  int64_t prev_seq = base_seq;
-  int rc = EAUDIT_OK;
-  PGresult *r;
-  while ((r = PQgetResult(c)) != NULL) {
-    ExecStatusType st = PQresultStatus(r);
-    if (rc == 0 && st == PGRES_SINGLE_TUPLE) {
-      if ((rc = row_event(r, 0, &ev)) == 0) {
-        int64_t seq = ev.v[EAUDIT_FIELD_SEQ];
-        if (seq <= base_seq || seq > head_seq) {
-          *damage = EAUDIT_DAMAGE_INSERTED;
-          *bad_seq = seq;
-        } else if (seq != prev_seq + 1) {
-          *damage = EAUDIT_DAMAGE_DELETED;
-          *bad_seq = prev_seq + 1;
-        }
-        if (seq <= base_seq)
-          rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
-                             "site %s: event seq %lld lies at or before the "
-                             "chain's base (seq %lld): inserted",
-                             hex, (long long)seq, (long long)base_seq);
-        else if (seq > head_seq)
-          rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
-                             "site %s: event seq %lld lies after the shipped "
-                             "head (seq %lld): inserted",
-                             hex, (long long)seq, (long long)head_seq);
-        else if (seq != prev_seq + 1)
-          rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
-                             "site %s: event seq %lld is missing: deleted",
-                             hex, (long long)prev_seq + 1);
-        else if (!ev.has_id || !ev.has_hash ||
-                 (rc = eaudit__chain_link(&ev, prev, h)) != 0 ||
-                 memcmp(h, ev.hash, 32) != 0)
-          rc = rc ? rc
-                  : eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
-                                  "site %s: event seq %lld does not match "
-                                  "its chain link: modified",
-                                  hex, (long long)seq);
-        if (rc && *damage == EAUDIT_DAMAGE_NONE && rc == EAUDIT_ETAMPER) {
-          *damage = EAUDIT_DAMAGE_MODIFIED;
-          *bad_seq = seq;
-        }
-        if (rc == 0) {
-          memcpy(prev, h, 32);
-          prev_seq = seq;
-          (*checked)++;
-        }
-      }
-    } else if (rc == 0 && st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE)
-      rc = eaudit__pg_error(c, r, "reading the site's events");
-    PQclear(r);
-  }
-  eaudit__event_release(&ev);
-  if (rc)
+  int rc = check_base(c, site, hex, base_seq, base_hash);
+  if (rc) {
+    if (rc == EAUDIT_ETAMPER) {
+      *damage = EAUDIT_DAMAGE_MODIFIED;
+      *bad_seq = base_seq > 0 ? base_seq : 1;
+    }
     return rc;
-  if (prev_seq != head_seq) {
-    *damage = EAUDIT_DAMAGE_TRUNCATED;
-    *bad_seq = prev_seq + 1;
-  } else if (memcmp(prev, head_hash, 32) != 0) {
-    *damage = EAUDIT_DAMAGE_MODIFIED;
-    *bad_seq = head_seq;
   }
-  if (prev_seq != head_seq)
+  eaudit__pg_walk w;
+  memset(&w, 0, sizeof w);
+  w.from_seq = base_seq;
+  memcpy(w.from_hash, base_hash, 32);
+  w.to_seq = head_seq;
+  w.whole = 1;
+  rc = eaudit__pg_walk_chain(c, site, &w);
+  *checked = w.n;
+  if (rc) {
+    *damage = w.damage;
+    *bad_seq = w.bad_seq;
+    return rc;
+  }
+  if (w.last_seq != head_seq) {
+    *damage = EAUDIT_DAMAGE_TRUNCATED;
+    *bad_seq = w.last_seq + 1;
     return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
                          "site %s: events %lld..%lld are missing: deleted "
                          "or truncated",
-                         hex, (long long)prev_seq + 1, (long long)head_seq);
-  if (memcmp(prev, head_hash, 32) != 0)
+                         hex, (long long)w.last_seq + 1, (long long)head_seq);
+  }
+  if (memcmp(w.last_hash, head_hash, 32) != 0) {
+    *damage = EAUDIT_DAMAGE_MODIFIED;
+    *bad_seq = head_seq;
     return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
                          "site %s: the chain ends on a hash that is not the "
                          "shipped head's (seq %lld)",
                          hex, (long long)head_seq);
+  }
+  return EAUDIT_OK;
+}
+
+int eaudit__pg_verify_origin(PGconn *c, const uint8_t origin[16],
+                             int64_t *checked) {
+  *checked = 0;
+  int found;
+  int64_t base_seq = 0, head_seq = 0, events = 0;
+  uint8_t base_hash[32], head_hash[32];
+  char hex[33];
+  sodium_bin2hex(hex, sizeof hex, origin, 16);
+  int rc = cursor_get(c, origin, &found, &base_seq, base_hash, &head_seq,
+                      head_hash, &events);
+  if (rc)
+    return rc;
+  if (!found)
+    return eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_STORE, 0,
+                         "site %s never shipped to this central store", hex);
+  int64_t n = 0, bad;
+  int damage;
+  if ((rc = eaudit__pg_verify_rows(c, origin, base_seq, base_hash, head_seq,
+                                   head_hash, &n, &damage, &bad)))
+    return rc;
+  if (n != events)
+    return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                         "site %s: %lld events verify but the site's record "
+                         "counts %lld",
+                         hex, (long long)n, (long long)events);
+  *checked = n;
   return EAUDIT_OK;
 }
 
@@ -684,44 +836,24 @@ int eaudit_central_verify_site(const char *central_uri,
     return rc;
   if ((rc = eaudit__pg_schema_open(c, 0)))
     goto out;
-  /* One snapshot for the cursor and the events. */
+  /* One snapshot for the cursor, the anchor and the events. The lock on
+   * eaudit.events comes first, before the snapshot: a retention drop
+   * (which detaches a partition under an ACCESS EXCLUSIVE lock) then
+   * either committed before the snapshot, base and partition together, or
+   * waits for the verification to end. Without it the snapshot could see
+   * the old base while the partition is already gone. */
   if ((rc = eaudit__pg_command(c,
                                "BEGIN ISOLATION LEVEL REPEATABLE READ "
                                "READ ONLY",
                                "starting the verification")))
     goto out;
-  int found;
-  int64_t base_seq, head_seq, events, checked = 0;
-  uint8_t base_hash[32], head_hash[32];
-  char hex[33];
-  sodium_bin2hex(hex, sizeof hex, site_id, 16);
-  if ((rc = cursor_get(c, site_id, &found, &base_seq, base_hash, &head_seq,
-                       head_hash, &events)))
+  if ((rc = eaudit__pg_command(c,
+                               "LOCK TABLE eaudit.events IN ACCESS SHARE MODE",
+                               "locking the events")))
     goto out;
-  if (!found) {
-    rc = eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_STORE, 0,
-                       "site %s never shipped to this central store", hex);
-    goto out;
-  }
-  uint8_t genesis[32];
-  eaudit__chain_genesis(site_id, genesis);
-  if (base_seq == 0 && memcmp(base_hash, genesis, 32) != 0) {
-    rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
-                       "site %s: the chain's base is not the site's genesis "
-                       "link",
-                       hex);
-    goto out;
-  }
-  int damage;
-  int64_t bad_seq;
-  rc = eaudit__pg_verify_rows(c, site_id, base_seq, base_hash, head_seq,
-                              head_hash, &checked, &damage, &bad_seq);
-  if (rc == 0 && checked != events)
-    rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
-                       "site %s: %lld events verify but the site's record "
-                       "counts %lld",
-                       hex, (long long)checked, (long long)events);
-  if (out)
+  int64_t checked = 0;
+  rc = eaudit__pg_verify_origin(c, site_id, &checked);
+  if (rc == 0 && out)
     *out = checked;
 out:
   PQfinish(c);
