@@ -683,10 +683,6 @@ START_TEST(a_cut_connection_fails_with_eio_and_the_next_call_resumes) {
 }
 END_TEST
 
-#endif /* EAUDIT_HAVE_LIBPQ */
-
-/* ---- argument checks: no server needed ---- */
-
 /* The site's names reach the central store on every ship: upserted on
  * (kind, entity, valid_from), idempotent, erasures removed; names set on
  * the central store itself stay. */
@@ -755,6 +751,10 @@ START_TEST(names_ship_with_their_history_and_erasures) {
   eaudit_store_free(s);
 }
 END_TEST
+
+#endif /* EAUDIT_HAVE_LIBPQ */
+
+/* ---- argument checks: no server needed ---- */
 
 START_TEST(bad_arguments_are_refused) {
   char path[512];
