@@ -458,6 +458,17 @@ START_TEST(search_dates_times_labels_and_names) {
   ck_assert_int_eq(search_names("QUINN"), NAMES(3));
   ck_assert_int_eq(search_names("quinn door opened nov 13"), NAMES(1));
   ck_assert_int_eq(search_names("nobody"), NAMES(0));
+  /* Words folded as SQLite's unicode61: non-ASCII punctuation inside a
+   * search word makes a phrase; a word of separators matches nothing. */
+  set_name(EAUDIT_KIND_USER, 6, "Jean-Pierre O\xe2\x80\x99" "Brien",
+           EAUDIT_TIME_NONE);
+  ck_assert_int_eq(search_names("o\xe2\x80\x99" "bri"), 3);
+  ck_assert_int_eq(search_names("jean\xe2\x80\x94pi"), 3);
+  ck_assert_int_eq(search_names("pierre\xe2\x80\x94o"), 3);
+  ck_assert_int_eq(search_names("jean\xe2\x80\x94o"), 0);
+  ck_assert_int_eq(search_names("\xe2\x82\xac"), 0);
+  ck_assert_int_eq(search_names("BRI\xc3\x89"), 3); /* brie: accents go */
+  ck_assert_int_eq(search_names("BRI"), 3);
   ck_assert_int_eq(search("Nov 3 Nov 13"), 0);
   ck_assert_int_eq(search("Nov 3 door opened 14:"), 1);
   ck_assert_int_eq(search("keycard Nov 13 09:"), 1); /* 08:00 UTC */
