@@ -301,9 +301,8 @@ START_TEST(counts_from_rollups_equal_counting_events) {
 END_TEST
 
 START_TEST(users_list_has_names_roles_activity_and_expiry) {
-  TU_SQLITE_ONLY("names and roles live in the directory, which the central "
-                 "store does not hold; see "
-                 "users_seen_in_events_have_activity_and_expiry");
+  TU_SQLITE_ONLY("roles, and named users never seen in an event, are "
+                 "SQLite's; see users_seen_in_events_have_activity_and_expiry");
   EA_OK(eaudit_store_set_user(store, 1, "Ada Admin", EAUDIT_USER_ROLE_ADMIN,
                               EAUDIT_TIME_NONE));
   EA_OK(eaudit_store_set_user(store, 2, "Bob Builder", EAUDIT_USER_ROLE_USER,
