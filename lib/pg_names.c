@@ -96,8 +96,8 @@ static int fold_one(const char *name, eaudit__buf *out) {
 
 /* ---- the directory ---- */
 
-int eaudit__pg_set_name(eaudit_store *s, int kind, int64_t id,
-                        const char *name, eaudit_time from) {
+int eaudit__pg_set_name(eaudit_store *s, int kind, int64_t id, const char *name,
+                        eaudit_time from) {
   eaudit__buf words = {0};
   int rc = fold_one(name, &words);
   if (rc) {
@@ -163,8 +163,8 @@ int eaudit__pg_erase_names(eaudit_store *s, int kind, int64_t id) {
 
 #else /* without libpq no PostgreSQL handle exists: never reached */
 
-int eaudit__pg_set_name(eaudit_store *s, int kind, int64_t id,
-                        const char *name, eaudit_time from) {
+int eaudit__pg_set_name(eaudit_store *s, int kind, int64_t id, const char *name,
+                        eaudit_time from) {
   (void)s, (void)kind, (void)id, (void)name, (void)from;
   return eaudit__pg_unsupported(__func__);
 }
