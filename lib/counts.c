@@ -225,8 +225,8 @@ void eaudit_counts_free(eaudit_counts *c) {
   eaudit__object_died();
 }
 
-static int users_add_pg(void *payload, int64_t id, eaudit_time last,
-                        int expired) {
+static int users_add_pg(void *payload, int64_t id, const char *name,
+                        eaudit_time last, int expired) {
   eaudit_users *u = payload;
   struct user_row *r = eaudit__realloc(u->rows, (u->n + 1) * sizeof *r);
   if (r == NULL)
@@ -235,26 +235,28 @@ static int users_add_pg(void *payload, int64_t id, eaudit_time last,
   r = &u->rows[u->n++];
   memset(r, 0, sizeof *r);
   r->id = id;
-  r->role = EAUDIT_USER_ROLE_USER; /* as SQLite when the directory is silent */
+  if (name && (r->name = eaudit__strdup(name)) == NULL)
+    return eaudit__enomem();
+  r->role = EAUDIT_USER_ROLE_USER; /* no roles on PostgreSQL */
   r->last = last;
   r->expired = expired;
   return EAUDIT_OK;
 }
 
-/* The central store has no directory: the users seen in its events, with
- * no names (pg_query.c). */
+/* The central store: the users seen in its events, named from
+ * eaudit.names, a prefix matching their names as on SQLite (pg_query.c). */
 static int users_pg(eaudit_store *s, const char *prefix, size_t limit,
                     eaudit_users **out) {
-  if (prefix && prefix[0])
-    return eaudit__error(EAUDIT_EUNSUPPORTED, EAUDIT_ECLASS_INVALID, 0,
-                         "eaudit_store_users: a name prefix needs the "
-                         "directory, which a PostgreSQL store does not hold "
-                         "yet (docs/scale-out.md)");
+  if (prefix && prefix[0]) {
+    size_t n = strlen(prefix);
+    if (n > 256 || !eaudit__utf8_valid(prefix, n))
+      return eaudit__einval("prefix must be at most 256 bytes of UTF-8");
+  }
   eaudit_users *u = eaudit__calloc(1, sizeof *u);
   if (u == NULL)
     return eaudit__enomem();
   eaudit__object_born();
-  int rc = eaudit__pg_users(s, limit, users_add_pg, u);
+  int rc = eaudit__pg_users(s, prefix, limit, users_add_pg, u);
   if (rc) {
     eaudit_users_free(u);
     return rc;

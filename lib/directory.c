@@ -1,4 +1,5 @@
 /* Vendor event types, translated labels and the directory of names. */
+#include "pg_store.h"
 #include "store_internal.h"
 #include "types_internal.h"
 
@@ -289,9 +290,8 @@ static int put_name(eaudit_store *s, int kind, int64_t id, const char *name,
                            : eaudit__sqlite_error(s, rc, "indexing a name");
 }
 
-static int set_name(eaudit_store *s, int kind, int64_t id, const char *name,
-                    int role, eaudit_time from) {
-  EAUDIT__CHECK_STORE(s);
+/* The checks shared by both backends. */
+static int name_args_ok(int kind, const char *name, int role) {
   if (!kind_ok(kind))
     return eaudit__einval("unknown directory kind %d", kind);
   if (name == NULL)
@@ -307,9 +307,18 @@ static int set_name(eaudit_store *s, int kind, int64_t id, const char *name,
   if (role != -1 && role != EAUDIT_USER_ROLE_USER &&
       role != EAUDIT_USER_ROLE_ADMIN)
     return eaudit__einval("unknown user role %d", role);
+  return EAUDIT_OK;
+}
+
+static int set_name(eaudit_store *s, int kind, int64_t id, const char *name,
+                    int role, eaudit_time from) {
+  EAUDIT__CHECK_STORE(s);
+  int rc = name_args_ok(kind, name, role);
+  if (rc)
+    return rc;
   if (from == EAUDIT_TIME_NONE)
     from = INT64_MIN;
-  int rc = eaudit__begin(s);
+  rc = eaudit__begin(s);
   if (rc)
     return rc;
   rc = put_name(s, kind, id, name, from);
@@ -342,7 +351,15 @@ static int set_name(eaudit_store *s, int kind, int64_t id, const char *name,
 
 int eaudit_store_set_name(eaudit_store *s, int kind, int64_t id,
                           const char *name, eaudit_time valid_from) {
-  EAUDIT__CHECK_STORE(s); /* here, so that errors name this function */
+  EAUDIT__CHECK_STORE_ANY(s);
+  if (s->pg) {
+    int rc = name_args_ok(kind, name, -1);
+    return rc ? rc
+              : eaudit__pg_set_name(s, kind, id, name,
+                                    valid_from == EAUDIT_TIME_NONE
+                                        ? INT64_MIN
+                                        : valid_from);
+  }
   return set_name(s, kind, id, name, -1, valid_from);
 }
 
@@ -379,19 +396,20 @@ int eaudit__name_at(eaudit_store *s, int kind, int64_t id, eaudit_time at,
 
 int eaudit_store_name_at(eaudit_store *s, int kind, int64_t id, eaudit_time at,
                          char **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out == NULL || !kind_ok(kind))
     return eaudit__einval("out must be given and kind must be known");
   *out = NULL;
   const char *name;
   sqlite3_stmt *st = NULL;
-  int rc = eaudit__name_at(s, kind, id, at, &name, &st);
+  int rc = s->pg ? eaudit__pg_name_at(s, kind, id, at, out)
+                 : eaudit__name_at(s, kind, id, at, &name, &st);
   if (rc == EAUDIT_ENOTFOUND)
     return eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_INVALID, 0,
                          "no name for %s %lld at that time",
                          kind == EAUDIT_KIND_USER ? "user" : "entity",
                          (long long)id);
-  if (rc)
+  if (rc || s->pg)
     return rc;
   *out = eaudit__strdup(name ? name : "");
   sqlite3_reset(st);
@@ -399,9 +417,11 @@ int eaudit_store_name_at(eaudit_store *s, int kind, int64_t id, eaudit_time at,
 }
 
 int eaudit_store_erase_names(eaudit_store *s, int kind, int64_t id) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (!kind_ok(kind))
     return eaudit__einval("unknown directory kind %d", kind);
+  if (s->pg)
+    return eaudit__pg_erase_names(s, kind, id);
   int rc = eaudit__begin(s);
   if (rc)
     return rc;

@@ -7,6 +7,7 @@
 #include "internal.h"
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 /* Advisory lock keys. The site lock uses the two-int4 form with this first
  * key and a fold of the site id; schema creation and partition creation
@@ -93,5 +94,20 @@ int eaudit__pg_ensure_month(PGconn *c, int64_t t);
  * (ERANGE near the ends of int64). */
 int eaudit__pg_month_bounds(int64_t t, int64_t *lo, int64_t *hi, int *year,
                             int *month);
+
+/* Words of a name folded as SQLite's names_fts folds them: its unicode61
+ * tokenizer with remove_diacritics 2, from an in-memory SQLite connection
+ * (pg_names.c). */
+typedef struct eaudit__folder {
+  sqlite3 *db;
+  fts5_tokenizer tok;
+  Fts5Tokenizer *t;
+} eaudit__folder;
+int eaudit__fold_open(eaudit__folder *f);
+void eaudit__fold_close(eaudit__folder *f);
+/* The folded words of text joined by single spaces into out (reset first;
+ * NUL-terminated), their number in *n_words when not NULL. */
+int eaudit__fold_words(eaudit__folder *f, const char *text, eaudit__buf *out,
+                       int *n_words);
 
 #endif

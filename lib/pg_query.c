@@ -151,8 +151,9 @@ typedef struct compiled {
   eaudit_time since, until; /* the effective interval (EAUDIT_TIME_NONE) */
   int n_ranges;             /* time-of-day ranges in the conditions */
   eaudit__buf where;        /* " AND ..." conditions shared by every arm */
-  char arms[3][160];
+  char arms[5][512];
   int n_arms;
+  int distinct; /* the arms may overlap: UNION, not UNION ALL */
   params p;
   int rc;
 } compiled;
@@ -325,6 +326,91 @@ static int tod_cond(compiled *c, eaudit_store *s, eaudit_time since,
   return c->rc;
 }
 
+/* ---- name words ---- */
+
+/* One word of a search, bound: the folded words of its text (the same
+ * tokenizer as SQLite's names_fts), and the parameters of its match. */
+typedef struct word_params {
+  int n_tok;   /* folded words in it: 0 matches nothing, as "..."* */
+  int lo, hi;  /* one word: the range [lo, hi) of the words it starts */
+  int first;   /* more: the first, whole */
+  int pattern; /* and the LIKE pattern of the phrase on names.words */
+} word_params;
+
+/* Above every word that starts with the prefix in byte order: U+10FFFF,
+ * which no folded word holds (the tokenizer drops non-characters). */
+#define WORD_HI "\xf4\x8f\xbf\xbf"
+
+static void word_bind(compiled *c, eaudit__folder *f, const char *word,
+                      word_params *w) {
+  memset(w, 0, sizeof *w);
+  if (c->rc)
+    return;
+  eaudit__buf b = {0}, pat = {0};
+  int rc = eaudit__fold_words(f, word, &b, &w->n_tok);
+  if (rc == 0 && w->n_tok == 1) {
+    w->lo = chk(c, param_text(&c->p, b.data));
+    rc = eaudit__buf_puts(&b, WORD_HI) ? eaudit__enomem() : 0;
+    if (rc == 0)
+      w->hi = chk(c, param_text(&c->p, b.data));
+  } else if (rc == 0 && w->n_tok > 1) {
+    /* FTS5's "a b"* : a whole word, then the next ones, the last as a
+     * prefix. The first drives through the index; the phrase filters. */
+    size_t first = strcspn(b.data, " ");
+    w->first = chk(c, param_add(&c->p, b.data, (int)first, 0,
+                                EAUDIT__OID_TEXT));
+    rc = eaudit__buf_puts(&pat, "% ");
+    for (const char *t = b.data; rc == 0 && *t; t++)
+      rc = (*t == '%' || *t == '_' || *t == '\\')
+               ? eaudit__buf_printf(&pat, "\\%c", *t)
+               : eaudit__buf_put(&pat, t, 1);
+    if (rc == 0)
+      rc = eaudit__buf_puts(&pat, "%");
+    if (rc)
+      rc = eaudit__enomem();
+    else
+      w->pattern = chk(c, param_text(&c->p, pat.data));
+  }
+  eaudit__buf_free(&b);
+  eaudit__buf_free(&pat);
+  if (rc && c->rc == 0)
+    c->rc = rc;
+}
+
+/* The entities of one kind that have (or had) a name with the word. */
+static void word_sub(char *out, size_t size, const word_params *w, int kind) {
+  if (w->n_tok == 0)
+    snprintf(out, size, "(SELECT NULL::bigint WHERE false)");
+  else if (w->n_tok == 1)
+    snprintf(out, size,
+             "(SELECT entity FROM eaudit.name_words WHERE kind = %d AND "
+             "word >= $%d AND word < $%d)",
+             kind, w->lo, w->hi);
+  else
+    snprintf(out, size,
+             "(SELECT w.entity FROM eaudit.name_words w JOIN eaudit.names n "
+             "USING (kind, entity, valid_from) WHERE w.kind = %d AND w.word "
+             "= $%d AND ' ' || n.words LIKE $%d)",
+             kind, w->first, w->pattern);
+}
+
+/* An event mentions a word when one of its entities has (or had) a name
+ * with a word starting with it (lib/query.c's word_cond). */
+static void word_cond(compiled *c, const word_params *w) {
+  if (c->rc)
+    return;
+  char u[256], d[256], g[256], v[256];
+  word_sub(u, sizeof u, w, EAUDIT_KIND_USER);
+  word_sub(d, sizeof d, w, EAUDIT_KIND_DOOR);
+  word_sub(g, sizeof g, w, EAUDIT_KIND_GROUP);
+  word_sub(v, sizeof v, w, EAUDIT_KIND_DEVICE);
+  if (eaudit__buf_printf(&c->where,
+                         " AND (subject IN %s OR actor IN %s OR door IN %s OR "
+                         "grp IN %s OR device IN %s)",
+                         u, u, d, g, v))
+    c->rc = eaudit__enomem();
+}
+
 static int compile(eaudit_store *s, const eaudit_query *q, compiled *c) {
   memset(c, 0, sizeof *c);
   eaudit__search terms;
@@ -338,16 +424,6 @@ static int compile(eaudit_store *s, const eaudit_query *q, compiled *c) {
                                  eaudit__type_label_at, s, &terms);
     if (c->rc)
       return c->rc;
-    if (terms.n_words) {
-      c->rc = eaudit__error(
-          EAUDIT_EUNSUPPORTED, EAUDIT_ECLASS_INVALID, 0,
-          "'%.64s' would be matched against directory names, which a "
-          "PostgreSQL store does not hold yet; dates, times of day and type "
-          "labels are searchable (docs/scale-out.md)",
-          terms.words[0]);
-      eaudit__search_clear(&terms);
-      return c->rc;
-    }
   }
   eaudit_time since = q->since, until = q->until;
   if (terms.has_interval) {
@@ -385,9 +461,45 @@ static int compile(eaudit_store *s, const eaudit_query *q, compiled *c) {
     if (rc && c->rc == 0)
       c->rc = rc;
   }
+  /* Words: the first drives the query through the name indexes when
+   * there is no user filter; the others filter (as on SQLite). */
+  word_params first = {0};
+  int first_word = 0;
+  if (terms.n_words && c->rc == 0) {
+    eaudit__folder f;
+    int rc = eaudit__fold_open(&f);
+    if (rc && c->rc == 0)
+      c->rc = rc;
+    for (int i = 0; c->rc == 0 && i < terms.n_words; i++) {
+      word_params w;
+      word_bind(c, &f, terms.words[i], &w);
+      if (i == 0 && !q->has_user) {
+        first = w;
+        first_word = 1;
+      } else {
+        word_cond(c, &w);
+      }
+    }
+    if (rc == 0)
+      eaudit__fold_close(&f);
+  }
   /* Arms as on SQLite: each driven by one index, together covering the
-   * result once (the actor arm has the partial index's predicate). */
-  if (q->has_user && c->rc == 0) {
+   * result once (the actor arm has the partial index's predicate); the
+   * word arms may overlap, so they are UNIONed. */
+  if (first_word && c->rc == 0) {
+    char sub[256];
+    word_sub(sub, sizeof sub, &first, EAUDIT_KIND_USER);
+    snprintf(c->arms[c->n_arms++], sizeof c->arms[0], "subject IN %s", sub);
+    snprintf(c->arms[c->n_arms++], sizeof c->arms[0],
+             "actor IN %s AND actor IS DISTINCT FROM subject", sub);
+    word_sub(sub, sizeof sub, &first, EAUDIT_KIND_DOOR);
+    snprintf(c->arms[c->n_arms++], sizeof c->arms[0], "door IN %s", sub);
+    word_sub(sub, sizeof sub, &first, EAUDIT_KIND_GROUP);
+    snprintf(c->arms[c->n_arms++], sizeof c->arms[0], "grp IN %s", sub);
+    word_sub(sub, sizeof sub, &first, EAUDIT_KIND_DEVICE);
+    snprintf(c->arms[c->n_arms++], sizeof c->arms[0], "device IN %s", sub);
+    c->distinct = 1;
+  } else if (q->has_user && c->rc == 0) {
     int pu = chk(c, param_i64(&c->p, q->user));
     if (q->role != EAUDIT_ROLE_ACTOR)
       snprintf(c->arms[c->n_arms++], sizeof c->arms[0], "subject = $%d", pu);
@@ -426,7 +538,7 @@ static int batch_sql(const compiled *c, int desc, int keyset, int k, int lim,
         sql,
         "%s(SELECT " COLUMNS " FROM eaudit.events WHERE %s%s%s ORDER BY "
         "occurred_at %s, origin %s, seq %s LIMIT $%d)",
-        i ? " UNION ALL " : "", c->arms[i], where, ks, dir, dir, dir, lim);
+        i ? (c->distinct ? " UNION " : " UNION ALL ") : "", c->arms[i], where, ks, dir, dir, dir, lim);
   if (rc == 0 && c->n_arms > 1)
     rc = eaudit__buf_printf(sql,
                             " ORDER BY occurred_at %s, origin %s, seq %s "
@@ -755,9 +867,10 @@ static int arms_sql(const compiled *c, const char *cols, int keyset_k, int desc,
              desc ? "<" : ">", keyset_k, keyset_k + 1, keyset_k + 2);
   int rc = 0;
   for (int i = 0; rc == 0 && i < c->n_arms; i++)
-    rc =
-        eaudit__buf_printf(sql, "%s(SELECT %s FROM eaudit.events WHERE %s%s%s)",
-                           i ? " UNION ALL " : "", cols, c->arms[i], where, ks);
+    rc = eaudit__buf_printf(
+        sql, "%s(SELECT %s%s FROM eaudit.events WHERE %s%s%s)",
+        i ? (c->distinct ? " UNION " : " UNION ALL ") : "", cols,
+        c->distinct ? ", origin, seq" : "", c->arms[i], where, ks);
   return rc ? eaudit__enomem() : EAUDIT_OK;
 }
 
@@ -943,24 +1056,44 @@ static const char users_sql[] =
     "  (SELECT max(occurred_at) FROM eaudit.events WHERE actor = ids.u"
     "   AND actor IS DISTINCT FROM subject)),"
     "  coalesce(exp.expired_at IS NOT NULL AND (exp.prolonged_at IS NULL"
-    "   OR exp.prolonged_at < exp.expired_at), false)::int4"
-    " FROM ids LEFT JOIN exp ON exp.u = ids.u ORDER BY ids.u LIMIT $1";
+    "   OR exp.prolonged_at < exp.expired_at), false)::int4,"
+    "  (SELECT name FROM eaudit.names WHERE kind = 1 AND entity = ids.u"
+    "   ORDER BY valid_from DESC LIMIT 1)"
+    " FROM ids LEFT JOIN exp ON exp.u = ids.u";
 
-int eaudit__pg_users(eaudit_store *s, size_t limit,
-                     int (*add)(void *payload, int64_t id, eaudit_time last,
-                                int expired),
+int eaudit__pg_users(eaudit_store *s, const char *prefix, size_t limit,
+                     int (*add)(void *payload, int64_t id, const char *name,
+                                eaudit_time last, int expired),
                      void *payload) {
   PGconn *conn = ((eaudit__pgstore *)s->pg)->conn;
-  params p = {0};
-  if (param_i64(&p, limit ? (int64_t)limit : INT64_MAX) < 0)
-    return eaudit__enomem();
-  PGresult *r = run(conn, users_sql, &p, "reading the users list");
-  params_free(&p);
-  if (r == NULL)
-    return eaudit_error_last()->code;
-  int rc = EAUDIT_OK;
+  compiled c;
+  memset(&c, 0, sizeof c);
+  eaudit__buf sql = {0};
+  int pl = chk(&c, param_i64(&c.p, limit ? (int64_t)limit : INT64_MAX));
+  char sub[256] = "";
+  if (prefix && prefix[0] && c.rc == 0) {
+    /* The prefix is one search word: a name of the user has a word
+     * starting with it (names_fts's "prefix"* on SQLite). */
+    eaudit__folder f;
+    word_params w;
+    c.rc = eaudit__fold_open(&f);
+    if (c.rc == 0) {
+      word_bind(&c, &f, prefix, &w);
+      eaudit__fold_close(&f);
+      word_sub(sub, sizeof sub, &w, EAUDIT_KIND_USER);
+    }
+  }
+  if (c.rc == 0 &&
+      eaudit__buf_printf(&sql, "%s%s%s ORDER BY ids.u LIMIT $%d", users_sql,
+                         sub[0] ? " WHERE ids.u IN " : "", sub, pl))
+    c.rc = eaudit__enomem();
+  PGresult *r = c.rc ? NULL : run(conn, sql.data, &c.p, "reading the users list");
+  int rc = c.rc ? c.rc : r == NULL ? eaudit_error_last()->code : EAUDIT_OK;
+  params_free(&c.p);
+  eaudit__buf_free(&sql);
   for (int i = 0; rc == 0 && i < PQntuples(r); i++)
     rc = add(payload, eaudit__pg_i64(r, i, 0),
+             PQgetisnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3),
              PQgetisnull(r, i, 1) ? EAUDIT_TIME_NONE : eaudit__pg_i64(r, i, 1),
              eaudit__pg_i32(r, i, 2));
   PQclear(r);
@@ -1063,11 +1196,12 @@ int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
   return no_pg();
 }
 
-int eaudit__pg_users(eaudit_store *s, size_t limit,
-                     int (*add)(void *payload, int64_t id, eaudit_time last,
-                                int expired),
+int eaudit__pg_users(eaudit_store *s, const char *prefix, size_t limit,
+                     int (*add)(void *payload, int64_t id, const char *name,
+                                eaudit_time last, int expired),
                      void *payload) {
   (void)s;
+  (void)prefix;
   (void)limit;
   (void)add;
   (void)payload;

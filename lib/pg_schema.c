@@ -295,6 +295,39 @@ static const char schema_v2[] =
     " actor bigint,"
     " dropped_at timestamptz NOT NULL DEFAULT now(),"
     " PRIMARY KEY (origin, seq));"
+    /* Names with history, global (one directory for every site, as the
+     * access-control system assigns ids). words holds the name's words
+     * folded by SQLite's unicode61 tokenizer (remove_diacritics 2), joined
+     * by single spaces; the trigger spreads them into name_words, whose
+     * (kind, word) index in byte order serves word-prefix ranges. origin
+     * is the site that last shipped the row (NULL: set on this store). */
+    "CREATE TABLE eaudit.names(kind int NOT NULL, entity bigint NOT NULL,"
+    " valid_from bigint NOT NULL, name text NOT NULL, words text NOT NULL,"
+    " origin bytea, PRIMARY KEY (kind, entity, valid_from));"
+    "CREATE INDEX names_origin ON eaudit.names(origin) WHERE origin IS NOT"
+    " NULL;"
+    "CREATE TABLE eaudit.name_words(kind int NOT NULL, entity bigint NOT NULL,"
+    " valid_from bigint NOT NULL, pos int NOT NULL,"
+    " word text COLLATE \"C\" NOT NULL,"
+    " PRIMARY KEY (kind, entity, valid_from, pos),"
+    " FOREIGN KEY (kind, entity, valid_from) REFERENCES eaudit.names"
+    " ON DELETE CASCADE);"
+    "CREATE INDEX name_words_word ON eaudit.name_words(kind, word);"
+    "CREATE FUNCTION eaudit.names_words() RETURNS trigger LANGUAGE plpgsql"
+    " AS $f$ BEGIN"
+    "  IF TG_OP = 'UPDATE' THEN"
+    "   IF NEW.words = OLD.words THEN RETURN NULL; END IF;"
+    "   DELETE FROM eaudit.name_words WHERE kind = NEW.kind"
+    "    AND entity = NEW.entity AND valid_from = NEW.valid_from;"
+    "  END IF;"
+    "  INSERT INTO eaudit.name_words(kind, entity, valid_from, pos, word)"
+    "   SELECT NEW.kind, NEW.entity, NEW.valid_from, w.pos, w.word"
+    "   FROM string_to_table(NEW.words, ' ') WITH ORDINALITY AS w(word, pos)"
+    "   WHERE w.word <> '';"
+    "  RETURN NULL;"
+    " END $f$;"
+    "CREATE TRIGGER names_words AFTER INSERT OR UPDATE ON eaudit.names"
+    " FOR EACH ROW EXECUTE FUNCTION eaudit.names_words();"
     /* Sites whose first shipment started past seq 0 (they had purged
      * before) get the anchor verification expects at their base. */
     "INSERT INTO eaudit.anchors(origin, seq, hash, through_at)"

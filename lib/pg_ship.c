@@ -468,6 +468,134 @@ static int ship_batch(PGconn *c, const uint8_t site[16], const site_batch *b,
   return rc;
 }
 
+/* ---- names: the site's whole directory, synced on every ship ---- */
+
+/* Text-format COPY escaping of one field. */
+static int copy_field(eaudit__buf *b, const char *v) {
+  for (const char *p = v; *p; p++) {
+    const char *e = *p == '\\'  ? "\\\\"
+                    : *p == '\n' ? "\\n"
+                    : *p == '\r' ? "\\r"
+                    : *p == '\t' ? "\\t"
+                                 : NULL;
+    if (e ? eaudit__buf_puts(b, e) : eaudit__buf_put(b, p, 1))
+      return eaudit__enomem();
+  }
+  return EAUDIT_OK;
+}
+
+/* The site's names, folded, as COPY text rows. */
+static int names_rows(eaudit_store *s, eaudit__buf *rows, int64_t *n) {
+  *n = 0;
+  eaudit__folder f;
+  int rc = eaudit__fold_open(&f);
+  if (rc)
+    return rc;
+  eaudit__buf words = {0};
+  sqlite3_stmt *st = NULL;
+  int src = sqlite3_prepare_v2(
+      s->db, "SELECT kind, entity, valid_from, name FROM names", -1, &st,
+      NULL);
+  while (rc == 0 && st && (src = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *name = (const char *)sqlite3_column_text(st, 3);
+    if (name == NULL)
+      name = "";
+    rc = eaudit__fold_words(&f, name, &words, NULL);
+    if (rc == 0 &&
+        eaudit__buf_printf(rows, "%d\t%lld\t%lld\t",
+                           sqlite3_column_int(st, 0),
+                           (long long)sqlite3_column_int64(st, 1),
+                           (long long)sqlite3_column_int64(st, 2)))
+      rc = eaudit__enomem();
+    if (rc == 0)
+      rc = copy_field(rows, name);
+    if (rc == 0 && eaudit__buf_puts(rows, "\t"))
+      rc = eaudit__enomem();
+    if (rc == 0)
+      rc = copy_field(rows, words.data);
+    if (rc == 0 && eaudit__buf_puts(rows, "\n"))
+      rc = eaudit__enomem();
+    (*n)++;
+  }
+  if (rc == 0 && src != SQLITE_DONE)
+    rc = eaudit__sqlite_error(s, src, "reading the names to ship");
+  sqlite3_finalize(st);
+  eaudit__buf_free(&words);
+  eaudit__fold_close(&f);
+  return rc;
+}
+
+/* Upsert the site's names keyed on (kind, entity, valid_from), then remove
+ * the names this site shipped before and no longer holds (erased there),
+ * in one transaction under the site's lock: idempotent, and a failure
+ * leaves the previous state for the next ship to redo. */
+static int ship_names(eaudit_store *s, PGconn *c) {
+  eaudit__buf rows = {0};
+  int64_t n;
+  int rc = names_rows(s, &rows, &n);
+  if (rc) {
+    eaudit__buf_free(&rows);
+    return rc;
+  }
+  rc = eaudit__pg_command(c, "BEGIN", "starting the names");
+  eaudit__pgp p = {0};
+  PGresult *r = NULL;
+  if (rc == 0) {
+    eaudit__pgp_i32(&p, EAUDIT__PG_SITE_LOCK);
+    eaudit__pgp_i32(&p, eaudit__pg_site_key(s->store_id));
+    r = eaudit__pg_exec(c, "SELECT pg_advisory_xact_lock($1, $2)", &p,
+                        "locking the site");
+    rc = r ? 0 : eaudit_error_last()->code;
+    PQclear(r);
+  }
+  if (rc == 0)
+    rc = eaudit__pg_command(
+        c,
+        "CREATE TEMP TABLE eaudit_ship_names(kind int, entity bigint,"
+        " valid_from bigint, name text, words text) ON COMMIT DROP",
+        "staging the names");
+  if (rc == 0) {
+    r = PQexec(c, "COPY eaudit_ship_names FROM STDIN");
+    if (r == NULL || PQresultStatus(r) != PGRES_COPY_IN)
+      rc = eaudit__pg_error(c, r, "sending the names");
+    PQclear(r);
+    if (rc == 0) {
+      int ok = rows.len == 0 ||
+               PQputCopyData(c, rows.data, (int)rows.len) == 1;
+      if (PQputCopyEnd(c, ok ? NULL : "not sent") != 1)
+        ok = 0;
+      while ((r = PQgetResult(c)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)
+          rc = eaudit__pg_error(c, r, "sending the names");
+        PQclear(r);
+      }
+      if (!ok && rc == 0)
+        rc = eaudit__pg_error(c, NULL, "sending the names");
+    }
+  }
+  eaudit__buf_free(&rows);
+  static const char *const sql[] = {
+      "INSERT INTO eaudit.names(kind, entity, valid_from, name, words, "
+      "origin) SELECT kind, entity, valid_from, name, words, $1 FROM "
+      "eaudit_ship_names ON CONFLICT (kind, entity, valid_from) DO UPDATE "
+      "SET name = excluded.name, words = excluded.words, origin = "
+      "excluded.origin WHERE eaudit.names.name IS DISTINCT FROM "
+      "excluded.name",
+      "DELETE FROM eaudit.names n WHERE origin = $1 AND NOT EXISTS (SELECT "
+      "1 FROM eaudit_ship_names t WHERE t.kind = n.kind AND t.entity = "
+      "n.entity AND t.valid_from = n.valid_from)"};
+  for (size_t i = 0; rc == 0 && i < 2; i++) {
+    p.n = 0;
+    eaudit__pgp_bytes(&p, s->store_id, 16);
+    r = eaudit__pg_exec(c, sql[i], &p, "writing the names");
+    rc = r ? 0 : eaudit_error_last()->code;
+    PQclear(r);
+  }
+  if (rc == 0)
+    return eaudit__pg_command(c, "COMMIT", "committing the names");
+  return rollback(c, rc);
+}
+
 int eaudit_store_ship(eaudit_store *s, const char *central_uri,
                       size_t batch_size, int64_t *shipped) {
   if (shipped)
@@ -539,6 +667,8 @@ int eaudit_store_ship(eaudit_store *s, const char *central_uri,
     if (!again && b.n < batch_size)
       break;
   }
+  if (rc == 0)
+    rc = ship_names(s, c);
 out:
   if (rc == 0 && total)
     eaudit__log(EAUDIT_LOG_INFO, "shipped %lld events", (long long)total);

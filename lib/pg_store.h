@@ -39,5 +39,14 @@ int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
  * returned. */
 int eaudit__pg_store_verify(eaudit_store *s, int *damage, int64_t *first_bad,
                             int64_t *events, char *msg, size_t msg_size);
+/* The directory of names (pg_names.c), arguments checked by the caller:
+ * set (an upsert keyed on kind, entity, valid_from), the name valid at a
+ * time (EAUDIT_ENOTFOUND, with no error set, when there is none; *out is
+ * the caller's to free) and erase every name of an entity. */
+int eaudit__pg_set_name(eaudit_store *s, int kind, int64_t id,
+                        const char *name, eaudit_time from);
+int eaudit__pg_name_at(eaudit_store *s, int kind, int64_t id, eaudit_time at,
+                       char **out);
+int eaudit__pg_erase_names(eaudit_store *s, int kind, int64_t id);
 
 #endif

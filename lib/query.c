@@ -1,5 +1,6 @@
 /* Queries: filters compiled to SQL with bound parameters, keyset cursors,
  * the tail cursor and subscriber filters. */
+#include "pg_store.h"
 #include "query_internal.h"
 #include "timeexpr.h"
 
@@ -660,14 +661,22 @@ const char *eaudit_cursor_name(eaudit_cursor *c, int field) {
       EAUDIT_KIND_GROUP, EAUDIT_KIND_DEVICE, EAUDIT_KIND_SITE};
   if (c == NULL || !c->has_last || c->done)
     return NULL;
-  /* The central store has no directory yet (docs/scale-out.md). */
-  if (c->pg)
-    return NULL;
   for (int i = 0; i < N_NAME_FIELDS; i++) {
     if (fields[i] != field)
       continue;
     if (!EAUDIT__HAS(&c->ev, field))
       return NULL;
+    if (!c->names_loaded[i] && c->pg) {
+      eaudit_time at = c->ev.v[EAUDIT_FIELD_OCCURRED_AT];
+      int rc = eaudit__pg_name_at(c->s, kinds[i], c->ev.v[field], at,
+                                  &c->names[i]);
+      if (rc == EAUDIT_ENOTFOUND) /* named only after the event */
+        rc = eaudit__pg_name_at(c->s, kinds[i], c->ev.v[field],
+                                EAUDIT_TIME_NONE, &c->names[i]);
+      if (rc && rc != EAUDIT_ENOTFOUND)
+        return NULL; /* the error is set; a later call tries again */
+      c->names_loaded[i] = 1;
+    }
     if (!c->names_loaded[i]) {
       const char *name = NULL;
       sqlite3_stmt *st = NULL;

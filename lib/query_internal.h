@@ -59,9 +59,9 @@ int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
                       void *payload);
 /* The users seen in events, by id, at most limit (0: all): each handed to
  * add(payload, id, last activity, expired now). */
-int eaudit__pg_users(eaudit_store *s, size_t limit,
-                     int (*add)(void *payload, int64_t id, eaudit_time last,
-                                int expired),
+int eaudit__pg_users(eaudit_store *s, const char *prefix, size_t limit,
+                     int (*add)(void *payload, int64_t id, const char *name,
+                                eaudit_time last, int expired),
                      void *payload);
 /* EXPLAIN of the statement a query's first batch runs, as text lines
  * joined by newlines (caller frees with eaudit__free); for the tests. */

@@ -683,6 +683,75 @@ START_TEST(a_cut_connection_fails_with_eio_and_the_next_call_resumes) {
 }
 END_TEST
 
+/* The site's names reach the central store on every ship: upserted on
+ * (kind, entity, valid_from), idempotent, erasures removed; names set on
+ * the central store itself stay. */
+START_TEST(names_ship_with_their_history_and_erasures) {
+  char path[512], hex[33];
+  uint8_t id[16];
+  eaudit_store *s = site_new("ship-names", path, sizeof path);
+  site_hex(s, id, hex);
+  static const char odd[] = "Main\tLobby \\ B\xc3\xa4" "ck\ndoor";
+  EA_OK(eaudit_store_set_name(s, EAUDIT_KIND_DOOR, 7, "Old lobby",
+                              EAUDIT_TIME_NONE));
+  EA_OK(eaudit_store_set_name(s, EAUDIT_KIND_DOOR, 7, odd, T0));
+  EA_OK(eaudit_store_set_user(s, 42, "Erin \xc3\x8bxample",
+                              EAUDIT_USER_ROLE_USER, EAUDIT_TIME_NONE));
+  tu_append_doors(s, 3, 42, 7, T0 + HOUR, 1000000);
+  int64_t n;
+  EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
+  ck_assert_int_eq(n, 3);
+  eaudit_store *central;
+  EA_OK(eaudit_store_open(&central, g_uri, NULL));
+  EA_OK(eaudit_store_set_name(central, EAUDIT_KIND_DOOR, 9, "Vault",
+                              EAUDIT_TIME_NONE));
+  EA_OK(eaudit_store_ship(s, g_uri, 0, &n)); /* names again: no change */
+  ck_assert_int_eq(n, 0);
+  PGconn *c = pg_open(g_uri);
+  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.names"), 4);
+  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.name_words"), 9);
+  char *name;
+  EA_OK(eaudit_store_name_at(central, EAUDIT_KIND_DOOR, 7, T0 - 1, &name));
+  ck_assert_str_eq(name, "Old lobby");
+  eaudit_free(name);
+  EA_OK(eaudit_store_name_at(central, EAUDIT_KIND_DOOR, 7, EAUDIT_TIME_NONE,
+                             &name));
+  ck_assert_str_eq(name, odd);
+  eaudit_free(name);
+  eaudit_query *q;
+  EA_OK(eaudit_query_new(&q));
+  const char *words[] = {"exa", "ERIN", "back", "lobby", "vault", "nobody"};
+  const int64_t want[] = {3, 3, 3, 3, 0, 0};
+  for (size_t i = 0; i < 6; i++) {
+    EA_OK(eaudit_query_set_text(q, words[i]));
+    ck_assert_msg(tu_count(central, q) == want[i], "%s", words[i]);
+    ck_assert_int_eq(tu_count(s, q), want[i]);
+  }
+  /* An erasure at the site reaches the central store on the next ship. */
+  EA_OK(eaudit_store_erase_names(s, EAUDIT_KIND_USER, 42));
+  EA_OK(eaudit_store_set_name(s, EAUDIT_KIND_DOOR, 7, "Side door", T0));
+  EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
+  ck_assert_int_eq(eaudit_store_name_at(central, EAUDIT_KIND_USER, 42,
+                                        EAUDIT_TIME_NONE, &name),
+                   EAUDIT_ENOTFOUND);
+  EA_OK(eaudit_query_set_text(q, "erin"));
+  ck_assert_int_eq(tu_count(central, q), 0);
+  EA_OK(eaudit_query_set_text(q, "side"));
+  ck_assert_int_eq(tu_count(central, q), 3);
+  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.names"), 3);
+  ck_assert_int_eq(
+      pg_int(c, "SELECT count(*) FROM eaudit.name_words WHERE kind = 1"), 0);
+  EA_OK(eaudit_store_name_at(central, EAUDIT_KIND_DOOR, 9, EAUDIT_TIME_NONE,
+                             &name));
+  ck_assert_str_eq(name, "Vault"); /* the central store's own */
+  eaudit_free(name);
+  eaudit_query_free(q);
+  PQfinish(c);
+  eaudit_store_free(central);
+  eaudit_store_free(s);
+}
+END_TEST
+
 #endif /* EAUDIT_HAVE_LIBPQ */
 
 /* ---- argument checks: no server needed ---- */
@@ -752,6 +821,7 @@ int main(void) {
     tcase_add_test(tc, schema_creation_is_idempotent_and_versioned);
     tcase_add_test(tc, ship_sends_every_event_once_and_identical);
     tcase_add_test(tc, ship_after_more_appends_continues_the_chain);
+    tcase_add_test(tc, names_ship_with_their_history_and_erasures);
     tcase_add_test(tc, a_broken_site_chain_is_refused_and_nothing_written);
     tcase_add_test(tc, damage_in_the_central_store_is_named);
     tcase_add_test(tc, retention_anchor_is_the_base_and_unshipped_purges_are_refused);
