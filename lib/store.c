@@ -388,6 +388,27 @@ static int busy_wait(void *payload, int count) {
   return 1;
 }
 
+/* eaudit__exec for the connection's set-up pragmas. Switching a new file
+ * to WAL (and the first write of auto_vacuum) can meet another handle
+ * doing the same at that moment; SQLite then answers SQLITE_BUSY without
+ * calling the busy handler, so wait here, within the busy timeout. */
+static int exec_setup(eaudit_store *s, const char *sql) {
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (unsigned n = 0;; n++) {
+    int rc = eaudit__exec(s, sql);
+    if (rc != EAUDIT_EBUSY)
+      return rc;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t waited_ms = (int64_t)(now.tv_sec - start.tv_sec) * 1000 +
+                        (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (waited_ms >= s->opts.ints[EAUDIT_OPT_BUSY_TIMEOUT_MS])
+      return rc;
+    struct timespec d = {0, (long)(n < 10 ? 200 + 100 * n : 2000) * 1000};
+    nanosleep(&d, NULL);
+  }
+}
+
 static int configure(eaudit_store *s) {
   char sql[256];
   int rc;
@@ -396,10 +417,11 @@ static int configure(eaudit_store *s) {
   sqlite3_extended_result_codes(s->db, 1);
   /* auto_vacuum only matters when the file is created, and setting it is a
    * write that a read-only connection refuses. */
-  if (!s->read_only && (rc = eaudit__exec(s, "PRAGMA auto_vacuum = INCREMENTAL")))
+  if (!s->read_only &&
+      (rc = exec_setup(s, "PRAGMA auto_vacuum = INCREMENTAL")))
     return rc;
   if (!s->memory && !s->read_only) {
-    if ((rc = eaudit__exec(s, "PRAGMA journal_mode = WAL")))
+    if ((rc = exec_setup(s, "PRAGMA journal_mode = WAL")))
       return rc;
   }
   snprintf(sql, sizeof sql,
@@ -408,7 +430,7 @@ static int configure(eaudit_store *s) {
            s->opts.ints[EAUDIT_OPT_SYNCHRONOUS] == EAUDIT_SYNC_FULL ? "FULL"
                                                                    : "NORMAL",
            (long long)s->opts.ints[EAUDIT_OPT_JOURNAL_SIZE_LIMIT]);
-  if ((rc = eaudit__exec(s, sql)))
+  if ((rc = exec_setup(s, sql)))
     return rc;
   return local_minute_fn_install(s);
 }
