@@ -55,6 +55,16 @@ int eaudit__pg_command(PGconn *c, const char *sql, const char *what);
  * EAUDIT_EIO by default, with the SQLSTATE and the server's message. */
 int eaudit__pg_error(PGconn *c, const PGresult *res, const char *what);
 
+/* The bound parameters of one event row of eaudit.events, in the column
+ * order origin, seq, id, occurred_at, recorded_at, type, subject, actor,
+ * door, grp, device, site, credential, reason, details, hash ($1..$16). */
+void eaudit__pg_event_params(eaudit__pgp *p, const uint8_t origin[16],
+                             const eaudit_event *ev);
+/* Read an event from a binary result row whose columns are seq, id,
+ * occurred_at, recorded_at, type, the six ids, credential, reason,
+ * details, hash. */
+int eaudit__pg_row_event(const PGresult *r, int row, eaudit_event *ev);
+
 /* Binary result readers. */
 int64_t eaudit__pg_i64(const PGresult *r, int row, int col);
 int32_t eaudit__pg_i32(const PGresult *r, int row, int col);

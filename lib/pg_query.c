@@ -699,41 +699,6 @@ static int fetch(eaudit__pgcur *c) {
   return rc;
 }
 
-static int row_event(const PGresult *r, int row, eaudit_event *ev) {
-  static const int id_fields[] = {EAUDIT_FIELD_SUBJECT, EAUDIT_FIELD_ACTOR,
-                                  EAUDIT_FIELD_DOOR,    EAUDIT_FIELD_GROUP,
-                                  EAUDIT_FIELD_DEVICE,  EAUDIT_FIELD_SITE};
-  ev->present = 0;
-  ev->has_id = ev->has_hash = 0;
-  ev->details_len = 0;
-  memset(ev->v, 0, sizeof ev->v);
-  eaudit__event_put(ev, EAUDIT_FIELD_SEQ, eaudit__pg_i64(r, row, 0));
-  if (PQgetlength(r, row, 1) == 16) {
-    memcpy(ev->id, PQgetvalue(r, row, 1), 16);
-    ev->has_id = 1;
-  }
-  eaudit__event_put(ev, EAUDIT_FIELD_OCCURRED_AT, eaudit__pg_i64(r, row, 2));
-  eaudit__event_put(ev, EAUDIT_FIELD_RECORDED_AT, eaudit__pg_i64(r, row, 3));
-  eaudit__event_put(ev, EAUDIT_FIELD_TYPE, eaudit__pg_i32(r, row, 4));
-  for (int i = 0; i < 6; i++)
-    if (!PQgetisnull(r, row, 5 + i))
-      eaudit__event_put(ev, id_fields[i], eaudit__pg_i64(r, row, 5 + i));
-  int32_t cred = eaudit__pg_i32(r, row, 11);
-  int32_t reason = eaudit__pg_i32(r, row, 12);
-  if (cred)
-    eaudit__event_put(ev, EAUDIT_FIELD_CREDENTIAL, cred);
-  if (reason)
-    eaudit__event_put(ev, EAUDIT_FIELD_REASON, reason);
-  if (!PQgetisnull(r, row, 13) && PQgetlength(r, row, 13) > 0 &&
-      eaudit__event_put_details(ev, PQgetvalue(r, row, 13),
-                                (size_t)PQgetlength(r, row, 13)))
-    return eaudit__enomem();
-  if (PQgetlength(r, row, 14) == 32) {
-    memcpy(ev->hash, PQgetvalue(r, row, 14), 32);
-    ev->has_hash = 1;
-  }
-  return EAUDIT_OK;
-}
 
 int eaudit__pg_cursor_next(eaudit__pgcur *c, eaudit_event *ev) {
   if (c->res == NULL || c->row >= PQntuples(c->res)) {
@@ -747,7 +712,7 @@ int eaudit__pg_cursor_next(eaudit__pgcur *c, eaudit_event *ev) {
       return EAUDIT_DONE;
     }
   }
-  int rc = row_event(c->res, c->row, ev);
+  int rc = eaudit__pg_row_event(c->res, c->row, ev);
   if (rc)
     return rc;
   if (PQgetlength(c->res, c->row, 15) != 16)

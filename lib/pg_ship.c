@@ -167,8 +167,8 @@ static const int id_fields[] = {EAUDIT_FIELD_SUBJECT, EAUDIT_FIELD_ACTOR,
                                 EAUDIT_FIELD_DOOR,    EAUDIT_FIELD_GROUP,
                                 EAUDIT_FIELD_DEVICE,  EAUDIT_FIELD_SITE};
 
-static void event_params(eaudit__pgp *p, const uint8_t origin[16],
-                         const eaudit_event *ev) {
+void eaudit__pg_event_params(eaudit__pgp *p, const uint8_t origin[16],
+                             const eaudit_event *ev) {
   p->n = 0;
   eaudit__pgp_bytes(p, origin, 16);
   eaudit__pgp_i64(p, ev->v[EAUDIT_FIELD_SEQ]);
@@ -296,7 +296,7 @@ static int insert_events(PGconn *c, const uint8_t site[16],
     if (PQenterPipelineMode(c) != 1)
       return eaudit__pg_error(c, NULL, "entering pipeline mode");
     for (size_t i = lo; i < hi; i++) {
-      event_params(&p, site, &b->evs[i]);
+      eaudit__pg_event_params(&p, site, &b->evs[i]);
       if (!PQsendQueryPrepared(c, "eaudit_ship_insert", p.n, p.v, p.len,
                                p.fmt, 1)) {
         int rc = eaudit__pg_error(c, NULL, "sending an event");
@@ -688,7 +688,7 @@ int eaudit_central_init(const char *central_uri) {
 
 /* ---- verification ---- */
 
-static int row_event(const PGresult *r, int row, eaudit_event *ev) {
+int eaudit__pg_row_event(const PGresult *r, int row, eaudit_event *ev) {
   ev->present = 0;
   ev->has_id = ev->has_hash = 0;
   ev->details_len = 0;
@@ -819,7 +819,7 @@ int eaudit__pg_walk_chain(PGconn *c, const uint8_t origin[16],
     }
     int rows = PQntuples(r);
     for (int i = 0; rc == 0 && i < rows; i++)
-      if ((rc = row_event(r, i, &ev)) == 0)
+      if ((rc = eaudit__pg_row_event(r, i, &ev)) == 0)
         rc = walk_row(w, hex, &ev);
     PQclear(r);
     if (rc || rows < WALK_PAGE)

@@ -345,32 +345,6 @@ static int ensure_months(eaudit__pgstore *p, eaudit_event *const *evs, size_t n,
   return EAUDIT_OK;
 }
 
-static const int id_fields[] = {EAUDIT_FIELD_SUBJECT, EAUDIT_FIELD_ACTOR,
-                                EAUDIT_FIELD_DOOR,    EAUDIT_FIELD_GROUP,
-                                EAUDIT_FIELD_DEVICE,  EAUDIT_FIELD_SITE};
-
-static void event_params(eaudit__pgp *p, const uint8_t origin[16],
-                         const eaudit_event *ev) {
-  p->n = 0;
-  eaudit__pgp_bytes(p, origin, 16);
-  eaudit__pgp_i64(p, ev->v[EAUDIT_FIELD_SEQ]);
-  eaudit__pgp_bytes(p, ev->id, 16);
-  eaudit__pgp_i64(p, ev->v[EAUDIT_FIELD_OCCURRED_AT]);
-  eaudit__pgp_i64(p, ev->v[EAUDIT_FIELD_RECORDED_AT]);
-  eaudit__pgp_i32(p, (int32_t)ev->v[EAUDIT_FIELD_TYPE]);
-  for (size_t i = 0; i < sizeof id_fields / sizeof id_fields[0]; i++)
-    if (EAUDIT__HAS(ev, id_fields[i]))
-      eaudit__pgp_i64(p, ev->v[id_fields[i]]);
-    else
-      eaudit__pgp_null(p, EAUDIT__OID_INT8);
-  eaudit__pgp_i32(p, (int32_t)ev->v[EAUDIT_FIELD_CREDENTIAL]);
-  eaudit__pgp_i32(p, (int32_t)ev->v[EAUDIT_FIELD_REASON]);
-  if (ev->details_len)
-    eaudit__pgp_bytes(p, ev->details, ev->details_len);
-  else
-    eaudit__pgp_null(p, EAUDIT__OID_BYTEA);
-  eaudit__pgp_bytes(p, ev->hash, 32);
-}
 
 static int id_exists_error(const eaudit_event *ev) {
   char id[EAUDIT_UUID_STRLEN + 1];
@@ -444,7 +418,7 @@ static int insert_events(eaudit__pgstore *p, eaudit_event *const *evs,
     if (PQenterPipelineMode(c) != 1)
       return eaudit__pg_error(c, NULL, "entering pipeline mode");
     for (size_t i = lo; i < hi; i++) {
-      event_params(&q, p->origin, evs[idx[i]]);
+      eaudit__pg_event_params(&q, p->origin, evs[idx[i]]);
       if (!PQsendQueryPrepared(c, "eaudit_store_insert", q.n, q.v, q.len, q.fmt,
                                1)) {
         *failed = idx[i];
