@@ -23,106 +23,27 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-static const char *pg_base(void) {
-  const char *b = getenv("EAUDIT_TEST_PG");
-  return b && *b ? b : NULL;
-}
-
 /* ---- a database per test ---- */
 
 static char g_db[64];
 static char g_uri[1024];
 
-static void no_notice(void *arg, const char *message) {
-  (void)arg;
-  (void)message;
-}
-
-static PGconn *pg_open(const char *uri) {
-  PGconn *c = PQconnectdb(uri);
-  ck_assert_msg(PQstatus(c) == CONNECTION_OK, "connect %s: %s", uri,
-                PQerrorMessage(c));
-  PQsetNoticeProcessor(c, no_notice, NULL);
-  return c;
-}
-
-static void pg_do(PGconn *c, const char *sql) {
-  PGresult *r = PQexec(c, sql);
-  ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK ||
-                    PQresultStatus(r) == PGRES_TUPLES_OK,
-                "%s: %s", sql, PQerrorMessage(c));
-  PQclear(r);
-}
-
-static char g_val[4096];
-static const char *pg_one(PGconn *c, const char *sql) {
-  PGresult *r = PQexec(c, sql);
-  ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
-                PQerrorMessage(c));
-  ck_assert_msg(PQntuples(r) >= 1, "%s: no row", sql);
-  snprintf(g_val, sizeof g_val, "%s", PQgetvalue(r, 0, 0));
-  PQclear(r);
-  return g_val;
-}
-
-static int64_t pg_int(PGconn *c, const char *sql) {
-  return strtoll(pg_one(c, sql), NULL, 10);
-}
-
-static void uri_for(char *out, size_t size, const char *db) {
-  char *err = NULL;
-  PQconninfoOption *o = PQconninfoParse(pg_base(), &err);
-  ck_assert_msg(o != NULL, "EAUDIT_TEST_PG: %s", err ? err : "?");
-  const char *host = NULL, *port = NULL, *user = NULL;
-  for (PQconninfoOption *p = o; p->keyword; p++) {
-    if (p->val == NULL)
-      continue;
-    if (strcmp(p->keyword, "host") == 0)
-      host = p->val;
-    else if (strcmp(p->keyword, "port") == 0)
-      port = p->val;
-    else if (strcmp(p->keyword, "user") == 0)
-      user = p->val;
-  }
-  int n = snprintf(out, size, "postgresql:///%s?connect_timeout=10", db);
-  if (host)
-    n += snprintf(out + n, size - (size_t)n, "&host=%s", host);
-  if (port)
-    n += snprintf(out + n, size - (size_t)n, "&port=%s", port);
-  if (user)
-    snprintf(out + n, size - (size_t)n, "&user=%s", user);
-  PQconninfoFree(o);
-}
-
 static tu_clock g_clock;
 static uint64_t g_seed;
-static int g_dbseq;
 
 static void db_setup(void) {
   /* The sites' clock is past every event of the scenario. */
   g_clock = (tu_clock){tu_utc(2026, 8, 1, 0, 0, 0), 1000};
   g_seed = 11;
-  if (!pg_base())
+  if (!tu_pg_base())
     return;
-  snprintf(g_db, sizeof g_db, "pgretain_%ld_%d", (long)getpid(), g_dbseq++);
-  PGconn *c = pg_open(pg_base());
-  char sql[256];
-  snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", g_db);
-  pg_do(c, sql);
-  snprintf(sql, sizeof sql, "CREATE DATABASE %s", g_db);
-  pg_do(c, sql);
-  PQfinish(c);
-  uri_for(g_uri, sizeof g_uri, g_db);
+  tu_pg_create_db("pgretain", g_db, sizeof g_db, g_uri, sizeof g_uri);
 }
 
 static void db_teardown(void) {
-  if (!pg_base() || !g_db[0])
+  if (!tu_pg_base() || !g_db[0])
     return;
-  PGconn *c = pg_open(pg_base());
-  char sql[256];
-  snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", g_db);
-  pg_do(c, sql);
-  PQfinish(c);
+  tu_pg_drop_db(g_db);
 }
 
 /* ---- the scenario: three sites over six months of 2026 ----
@@ -240,11 +161,11 @@ static void assert_site_after(PGconn *c, const site *x, eaudit_time cutoff,
   char want[128];
   snprintf(want, sizeof want, "%lld,%lld,%lld", (long long)x->target,
            (long long)(x->head - x->target), (long long)x->head);
-  ck_assert_str_eq(pg_one(c, sql), want);
+  ck_assert_str_eq(tu_pg_one(c, sql), want);
   snprintf(sql, sizeof sql,
            "SELECT count(*) FROM eaudit.anchors WHERE origin = '\\x%s'",
            x->hex);
-  ck_assert_int_eq(pg_int(c, sql), anchors);
+  ck_assert_int_eq(tu_pg_int(c, sql), anchors);
   snprintf(sql, sizeof sql,
            "SELECT a.seq || ',' || a.actor || ',' || a.through_at || ',' ||"
            " (a.hash = s.base_hash) FROM eaudit.anchors a JOIN eaudit.sites s"
@@ -253,11 +174,11 @@ static void assert_site_after(PGconn *c, const site *x, eaudit_time cutoff,
            x->hex);
   snprintf(want, sizeof want, "%lld,%d,%lld,true", (long long)x->target,
            ACTOR, (long long)cutoff);
-  ck_assert_str_eq(pg_one(c, sql), want);
+  ck_assert_str_eq(tu_pg_one(c, sql), want);
   snprintf(sql, sizeof sql,
            "SELECT count(*) FROM eaudit.events WHERE origin = '\\x%s'",
            x->hex);
-  ck_assert_int_eq(pg_int(c, sql), x->head - x->target);
+  ck_assert_int_eq(tu_pg_int(c, sql), x->head - x->target);
 }
 
 /* The anchor's hash is the site's own link at the new base. */
@@ -280,7 +201,7 @@ static void assert_anchor_is_site_link(PGconn *c, const site *x) {
            "SELECT encode(base_hash, 'hex') FROM eaudit.sites WHERE site_id"
            " = '\\x%s'",
            x->hex);
-  ck_assert_str_eq(pg_one(c, sql), want);
+  ck_assert_str_eq(tu_pg_one(c, sql), want);
 }
 
 static PGconn *lib_conn(void) {
@@ -294,12 +215,12 @@ static PGconn *lib_conn(void) {
 START_TEST(purge_drops_whole_months_trims_the_rest_and_keeps_chains) {
   EA_OK(eaudit_central_init(g_uri));
   build_scenario();
-  PGconn *c = pg_open(g_uri);
-  ck_assert_str_eq(pg_one(c, parts_sql),
+  PGconn *c = tu_pg_open(g_uri);
+  ck_assert_str_eq(tu_pg_one(c, parts_sql),
                    "events_2026_01,events_2026_02,events_2026_03,"
                    "events_2026_04,events_2026_05,events_2026_06,"
                    "events_2026_07");
-  int64_t all = pg_int(c, "SELECT count(*) FROM eaudit.events");
+  int64_t all = tu_pg_int(c, "SELECT count(*) FROM eaudit.events");
   ck_assert_int_eq(all, 362 + 120 + 363);
   int64_t want = 0;
   for (int i = 0; i < 3; i++)
@@ -314,7 +235,7 @@ START_TEST(purge_drops_whole_months_trims_the_rest_and_keeps_chains) {
            (long long)tu_utc(2026, 2, 1, 0, 0, 0),
            (long long)tu_utc(2026, 3, 1, 0, 0, 0),
            (long long)tu_utc(2026, 4, 1, 0, 0, 0));
-  int64_t want_dropped = pg_int(c, sql);
+  int64_t want_dropped = tu_pg_int(c, sql);
   ck_assert_int_eq(want_dropped, 62 + 62 + 93 + 62 + 1 + 62);
 
   /* The plan says what the purge will do and writes nothing. */
@@ -325,7 +246,7 @@ START_TEST(purge_drops_whole_months_trims_the_rest_and_keeps_chains) {
   ck_assert_int_eq(st.partitions, 2);
   ck_assert_int_eq(st.origins, 3);
   ck_assert_int_eq(st.own_through, 0); /* no own chain */
-  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.events"), all);
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.events"), all);
 
   EA_OK(eaudit__pg_purge(lc, CUTOFF, ACTOR, 0, 0, &st));
   ck_assert_int_eq(st.events, want);
@@ -334,17 +255,17 @@ START_TEST(purge_drops_whole_months_trims_the_rest_and_keeps_chains) {
   ck_assert_int_eq(st.origins, 3);
   ck_assert_int_gt(st.batches, 0);
   /* January and March are gone; February stays for B's head. */
-  ck_assert_str_eq(pg_one(c, parts_sql),
+  ck_assert_str_eq(tu_pg_one(c, parts_sql),
                    "events_2026_02,events_2026_04,events_2026_05,"
                    "events_2026_06,events_2026_07");
-  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.events"),
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.events"),
                    all - want);
   /* Of the events before the cutoff only B's head is left. */
   snprintf(sql, sizeof sql,
            "SELECT count(*) || ',' || min(seq) FROM eaudit.events WHERE"
            " occurred_at < %lld",
            (long long)CUTOFF);
-  ck_assert_str_eq(pg_one(c, sql), "1,120");
+  ck_assert_str_eq(tu_pg_one(c, sql), "1,120");
   for (int i = 0; i < 3; i++) {
     assert_site_after(c, &g_sites[i], CUTOFF, 1);
     assert_anchor_is_site_link(c, &g_sites[i]);
@@ -359,7 +280,7 @@ START_TEST(purge_drops_whole_months_trims_the_rest_and_keeps_chains) {
   EA_OK(eaudit__pg_purge_plan(lc, CUTOFF, 0, &st));
   ck_assert_int_eq(st.events, 0);
   ck_assert_int_eq(st.partitions, 0);
-  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.anchors"), 3);
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.anchors"), 3);
 
   /* Shipping goes on from the heads: twenty July events per site. */
   for (int i = 0; i < 3; i++) {
@@ -381,7 +302,7 @@ START_TEST(purge_drops_whole_months_trims_the_rest_and_keeps_chains) {
   ck_assert_int_eq(st.dropped, 1);
   ck_assert_int_eq(st.partitions, 1);
   ck_assert_int_eq(st.origins, 1);
-  ck_assert_str_eq(pg_one(c, parts_sql),
+  ck_assert_str_eq(tu_pg_one(c, parts_sql),
                    "events_2026_04,events_2026_05,events_2026_06,"
                    "events_2026_07,events_2026_08");
   g_sites[1].target = 120;
@@ -395,7 +316,7 @@ START_TEST(purge_drops_whole_months_trims_the_rest_and_keeps_chains) {
            "SELECT string_agg(seq::text, ',' ORDER BY seq) FROM"
            " eaudit.anchors WHERE origin = '\\x%s'",
            g_sites[1].hex);
-  ck_assert_str_eq(pg_one(c, sql), "119,120");
+  ck_assert_str_eq(tu_pg_one(c, sql), "119,120");
   PQfinish(lc);
   PQfinish(c);
 }
@@ -415,8 +336,8 @@ START_TEST(an_origin_scattered_by_late_events_is_trimmed_before_the_drop) {
   ck_assert_int_eq(st.partitions, 2);
   /* January and March of A and B, March of C. */
   ck_assert_int_eq(st.dropped, 62 + 62 + 93 + 62);
-  PGconn *c = pg_open(g_uri);
-  ck_assert_str_eq(pg_one(c, parts_sql),
+  PGconn *c = tu_pg_open(g_uri);
+  ck_assert_str_eq(tu_pg_one(c, parts_sql),
                    "events_2026_02,events_2026_04,events_2026_05,"
                    "events_2026_06,events_2026_07");
   g_sites[2].target = 209;
@@ -450,19 +371,19 @@ START_TEST(purge_through_a_postgresql_handle_is_audited) {
   ck_assert_int_eq(n, 0);
   EA_OK(eaudit_store_purge(cs, CUTOFF, 77, 0, &n));
   ck_assert_int_eq(n, 208 + 119 + 209 + 30);
-  PGconn *c = pg_open(g_uri);
-  ck_assert_str_eq(pg_one(c, parts_sql),
+  PGconn *c = tu_pg_open(g_uri);
+  ck_assert_str_eq(tu_pg_one(c, parts_sql),
                    "events_2026_02,events_2026_04,events_2026_05,"
                    "events_2026_06,events_2026_07,events_2026_08,"
                    "events_2026_09");
   ck_assert_str_eq(
-      pg_one(c, "SELECT e.seq || ',' || e.type || ',' || e.actor || ',' ||"
+      tu_pg_one(c, "SELECT e.seq || ',' || e.type || ',' || e.actor || ',' ||"
                 " convert_from(e.details, 'UTF8') FROM eaudit.events e JOIN"
                 " eaudit.sites s ON s.site_id = e.origin AND s.own"
                 " ORDER BY e.seq DESC LIMIT 1"),
       "31,13,77,{\"purged\":566,\"before\":1776211200000000,"
       "\"partitions\":2,\"sites\":4,\"dropped\":364}");
-  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.anchors a JOIN"
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.anchors a JOIN"
                              " eaudit.sites s ON s.site_id = a.origin AND"
                              " s.own AND a.seq = 30 AND a.actor = 77"),
                    1);
@@ -493,7 +414,7 @@ START_TEST(a_tampered_anchor_or_base_is_detected) {
   eaudit__pg_purge_stats st;
   EA_OK(eaudit__pg_purge(lc, CUTOFF, ACTOR, 0, 0, &st));
   PQfinish(lc);
-  PGconn *c = pg_open(g_uri);
+  PGconn *c = tu_pg_open(g_uri);
   const site *a = &g_sites[0];
   char sql[512], anchor[65], base[65];
   int64_t n = -1;
@@ -502,7 +423,7 @@ START_TEST(a_tampered_anchor_or_base_is_detected) {
            "SELECT encode(hash, 'hex') FROM eaudit.anchors WHERE origin ="
            " '\\x%s'",
            a->hex);
-  snprintf(anchor, sizeof anchor, "%s", pg_one(c, sql));
+  snprintf(anchor, sizeof anchor, "%s", tu_pg_one(c, sql));
   snprintf(base, sizeof base, "%s", anchor);
 
   static const struct {
@@ -525,17 +446,17 @@ START_TEST(a_tampered_anchor_or_base_is_detected) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     snprintf(sql, sizeof sql, cases[i].damage, a->hex);
-    pg_do(c, "BEGIN");
-    pg_do(c, sql);
+    tu_pg_do(c, "BEGIN");
+    tu_pg_do(c, sql);
     if (i == 2) {
       /* Delete the first event too, so that the count agrees. */
       snprintf(sql, sizeof sql,
                "DELETE FROM eaudit.events WHERE origin = '\\x%s' AND seq ="
                " %lld",
                a->hex, (long long)a->target + 1);
-      pg_do(c, sql);
+      tu_pg_do(c, sql);
     }
-    pg_do(c, "COMMIT");
+    tu_pg_do(c, "COMMIT");
     ck_assert_int_eq(eaudit_central_verify_site(g_uri, a->id, &n),
                      EAUDIT_ETAMPER);
     ck_assert_msg(strstr(eaudit_error_last()->message, cases[i].words),
@@ -543,7 +464,7 @@ START_TEST(a_tampered_anchor_or_base_is_detected) {
     ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, a->hex));
     if (cases[i].repair) {
       snprintf(sql, sizeof sql, cases[i].repair, anchor, a->hex);
-      pg_do(c, sql);
+      tu_pg_do(c, sql);
       EA_OK(eaudit_central_verify_site(g_uri, a->id, &n));
       ck_assert_int_eq(n, a->head - a->target);
     }
@@ -552,7 +473,7 @@ START_TEST(a_tampered_anchor_or_base_is_detected) {
   const site *b = &g_sites[1];
   snprintf(sql, sizeof sql,
            "DELETE FROM eaudit.anchors WHERE origin = '\\x%s'", b->hex);
-  pg_do(c, sql);
+  tu_pg_do(c, sql);
   ck_assert_int_eq(eaudit_central_verify_site(g_uri, b->id, &n),
                    EAUDIT_ETAMPER);
   ck_assert_ptr_nonnull(
@@ -564,7 +485,7 @@ START_TEST(a_tampered_anchor_or_base_is_detected) {
            "UPDATE eaudit.events SET subject = 999 WHERE origin = '\\x%s'"
            " AND seq = %lld",
            x->hex, (long long)x->target + 3);
-  pg_do(c, sql);
+  tu_pg_do(c, sql);
   lc = lib_conn();
   ck_assert_int_eq(eaudit__pg_purge(lc, tu_utc(2026, 6, 1, 0, 0, 0), ACTOR,
                                     0, 0, &st),
@@ -574,7 +495,7 @@ START_TEST(a_tampered_anchor_or_base_is_detected) {
            "SELECT count(*) FROM eaudit.events WHERE origin = '\\x%s' AND"
            " seq = %lld",
            x->hex, (long long)x->target + 3);
-  ck_assert_int_eq(pg_int(c, sql), 1);
+  ck_assert_int_eq(tu_pg_int(c, sql), 1);
   PQfinish(lc);
   PQfinish(c);
 }
@@ -585,10 +506,10 @@ END_TEST
 START_TEST(an_interrupted_purge_leaves_a_verifying_store) {
   EA_OK(eaudit_central_init(g_uri));
   build_scenario();
-  PGconn *c = pg_open(g_uri);
-  PGconn *reader = pg_open(g_uri);
-  pg_do(reader, "BEGIN");
-  pg_one(reader, "SELECT count(*) FROM eaudit.events_2026_03");
+  PGconn *c = tu_pg_open(g_uri);
+  PGconn *reader = tu_pg_open(g_uri);
+  tu_pg_do(reader, "BEGIN");
+  tu_pg_one(reader, "SELECT count(*) FROM eaudit.events_2026_03");
   pid_t pid = fork();
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
@@ -610,7 +531,7 @@ START_TEST(an_interrupted_purge_leaves_a_verifying_store) {
                             " c.relname = 'events_2026_03'";
   int64_t waiting = 0;
   for (int spin = 0; spin < 100000 && !waiting; spin++) {
-    waiting = pg_int(c, waiting_sql);
+    waiting = tu_pg_int(c, waiting_sql);
     if (!waiting)
       usleep(200);
   }
@@ -620,12 +541,12 @@ START_TEST(an_interrupted_purge_leaves_a_verifying_store) {
            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
            " WHERE datname = '%s' AND application_name = 'entryfy-audit'",
            g_db);
-  ck_assert_int_eq(pg_int(c, sql), 1);
+  ck_assert_int_eq(tu_pg_int(c, sql), 1);
   int status;
   ck_assert_int_eq(waitpid(pid, &status, 0), pid);
   ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                 "the cut purge did not fail with EIO");
-  pg_do(reader, "COMMIT");
+  tu_pg_do(reader, "COMMIT");
   PQfinish(reader);
   /* Part done: every chain verifies from where its base now is. January
    * went whole (C, scattered by its late event, trimmed first), and
@@ -638,7 +559,7 @@ START_TEST(an_interrupted_purge_leaves_a_verifying_store) {
     EA_OK(eaudit_central_verify_site(g_uri, x->id, &n));
     ck_assert_int_eq(n, x->head - bases[i]);
   }
-  ck_assert_str_eq(pg_one(c, parts_sql),
+  ck_assert_str_eq(tu_pg_one(c, parts_sql),
                    "events_2026_02,events_2026_03,events_2026_04,"
                    "events_2026_05,events_2026_06,events_2026_07");
   PGconn *lc = lib_conn();
@@ -646,7 +567,7 @@ START_TEST(an_interrupted_purge_leaves_a_verifying_store) {
   EA_OK(eaudit__pg_purge(lc, CUTOFF, ACTOR, 0, 0, &st));
   ck_assert_int_gt(st.events, 0);
   PQfinish(lc);
-  ck_assert_str_eq(pg_one(c, parts_sql),
+  ck_assert_str_eq(tu_pg_one(c, parts_sql),
                    "events_2026_02,events_2026_04,events_2026_05,"
                    "events_2026_06,events_2026_07");
   for (int i = 0; i < 3; i++) {
@@ -714,7 +635,7 @@ int main(void) {
   suite_add_tcase(su, args);
   int have_pg = 0;
 #ifdef EAUDIT_HAVE_LIBPQ
-  have_pg = pg_base() != NULL;
+  have_pg = tu_pg_base() != NULL;
   if (have_pg) {
     TCase *tc = tcase_create("central");
     tcase_add_checked_fixture(tc, db_setup, db_teardown);

@@ -24,107 +24,26 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-static const char *pg_base(void) {
-  const char *b = getenv("EAUDIT_TEST_PG");
-  return b && *b ? b : NULL;
-}
-
 /* ---- a database per test ---- */
 
 static char g_db[64];
 static char g_uri[1024];
 
-static void no_notice(void *arg, const char *message) {
-  (void)arg;
-  (void)message;
-}
-
-static PGconn *pg_open(const char *uri) {
-  PGconn *c = PQconnectdb(uri);
-  ck_assert_msg(PQstatus(c) == CONNECTION_OK, "connect %s: %s", uri,
-                PQerrorMessage(c));
-  PQsetNoticeProcessor(c, no_notice, NULL);
-  return c;
-}
-
-static void pg_do(PGconn *c, const char *sql) {
-  PGresult *r = PQexec(c, sql);
-  ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK ||
-                    PQresultStatus(r) == PGRES_TUPLES_OK,
-                "%s: %s", sql, PQerrorMessage(c));
-  PQclear(r);
-}
-
-/* The first column of the first row as text ("" for NULL). */
-static char g_val[4096];
-static const char *pg_one(PGconn *c, const char *sql) {
-  PGresult *r = PQexec(c, sql);
-  ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
-                PQerrorMessage(c));
-  ck_assert_msg(PQntuples(r) >= 1, "%s: no row", sql);
-  snprintf(g_val, sizeof g_val, "%s", PQgetvalue(r, 0, 0));
-  PQclear(r);
-  return g_val;
-}
-
-static int64_t pg_int(PGconn *c, const char *sql) {
-  return strtoll(pg_one(c, sql), NULL, 10);
-}
-
-/* A URI for database db on the server of EAUDIT_TEST_PG. */
-static void uri_for(char *out, size_t size, const char *db) {
-  char *err = NULL;
-  PQconninfoOption *o = PQconninfoParse(pg_base(), &err);
-  ck_assert_msg(o != NULL, "EAUDIT_TEST_PG: %s", err ? err : "?");
-  const char *host = NULL, *port = NULL, *user = NULL;
-  for (PQconninfoOption *p = o; p->keyword; p++) {
-    if (p->val == NULL)
-      continue;
-    if (strcmp(p->keyword, "host") == 0)
-      host = p->val;
-    else if (strcmp(p->keyword, "port") == 0)
-      port = p->val;
-    else if (strcmp(p->keyword, "user") == 0)
-      user = p->val;
-  }
-  int n = snprintf(out, size, "postgresql:///%s?connect_timeout=10", db);
-  if (host)
-    n += snprintf(out + n, size - (size_t)n, "&host=%s", host);
-  if (port)
-    n += snprintf(out + n, size - (size_t)n, "&port=%s", port);
-  if (user)
-    snprintf(out + n, size - (size_t)n, "&user=%s", user);
-  PQconninfoFree(o);
-}
-
 static tu_clock g_clock;
 static uint64_t g_seed;
 
-static int g_dbseq;
 static void db_setup(void) {
   g_clock = (tu_clock){tu_utc(2026, 11, 1, 0, 0, 0), 1000};
   g_seed = 7;
-  if (!pg_base())
+  if (!tu_pg_base())
     return;
-  snprintf(g_db, sizeof g_db, "eaudit_ship_%ld_%d", (long)getpid(), g_dbseq++);
-  PGconn *c = pg_open(pg_base());
-  char sql[256];
-  snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", g_db);
-  pg_do(c, sql);
-  snprintf(sql, sizeof sql, "CREATE DATABASE %s", g_db);
-  pg_do(c, sql);
-  PQfinish(c);
-  uri_for(g_uri, sizeof g_uri, g_db);
+  tu_pg_create_db("eaudit_ship", g_db, sizeof g_db, g_uri, sizeof g_uri);
 }
 
 static void db_teardown(void) {
-  if (!pg_base() || !g_db[0])
+  if (!tu_pg_base() || !g_db[0])
     return;
-  PGconn *c = pg_open(pg_base());
-  char sql[256];
-  snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", g_db);
-  pg_do(c, sql);
-  PQfinish(c);
+  tu_pg_drop_db(g_db);
 }
 
 /* ---- site stores ---- */
@@ -189,7 +108,7 @@ static int64_t central_count(PGconn *c, const char *hex) {
   char sql[256];
   snprintf(sql, sizeof sql,
            "SELECT count(*) FROM eaudit.events WHERE origin = '\\x%s'", hex);
-  return pg_int(c, sql);
+  return tu_pg_int(c, sql);
 }
 
 /* Each event rendered as one text line, site side and central side. */
@@ -241,23 +160,23 @@ static void assert_identical(eaudit_store *s, PGconn *c, const char *hex,
 START_TEST(schema_creation_is_idempotent_and_versioned) {
   EA_OK(eaudit_central_init(g_uri));
   EA_OK(eaudit_central_init(g_uri));
-  PGconn *c = pg_open(g_uri);
-  ck_assert_int_eq(pg_int(c, "SELECT value FROM eaudit.meta WHERE key = "
+  PGconn *c = tu_pg_open(g_uri);
+  ck_assert_int_eq(tu_pg_int(c, "SELECT value FROM eaudit.meta WHERE key = "
                              "'schema_version'"),
                    EAUDIT_CENTRAL_SCHEMA_VERSION);
-  ck_assert_str_eq(pg_one(c, "SELECT relkind FROM pg_class WHERE oid = "
+  ck_assert_str_eq(tu_pg_one(c, "SELECT relkind FROM pg_class WHERE oid = "
                              "'eaudit.events'::regclass"),
                    "p");
-  ck_assert_str_eq(pg_one(c, "SELECT pg_get_partkeydef('eaudit.events'::regclass)"),
+  ck_assert_str_eq(tu_pg_one(c, "SELECT pg_get_partkeydef('eaudit.events'::regclass)"),
                    "RANGE (occurred_at)");
-  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM pg_indexes WHERE schemaname"
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM pg_indexes WHERE schemaname"
                              " = 'eaudit' AND tablename = 'events'"),
                    11);
-  ck_assert_str_eq(pg_one(c, "SELECT indexdef LIKE '%USING gin (search)%' FROM"
+  ck_assert_str_eq(tu_pg_one(c, "SELECT indexdef LIKE '%USING gin (search)%' FROM"
                              " pg_indexes WHERE indexname = 'events_search'"),
                    "t");
   /* A newer schema is refused and left alone. */
-  pg_do(c, "UPDATE eaudit.meta SET value = 99 WHERE key = 'schema_version'");
+  tu_pg_do(c, "UPDATE eaudit.meta SET value = 99 WHERE key = 'schema_version'");
   ck_assert_int_eq(eaudit_central_init(g_uri), EAUDIT_ESCHEMA);
   ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "99"));
   char path[512];
@@ -266,8 +185,8 @@ START_TEST(schema_creation_is_idempotent_and_versioned) {
   int64_t n = -1;
   ck_assert_int_eq(eaudit_store_ship(s, g_uri, 0, &n), EAUDIT_ESCHEMA);
   ck_assert_int_eq(n, 0);
-  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.events"), 0);
-  ck_assert_int_eq(pg_int(c, "SELECT value FROM eaudit.meta"), 99);
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.events"), 0);
+  ck_assert_int_eq(tu_pg_int(c, "SELECT value FROM eaudit.meta"), 99);
   eaudit_store_free(s);
   PQfinish(c);
 }
@@ -285,9 +204,9 @@ START_TEST(ship_sends_every_event_once_and_identical) {
   ck_assert_int_eq(n, 250);
   EA_OK(eaudit_store_ship(s, g_uri, 64, &n));
   ck_assert_int_eq(n, 0);
-  PGconn *c = pg_open(g_uri);
+  PGconn *c = tu_pg_open(g_uri);
   assert_identical(s, c, hex, 250);
-  ck_assert_int_eq(pg_int(c, "SELECT count(DISTINCT id) FROM eaudit.events"),
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(DISTINCT id) FROM eaudit.events"),
                    250);
   /* The cursor is the site's head. */
   char sql[512];
@@ -306,18 +225,18 @@ START_TEST(ship_sends_every_event_once_and_identical) {
   ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
   snprintf(want, sizeof want, "%s 250 0", sqlite3_column_text(st, 0));
   sqlite3_finalize(st);
-  ck_assert_str_eq(pg_one(c, sql), want);
+  ck_assert_str_eq(tu_pg_one(c, sql), want);
   /* The months shipped and the next one have partitions, nothing else. */
   ck_assert_str_eq(
-      pg_one(c, "SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM"
+      tu_pg_one(c, "SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM"
                 " pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE"
                 " i.inhparent = 'eaudit.events'::regclass"),
       "events_2026_01,events_2026_02,events_2026_03,events_2026_04,"
       "events_2026_05");
-  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.events_2026_02"),
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.events_2026_02"),
                    3 * 28);
   /* Free text over the details. */
-  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.events WHERE search"
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.events WHERE search"
                              " @@ to_tsquery('simple', 'zürich')"),
                    125);
   int64_t checked = -1;
@@ -353,7 +272,7 @@ START_TEST(ship_after_more_appends_continues_the_chain) {
   ck_assert_int_eq(n, 31);
   EA_OK(eaudit_central_verify_site(g_uri, id, &n));
   ck_assert_int_eq(n, 81);
-  PGconn *c = pg_open(g_uri);
+  PGconn *c = tu_pg_open(g_uri);
   assert_identical(s, c, hex, 81);
   PQfinish(c);
   eaudit_store_free(s);
@@ -371,9 +290,9 @@ START_TEST(a_broken_site_chain_is_refused_and_nothing_written) {
   ck_assert_int_eq(eaudit_store_ship(s, g_uri, 0, &n), EAUDIT_ETAMPER);
   ck_assert_int_eq(n, 0);
   ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "seq 5"));
-  PGconn *c = pg_open(g_uri);
+  PGconn *c = tu_pg_open(g_uri);
   ck_assert_int_eq(central_count(c, hex), 0);
-  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.sites"), 0);
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.sites"), 0);
   /* Repaired, it ships; a later gap stops at the batch holding it. */
   site_sql(s, "UPDATE events SET subject = 104 WHERE seq = 5");
   site_sql(s, "DELETE FROM events WHERE seq = 17");
@@ -396,19 +315,19 @@ START_TEST(damage_in_the_central_store_is_named) {
   site_hex(s, id, hex);
   int64_t n;
   EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
-  PGconn *c = pg_open(g_uri);
+  PGconn *c = tu_pg_open(g_uri);
   char sql[256];
   snprintf(sql, sizeof sql,
            "UPDATE eaudit.events SET door = 77 WHERE seq = 12 AND origin = "
            "'\\x%s'",
            hex);
-  pg_do(c, sql);
+  tu_pg_do(c, sql);
   ck_assert_int_eq(eaudit_central_verify_site(g_uri, id, &n), EAUDIT_ETAMPER);
   ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "seq 12"));
   ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "modified"));
   snprintf(sql, sizeof sql,
            "DELETE FROM eaudit.events WHERE seq = 12 AND origin = '\\x%s'", hex);
-  pg_do(c, sql);
+  tu_pg_do(c, sql);
   ck_assert_int_eq(eaudit_central_verify_site(g_uri, id, &n), EAUDIT_ETAMPER);
   ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "deleted"));
   /* A site that never shipped here. */
@@ -435,11 +354,11 @@ START_TEST(retention_anchor_is_the_base_and_unshipped_purges_are_refused) {
   ck_assert_int_eq(n, 91); /* 90 left and the retention_purged event */
   EA_OK(eaudit_central_verify_site(g_uri, id, &n));
   ck_assert_int_eq(n, 91);
-  PGconn *c = pg_open(g_uri);
+  PGconn *c = tu_pg_open(g_uri);
   char sql[256];
   snprintf(sql, sizeof sql,
            "SELECT base_seq FROM eaudit.sites WHERE site_id = '\\x%s'", hex);
-  ck_assert_int_eq(pg_int(c, sql), 10);
+  ck_assert_int_eq(tu_pg_int(c, sql), 10);
   /* Events purged before they were shipped leave a hole it cannot fill. */
   g_clock.now = T0 + 171 * 24 * HOUR;
   site_fill(s, 20, T0 + 150 * 24 * HOUR, HOUR);
@@ -490,7 +409,7 @@ START_TEST(concurrent_shippers_survive_a_kill) {
     eaudit_store_free(s);
   }
   EA_OK(eaudit_central_init(g_uri));
-  PGconn *c = pg_open(g_uri);
+  PGconn *c = tu_pg_open(g_uri);
   pid_t pids[SITES];
   for (int i = 0; i < SITES; i++)
     pids[i] = spawn_shipper(paths[i], i == KILLED ? 10 : 50);
@@ -503,7 +422,7 @@ START_TEST(concurrent_shippers_survive_a_kill) {
            hex[KILLED]);
   int64_t head = 0;
   for (int spin = 0; spin < 600000 && head < 30; spin++) {
-    head = pg_int(c, sql);
+    head = tu_pg_int(c, sql);
     if (head < 30)
       usleep(200);
   }
@@ -511,8 +430,8 @@ START_TEST(concurrent_shippers_survive_a_kill) {
   char lock[128];
   snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%d, %d)",
            EAUDIT__PG_SITE_LOCK, eaudit__pg_site_key(ids[KILLED]));
-  pg_do(c, lock);
-  head = pg_int(c, sql);
+  tu_pg_do(c, lock);
+  head = tu_pg_int(c, sql);
   ck_assert_int_lt(head, site_events[KILLED]); /* midway */
   ck_assert_int_eq(kill(pids[KILLED], SIGKILL), 0);
   int status;
@@ -520,9 +439,9 @@ START_TEST(concurrent_shippers_survive_a_kill) {
   ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   snprintf(lock, sizeof lock, "SELECT pg_advisory_unlock(%d, %d)",
            EAUDIT__PG_SITE_LOCK, eaudit__pg_site_key(ids[KILLED]));
-  pg_do(c, lock);
+  tu_pg_do(c, lock);
   /* Whole batches only: the cursor is a multiple of the batch size. */
-  head = pg_int(c, sql);
+  head = tu_pg_int(c, sql);
   ck_assert_int_eq(head % 10, 0);
   ck_assert_int_eq(central_count(c, hex[KILLED]), head);
   /* Started again, it resumes after the cursor. */
@@ -540,13 +459,13 @@ START_TEST(concurrent_shippers_survive_a_kill) {
     ck_assert_int_eq(central_count(c, hex[i]), site_events[i]);
     total += site_events[i];
   }
-  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.events"), total);
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.events"), total);
   ck_assert_int_eq(
-      pg_int(c, "SELECT count(*) FROM (SELECT DISTINCT origin, id FROM "
+      tu_pg_int(c, "SELECT count(*) FROM (SELECT DISTINCT origin, id FROM "
                 "eaudit.events) d"),
       total);
   ck_assert_int_eq(
-      pg_int(c, "SELECT count(*) FROM (SELECT DISTINCT origin, seq FROM "
+      tu_pg_int(c, "SELECT count(*) FROM (SELECT DISTINCT origin, seq FROM "
                 "eaudit.events) d"),
       total);
   for (int i = 0; i < SITES; i++) {
@@ -567,7 +486,7 @@ static void move_cursor(PGconn *c, const char *hex, int seq) {
            " FROM eaudit.events WHERE origin = '\\x%s' AND seq = %d)"
            " WHERE site_id = '\\x%s'",
            seq, hex, seq, hex);
-  pg_do(c, sql);
+  tu_pg_do(c, sql);
 }
 
 /* Rows already present past the cursor must be the same events; a failed
@@ -581,7 +500,7 @@ START_TEST(rows_past_the_cursor_must_match_and_failed_inserts_roll_back) {
   int64_t n = -1;
   EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
   ck_assert_int_eq(n, 600);
-  PGconn *c = pg_open(g_uri);
+  PGconn *c = tu_pg_open(g_uri);
   char sql[512];
   /* Move the cursor back to seq 100: the rows after it are found again,
    * identical, and counted as nothing new. */
@@ -597,20 +516,20 @@ START_TEST(rows_past_the_cursor_must_match_and_failed_inserts_roll_back) {
            "UPDATE eaudit.events SET hash = sha256(hash) WHERE origin ="
            " '\\x%s' AND seq = 400",
            hex);
-  pg_do(c, sql);
+  tu_pg_do(c, sql);
   ck_assert_int_eq(eaudit_store_ship(s, g_uri, 0, &n), EAUDIT_ETAMPER);
   ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "seq 400"));
   /* An insert the server refuses in the middle of a batch: nothing of it
    * stays, and the connection's next batch still works. */
   site_fill(s, 300, T0 + 700 * HOUR, HOUR);
-  pg_do(c, "ALTER TABLE eaudit.events ADD CONSTRAINT no_door_3"
+  tu_pg_do(c, "ALTER TABLE eaudit.events ADD CONSTRAINT no_door_3"
            " CHECK (door <> 3) NOT VALID");
   move_cursor(c, hex, 600);
   ck_assert_int_eq(eaudit_store_ship(s, g_uri, 0, &n), EAUDIT_EIO);
   ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "23514"));
   ck_assert_int_eq(n, 0);
   ck_assert_int_eq(central_count(c, hex), 600);
-  pg_do(c, "ALTER TABLE eaudit.events DROP CONSTRAINT no_door_3");
+  tu_pg_do(c, "ALTER TABLE eaudit.events DROP CONSTRAINT no_door_3");
   EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
   ck_assert_int_eq(n, 300);
   ck_assert_int_eq(central_count(c, hex), 900);
@@ -629,7 +548,7 @@ START_TEST(a_cut_connection_fails_with_eio_and_the_next_call_resumes) {
   site_hex(s, id, hex);
   eaudit_store_free(s);
   EA_OK(eaudit_central_init(g_uri));
-  PGconn *c = pg_open(g_uri);
+  PGconn *c = tu_pg_open(g_uri);
   pid_t pid = fork();
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
@@ -652,7 +571,7 @@ START_TEST(a_cut_connection_fails_with_eio_and_the_next_call_resumes) {
            hex);
   int64_t head = 0;
   for (int spin = 0; spin < 600000 && head < 30; spin++) {
-    head = pg_int(c, sql);
+    head = tu_pg_int(c, sql);
     if (head < 30)
       usleep(200);
   }
@@ -661,14 +580,14 @@ START_TEST(a_cut_connection_fails_with_eio_and_the_next_call_resumes) {
            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
            " WHERE datname = '%s' AND application_name = 'entryfy-audit'",
            g_db);
-  ck_assert_int_eq(pg_int(c, sql), 1);
+  ck_assert_int_eq(tu_pg_int(c, sql), 1);
   int status;
   ck_assert_int_eq(waitpid(pid, &status, 0), pid);
   ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                 "the cut shipper did not fail with EIO");
   snprintf(sql, sizeof sql,
            "SELECT head_seq FROM eaudit.sites WHERE site_id = '\\x%s'", hex);
-  head = pg_int(c, sql);
+  head = tu_pg_int(c, sql);
   ck_assert_int_lt(head, 1500);
   ck_assert_int_eq(central_count(c, hex), head);
   s = site_open(path);
@@ -707,9 +626,9 @@ START_TEST(names_ship_with_their_history_and_erasures) {
                               EAUDIT_TIME_NONE));
   EA_OK(eaudit_store_ship(s, g_uri, 0, &n)); /* names again: no change */
   ck_assert_int_eq(n, 0);
-  PGconn *c = pg_open(g_uri);
-  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.names"), 4);
-  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.name_words"), 9);
+  PGconn *c = tu_pg_open(g_uri);
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.names"), 4);
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.name_words"), 9);
   char *name;
   EA_OK(eaudit_store_name_at(central, EAUDIT_KIND_DOOR, 7, T0 - 1, &name));
   ck_assert_str_eq(name, "Old lobby");
@@ -738,9 +657,9 @@ START_TEST(names_ship_with_their_history_and_erasures) {
   ck_assert_int_eq(tu_count(central, q), 0);
   EA_OK(eaudit_query_set_text(q, "side"));
   ck_assert_int_eq(tu_count(central, q), 3);
-  ck_assert_int_eq(pg_int(c, "SELECT count(*) FROM eaudit.names"), 3);
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.names"), 3);
   ck_assert_int_eq(
-      pg_int(c, "SELECT count(*) FROM eaudit.name_words WHERE kind = 1"), 0);
+      tu_pg_int(c, "SELECT count(*) FROM eaudit.name_words WHERE kind = 1"), 0);
   EA_OK(eaudit_store_name_at(central, EAUDIT_KIND_DOOR, 9, EAUDIT_TIME_NONE,
                              &name));
   ck_assert_str_eq(name, "Vault"); /* the central store's own */
@@ -813,7 +732,7 @@ int main(void) {
   suite_add_tcase(su, args);
   int have_pg = 0;
 #ifdef EAUDIT_HAVE_LIBPQ
-  have_pg = pg_base() != NULL;
+  have_pg = tu_pg_base() != NULL;
   if (have_pg) {
     TCase *tc = tcase_create("central");
     tcase_add_checked_fixture(tc, db_setup, db_teardown);

@@ -130,7 +130,7 @@ static int is_uri(const char *t) { return strncmp(t, "postgres", 8) == 0; }
 #ifdef EAUDIT_HAVE_LIBPQ
 #include <libpq-fe.h>
 
-static const char *pg_base(void) {
+const char *tu_pg_base(void) {
   const char *b = getenv("EAUDIT_TEST_PG");
   return b && *b ? b : NULL;
 }
@@ -140,7 +140,7 @@ static void quiet(void *arg, const char *message) {
   (void)message;
 }
 
-static PGconn *pg_open(const char *uri) {
+PGconn *tu_pg_open(const char *uri) {
   PGconn *c = PQconnectdb(uri);
   ck_assert_msg(PQstatus(c) == CONNECTION_OK, "connect %s: %s", uri,
                 PQerrorMessage(c));
@@ -149,12 +149,12 @@ static PGconn *pg_open(const char *uri) {
 }
 
 static int pg_available(const char **why) {
-  if (pg_base() == NULL) {
+  if (tu_pg_base() == NULL) {
     *why = "EAUDIT_TEST_PG is not set (scripts/pg-cluster.sh start; eval "
            "\"$(scripts/pg-cluster.sh env)\")";
     return 0;
   }
-  PGconn *c = PQconnectdb(pg_base());
+  PGconn *c = PQconnectdb(tu_pg_base());
   int ok = PQstatus(c) == CONNECTION_OK;
   PQfinish(c);
   if (!ok)
@@ -162,7 +162,7 @@ static int pg_available(const char **why) {
   return ok;
 }
 
-static void pg_do(PGconn *c, const char *sql) {
+void tu_pg_do(PGconn *c, const char *sql) {
   PGresult *r = PQexec(c, sql);
   ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK ||
                     PQresultStatus(r) == PGRES_TUPLES_OK,
@@ -170,10 +170,25 @@ static void pg_do(PGconn *c, const char *sql) {
   PQclear(r);
 }
 
+static char pg_val[4096];
+const char *tu_pg_one(PGconn *c, const char *sql) {
+  PGresult *r = PQexec(c, sql);
+  ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
+                PQerrorMessage(c));
+  ck_assert_msg(PQntuples(r) >= 1, "%s: no row", sql);
+  snprintf(pg_val, sizeof pg_val, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return pg_val;
+}
+
+int64_t tu_pg_int(PGconn *c, const char *sql) {
+  return strtoll(tu_pg_one(c, sql), NULL, 10);
+}
+
 /* A URI for database db on the server of EAUDIT_TEST_PG. */
-static void uri_for(char *out, size_t size, const char *db) {
+void tu_pg_uri_for(char *out, size_t size, const char *db) {
   char *err = NULL;
-  PQconninfoOption *o = PQconninfoParse(pg_base(), &err);
+  PQconninfoOption *o = PQconninfoParse(tu_pg_base(), &err);
   ck_assert_msg(o != NULL, "EAUDIT_TEST_PG: %s", err ? err : "?");
   const char *host = NULL, *port = NULL, *user = NULL;
   for (PQconninfoOption *p = o; p->keyword; p++) {
@@ -196,6 +211,29 @@ static void uri_for(char *out, size_t size, const char *db) {
   PQconninfoFree(o);
 }
 
+static int own_db_counter;
+
+void tu_pg_create_db(const char *prefix, char *db, size_t db_size, char *uri,
+                     size_t uri_size) {
+  snprintf(db, db_size, "%s_%ld_%d", prefix, (long)getpid(), own_db_counter++);
+  PGconn *c = tu_pg_open(tu_pg_base());
+  char sql[256];
+  snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", db);
+  tu_pg_do(c, sql);
+  snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+  tu_pg_do(c, sql);
+  PQfinish(c);
+  tu_pg_uri_for(uri, uri_size, db);
+}
+
+void tu_pg_drop_db(const char *db) {
+  PGconn *c = tu_pg_open(tu_pg_base());
+  char sql[256];
+  snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", db);
+  tu_pg_do(c, sql);
+  PQfinish(c);
+}
+
 /* Databases are named tu_<name>_<suite pid>_<pid>_<n>: the suite's
  * process drops every one of its run at the end, including those of
  * forked tests that failed before their teardown. */
@@ -215,20 +253,20 @@ static void pg_target(char *buf, size_t size, const char *name) {
   char db[64];
   snprintf(db, sizeof db, "tu_%s_%ld_%ld_%d", clean, run_pid ? run_pid : 0L,
            (long)getpid(), db_counter++);
-  PGconn *c = pg_open(pg_base());
+  PGconn *c = tu_pg_open(tu_pg_base());
   char sql[160];
   snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", db);
-  pg_do(c, sql);
+  tu_pg_do(c, sql);
   snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
-  pg_do(c, sql);
+  tu_pg_do(c, sql);
   PQfinish(c);
-  uri_for(buf, size, db);
+  tu_pg_uri_for(buf, size, db);
 }
 
 static void pg_drop_created(void) {
-  if (pg_base() == NULL)
+  if (tu_pg_base() == NULL)
     return;
-  PGconn *c = PQconnectdb(pg_base());
+  PGconn *c = PQconnectdb(tu_pg_base());
   if (PQstatus(c) != CONNECTION_OK) {
     PQfinish(c);
     return;
@@ -253,7 +291,7 @@ static void pg_drop_created(void) {
 
 static void pg_sql(const char *target, const char *sql, char *out,
                    size_t size) {
-  PGconn *c = pg_open(target);
+  PGconn *c = tu_pg_open(target);
   PGresult *r = PQexec(c, sql);
   ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK ||
                     PQresultStatus(r) == PGRES_TUPLES_OK,
@@ -365,7 +403,7 @@ static void pg_digest(const char *target, char out[65]) {
       "SELECT origin, seq, hash, through_at, actor FROM eaudit.anchors"
       " ORDER BY origin, seq",
       "SELECT key, value FROM eaudit.meta ORDER BY key"};
-  PGconn *c = pg_open(target);
+  PGconn *c = tu_pg_open(target);
   crypto_generichash_state h;
   crypto_generichash_init(&h, NULL, 0, 32);
   for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {

@@ -84,6 +84,28 @@ void tu_store_value(const char *target, const char *sqlite_sql,
   } while (0)
 
 
+#ifdef EAUDIT_HAVE_LIBPQ
+#include <libpq-fe.h>
+/* ---- raw libpq for the PostgreSQL suites (each asserts success) ---- */
+/* The maintenance URI in EAUDIT_TEST_PG, or NULL. */
+const char *tu_pg_base(void);
+/* Connect, notices silenced. */
+PGconn *tu_pg_open(const char *uri);
+/* Run SQL without results. */
+void tu_pg_do(PGconn *c, const char *sql);
+/* The first column of the first row as text ("" for NULL), valid until
+ * the next call. */
+const char *tu_pg_one(PGconn *c, const char *sql);
+int64_t tu_pg_int(PGconn *c, const char *sql);
+/* The URI of database db on the server of EAUDIT_TEST_PG. */
+void tu_pg_uri_for(char *out, size_t size, const char *db);
+/* Create an empty database <prefix>_<pid>_<n>; give its name and URI. */
+void tu_pg_create_db(const char *prefix, char *db, size_t db_size, char *uri,
+                     size_t uri_size);
+/* Drop database db, ending its sessions. */
+void tu_pg_drop_db(const char *db);
+#endif
+
 /* A digest of every row of every table of the store at @p path (a file,
  * read through raw SQLite, or a database URI, read through libpq): equal
  * digests mean equal content. */
