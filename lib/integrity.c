@@ -1604,18 +1604,8 @@ static void record_failure(eaudit_store *s, int64_t actor,
            "{\"damage\":\"%s\",\"first_bad_seq\":%lld}",
            damage_names[r->damage], (long long)r->first_bad);
   eaudit_event *ev = NULL;
-  int rc = eaudit_event_new(&ev);
-  if (rc == 0)
-    rc = eaudit_event_set(ev, EAUDIT_FIELD_TYPE,
-                          EAUDIT_TYPE_VERIFICATION_FAILED);
-  if (rc == 0)
-    rc = eaudit_event_set(ev, EAUDIT_FIELD_OCCURRED_AT, eaudit_store_now(s));
-  if (rc == 0)
-    rc = eaudit_event_set(ev, EAUDIT_FIELD_SUBJECT, actor);
-  if (rc == 0)
-    rc = eaudit_event_set(ev, EAUDIT_FIELD_ACTOR, actor);
-  if (rc == 0)
-    rc = eaudit_event_set_details(ev, details, strlen(details));
+  int rc = eaudit__audit_event(s, EAUDIT_TYPE_VERIFICATION_FAILED, actor,
+                               details, &ev);
   if (rc == 0)
     rc = eaudit_store_append(s, ev);
   if (rc)
@@ -2216,18 +2206,8 @@ int eaudit_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
              "{\"through_seq\":%lld,\"purged\":%lld,\"before\":%lld}",
              (long long)(anchor + total), (long long)total, (long long)before);
     eaudit_event *ev = NULL;
-    int erc = eaudit_event_new(&ev);
-    if (erc == 0)
-      erc =
-          eaudit_event_set(ev, EAUDIT_FIELD_TYPE, EAUDIT_TYPE_RETENTION_PURGED);
-    if (erc == 0)
-      erc = eaudit_event_set(ev, EAUDIT_FIELD_OCCURRED_AT, eaudit_store_now(s));
-    if (erc == 0)
-      erc = eaudit_event_set(ev, EAUDIT_FIELD_SUBJECT, actor);
-    if (erc == 0)
-      erc = eaudit_event_set(ev, EAUDIT_FIELD_ACTOR, actor);
-    if (erc == 0)
-      erc = eaudit_event_set_details(ev, details, strlen(details));
+    int erc = eaudit__audit_event(s, EAUDIT_TYPE_RETENTION_PURGED, actor,
+                                  details, &ev);
     if (erc == 0) {
       pace_wait(&p, held);
       erc = eaudit_store_append(s, ev);

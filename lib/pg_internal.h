@@ -65,6 +65,15 @@ void eaudit__pg_event_params(eaudit__pgp *p, const uint8_t origin[16],
  * details, hash. */
 int eaudit__pg_row_event(const PGresult *r, int row, eaudit_event *ev);
 
+/* Inserts go out in libpq pipeline mode, this many between syncs: the
+ * results the server sends while we still send stay far below the socket
+ * buffers (a blocking-mode pipeline could otherwise deadlock with both
+ * sides writing). A sync inside a transaction block does not commit. */
+#define EAUDIT__PG_PIPE_CHUNK 256
+/* After a failure inside a pipeline: read up to its sync, leave pipeline
+ * mode, and return rc, so that the connection stays usable. */
+int eaudit__pg_pipe_drain(PGconn *c, int rc);
+
 /* Binary result readers. */
 int64_t eaudit__pg_i64(const PGresult *r, int row, int col);
 int32_t eaudit__pg_i32(const PGresult *r, int row, int col);

@@ -725,17 +725,8 @@ int eaudit__pg_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
            (long long)st.events, (long long)before, st.partitions,
            st.origins, (long long)st.dropped);
   eaudit_event *ev = NULL;
-  int erc = eaudit_event_new(&ev);
-  if (erc == 0)
-    erc = eaudit_event_set(ev, EAUDIT_FIELD_TYPE, EAUDIT_TYPE_RETENTION_PURGED);
-  if (erc == 0)
-    erc = eaudit_event_set(ev, EAUDIT_FIELD_OCCURRED_AT, eaudit_store_now(s));
-  if (erc == 0)
-    erc = eaudit_event_set(ev, EAUDIT_FIELD_SUBJECT, actor);
-  if (erc == 0)
-    erc = eaudit_event_set(ev, EAUDIT_FIELD_ACTOR, actor);
-  if (erc == 0)
-    erc = eaudit_event_set_details(ev, details, strlen(details));
+  int erc = eaudit__audit_event(s, EAUDIT_TYPE_RETENTION_PURGED, actor,
+                                details, &ev);
   if (erc == 0)
     erc = eaudit_store_append(s, ev);
   eaudit_event_free(ev);

@@ -136,6 +136,23 @@ PGresult *eaudit__pg_exec_prepared(PGconn *c, const char *name,
   return NULL;
 }
 
+int eaudit__pg_pipe_drain(PGconn *c, int rc) {
+  for (;;) {
+    PGresult *r = PQgetResult(c);
+    if (r == NULL) { /* between two queries' results */
+      if (PQstatus(c) == CONNECTION_BAD)
+        break;
+      continue;
+    }
+    int done = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    if (done)
+      break;
+  }
+  PQexitPipelineMode(c);
+  return rc;
+}
+
 int eaudit__pg_command(PGconn *c, const char *sql, const char *what) {
   PGresult *r = PQexec(c, sql);
   int rc = EAUDIT_OK;

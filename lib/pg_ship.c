@@ -127,10 +127,11 @@ static int cursor_get(PGconn *c, const uint8_t id[16], int *found,
                       int64_t *events) {
   eaudit__pgp p = {0};
   eaudit__pgp_bytes(&p, id, 16);
-  PGresult *r = eaudit__pg_exec(
-      c, "SELECT base_seq, base_hash, head_seq, head_hash, events"
-         " FROM eaudit.sites WHERE site_id = $1",
-      &p, "reading the site's cursor");
+  PGresult *r =
+      eaudit__pg_exec(c,
+                      "SELECT base_seq, base_hash, head_seq, head_hash, events"
+                      " FROM eaudit.sites WHERE site_id = $1",
+                      &p, "reading the site's cursor");
   if (r == NULL)
     return eaudit_error_last()->code;
   *found = PQntuples(r) == 1;
@@ -243,8 +244,9 @@ static int check_existing(PGconn *c, const uint8_t site[16],
   eaudit__pgp_i64(&p, ev->v[EAUDIT_FIELD_OCCURRED_AT]);
   eaudit__pgp_bytes(&p, ev->hash, 32);
   PGresult *r = eaudit__pg_exec(
-      c, "SELECT count(*) FROM eaudit.events WHERE origin = $1 AND seq = $2"
-         " AND id = $3 AND occurred_at = $4 AND hash = $5",
+      c,
+      "SELECT count(*) FROM eaudit.events WHERE origin = $1 AND seq = $2"
+      " AND id = $3 AND occurred_at = $4 AND hash = $5",
       &p, "comparing an event already present");
   if (r == NULL)
     return eaudit_error_last()->code;
@@ -260,57 +262,34 @@ static int check_existing(PGconn *c, const uint8_t site[16],
                        hex, (long long)ev->v[EAUDIT_FIELD_SEQ]);
 }
 
-/* Inserts go out in libpq pipeline mode, PIPE_CHUNK at a time between
- * syncs: one round trip per chunk instead of one per event, and the
- * results the server sends while we are still sending stay far below the
- * socket buffers (a blocking-mode pipeline could otherwise deadlock with
- * both sides writing). A sync inside the transaction block does not
- * commit. */
-#define PIPE_CHUNK 256
-
-static int pipe_drain(PGconn *c, int rc) {
-  /* Read to the sync after a failure, leaving the connection usable. */
-  PGresult *r;
-  for (;;) {
-    r = PQgetResult(c);
-    if (r == NULL) {
-      if (PQstatus(c) == CONNECTION_BAD)
-        break;
-      continue;
-    }
-    int done = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-    PQclear(r);
-    if (done)
-      break;
-  }
-  PQexitPipelineMode(c);
-  return rc;
-}
-
-static int insert_events(PGconn *c, const uint8_t site[16],
-                         const site_batch *b, int64_t *inserted) {
+/* Pipelined, EAUDIT__PG_PIPE_CHUNK inserts per round trip. */
+static int insert_events(PGconn *c, const uint8_t site[16], const site_batch *b,
+                         int64_t *inserted) {
   eaudit__pgp p = {0};
-  uint8_t dup[PIPE_CHUNK];
-  for (size_t lo = 0; lo < b->n; lo += PIPE_CHUNK) {
-    size_t hi = b->n - lo > PIPE_CHUNK ? lo + PIPE_CHUNK : b->n;
+  uint8_t dup[EAUDIT__PG_PIPE_CHUNK];
+  for (size_t lo = 0; lo < b->n; lo += EAUDIT__PG_PIPE_CHUNK) {
+    size_t hi =
+        b->n - lo > EAUDIT__PG_PIPE_CHUNK ? lo + EAUDIT__PG_PIPE_CHUNK : b->n;
     if (PQenterPipelineMode(c) != 1)
       return eaudit__pg_error(c, NULL, "entering pipeline mode");
     for (size_t i = lo; i < hi; i++) {
       eaudit__pg_event_params(&p, site, &b->evs[i]);
-      if (!PQsendQueryPrepared(c, "eaudit_ship_insert", p.n, p.v, p.len,
-                               p.fmt, 1)) {
+      if (!PQsendQueryPrepared(c, "eaudit_ship_insert", p.n, p.v, p.len, p.fmt,
+                               1)) {
         int rc = eaudit__pg_error(c, NULL, "sending an event");
         PQpipelineSync(c);
-        return pipe_drain(c, rc);
+        return eaudit__pg_pipe_drain(c, rc);
       }
     }
     if (!PQpipelineSync(c))
-      return pipe_drain(c, eaudit__pg_error(c, NULL, "sending a sync"));
+      return eaudit__pg_pipe_drain(c,
+                                   eaudit__pg_error(c, NULL, "sending a sync"));
     int rc = EAUDIT_OK;
     for (size_t i = lo; i < hi; i++) {
       PGresult *r = PQgetResult(c);
       if (r == NULL)
-        return pipe_drain(c, eaudit__pg_error(c, NULL, "inserting an event"));
+        return eaudit__pg_pipe_drain(
+            c, eaudit__pg_error(c, NULL, "inserting an event"));
       if (rc == 0 && PQresultStatus(r) != PGRES_TUPLES_OK)
         rc = eaudit__pg_error(c, r, "inserting an event");
       else if (rc == 0)
@@ -319,15 +298,15 @@ static int insert_events(PGconn *c, const uint8_t site[16],
       /* Each query's results end with a NULL. */
       if ((r = PQgetResult(c)) != NULL) {
         PQclear(r);
-        return pipe_drain(c, rc ? rc
-                                : eaudit__error(EAUDIT_EIO,
-                                                EAUDIT_ECLASS_STORE, 0,
-                                                "central store: an insert "
-                                                "returned more than one "
-                                                "result"));
+        return eaudit__pg_pipe_drain(
+            c, rc ? rc
+                  : eaudit__error(EAUDIT_EIO, EAUDIT_ECLASS_STORE, 0,
+                                  "central store: an insert "
+                                  "returned more than one "
+                                  "result"));
       }
     }
-    rc = pipe_drain(c, rc);
+    rc = eaudit__pg_pipe_drain(c, rc);
     if (rc)
       return rc;
     for (size_t i = lo; i < hi; i++) {
@@ -380,8 +359,8 @@ static int ship_batch(PGconn *c, const uint8_t site[16], const site_batch *b,
   eaudit__pgp p = {0};
   eaudit__pgp_i32(&p, EAUDIT__PG_SITE_LOCK);
   eaudit__pgp_i32(&p, eaudit__pg_site_key(site));
-  PGresult *r = eaudit__pg_exec(c, "SELECT pg_advisory_xact_lock($1, $2)",
-                                &p, "locking the site");
+  PGresult *r = eaudit__pg_exec(c, "SELECT pg_advisory_xact_lock($1, $2)", &p,
+                                "locking the site");
   if (r == NULL)
     return rollback(c, eaudit_error_last()->code);
   PQclear(r);
@@ -429,11 +408,11 @@ static int ship_batch(PGconn *c, const uint8_t site[16], const site_batch *b,
     }
   } else if (b->anchor_seq > head_seq) {
     return rollback(
-        c, eaudit__error(EAUDIT_ECURSOR, EAUDIT_ECLASS_STORE, 0,
-                         "site %s purged events %lld..%lld before they were "
-                         "shipped; the central chain cannot continue",
-                         hex, (long long)head_seq + 1,
-                         (long long)b->anchor_seq));
+        c,
+        eaudit__error(EAUDIT_ECURSOR, EAUDIT_ECLASS_STORE, 0,
+                      "site %s purged events %lld..%lld before they were "
+                      "shipped; the central chain cannot continue",
+                      hex, (long long)head_seq + 1, (long long)b->anchor_seq));
   } else if (b->head_seq < head_seq) {
     return rollback(
         c, eaudit__error(EAUDIT_ECURSOR, EAUDIT_ECLASS_STORE, 0,
@@ -473,7 +452,7 @@ static int ship_batch(PGconn *c, const uint8_t site[16], const site_batch *b,
 /* Text-format COPY escaping of one field. */
 static int copy_field(eaudit__buf *b, const char *v) {
   for (const char *p = v; *p; p++) {
-    const char *e = *p == '\\'  ? "\\\\"
+    const char *e = *p == '\\'   ? "\\\\"
                     : *p == '\n' ? "\\n"
                     : *p == '\r' ? "\\r"
                     : *p == '\t' ? "\\t"
@@ -494,16 +473,14 @@ static int names_rows(eaudit_store *s, eaudit__buf *rows, int64_t *n) {
   eaudit__buf words = {0};
   sqlite3_stmt *st = NULL;
   int src = sqlite3_prepare_v2(
-      s->db, "SELECT kind, entity, valid_from, name FROM names", -1, &st,
-      NULL);
+      s->db, "SELECT kind, entity, valid_from, name FROM names", -1, &st, NULL);
   while (rc == 0 && st && (src = sqlite3_step(st)) == SQLITE_ROW) {
     const char *name = (const char *)sqlite3_column_text(st, 3);
     if (name == NULL)
       name = "";
     rc = eaudit__fold_words(&f, name, &words, NULL);
     if (rc == 0 &&
-        eaudit__buf_printf(rows, "%d\t%lld\t%lld\t",
-                           sqlite3_column_int(st, 0),
+        eaudit__buf_printf(rows, "%d\t%lld\t%lld\t", sqlite3_column_int(st, 0),
                            (long long)sqlite3_column_int64(st, 1),
                            (long long)sqlite3_column_int64(st, 2)))
       rc = eaudit__enomem();
@@ -560,8 +537,7 @@ static int ship_names(eaudit_store *s, PGconn *c) {
       rc = eaudit__pg_error(c, r, "sending the names");
     PQclear(r);
     if (rc == 0) {
-      int ok = rows.len == 0 ||
-               PQputCopyData(c, rows.data, (int)rows.len) == 1;
+      int ok = rows.len == 0 || PQputCopyData(c, rows.data, (int)rows.len) == 1;
       if (PQputCopyEnd(c, ok ? NULL : "not sent") != 1)
         ok = 0;
       while ((r = PQgetResult(c)) != NULL) {
@@ -623,10 +599,12 @@ int eaudit_store_ship(eaudit_store *s, const char *central_uri,
   if ((rc = eaudit__pg_schema_open(c, 1)))
     goto out;
   static const Oid types[16] = {
-      EAUDIT__OID_BYTEA, EAUDIT__OID_INT8, EAUDIT__OID_BYTEA, EAUDIT__OID_INT8,
-      EAUDIT__OID_INT8,  EAUDIT__OID_INT4, EAUDIT__OID_INT8,  EAUDIT__OID_INT8,
-      EAUDIT__OID_INT8,  EAUDIT__OID_INT8, EAUDIT__OID_INT8,  EAUDIT__OID_INT8,
-      EAUDIT__OID_INT4,  EAUDIT__OID_INT4, EAUDIT__OID_BYTEA, EAUDIT__OID_BYTEA};
+      EAUDIT__OID_BYTEA, EAUDIT__OID_INT8, EAUDIT__OID_BYTEA,
+      EAUDIT__OID_INT8,  EAUDIT__OID_INT8, EAUDIT__OID_INT4,
+      EAUDIT__OID_INT8,  EAUDIT__OID_INT8, EAUDIT__OID_INT8,
+      EAUDIT__OID_INT8,  EAUDIT__OID_INT8, EAUDIT__OID_INT8,
+      EAUDIT__OID_INT4,  EAUDIT__OID_INT4, EAUDIT__OID_BYTEA,
+      EAUDIT__OID_BYTEA};
   PGresult *r = PQprepare(c, "eaudit_ship_insert", insert_sql, 16, types);
   if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
     rc = eaudit__pg_error(c, r, "preparing the insert");
@@ -652,8 +630,7 @@ int eaudit_store_ship(eaudit_store *s, const char *central_uri,
       break;
     if (!found && b.anchor_seq != head_seq)
       continue; /* a purge moved the anchor between the two reads */
-    if (found && b.n == 0 && b.anchor_seq <= head_seq &&
-        b.head_seq >= head_seq)
+    if (found && b.n == 0 && b.anchor_seq <= head_seq && b.head_seq >= head_seq)
       break; /* up to date */
     if ((rc = ensure_months(c, &mc, &b)))
       break;
@@ -704,7 +681,8 @@ int eaudit__pg_row_event(const PGresult *r, int row, eaudit_event *ev) {
   for (int i = 0; i < 6; i++)
     if (!PQgetisnull(r, row, 5 + i))
       eaudit__event_put(ev, id_fields[i], eaudit__pg_i64(r, row, 5 + i));
-  int32_t cred = eaudit__pg_i32(r, row, 11), reason = eaudit__pg_i32(r, row, 12);
+  int32_t cred = eaudit__pg_i32(r, row, 11),
+          reason = eaudit__pg_i32(r, row, 12);
   if (cred)
     eaudit__event_put(ev, EAUDIT_FIELD_CREDENTIAL, cred);
   if (reason)
@@ -841,10 +819,11 @@ static int check_base(PGconn *c, const uint8_t site[16], const char *hex,
                       int64_t base_seq, const uint8_t base_hash[32]) {
   eaudit__pgp p = {0};
   eaudit__pgp_bytes(&p, site, 16);
-  PGresult *r = eaudit__pg_exec(
-      c, "SELECT seq, hash FROM eaudit.anchors WHERE origin = $1"
-         " ORDER BY seq DESC LIMIT 1",
-      &p, "reading the site's retention anchor");
+  PGresult *r =
+      eaudit__pg_exec(c,
+                      "SELECT seq, hash FROM eaudit.anchors WHERE origin = $1"
+                      " ORDER BY seq DESC LIMIT 1",
+                      &p, "reading the site's retention anchor");
   if (r == NULL)
     return eaudit_error_last()->code;
   int found = PQntuples(r) == 1;
@@ -876,10 +855,10 @@ static int check_base(PGconn *c, const uint8_t site[16], const char *hex,
   return EAUDIT_OK;
 }
 
-int eaudit__pg_verify_rows(PGconn *c, const uint8_t site[16],
-                           int64_t base_seq, const uint8_t base_hash[32],
-                           int64_t head_seq, const uint8_t head_hash[32],
-                           int64_t *checked, int *damage, int64_t *bad_seq) {
+int eaudit__pg_verify_rows(PGconn *c, const uint8_t site[16], int64_t base_seq,
+                           const uint8_t base_hash[32], int64_t head_seq,
+                           const uint8_t head_hash[32], int64_t *checked,
+                           int *damage, int64_t *bad_seq) {
   *checked = 0;
   *damage = EAUDIT_DAMAGE_NONE;
   *bad_seq = 0;

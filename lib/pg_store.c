@@ -382,39 +382,16 @@ static int insert_error(eaudit__pgstore *p, const PGresult *r,
   return eaudit__pg_error(p->conn, r, "inserting an event");
 }
 
-/* Inserts go out in libpq pipeline mode, PIPE_CHUNK at a time between
- * syncs, as shipping sends them (pg_ship.c): one round trip per chunk
- * instead of one per event. A sync inside the transaction block does not
- * commit. */
-#define PIPE_CHUNK 256
-
-static int pipe_drain(PGconn *c, int rc) {
-  /* Read to the sync after a failure, leaving the connection usable. */
-  for (;;) {
-    PGresult *r = PQgetResult(c);
-    if (r == NULL) {
-      if (PQstatus(c) == CONNECTION_BAD)
-        break;
-      continue;
-    }
-    int done = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-    PQclear(r);
-    if (done)
-      break;
-  }
-  PQexitPipelineMode(c);
-  return rc;
-}
-
-/* Insert evs[idx[0..k)]; on failure *failed is the failing event's index
- * in evs. */
+/* Insert evs[idx[0..k)], pipelined as shipping does (EAUDIT__PG_PIPE_CHUNK
+ * per round trip); on failure *failed is the failing event's index in
+ * evs. */
 static int insert_events(eaudit__pgstore *p, eaudit_event *const *evs,
                          const size_t *idx, size_t k, size_t *failed,
                          int *no_partition) {
   PGconn *c = p->conn;
   eaudit__pgp q = {0};
-  for (size_t lo = 0; lo < k; lo += PIPE_CHUNK) {
-    size_t hi = k - lo > PIPE_CHUNK ? lo + PIPE_CHUNK : k;
+  for (size_t lo = 0; lo < k; lo += EAUDIT__PG_PIPE_CHUNK) {
+    size_t hi = k - lo > EAUDIT__PG_PIPE_CHUNK ? lo + EAUDIT__PG_PIPE_CHUNK : k;
     if (PQenterPipelineMode(c) != 1)
       return eaudit__pg_error(c, NULL, "entering pipeline mode");
     for (size_t i = lo; i < hi; i++) {
@@ -424,16 +401,16 @@ static int insert_events(eaudit__pgstore *p, eaudit_event *const *evs,
         *failed = idx[i];
         int rc = eaudit__pg_error(c, NULL, "sending an event");
         PQpipelineSync(c);
-        return pipe_drain(c, rc);
+        return eaudit__pg_pipe_drain(c, rc);
       }
     }
     if (!PQpipelineSync(c))
-      return pipe_drain(c, eaudit__pg_error(c, NULL, "sending a sync"));
+      return eaudit__pg_pipe_drain(c, eaudit__pg_error(c, NULL, "sending a sync"));
     int rc = EAUDIT_OK;
     for (size_t i = lo; i < hi; i++) {
       PGresult *r = PQgetResult(c);
       if (r == NULL)
-        return pipe_drain(
+        return eaudit__pg_pipe_drain(
             c, rc ? rc : eaudit__pg_error(c, NULL, "inserting an event"));
       if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK) {
         *failed = idx[i];
@@ -443,7 +420,7 @@ static int insert_events(eaudit__pgstore *p, eaudit_event *const *evs,
       /* Each query's results end with a NULL. */
       if ((r = PQgetResult(c)) != NULL) {
         PQclear(r);
-        return pipe_drain(c,
+        return eaudit__pg_pipe_drain(c,
                           rc ? rc
                              : eaudit__error(EAUDIT_EIO, EAUDIT_ECLASS_STORE, 0,
                                              "central store: an insert "
@@ -451,7 +428,7 @@ static int insert_events(eaudit__pgstore *p, eaudit_event *const *evs,
                                              "result"));
       }
     }
-    if ((rc = pipe_drain(c, rc)))
+    if ((rc = eaudit__pg_pipe_drain(c, rc)))
       return rc;
   }
   return EAUDIT_OK;

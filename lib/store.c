@@ -329,6 +329,29 @@ int eaudit__uuid_v7(eaudit_store *s, eaudit_time t, uint8_t out[16]) {
   return EAUDIT_OK;
 }
 
+int eaudit__audit_event(eaudit_store *s, int type, int64_t actor,
+                        const char *details, eaudit_event **out) {
+  *out = NULL;
+  eaudit_event *ev = NULL;
+  int rc = eaudit_event_new(&ev);
+  if (rc == 0)
+    rc = eaudit_event_set(ev, EAUDIT_FIELD_TYPE, type);
+  if (rc == 0)
+    rc = eaudit_event_set(ev, EAUDIT_FIELD_OCCURRED_AT, eaudit_store_now(s));
+  if (rc == 0)
+    rc = eaudit_event_set(ev, EAUDIT_FIELD_SUBJECT, actor);
+  if (rc == 0)
+    rc = eaudit_event_set(ev, EAUDIT_FIELD_ACTOR, actor);
+  if (rc == 0)
+    rc = eaudit_event_set_details(ev, details, strlen(details));
+  if (rc) {
+    eaudit_event_free(ev);
+    return rc;
+  }
+  *out = ev;
+  return EAUDIT_OK;
+}
+
 eaudit_time eaudit_store_now(const eaudit_store *s) {
   if (s != NULL && s->opts.clock)
     return s->opts.clock(s->opts.clock_payload);

@@ -161,6 +161,11 @@ int eaudit__random(eaudit_store *s, uint8_t *buf, size_t n);
 /* A v7 id for time t. */
 int eaudit__uuid_v7(eaudit_store *s, eaudit_time t, uint8_t out[16]);
 
+/* A new audit-of-the-audit event of @p type at the store's now, with the
+ * actor as subject and actor and the JSON @p details. */
+int eaudit__audit_event(eaudit_store *s, int type, int64_t actor,
+                        const char *details, eaudit_event **out);
+
 /* Read one event row (columns in EAUDIT__EVENT_COLUMNS order). */
 #define EAUDIT__EVENT_COLUMNS                                                  \
   "seq, id, occurred_at, recorded_at, type, subject, actor, door, grp, "      \
