@@ -43,6 +43,9 @@ static const option_spec specs[] = {
     {EAUDIT_OPT_DEVICE_WEIGHT_LANGUAGE, 0, 50, 0, 1000,
      "device_weight_language"},
     {EAUDIT_OPT_DEVICE_WEIGHT_IP, 0, 30, 0, 1000, "device_weight_ip"},
+    /* docs/rules.md, Performance: why 8 MiB. */
+    {EAUDIT_OPT_CACHE_SIZE_KIB, 0, 8192, 64, INT64_C(1073741824),
+     "cache_size_kib"},
 };
 
 static const option_spec *spec_of(int key) {

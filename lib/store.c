@@ -449,10 +449,12 @@ static int configure(eaudit_store *s) {
   }
   snprintf(sql, sizeof sql,
            "PRAGMA synchronous = %s; PRAGMA journal_size_limit = %lld;"
-           "PRAGMA foreign_keys = OFF; PRAGMA trusted_schema = OFF",
+           "PRAGMA foreign_keys = OFF; PRAGMA trusted_schema = OFF;"
+           "PRAGMA cache_size = -%lld",
            s->opts.ints[EAUDIT_OPT_SYNCHRONOUS] == EAUDIT_SYNC_FULL ? "FULL"
                                                                    : "NORMAL",
-           (long long)s->opts.ints[EAUDIT_OPT_JOURNAL_SIZE_LIMIT]);
+           (long long)s->opts.ints[EAUDIT_OPT_JOURNAL_SIZE_LIMIT],
+           (long long)s->opts.ints[EAUDIT_OPT_CACHE_SIZE_KIB]);
   if ((rc = exec_setup(s, sql)))
     return rc;
   return local_minute_fn_install(s);

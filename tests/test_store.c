@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include "chain.h"
+#include "store_internal.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -225,6 +226,44 @@ START_TEST(options_reject_unknown_keys_and_out_of_range_values) {
   eaudit_query_free(NULL);
   eaudit_cursor_free(NULL);
   eaudit_batch_free(NULL);
+}
+END_TEST
+
+/* The handle's own connection takes the page cache size from the
+ * options: 8 MiB by default, bounded below by 64 KiB. */
+static int64_t handle_cache_size(eaudit_store *s) {
+  sqlite3_stmt *st;
+  ck_assert_int_eq(
+      sqlite3_prepare_v2(s->db, "PRAGMA cache_size", -1, &st, NULL),
+      SQLITE_OK);
+  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+  int64_t v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+START_TEST(page_cache_size_comes_from_the_options) {
+  TU_SQLITE_ONLY("the page cache is SQLite's");
+  eaudit_options *o;
+  EA_OK(eaudit_options_new(&o));
+  int64_t v, lo, hi;
+  EA_OK(eaudit_options_get_int(o, EAUDIT_OPT_CACHE_SIZE_KIB, &v));
+  ck_assert_int_eq(v, 8192);
+  EA_OK(eaudit_option_bounds(EAUDIT_OPT_CACHE_SIZE_KIB, &lo, &hi));
+  ck_assert_int_eq(lo, 64);
+  ck_assert_int_eq(eaudit_options_set_int(o, EAUDIT_OPT_CACHE_SIZE_KIB, 63),
+                   EAUDIT_ERANGE);
+  EA_OK(eaudit_options_get_int(o, EAUDIT_OPT_CACHE_SIZE_KIB, &v));
+  ck_assert_int_eq(v, 8192); /* a refused value changes nothing */
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  ck_assert_int_eq(handle_cache_size(s), -8192);
+  eaudit_store_free(s);
+  EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_CACHE_SIZE_KIB, 256));
+  EA_OK(eaudit_store_open(&s, path, o));
+  ck_assert_int_eq(handle_cache_size(s), -256);
+  eaudit_store_free(s);
+  eaudit_options_free(o);
 }
 END_TEST
 
@@ -1029,6 +1068,7 @@ Suite *store_suite(void) {
   tcase_add_test(local, files_are_0600_whatever_the_umask);
   tcase_add_test(local, files_that_are_not_stores_are_ecorrupt);
   tcase_add_test(local, options_reject_unknown_keys_and_out_of_range_values);
+  tcase_add_test(local, page_cache_size_comes_from_the_options);
   tcase_add_test(local, synchronous_full_is_the_default);
   tcase_add_test(local, memory_store_works);
   tcase_add_test(local, names_keep_history_and_can_be_erased);

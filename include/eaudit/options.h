@@ -51,7 +51,13 @@ typedef enum eaudit_option {
   EAUDIT_OPT_DEVICE_WEIGHT_SCREEN = 16,
   EAUDIT_OPT_DEVICE_WEIGHT_TIME_ZONE = 17,
   EAUDIT_OPT_DEVICE_WEIGHT_LANGUAGE = 18,
-  EAUDIT_OPT_DEVICE_WEIGHT_IP = 19
+  EAUDIT_OPT_DEVICE_WEIGHT_IP = 19,
+  /** int: the most memory, in KiB, SQLite's page cache of one handle may
+   *  hold (default 8192, i.e. 8 MiB; at least 64). A commit whose changed
+   *  pages do not fit spills them to the WAL and reads evicted pages back;
+   *  the default holds a 500-event batch with every built-in rule on.
+   *  Ignored by a PostgreSQL store. */
+  EAUDIT_OPT_CACHE_SIZE_KIB = 20
 } eaudit_option;
 
 /** Values of EAUDIT_OPT_SYNCHRONOUS. */

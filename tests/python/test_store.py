@@ -79,6 +79,8 @@ class OpenCloseTest(TempDirTestCase):
             ea.Store.memory(time_zone="Nowhere/Land")
         with self.assertRaises(ea.OutOfRangeError):
             ea.Store.memory(busy_timeout_ms=-1)
+        with self.assertRaises(ea.OutOfRangeError):
+            ea.Store.memory(cache_size_kib=63)
         with self.assertRaises(ValueError):
             ea.Store.memory(synchronous="sometimes")
 
@@ -88,6 +90,7 @@ class OpenCloseTest(TempDirTestCase):
         with ea.Store.memory(clock=clock, random=rnd,
                              lateness=dt.timedelta(hours=1),
                              details_max_bytes=64, journal_size_limit=1 << 20,
+                             cache_size_kib=256,
                              busy_timeout_ms=100) as s:
             self.assertEqual(s.now(), T0)
             ev = s.append("door_opened", subject=5)

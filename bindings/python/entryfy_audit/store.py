@@ -35,6 +35,7 @@ _OPT_CREATE = 5
 _OPT_DETAILS_MAX_BYTES = 6
 _OPT_LATENESS_US = 7
 _OPT_JOURNAL_SIZE_LIMIT = 8
+_OPT_CACHE_SIZE_KIB = 20
 
 #: A clock: returns the current time as an aware datetime or int microseconds.
 Clock = Callable[[], Instant]
@@ -129,6 +130,7 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin,
              details_max_bytes: Optional[int] = None,
              lateness: Union[_dt.timedelta, int, None] = None,
              journal_size_limit: Optional[int] = None,
+             cache_size_kib: Optional[int] = None,
              device_threshold: Optional[float] = None,
              device_weights: Optional[Mapping[
                  Union[_devices.DeviceAttr, int, str], int]] = None,
@@ -152,6 +154,8 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin,
             lateness: how far behind the newest event an event counts as
                 late for the rules engine (timedelta or microseconds).
             journal_size_limit: bound on the WAL kept after checkpoints.
+            cache_size_kib: most memory SQLite's page cache may hold, KiB
+                (default 8192, at least 64).
             device_threshold: the attribute similarity (0.001-1.0, kept to
                 the per mille; default 0.75) at which an observed device
                 matches a known one (docs/devices.md).
@@ -184,6 +188,7 @@ class Store(_devices.DevicesMixin, _rules.RulesMixin, _report.ReportMixin,
                      lateness // _dt.timedelta(microseconds=1)
                      if isinstance(lateness, _dt.timedelta) else lateness),
                     (_OPT_JOURNAL_SIZE_LIMIT, journal_size_limit),
+                    (_OPT_CACHE_SIZE_KIB, cache_size_kib),
                     *_devices.option_values(device_threshold, device_weights))
             for key, value in ints:
                 if value is not None:
