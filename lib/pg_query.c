@@ -54,6 +54,9 @@ static void be_put(uint8_t *p, uint64_t v) {
  * held open between the caller's steps: the server ends sessions idle in a
  * transaction, and a held snapshot would stall vacuum). */
 #define BATCH 256
+/* The first batch is a page's worth: a search whose matches are rare
+ * reads a fourth of the index a full batch would before its first page. */
+#define FIRST_BATCH 64
 /* Time-of-day terms become one occurred_at range per local day when the
  * interval spans at most this many days; beyond, a filter on the local
  * time computed by the server. */
@@ -151,7 +154,11 @@ typedef struct compiled {
   eaudit_time since, until; /* the effective interval (EAUDIT_TIME_NONE) */
   int n_ranges;             /* time-of-day ranges in the conditions */
   eaudit__buf where;        /* " AND ..." conditions shared by every arm */
-  char arms[5][512];
+  char arms[5][512]; /* each arm's condition */
+  /* An arm driven by a few entities: the number of their int8[] parameter
+   * and the condition on one of them, u.v (see batch_sql); 0: none. */
+  int lateral[5];
+  char lateral_cond[5][96];
   int n_arms;
   int distinct; /* the arms may overlap: UNION, not UNION ALL */
   params p;
@@ -253,6 +260,103 @@ static int tod_stretch(compiled *c, eaudit__tz *tz, eaudit__buf *ors,
   return EAUDIT_OK;
 }
 
+#define TOD_MAX_OFFSETS 16
+
+static PGresult *run(PGconn *conn, const char *sql, const params *p,
+                     const char *what);
+
+/* Adds the distinct offset of t to offs, n of them so far; 1 when there
+ * is no room. */
+static int offset_add(eaudit__tz *tz, eaudit_time t, int *offs, int *n,
+                      int *last) {
+  int o;
+  if (offset_at(tz, t, &o))
+    return 1;
+  *last = o;
+  for (int i = 0; i < *n; i++)
+    if (offs[i] == o)
+      return 0;
+  if (*n == TOD_MAX_OFFSETS)
+    return 1;
+  offs[(*n)++] = o;
+  return 0;
+}
+
+/* The offsets from UTC the zone has in [lo, hi): sampled at every day
+ * (zones change offset at most a few times a year, between nights) and
+ * at every hour of a day that ends with another offset than it began,
+ * so that an offset lasting an hour or more is not missed. 0 when there
+ * are too many to list or the span is too long to walk. */
+static int tz_offsets(eaudit__tz *tz, eaudit_time lo, eaudit_time hi,
+                      int *offs) {
+  int n = 0, prev = 0, cur = 0;
+  const eaudit_time hour = DAY_US / 24;
+  if (hi <= lo || (hi - lo) / DAY_US > 200 * 366 ||
+      offset_add(tz, lo, offs, &n, &prev))
+    return 0;
+  for (eaudit_time t = lo; t < hi; t += DAY_US) {
+    eaudit_time end = hi - t > DAY_US ? t + DAY_US : hi - 1;
+    if (offset_add(tz, end, offs, &n, &cur))
+      return 0;
+    for (eaudit_time h = t + hour; cur != prev && h < end; h += hour)
+      if (offset_add(tz, h, offs, &n, &(int){0}))
+        return 0;
+    prev = cur;
+  }
+  return n;
+}
+
+/* The prefilter of a time of day over a long or open interval: the UTC
+ * microsecond of the day, plus an offset, falls in [from, to) minutes.
+ * Exact for an event in force of that offset, so the alternatives over
+ * every offset the zone has in the interval let through a superset of the
+ * matches; the exact test after it decides. An open end is the store's
+ * first or last event. Nothing is added when the offsets are not known. */
+static int tod_prefilter(compiled *c, eaudit_store *s, eaudit_time since,
+                         eaudit_time until, int from, int to) {
+  if (since == EAUDIT_TIME_NONE || until == EAUDIT_TIME_NONE) {
+    params none;
+    memset(&none, 0, sizeof none);
+    PGresult *r = run(((eaudit__pgstore *)s->pg)->conn,
+                      "SELECT min(occurred_at), max(occurred_at) + 1"
+                      " FROM eaudit.events",
+                      &none, "reading the store's time span");
+    if (r == NULL)
+      return eaudit_error_last()->code;
+    int empty = PQntuples(r) != 1 || PQgetisnull(r, 0, 0);
+    if (!empty && since == EAUDIT_TIME_NONE)
+      since = eaudit__pg_i64(r, 0, 0);
+    if (!empty && until == EAUDIT_TIME_NONE)
+      until = eaudit__pg_i64(r, 0, 1);
+    PQclear(r);
+    if (empty)
+      return EAUDIT_OK;
+  }
+  int offs[TOD_MAX_OFFSETS];
+  int n = tz_offsets(s->tz, since, until, offs);
+  if (n == 0)
+    return EAUDIT_OK;
+  int pf = chk(c, param_i64(&c->p, from * MIN_US));
+  int pt = chk(c, param_i64(&c->p, to * MIN_US));
+  eaudit__buf ors = {0};
+  int rc = 0;
+  for (int i = 0; rc == 0 && c->rc == 0 && i < n; i++) {
+    int po = chk(c, param_i64(&c->p, (int64_t)offs[i] * 1000000));
+    /* occurred_at % DAY lies in (-DAY, DAY); adding two days keeps the
+     * sum positive for any offset under a day. */
+    rc = eaudit__buf_printf(
+        &ors,
+        "%s(occurred_at %% 86400000000 + 172800000000 + $%d) %% 86400000000"
+        " BETWEEN $%d AND $%d - 1",
+        i ? " OR " : "", po, pf, pt);
+  }
+  if (rc == 0 && c->rc == 0 &&
+      eaudit__buf_printf(&c->where, " AND (%s)", ors.data))
+    rc = eaudit__enomem();
+  eaudit__buf_free(&ors);
+  return rc ? eaudit__enomem() : c->rc;
+}
+
 /* Times of day AND-ed: one minute range [from, to) of the local day. */
 static int tod_cond(compiled *c, eaudit_store *s, eaudit_time since,
                     eaudit_time until, int from, int to) {
@@ -311,7 +415,11 @@ static int tod_cond(compiled *c, eaudit_store *s, eaudit_time since,
     return rc ? rc : c->rc;
   }
   /* Unbounded or long intervals: the server computes the local time in
-   * the store's zone (its own time zone database, by the same IANA name). */
+   * the store's zone (its own time zone database, by the same IANA name),
+   * behind a cheap test that lets through only the events whose UTC time
+   * of day, moved by one of the zone's offsets, lies in the range. */
+  if ((rc = tod_prefilter(c, s, since, until, from, to)))
+    return rc;
   int pz = chk(c, param_text(&c->p, eaudit_store_time_zone(s)));
   int pf = chk(c, param_i64(&c->p, from));
   int pt = chk(c, param_i64(&c->p, to));
@@ -411,6 +519,124 @@ static void word_cond(compiled *c, const word_params *w) {
     c->rc = eaudit__enomem();
 }
 
+/* Above this many entities of a kind, the first word's events of that
+ * kind are found by walking the time index with the entities as a filter;
+ * up to it, from each entity's own index, newest first (docs/scale-out.md,
+ * Queries). */
+#define SPARSE_MAX 32
+
+/* The entities of each kind (user, door, group, device: index kind - 1)
+ * whose names have the word, as int8[] text and a count. */
+typedef struct word_entities {
+  char *ids[4];
+  int64_t n[4];
+} word_entities;
+
+static void word_entities_free(word_entities *e) {
+  for (int i = 0; i < 4; i++)
+    eaudit__free(e->ids[i]);
+  memset(e, 0, sizeof *e);
+}
+
+static PGresult *run(PGconn *conn, const char *sql, const params *p,
+                     const char *what);
+
+static int word_resolve(eaudit_store *s, eaudit__folder *f, const char *word,
+                        word_entities *out) {
+  memset(out, 0, sizeof *out);
+  compiled t;
+  memset(&t, 0, sizeof t);
+  word_params w;
+  word_bind(&t, f, word, &w);
+  int rc = t.rc;
+  if (rc == 0 && w.n_tok > 0) {
+    char sql[512];
+    if (w.n_tok == 1)
+      snprintf(sql, sizeof sql,
+               "SELECT kind, count(DISTINCT entity),"
+               " array_agg(DISTINCT entity)::text FROM eaudit.name_words"
+               " WHERE kind = ANY('{1,2,3,4}') AND word >= $%d AND word < $%d"
+               " GROUP BY kind",
+               w.lo, w.hi);
+    else
+      snprintf(sql, sizeof sql,
+               "SELECT w.kind, count(DISTINCT w.entity),"
+               " array_agg(DISTINCT w.entity)::text FROM eaudit.name_words w"
+               " JOIN eaudit.names n USING (kind, entity, valid_from)"
+               " WHERE w.kind = ANY('{1,2,3,4}') AND w.word = $%d AND"
+               " ' ' || n.words LIKE $%d GROUP BY w.kind",
+               w.first, w.pattern);
+    eaudit__pgstore *pg = s->pg;
+    PGresult *r = run(pg->conn, sql, &t.p, "finding the names of a search");
+    if (r == NULL)
+      rc = eaudit_error_last()->code;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+      int k = eaudit__pg_i32(r, i, 0) - 1;
+      if (k < 0 || k > 3)
+        continue;
+      out->n[k] = eaudit__pg_i64(r, i, 1);
+      if ((out->ids[k] = eaudit__strdup(PQgetvalue(r, i, 2))) == NULL)
+        rc = eaudit__enomem();
+    }
+    PQclear(r);
+  }
+  params_free(&t.p);
+  eaudit__buf_free(&t.where);
+  if (rc)
+    word_entities_free(out);
+  return rc;
+}
+
+/* The arms of a search driven by its first word: the kinds with more than
+ * SPARSE_MAX entities in one arm that walks the time index, each kind with
+ * fewer in arms that read each entity's newest events from its index. */
+static void word_arms(compiled *c, const word_entities *e) {
+  static const char *const cols[4] = {"subject", "door", "grp", "device"};
+  eaudit__buf dense = {0};
+  int arr[4] = {0};
+  for (int k = 0; k < 4 && c->rc == 0; k++)
+    if (e->n[k] > 0)
+      arr[k] = chk(c, param_add(&c->p, e->ids[k], (int)strlen(e->ids[k]), 0,
+                                OID_INT8_ARRAY));
+  for (int k = 0; k < 4 && c->rc == 0; k++) {
+    if (e->n[k] == 0)
+      continue;
+    if (e->n[k] > SPARSE_MAX) {
+      int rc = eaudit__buf_printf(&dense, "%s%s = ANY($%d)",
+                                  dense.len ? " OR " : "", cols[k], arr[k]);
+      if (rc == 0 && k == 0)
+        rc = eaudit__buf_printf(&dense, " OR actor = ANY($%d)", arr[k]);
+      if (rc)
+        c->rc = eaudit__enomem();
+      continue;
+    }
+    int i = c->n_arms++;
+    snprintf(c->arms[i], sizeof c->arms[0], "%s = ANY($%d)", cols[k], arr[k]);
+    c->lateral[i] = arr[k];
+    snprintf(c->lateral_cond[i], sizeof c->lateral_cond[0], "%s = u.v",
+             cols[k]);
+    if (k == 0) { /* the actor who is not the subject: its partial index */
+      i = c->n_arms++;
+      snprintf(c->arms[i], sizeof c->arms[0],
+               "actor = ANY($%d) AND actor IS DISTINCT FROM subject", arr[k]);
+      c->lateral[i] = arr[k];
+      snprintf(c->lateral_cond[i], sizeof c->lateral_cond[0],
+               "actor = u.v AND actor IS DISTINCT FROM subject");
+    }
+  }
+  if (c->rc == 0 && dense.len) {
+    if (dense.len + 3 > sizeof c->arms[0])
+      c->rc = eaudit__error(EAUDIT_ETOOBIG, EAUDIT_ECLASS_INVALID, 0,
+                            "search condition too long");
+    else
+      snprintf(c->arms[c->n_arms++], sizeof c->arms[0], "(%s)", dense.data);
+  }
+  if (c->rc == 0 && c->n_arms == 0) /* no name has the word */
+    snprintf(c->arms[c->n_arms++], sizeof c->arms[0], "false");
+  eaudit__buf_free(&dense);
+  c->distinct = c->n_arms > 1;
+}
+
 static int compile(eaudit_store *s, const eaudit_query *q, compiled *c) {
   memset(c, 0, sizeof *c);
   eaudit__search terms;
@@ -463,7 +689,8 @@ static int compile(eaudit_store *s, const eaudit_query *q, compiled *c) {
   }
   /* Words: the first drives the query through the name indexes when
    * there is no user filter; the others filter (as on SQLite). */
-  word_params first = {0};
+  word_entities first;
+  memset(&first, 0, sizeof first);
   int first_word = 0;
   if (terms.n_words && c->rc == 0) {
     eaudit__folder f;
@@ -471,12 +698,13 @@ static int compile(eaudit_store *s, const eaudit_query *q, compiled *c) {
     if (rc && c->rc == 0)
       c->rc = rc;
     for (int i = 0; c->rc == 0 && i < terms.n_words; i++) {
-      word_params w;
-      word_bind(c, &f, terms.words[i], &w);
       if (i == 0 && !q->has_user) {
-        first = w;
         first_word = 1;
+        if ((rc = word_resolve(s, &f, terms.words[i], &first)))
+          c->rc = rc;
       } else {
+        word_params w;
+        word_bind(c, &f, terms.words[i], &w);
         word_cond(c, &w);
       }
     }
@@ -487,18 +715,7 @@ static int compile(eaudit_store *s, const eaudit_query *q, compiled *c) {
    * result once (the actor arm has the partial index's predicate); the
    * word arms may overlap, so they are UNIONed. */
   if (first_word && c->rc == 0) {
-    char sub[256];
-    word_sub(sub, sizeof sub, &first, EAUDIT_KIND_USER);
-    snprintf(c->arms[c->n_arms++], sizeof c->arms[0], "subject IN %s", sub);
-    snprintf(c->arms[c->n_arms++], sizeof c->arms[0],
-             "actor IN %s AND actor IS DISTINCT FROM subject", sub);
-    word_sub(sub, sizeof sub, &first, EAUDIT_KIND_DOOR);
-    snprintf(c->arms[c->n_arms++], sizeof c->arms[0], "door IN %s", sub);
-    word_sub(sub, sizeof sub, &first, EAUDIT_KIND_GROUP);
-    snprintf(c->arms[c->n_arms++], sizeof c->arms[0], "grp IN %s", sub);
-    word_sub(sub, sizeof sub, &first, EAUDIT_KIND_DEVICE);
-    snprintf(c->arms[c->n_arms++], sizeof c->arms[0], "device IN %s", sub);
-    c->distinct = 1;
+    word_arms(c, &first);
   } else if (q->has_user && c->rc == 0) {
     int pu = chk(c, param_i64(&c->p, q->user));
     if (q->role != EAUDIT_ROLE_ACTOR)
@@ -512,6 +729,7 @@ static int compile(eaudit_store *s, const eaudit_query *q, compiled *c) {
   } else {
     snprintf(c->arms[c->n_arms++], sizeof c->arms[0], "true");
   }
+  word_entities_free(&first);
   eaudit__search_clear(&terms);
   return c->rc;
 }
@@ -533,12 +751,25 @@ static int batch_sql(const compiled *c, int desc, int keyset, int k, int lim,
              " AND (occurred_at, origin, seq) %s ($%d, $%d, $%d)",
              desc ? "<" : ">", k, k + 1, k + 2);
   int rc = 0;
-  for (int i = 0; rc == 0 && i < c->n_arms; i++)
-    rc = eaudit__buf_printf(
-        sql,
-        "%s(SELECT " COLUMNS " FROM eaudit.events WHERE %s%s%s ORDER BY "
-        "occurred_at %s, origin %s, seq %s LIMIT $%d)",
-        i ? (c->distinct ? " UNION " : " UNION ALL ") : "", c->arms[i], where, ks, dir, dir, dir, lim);
+  for (int i = 0; rc == 0 && i < c->n_arms; i++) {
+    const char *sep = i ? (c->distinct ? " UNION " : " UNION ALL ") : "";
+    if (c->lateral[i])
+      /* Each entity's newest from its own index, then the newest of all. */
+      rc = eaudit__buf_printf(
+          sql,
+          "%s(SELECT e.* FROM unnest($%d::bigint[]) AS u(v), LATERAL "
+          "(SELECT " COLUMNS " FROM eaudit.events WHERE %s%s%s ORDER BY "
+          "occurred_at %s, origin %s, seq %s LIMIT $%d) e ORDER BY "
+          "e.occurred_at %s, e.origin %s, e.seq %s LIMIT $%d)",
+          sep, c->lateral[i], c->lateral_cond[i], where, ks, dir, dir, dir,
+          lim, dir, dir, dir, lim);
+    else
+      rc = eaudit__buf_printf(
+          sql,
+          "%s(SELECT " COLUMNS " FROM eaudit.events WHERE %s%s%s ORDER BY "
+          "occurred_at %s, origin %s, seq %s LIMIT $%d)",
+          sep, c->arms[i], where, ks, dir, dir, dir, lim);
+  }
   if (rc == 0 && c->n_arms > 1)
     rc = eaudit__buf_printf(sql,
                             " ORDER BY occurred_at %s, origin %s, seq %s "
@@ -623,6 +854,7 @@ struct eaudit__pgcur {
   params p;                   /* the query's parameters, then 4 slots */
   int base_n;
   size_t remaining; /* rows still allowed by the limit */
+  int fetched;      /* batches fetched */
   int limited;
   int has_pos;
   eaudit_time pos_t;
@@ -678,7 +910,7 @@ static int fetch(eaudit__pgcur *c) {
   PQclear(c->res);
   c->res = NULL;
   c->row = 0;
-  int64_t lim = BATCH;
+  int64_t lim = c->fetched++ ? BATCH : FIRST_BATCH;
   if (c->limited && c->remaining < (size_t)lim)
     lim = (int64_t)c->remaining;
   if (lim == 0) {
