@@ -613,13 +613,15 @@ static int write_all(int fd, const char *path, const uint8_t *p, size_t n) {
   return EAUDIT_OK;
 }
 
-/* The file of export_checkpoints from records already read. */
-static int export_records(const char *path, const uint8_t *recs, size_t n) {
+/* The file of export_checkpoints from the records already read, bytes
+ * long. */
+static int export_records(const char *path, const uint8_t *recs,
+                          size_t bytes) {
   int fd;
   int rc = create_new(path, &fd);
   if (rc)
     return rc;
-  rc = write_all(fd, path, recs, n * CP_SIZE);
+  rc = write_all(fd, path, recs, bytes);
   if (rc == 0 && fsync(fd) != 0)
     rc = eaudit__error(EAUDIT_EIO, EAUDIT_ECLASS_OS, errno, "syncing '%s': %s",
                        path, strerror(errno));
