@@ -47,7 +47,9 @@ EAUDIT_EXTERN int eaudit_central_init(const char *central_uri);
  * moves the site's cursor (its shipped head seq and hash) with them. A
  * crash or a lost connection at any point leaves whole batches only; the
  * next call resumes after the cursor. Events already present (same site
- * and id) are not inserted twice.
+ * and id) are not inserted twice. Then the site's signed checkpoints that
+ * the central store lacks (those covering shipped events) are sent, for
+ * eaudit_central_verify_site_signed().
  *
  * @param site         the site store (a read-only handle will do).
  * @param central_uri  the central store, `postgresql://...`.
