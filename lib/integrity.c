@@ -2,7 +2,9 @@
  * (docs/integrity.md). The hash chain itself is computed by the append path
  * (chain.c); this module signs its head, checks it and cuts its prefix. */
 #include "chain.h"
+#include "checkpoint.h"
 #include "pg_chain.h"
+#include "pg_integrity.h"
 #include "pg_store.h"
 #include "store_internal.h"
 
@@ -25,102 +27,10 @@ const char eaudit__integrity_schema[] =
     "CREATE TABLE anchor(one INTEGER PRIMARY KEY CHECK (one = 1),"
     " seq INTEGER NOT NULL, hash BLOB NOT NULL);";
 
-/* --- checkpoint records --- */
+/* --- checkpoint records (checkpoint.c) --- */
 
-static const char cp_tag[] = "eaudit-checkpoint";
-#define CP_TAG_LEN 17
-#define CP_VERSION 1
-enum {
-  OFF_VERSION = 17,
-  OFF_KIND = 18,
-  OFF_STORE = 19,
-  OFF_CSEQ = 35,
-  OFF_LAST = 43,
-  OFF_HEAD = 51,
-  OFF_BASE_SEQ = 83,
-  OFF_BASE_HASH = 91,
-  OFF_COUNT = 123,
-  OFF_TIME = 131,
-  OFF_PREV = 139,
-  OFF_SIGNER = 171,
-  OFF_NEXT = 203,
-  CP_BODY = 235,
-  CP_SIZE = CP_BODY + 64
-};
-_Static_assert(CP_SIZE == EAUDIT_CHECKPOINT_SIZE, "record size");
-
-/* A parsed record. The field pointers point into rec, so re-point them
- * (cp_point) whenever a cp is moved, e.g. by realloc. */
-typedef struct cp {
-  int kind;
-  int64_t cseq, last_seq, base_seq, count;
-  eaudit_time at;
-  const uint8_t *store, *head, *base_hash, *prev, *signer, *next, *sig;
-  uint8_t rec[CP_SIZE];
-} cp;
-
-static void put64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static int64_t get64(const uint8_t *p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; i++)
-    v = (v << 8) | p[i];
-  return (int64_t)v;
-}
-
-static void cp_point(cp *c) {
-  const uint8_t *r = c->rec;
-  c->kind = r[OFF_KIND];
-  c->store = r + OFF_STORE;
-  c->cseq = get64(r + OFF_CSEQ);
-  c->last_seq = get64(r + OFF_LAST);
-  c->head = r + OFF_HEAD;
-  c->base_seq = get64(r + OFF_BASE_SEQ);
-  c->base_hash = r + OFF_BASE_HASH;
-  c->count = get64(r + OFF_COUNT);
-  c->at = get64(r + OFF_TIME);
-  c->prev = r + OFF_PREV;
-  c->signer = r + OFF_SIGNER;
-  c->next = r + OFF_NEXT;
-  c->sig = r + CP_BODY;
-}
-
-static int cp_parse(const uint8_t *rec, size_t len, cp *out) {
-  if (rec == NULL || len != CP_SIZE || memcmp(rec, cp_tag, CP_TAG_LEN) != 0 ||
-      rec[OFF_VERSION] != CP_VERSION || rec[OFF_KIND] < 1 || rec[OFF_KIND] > 3)
-    return eaudit__error(EAUDIT_EFORMAT, EAUDIT_ECLASS_INVALID, 0,
-                         "not a version-%d checkpoint record of %d bytes",
-                         CP_VERSION, CP_SIZE);
-  memcpy(out->rec, rec, CP_SIZE);
-  cp_point(out);
-  return EAUDIT_OK;
-}
-
-static void cp_digest(const uint8_t rec[CP_SIZE], uint8_t out[32]) {
-  crypto_generichash(out, 32, rec, CP_SIZE, NULL, 0);
-}
-
-static int cp_signed_by(const cp *c, const uint8_t pk[32]) {
-  return crypto_sign_verify_detached(c->sig, c->rec, CP_BODY, pk) == 0;
-}
-
-int eaudit_checkpoint_info(const uint8_t *record, size_t len, int64_t *cseq_out,
-                           int64_t *last_seq_out, eaudit_time *time_out) {
-  cp c;
-  int rc = cp_parse(record, len, &c);
-  if (rc)
-    return rc;
-  if (cseq_out)
-    *cseq_out = c.cseq;
-  if (last_seq_out)
-    *last_seq_out = c.last_seq;
-  if (time_out)
-    *time_out = c.at;
-  return EAUDIT_OK;
-}
+typedef eaudit__cp cp;
+#define CP_SIZE EAUDIT__CP_SIZE
 
 /* --- per-handle state --- */
 
@@ -304,6 +214,19 @@ static int anchor_read(eaudit_store *s, integ *g, int64_t *seq,
 
 /* The newest stored checkpoint; *found = 0 when there is none. */
 static int newest_read(eaudit_store *s, integ *g, cp *out, int *found) {
+  if (s->pg) {
+    uint8_t rec[CP_SIZE];
+    size_t len = 0;
+    int rc = eaudit__pg_cp_read(s, 0, rec, sizeof rec, &len, found);
+    if (rc || !*found)
+      return rc;
+    if (eaudit__cp_parse(rec, len, out)) {
+      *found = 0;
+      return eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                           "the newest checkpoint record is damaged");
+    }
+    return EAUDIT_OK;
+  }
   sqlite3_stmt *st =
       cached(s, &g->st_newest,
              "SELECT record FROM checkpoints ORDER BY cseq DESC LIMIT 1");
@@ -319,7 +242,7 @@ static int newest_read(eaudit_store *s, integ *g, cp *out, int *found) {
     sqlite3_reset(st);
     return eaudit__sqlite_error(s, rc, "reading the newest checkpoint");
   }
-  rc = cp_parse(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+  rc = eaudit__cp_parse(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
                 out);
   sqlite3_reset(st);
   if (rc)
@@ -329,16 +252,40 @@ static int newest_read(eaudit_store *s, integ *g, cp *out, int *found) {
   return EAUDIT_OK;
 }
 
-/* The key that must sign the next checkpoint, given the newest one. */
-static const uint8_t *current_key(const cp *newest) {
-  return newest->kind == EAUDIT_CHECKPOINT_ROTATION ? newest->next
-                                                    : newest->signer;
-}
-
 static int key_mismatch(void) {
   return eaudit__error(EAUDIT_EKEY, EAUDIT_ECLASS_INVALID, 0,
                        "this handle's signing key is not the store's current "
                        "key (rotate with the current key first)");
+}
+
+/* The chain's head and retention anchor, inside the open transaction. */
+static int chain_state(eaudit_store *s, integ *g, int64_t *head_seq,
+                       uint8_t head[32], int64_t *anchor_seq,
+                       uint8_t anchor_hash[32]) {
+  if (s->pg)
+    return eaudit__pg_cp_chain(s, head_seq, head, anchor_seq, anchor_hash);
+  int rc = head_read(s, head_seq, head);
+  return rc ? rc : anchor_read(s, g, anchor_seq, anchor_hash);
+}
+
+static int cp_insert(eaudit_store *s, integ *g, const cp *c) {
+  if (s->pg)
+    return eaudit__pg_cp_insert(s, c->cseq, c->last_seq, c->rec);
+  sqlite3_stmt *st = cached(
+      s, &g->st_insert,
+      "INSERT INTO checkpoints(cseq, last_seq, record) VALUES (?1, ?2, ?3)");
+  if (st == NULL)
+    return eaudit_error_last()->code;
+  sqlite3_bind_int64(st, 1, c->cseq);
+  sqlite3_bind_int64(st, 2, c->last_seq);
+  /* A TRANSIENT blob is copied: out of memory leaves the parameter NULL,
+   * which must not reach the NOT NULL column as a constraint error. */
+  int rc = sqlite3_bind_blob(st, 3, c->rec, CP_SIZE, SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) {
+    sqlite3_clear_bindings(st);
+    return eaudit__sqlite_error(s, rc, "writing a checkpoint");
+  }
+  return step_done(s, st, "writing a checkpoint");
 }
 
 /* Write a checkpoint inside the open write transaction. For an ANCHOR,
@@ -351,14 +298,13 @@ static int write_checkpoint(eaudit_store *s, integ *g, int kind,
     return eaudit__error(EAUDIT_EKEY, EAUDIT_ECLASS_INVALID, 0,
                          "no signing key was given to this handle");
   int64_t head_seq, anchor_seq;
-  uint8_t head[32], anchor_hash[32], prev[32];
+  uint8_t head[32], anchor_hash[32];
   cp newest;
   int found, rc;
-  if ((rc = head_read(s, &head_seq, head)) ||
-      (rc = anchor_read(s, g, &anchor_seq, anchor_hash)) ||
+  if ((rc = chain_state(s, g, &head_seq, head, &anchor_seq, anchor_hash)) ||
       (rc = newest_read(s, g, &newest, &found)))
     return rc;
-  if (found && sodium_memcmp(current_key(&newest), g->pk, 32) != 0)
+  if (found && sodium_memcmp(eaudit__cp_current_key(&newest), g->pk, 32) != 0)
     return key_mismatch();
   if (kind != EAUDIT_CHECKPOINT_ANCHOR) {
     base_seq = anchor_seq;
@@ -370,43 +316,13 @@ static int write_checkpoint(eaudit_store *s, integ *g, int kind,
                            "purge (seq %lld, signed %lld); not signing it",
                            (long long)anchor_seq, (long long)newest.base_seq);
   }
-  uint8_t r[CP_SIZE];
-  memset(r, 0, sizeof r);
-  memcpy(r, cp_tag, CP_TAG_LEN);
-  r[OFF_VERSION] = CP_VERSION;
-  r[OFF_KIND] = (uint8_t)kind;
-  memcpy(r + OFF_STORE, s->store_id, 16);
-  int64_t cseq = found ? newest.cseq + 1 : 1;
-  put64(r + OFF_CSEQ, (uint64_t)cseq);
-  put64(r + OFF_LAST, (uint64_t)head_seq);
-  memcpy(r + OFF_HEAD, head, 32);
-  put64(r + OFF_BASE_SEQ, (uint64_t)base_seq);
-  memcpy(r + OFF_BASE_HASH, base_hash, 32);
-  put64(r + OFF_COUNT, (uint64_t)(head_seq - base_seq));
-  put64(r + OFF_TIME, (uint64_t)eaudit_store_now(s));
-  if (found) {
-    cp_digest(newest.rec, prev);
-    memcpy(r + OFF_PREV, prev, 32);
-  }
-  memcpy(r + OFF_SIGNER, g->pk, 32);
-  if (next_pk)
-    memcpy(r + OFF_NEXT, next_pk, 32);
-  crypto_sign_detached(r + CP_BODY, NULL, r, CP_BODY, g->sk);
-  sqlite3_stmt *st = cached(
-      s, &g->st_insert,
-      "INSERT INTO checkpoints(cseq, last_seq, record) VALUES (?1, ?2, ?3)");
-  if (st == NULL)
-    return eaudit_error_last()->code;
-  sqlite3_bind_int64(st, 1, cseq);
-  sqlite3_bind_int64(st, 2, head_seq);
-  /* A TRANSIENT blob is copied: out of memory leaves the parameter NULL,
-   * which must not reach the NOT NULL column as a constraint error. */
-  if ((rc = sqlite3_bind_blob(st, 3, r, CP_SIZE, SQLITE_TRANSIENT)) !=
-      SQLITE_OK) {
-    sqlite3_clear_bindings(st);
-    return eaudit__sqlite_error(s, rc, "writing a checkpoint");
-  }
-  if ((rc = step_done(s, st, "writing a checkpoint")))
+  eaudit__cp_fields f = {kind,     s->store_id, found ? &newest : NULL,
+                         head_seq, head,        base_seq,
+                         base_hash, eaudit_store_now(s), next_pk};
+  cp c;
+  eaudit__cp_make(c.rec, &f, g->pk, g->sk);
+  eaudit__cp_point(&c);
+  if ((rc = cp_insert(s, g, &c)))
     return rc;
   if (g->sink) {
     if (g->n_pending == g->cap_pending) {
@@ -417,10 +333,10 @@ static int write_checkpoint(eaudit_store *s, integ *g, int kind,
       g->pending = p;
       g->cap_pending = cap;
     }
-    memcpy(g->pending + g->n_pending++ * CP_SIZE, r, CP_SIZE);
+    memcpy(g->pending + g->n_pending++ * CP_SIZE, c.rec, CP_SIZE);
   }
   if (out)
-    cp_parse(r, CP_SIZE, out);
+    eaudit__cp_parse(c.rec, CP_SIZE, out);
   return EAUDIT_OK;
 }
 
@@ -478,7 +394,7 @@ void eaudit__integrity_after_txn(eaudit_store *s, int committed) {
 
 int eaudit_store_set_signing_key(eaudit_store *s, const uint8_t *key,
                                  size_t size) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   integ *g = state(s);
   if (g == NULL)
     return EAUDIT_ENOMEM;
@@ -496,7 +412,7 @@ int eaudit_store_set_signing_key(eaudit_store *s, const uint8_t *key,
     cp newest;
     int found;
     rc = newest_read(s, g, &newest, &found);
-    if (rc == 0 && found && sodium_memcmp(current_key(&newest), pk, 32) != 0)
+    if (rc == 0 && found && sodium_memcmp(eaudit__cp_current_key(&newest), pk, 32) != 0)
       rc = key_mismatch();
   }
   if (rc) {
@@ -513,7 +429,7 @@ int eaudit_store_set_signing_key(eaudit_store *s, const uint8_t *key,
 
 int eaudit_store_set_checkpoint_policy(eaudit_store *s, int64_t every_events,
                                        eaudit_time every_us) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (every_events < 0 || every_us < 0)
     return eaudit__error(EAUDIT_ERANGE, EAUDIT_ECLASS_INVALID, 0,
                          "checkpoint intervals must not be negative");
@@ -527,7 +443,7 @@ int eaudit_store_set_checkpoint_policy(eaudit_store *s, int64_t every_events,
 
 int eaudit_store_set_checkpoint_sink(eaudit_store *s, eaudit_checkpoint_fn fn,
                                      void *payload) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   integ *g = state(s);
   if (g == NULL)
     return EAUDIT_ENOMEM;
@@ -543,7 +459,7 @@ static int checkpoint_txn(eaudit_store *s, int kind, const uint8_t *next_pk,
   if (g == NULL || g->sk == NULL)
     return eaudit__error(EAUDIT_EKEY, EAUDIT_ECLASS_INVALID, 0,
                          "no signing key was given to this handle");
-  int rc = eaudit__txn_begin_write(s);
+  int rc = s->pg ? eaudit__pg_cp_begin(s) : eaudit__txn_begin_write(s);
   if (rc)
     return rc;
   int skipped = 0;
@@ -558,7 +474,11 @@ static int checkpoint_txn(eaudit_store *s, int kind, const uint8_t *next_pk,
   }
   if (rc == 0 && !skipped)
     rc = write_checkpoint(s, g, kind, next_pk, 0, NULL, &out);
-  rc = eaudit__txn_end_write(s, rc, NULL, 0);
+  if (s->pg) {
+    rc = eaudit__pg_cp_end(s, rc);
+    eaudit__integrity_after_txn(s, rc == 0);
+  } else
+    rc = eaudit__txn_end_write(s, rc, NULL, 0);
   if (rc)
     return rc;
   if (skipped)
@@ -569,18 +489,18 @@ static int checkpoint_txn(eaudit_store *s, int kind, const uint8_t *next_pk,
 }
 
 int eaudit_store_checkpoint(eaudit_store *s, int64_t *cseq_out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   return checkpoint_txn(s, EAUDIT_CHECKPOINT_REGULAR, NULL, 0, cseq_out);
 }
 
 int eaudit_store_checkpoint_tick(eaudit_store *s) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   return checkpoint_txn(s, EAUDIT_CHECKPOINT_REGULAR, NULL, 1, NULL);
 }
 
 int eaudit_store_rotate_key(eaudit_store *s, const uint8_t *new_key,
                             size_t size) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   uint8_t *sk = eaudit__malloc(crypto_sign_SECRETKEYBYTES);
   if (sk == NULL)
     return eaudit__enomem();
@@ -608,13 +528,27 @@ int eaudit_store_rotate_key(eaudit_store *s, const uint8_t *new_key,
 
 int eaudit_store_checkpoint_get(eaudit_store *s, int64_t cseq, uint8_t *out,
                                 size_t cap, size_t *len_out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out == NULL || cseq < 0)
     return eaudit__einval("out must not be NULL and cseq not negative");
   if (cap < CP_SIZE)
     return eaudit__error(EAUDIT_ETOOBIG, EAUDIT_ECLASS_INVALID, 0,
                          "a checkpoint needs %d bytes, the buffer has %zu",
                          CP_SIZE, cap);
+  if (s->pg) {
+    int found = 0;
+    size_t len = 0;
+    int rc = eaudit__pg_cp_read(s, cseq, out, cap, &len, &found);
+    if (rc == 0 && !found)
+      rc = eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_STORE, 0,
+                         "no checkpoint %lld (0: none yet)", (long long)cseq);
+    else if (rc == 0 && len != CP_SIZE)
+      rc = eaudit__error(EAUDIT_ETAMPER, EAUDIT_ECLASS_STORE, 0,
+                         "checkpoint record is damaged");
+    if (rc == 0 && len_out)
+      *len_out = CP_SIZE;
+    return rc;
+  }
   sqlite3_stmt *st = NULL;
   int rc = prepare(s,
                    cseq ? "SELECT record FROM checkpoints WHERE cseq = ?1"
@@ -664,10 +598,52 @@ static int create_new(const char *path, int *fd_out) {
   return EAUDIT_OK;
 }
 
+/* Write n bytes to fd. */
+static int write_all(int fd, const char *path, const uint8_t *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return eaudit__error(EAUDIT_EIO, EAUDIT_ECLASS_OS, errno,
+                           "writing '%s': %s", path, strerror(errno));
+    p += w;
+    n -= (size_t)w;
+  }
+  return EAUDIT_OK;
+}
+
+/* The file of export_checkpoints from the records already read, bytes
+ * long. */
+static int export_records(const char *path, const uint8_t *recs,
+                          size_t bytes) {
+  int fd;
+  int rc = create_new(path, &fd);
+  if (rc)
+    return rc;
+  rc = write_all(fd, path, recs, bytes);
+  if (rc == 0 && fsync(fd) != 0)
+    rc = eaudit__error(EAUDIT_EIO, EAUDIT_ECLASS_OS, errno, "syncing '%s': %s",
+                       path, strerror(errno));
+  close(fd);
+  if (rc)
+    unlink(path);
+  return rc;
+}
+
 int eaudit_store_export_checkpoints(eaudit_store *s, const char *path) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (path == NULL || path[0] == '\0')
     return eaudit__einval("path must be given");
+  if (s->pg) {
+    uint8_t *recs = NULL;
+    size_t n = 0;
+    int rc = eaudit__pg_cp_all(s, &recs, &n);
+    if (rc == 0)
+      rc = export_records(path, recs, n);
+    eaudit__free(recs);
+    return rc;
+  }
   sqlite3_stmt *st = NULL;
   int rc = prepare(s, "SELECT record FROM checkpoints ORDER BY cseq", &st);
   if (rc)
@@ -679,20 +655,8 @@ int eaudit_store_export_checkpoints(eaudit_store *s, const char *path) {
   }
   int src;
   while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
-    const uint8_t *p = sqlite3_column_blob(st, 0);
-    size_t n = (size_t)sqlite3_column_bytes(st, 0);
-    while (rc == 0 && n > 0) {
-      ssize_t w = write(fd, p, n);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        rc = eaudit__error(EAUDIT_EIO, EAUDIT_ECLASS_OS, errno,
-                           "writing '%s': %s", path, strerror(errno));
-      else {
-        p += w;
-        n -= (size_t)w;
-      }
-    }
+    rc = write_all(fd, path, sqlite3_column_blob(st, 0),
+                   (size_t)sqlite3_column_bytes(st, 0));
   }
   if (rc == 0 && src != SQLITE_DONE)
     rc = eaudit__sqlite_error(s, src, "reading checkpoints");
@@ -888,48 +852,6 @@ static void umap_free(umap *m) {
 
 /* --- verification --- */
 
-struct eaudit_verify_result {
-  int damage;
-  int64_t first_bad, events, checkpoints, signed_through;
-  char message[512];
-};
-
-static const char *const damage_names[] = {
-    "none",      "modified",  "deleted",  "inserted", "reordered",
-    "truncated", "wrong_key", "unsigned", "derived"};
-
-const char *eaudit_damage_name(int kind) {
-  return kind >= 0 && kind <= EAUDIT_DAMAGE_DERIVED ? damage_names[kind] : NULL;
-}
-
-int eaudit_verify_result_ok(const eaudit_verify_result *r) {
-  return r != NULL && r->damage == EAUDIT_DAMAGE_NONE;
-}
-int eaudit_verify_result_damage(const eaudit_verify_result *r) {
-  return r ? r->damage : EAUDIT_DAMAGE_NONE;
-}
-int64_t eaudit_verify_result_first_bad_seq(const eaudit_verify_result *r) {
-  return r ? r->first_bad : 0;
-}
-int64_t eaudit_verify_result_events(const eaudit_verify_result *r) {
-  return r ? r->events : 0;
-}
-int64_t eaudit_verify_result_checkpoints(const eaudit_verify_result *r) {
-  return r ? r->checkpoints : 0;
-}
-int64_t eaudit_verify_result_signed_through(const eaudit_verify_result *r) {
-  return r ? r->signed_through : 0;
-}
-const char *eaudit_verify_result_message(const eaudit_verify_result *r) {
-  return r ? r->message : "";
-}
-void eaudit_verify_result_free(eaudit_verify_result *r) {
-  if (r == NULL)
-    return;
-  eaudit__free(r);
-  eaudit__object_died();
-}
-
 /* A checkpoint's claim "the chain link at seq is head". */
 typedef struct expect {
   int64_t seq, cseq; /* cseq 0: the off-device checkpoint */
@@ -937,7 +859,11 @@ typedef struct expect {
 } expect;
 
 typedef struct vctx {
-  eaudit_store *s;
+  eaudit_store *s; /* a SQLite store: its derived data is checked too */
+  const eaudit__chain_src *src;
+  const uint8_t *id; /* the store id the checkpoints must name */
+  int copy;          /* eaudit__chain_view.copy */
+  int derived;       /* collect what the derived tables must hold */
   eaudit_verify_result *r;
   unsigned flags;
   int64_t head_seq, anchor_seq;
@@ -948,6 +874,7 @@ typedef struct vctx {
   int has_newest;
   expect *exps;
   size_t n_exps;
+  int base_exp; /* the newest checkpoint's base is a link to check */
   rmap roll;
   umap people;
   eaudit__day_cache dc;
@@ -967,50 +894,35 @@ static int damage(vctx *v, int kind, int64_t seq, const char *fmt, ...) {
   return 1; /* stop */
 }
 
-static int load_checkpoints(vctx *v) {
-  sqlite3_stmt *st = NULL;
-  int rc = prepare(v->s,
-                   "SELECT cseq, last_seq, record FROM checkpoints ORDER BY "
-                   "cseq",
-                   &st);
-  if (rc)
-    return rc;
-  size_t cap = 0;
-  int src;
-  while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-    if (v->n_cps == cap) {
-      cap = cap ? cap * 2 : 64;
-      cp *p = eaudit__realloc(v->cps, cap * sizeof *p);
-      if (p == NULL) {
-        sqlite3_finalize(st);
-        return eaudit__enomem();
-      }
-      v->cps = p;
-    }
-    cp *c = &v->cps[v->n_cps];
-    int64_t cseq = sqlite3_column_int64(st, 0);
-    if (cp_parse(sqlite3_column_blob(st, 2),
-                 (size_t)sqlite3_column_bytes(st, 2), c) != 0) {
-      sqlite3_finalize(st);
-      eaudit_error_clear();
-      return damage(v, EAUDIT_DAMAGE_MODIFIED, v->anchor_seq + 1,
-                    "checkpoint %lld is not a valid record", (long long)cseq);
-    }
-    v->n_cps++;
-    if (c->cseq != cseq || c->last_seq != sqlite3_column_int64(st, 1)) {
-      sqlite3_finalize(st);
-      return damage(v, EAUDIT_DAMAGE_MODIFIED, v->anchor_seq + 1,
-                    "checkpoint %lld's row does not match its record",
-                    (long long)cseq);
-    }
+/* One stored checkpoint, in cseq order; 1 stops on damage. */
+static int add_checkpoint(void *arg, int64_t cseq, int64_t last_seq,
+                          const void *rec, size_t len) {
+  vctx *v = arg;
+  if (v->n_cps % 64 == 0) {
+    cp *p = eaudit__realloc(v->cps, (v->n_cps + 64) * sizeof *p);
+    if (p == NULL)
+      return eaudit__enomem();
+    v->cps = p;
+    for (size_t i = 0; i < v->n_cps; i++)
+      eaudit__cp_point(&v->cps[i]); /* the array moved */
   }
-  sqlite3_finalize(st);
-  for (size_t i = 0; i < v->n_cps; i++)
-    cp_point(&v->cps[i]); /* the array moved while it grew */
-  return src == SQLITE_DONE ? EAUDIT_OK
-                            : eaudit__sqlite_error(v->s, src,
-                                                   "reading "
-                                                   "checkpoints");
+  cp *c = &v->cps[v->n_cps];
+  if (eaudit__cp_parse(rec, len, c) != 0) {
+    eaudit_error_clear();
+    return damage(v, EAUDIT_DAMAGE_MODIFIED, v->anchor_seq + 1,
+                  "checkpoint %lld is not a valid record", (long long)cseq);
+  }
+  v->n_cps++;
+  if (c->cseq != cseq || c->last_seq != last_seq)
+    return damage(v, EAUDIT_DAMAGE_MODIFIED, v->anchor_seq + 1,
+                  "checkpoint %lld's row does not match its record",
+                  (long long)cseq);
+  return 0;
+}
+
+static int load_checkpoints(vctx *v) {
+  int rc = v->src->checkpoints(v->src->ctx, add_checkpoint, v);
+  return rc > 0 ? 0 : rc; /* damage is in the result */
 }
 
 /* The first seq not covered by the checkpoints before index i. */
@@ -1026,14 +938,14 @@ static int check_checkpoints(vctx *v, const uint8_t *trusted) {
   int have_cur = 0, reached = 0;
   for (size_t i = 0; i < v->n_cps; i++) {
     const cp *c = &v->cps[i];
-    if (memcmp(c->store, v->s->store_id, 16) != 0)
+    if (memcmp(c->store, v->id, 16) != 0)
       return damage(v, EAUDIT_DAMAGE_MODIFIED, after_cp(v, i),
                     "checkpoint %lld belongs to another store",
                     (long long)c->cseq);
     if (i > 0) {
       const cp *p = &v->cps[i - 1];
       uint8_t d[32];
-      cp_digest(p->rec, d);
+      eaudit__cp_digest(p->rec, d);
       if (c->cseq != p->cseq + 1)
         return damage(v, EAUDIT_DAMAGE_DELETED, after_cp(v, i),
                       "checkpoints %lld to %lld are missing",
@@ -1053,17 +965,17 @@ static int check_checkpoints(vctx *v, const uint8_t *trusted) {
       continue;
     v->r->checkpoints++;
     if (!have_cur) {
-      if (cp_signed_by(c, trusted)) {
+      if (eaudit__cp_signed_by(c, trusted)) {
         memcpy(cur, trusted, 32);
-      } else if (cp_signed_by(c, c->signer)) {
+      } else if (eaudit__cp_signed_by(c, c->signer)) {
         memcpy(cur, c->signer, 32);
       } else
         return damage(v, EAUDIT_DAMAGE_MODIFIED, after_cp(v, i),
                       "checkpoint %lld has a bad signature",
                       (long long)c->cseq);
       have_cur = 1;
-    } else if (!cp_signed_by(c, cur)) {
-      if (cp_signed_by(c, c->signer))
+    } else if (!eaudit__cp_signed_by(c, cur)) {
+      if (eaudit__cp_signed_by(c, c->signer))
         return damage(v, EAUDIT_DAMAGE_WRONG_KEY, after_cp(v, i),
                       "checkpoint %lld is signed by a key that is not the "
                       "store's current one",
@@ -1087,7 +999,7 @@ static int check_checkpoints(vctx *v, const uint8_t *trusted) {
                   "no checkpoint is signed by the trusted public key");
   if (trusted && v->has_newest) {
     const cp *c = &v->newest;
-    int ok = cp_signed_by(c, trusted) || (have_cur && cp_signed_by(c, cur));
+    int ok = eaudit__cp_signed_by(c, trusted) || (have_cur && eaudit__cp_signed_by(c, cur));
     if (!ok)
       return damage(v, EAUDIT_DAMAGE_WRONG_KEY, v->anchor_seq + 1,
                     "the off-device checkpoint %lld is not signed by the "
@@ -1113,8 +1025,10 @@ static int check_checkpoints(vctx *v, const uint8_t *trusted) {
                     "events %lld..%lld were removed without a signed "
                     "retention anchor",
                     (long long)n->base_seq + 1, (long long)v->anchor_seq);
-    if (v->anchor_seq != n->base_seq ||
-        memcmp(v->anchor_hash, n->base_hash, 32) != 0)
+    if (v->copy && v->anchor_seq < n->base_seq)
+      v->base_exp = 1; /* the site purged after this copy's base */
+    else if (v->anchor_seq != n->base_seq ||
+             memcmp(v->anchor_hash, n->base_hash, 32) != 0)
       return damage(v, EAUDIT_DAMAGE_MODIFIED, v->anchor_seq + 1,
                     "the retention anchor (seq %lld) is not the signed one "
                     "(seq %lld)",
@@ -1129,7 +1043,7 @@ static int exp_cmp(const void *a, const void *b) {
 }
 
 static int build_expectations(vctx *v) {
-  v->exps = eaudit__calloc(v->n_cps + 1, sizeof *v->exps);
+  v->exps = eaudit__calloc(v->n_cps + 2, sizeof *v->exps);
   if (v->exps == NULL)
     return eaudit__enomem();
   for (size_t i = 0; i < v->n_cps; i++)
@@ -1137,6 +1051,10 @@ static int build_expectations(vctx *v) {
         (expect){v->cps[i].last_seq, v->cps[i].cseq, v->cps[i].head};
   if (v->has_newest)
     v->exps[v->n_exps++] = (expect){v->newest.last_seq, 0, v->newest.head};
+  if (v->base_exp) {
+    const cp *n = &v->cps[v->n_cps - 1];
+    v->exps[v->n_exps++] = (expect){n->base_seq, n->cseq, n->base_hash};
+  }
   qsort(v->exps, v->n_exps, sizeof *v->exps, exp_cmp);
   return EAUDIT_OK;
 }
@@ -1179,19 +1097,19 @@ static int classify(vctx *v, const eaudit_event *row, int64_t i,
     *bad = i - 1;
     return EAUDIT_OK;
   }
-  sqlite3_stmt *st = NULL;
+  const eaudit__chain_src *src = v->src;
+  void *it = NULL;
   eaudit_event nx, other;
   memset(&nx, 0, sizeof nx);
   memset(&other, 0, sizeof other);
-  int rc = prepare(v->s, ROW_SQL "WHERE seq > ?1 ORDER BY seq LIMIT 1", &st);
+  int rc = src->open(src->ctx, i, &it);
   if (rc)
     return rc;
-  sqlite3_bind_int64(st, 1, i);
-  int src = sqlite3_step(st);
-  int have_nx = src == SQLITE_ROW;
-  if (have_nx && eaudit__event_from_row(st, 0, &nx))
-    rc = eaudit__enomem();
-  sqlite3_finalize(st);
+  rc = src->next(it, &nx);
+  src->close(it);
+  int have_nx = rc == EAUDIT_OK;
+  if (rc == EAUDIT_DONE)
+    rc = EAUDIT_OK;
   if (rc)
     goto out;
   /* Removed and the rest renumbered down: the next row continues the chain
@@ -1206,24 +1124,22 @@ static int classify(vctx *v, const eaudit_event *row, int64_t i,
       link_is(&nx, nx.v[EAUDIT_FIELD_SEQ], row->hash, nx.hash))
     goto out;
   /* Where is the event that belongs at i? */
-  if ((rc = prepare(v->s, ROW_SQL "ORDER BY seq", &st)))
+  if ((rc = src->open(src->ctx, INT64_MIN, &it)))
     goto out;
   int64_t found = 0;
   uint8_t found_hash[32];
-  while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-    if (sqlite3_column_int64(st, 0) == i)
+  while ((rc = src->next(it, &other)) == EAUDIT_OK) {
+    if (other.v[EAUDIT_FIELD_SEQ] == i)
       continue;
-    if (eaudit__event_from_row(st, 0, &other)) {
-      rc = eaudit__enomem();
-      break;
-    }
     if (other.has_hash && link_is(&other, i, prev, other.hash)) {
       found = other.v[EAUDIT_FIELD_SEQ];
       memcpy(found_hash, other.hash, 32);
       break;
     }
   }
-  sqlite3_finalize(st);
+  src->close(it);
+  if (rc == EAUDIT_DONE)
+    rc = EAUDIT_OK;
   if (rc || found == 0)
     goto out;
   if (found == i + 1 && !link_is(row, i + 1, found_hash, row->hash))
@@ -1241,9 +1157,9 @@ out:
  * the last good checkpoint was rewritten". The next row may say more
  * precisely what (a row slipped in at L with a forged link), so that
  * verdict waits one row. */
-static int scan_events(vctx *v, int derived) {
-  sqlite3_stmt *st = NULL;
-  int rc = prepare(v->s, ROW_SQL "ORDER BY seq", &st);
+static int scan_events(vctx *v) {
+  void *it = NULL;
+  int rc = v->src->open(v->src->ctx, INT64_MIN, &it);
   if (rc)
     return rc;
   eaudit_event ev;
@@ -1269,11 +1185,7 @@ static int scan_events(vctx *v, int derived) {
       goto out;
     }
   int src;
-  while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-    if (eaudit__event_from_row(st, 0, &ev)) {
-      rc = eaudit__enomem();
-      goto out;
-    }
+  while ((src = v->src->next(it, &ev)) == EAUDIT_OK) {
     int64_t seq = ev.v[EAUDIT_FIELD_SEQ];
     if (seq < expected) {
       PENDING_FIRST(seq);
@@ -1315,7 +1227,7 @@ static int scan_events(vctx *v, int derived) {
         goto out;
       PENDING_FIRST(bad);
       rc = damage(v, kind, bad, "event %lld does not match its chain link (%s)",
-                  (long long)bad, damage_names[kind]);
+                  (long long)bad, eaudit_damage_name(kind));
       goto out;
     }
     if (pend_at) {
@@ -1326,7 +1238,7 @@ static int scan_events(vctx *v, int derived) {
     memcpy(prev, link, 32);
     expected = seq + 1;
     v->r->events++;
-    if (derived && ((rc = rollup_key_add(v->s, &v->dc, &v->roll, &ev)) ||
+    if (v->derived && ((rc = rollup_key_add(v->s, &v->dc, &v->roll, &ev)) ||
                     (rc = people_add(&v->people, &ev))))
       goto out;
     for (; k < v->n_exps && v->exps[k].seq == seq; k++) {
@@ -1348,8 +1260,8 @@ static int scan_events(vctx *v, int derived) {
       good = seq;
     }
   }
-  if (src != SQLITE_DONE) {
-    rc = eaudit__sqlite_error(v->s, src, "reading events");
+  if (src != EAUDIT_DONE) {
+    rc = src;
     goto out;
   }
   if (pend_at) {
@@ -1389,7 +1301,7 @@ static int scan_events(vctx *v, int derived) {
   }
   rc = 0;
 out:
-  sqlite3_finalize(st);
+  v->src->close(it);
   eaudit__event_release(&ev);
   return rc;
 }
@@ -1552,47 +1464,157 @@ static int check_names(vctx *v) {
   return 0;
 }
 
-static int verify_snapshot(vctx *v, const uint8_t *trusted) {
-  integ *g = state(v->s);
-  if (g == NULL)
-    return EAUDIT_ENOMEM;
+/* One chain from its view, with v->src and v->r set. Returns 1 on
+ * damage (in the result). */
+static int verify_core(vctx *v, const eaudit__chain_view *cv,
+                       const uint8_t *trusted) {
+  v->id = cv->id;
+  v->copy = cv->copy;
+  v->head_seq = cv->head_seq;
+  v->anchor_seq = cv->anchor_seq;
+  memcpy(v->head_hash, cv->head_hash, 32);
+  memcpy(v->anchor_hash, cv->anchor_hash, 32);
   int rc;
-  if ((rc = eaudit__store_revalidate(v->s)) ||
-      (rc = head_read(v->s, &v->head_seq, v->head_hash)) ||
-      (rc = anchor_read(v->s, g, &v->anchor_seq, v->anchor_hash)))
-    return rc == EAUDIT_ETAMPER ? damage(v, EAUDIT_DAMAGE_MODIFIED, 1, "%s",
-                                         eaudit_error_last()->message)
-                                : rc;
   if ((rc = load_checkpoints(v)))
     return rc;
+  if (v->r->damage)
+    return 1;
   if (trusted && v->n_cps == 0)
     return damage(v, EAUDIT_DAMAGE_UNSIGNED,
                   v->head_seq > v->anchor_seq ? v->anchor_seq + 1 : 0,
                   "the store has no checkpoints; a signed store was "
                   "expected");
-  if (v->has_newest && memcmp(v->newest.store, v->s->store_id, 16) != 0)
+  if (v->has_newest && memcmp(v->newest.store, v->id, 16) != 0)
     return eaudit__einval("the off-device checkpoint belongs to another "
                           "store");
   if ((rc = check_checkpoints(v, trusted)))
     return rc;
+  int64_t through = 0;
   if (v->n_cps)
-    v->r->signed_through = v->cps[v->n_cps - 1].last_seq;
-  if (v->has_newest && v->newest.last_seq > v->r->signed_through)
-    v->r->signed_through = v->newest.last_seq;
-  if (trusted == NULL)
-    v->r->signed_through = 0;
+    through = v->cps[v->n_cps - 1].last_seq;
+  if (v->has_newest && v->newest.last_seq > through)
+    through = v->newest.last_seq;
+  if (trusted)
+    v->r->signed_through = through;
+  else
+    through = 0;
   if ((rc = build_expectations(v)))
     return rc;
-  int derived = !(v->flags & EAUDIT_VERIFY_SKIP_DERIVED);
-  if ((rc = scan_events(v, derived)))
+  if ((rc = scan_events(v)))
     return rc;
-  if ((v->flags & EAUDIT_VERIFY_REQUIRE_SIGNED_TAIL) &&
-      v->head_seq > v->r->signed_through)
-    return damage(v, EAUDIT_DAMAGE_UNSIGNED, v->r->signed_through + 1,
+  if ((v->flags & EAUDIT_VERIFY_REQUIRE_SIGNED_TAIL) && v->head_seq > through)
+    return damage(v, EAUDIT_DAMAGE_UNSIGNED, through + 1,
                   "events %lld..%lld are not covered by a signed checkpoint",
-                  (long long)v->r->signed_through + 1, (long long)v->head_seq);
-  if (derived && ((rc = check_rollups(v)) || (rc = check_people(v)) ||
-                  (rc = check_names(v))))
+                  (long long)through + 1, (long long)v->head_seq);
+  return 0;
+}
+
+int eaudit__verify_chain(const eaudit__chain_src *src,
+                         const eaudit__chain_view *cv, const uint8_t *trusted,
+                         const eaudit__cp *newest, unsigned flags,
+                         eaudit_verify_result *r) {
+  vctx v;
+  memset(&v, 0, sizeof v);
+  v.src = src;
+  v.r = r;
+  v.flags = flags;
+  if (newest) {
+    v.newest = *newest;
+    eaudit__cp_point(&v.newest);
+    v.has_newest = 1;
+  }
+  int rc = verify_core(&v, cv, trusted);
+  eaudit__free(v.cps);
+  eaudit__free(v.exps);
+  return rc > 0 ? EAUDIT_OK : rc;
+}
+
+/* ---- the SQLite store as a chain source ---- */
+
+typedef struct sq_rows {
+  eaudit_store *s;
+  sqlite3_stmt *st;
+} sq_rows;
+
+static int sq_open(void *ctx, int64_t after, void **out) {
+  sq_rows *it = eaudit__calloc(1, sizeof *it);
+  if (it == NULL)
+    return eaudit__enomem();
+  it->s = ctx;
+  int rc = prepare(it->s, ROW_SQL "WHERE seq > ?1 ORDER BY seq", &it->st);
+  if (rc) {
+    eaudit__free(it);
+    return rc;
+  }
+  sqlite3_bind_int64(it->st, 1, after);
+  *out = it;
+  return EAUDIT_OK;
+}
+
+static int sq_next(void *p, eaudit_event *ev) {
+  sq_rows *it = p;
+  int src = sqlite3_step(it->st);
+  if (src == SQLITE_DONE)
+    return EAUDIT_DONE;
+  if (src != SQLITE_ROW)
+    return eaudit__sqlite_error(it->s, src, "reading events");
+  return eaudit__event_from_row(it->st, 0, ev) ? eaudit__enomem() : EAUDIT_OK;
+}
+
+static void sq_close(void *p) {
+  sq_rows *it = p;
+  sqlite3_finalize(it->st);
+  eaudit__free(it);
+}
+
+static int sq_checkpoints(void *ctx,
+                          int (*add)(void *arg, int64_t cseq, int64_t last_seq,
+                                     const void *rec, size_t len),
+                          void *arg) {
+  eaudit_store *s = ctx;
+  sqlite3_stmt *st = NULL;
+  int rc = prepare(s,
+                   "SELECT cseq, last_seq, record FROM checkpoints ORDER BY "
+                   "cseq",
+                   &st);
+  if (rc)
+    return rc;
+  int src;
+  while ((src = sqlite3_step(st)) == SQLITE_ROW &&
+         (rc = add(arg, sqlite3_column_int64(st, 0),
+                   sqlite3_column_int64(st, 1), sqlite3_column_blob(st, 2),
+                   (size_t)sqlite3_column_bytes(st, 2))) == 0)
+    ;
+  sqlite3_finalize(st);
+  if (rc)
+    return rc;
+  return src == SQLITE_DONE ? EAUDIT_OK
+                            : eaudit__sqlite_error(s, src, "reading "
+                                                           "checkpoints");
+}
+
+static int verify_snapshot(vctx *v, const uint8_t *trusted) {
+  integ *g = state(v->s);
+  if (g == NULL)
+    return EAUDIT_ENOMEM;
+  int64_t head_seq = 0, anchor_seq = 0;
+  uint8_t head[32], anchor[32];
+  int rc;
+  if ((rc = eaudit__store_revalidate(v->s)) ||
+      (rc = head_read(v->s, &head_seq, head)) ||
+      (rc = anchor_read(v->s, g, &anchor_seq, anchor)))
+    return rc == EAUDIT_ETAMPER ? damage(v, EAUDIT_DAMAGE_MODIFIED, 1, "%s",
+                                         eaudit_error_last()->message)
+                                : rc;
+  eaudit__chain_src src = {v->s, sq_open, sq_next, sq_close, sq_checkpoints};
+  eaudit__chain_view cv = {v->s->store_id, head_seq, anchor_seq, head, anchor,
+                           0};
+  v->src = &src;
+  v->derived = !(v->flags & EAUDIT_VERIFY_SKIP_DERIVED);
+  if ((rc = verify_core(v, &cv, trusted)))
+    return rc;
+  if (v->derived && ((rc = check_rollups(v)) || (rc = check_people(v)) ||
+                     (rc = check_names(v))))
     return rc;
   return 0;
 }
@@ -1602,7 +1624,7 @@ static void record_failure(eaudit_store *s, int64_t actor,
   char details[128];
   snprintf(details, sizeof details,
            "{\"damage\":\"%s\",\"first_bad_seq\":%lld}",
-           damage_names[r->damage], (long long)r->first_bad);
+           eaudit_damage_name(r->damage), (long long)r->first_bad);
   eaudit_event *ev = NULL;
   int rc = eaudit__audit_event(s, EAUDIT_TYPE_VERIFICATION_FAILED, actor,
                                details, &ev);
@@ -1625,11 +1647,6 @@ int eaudit_store_verify(eaudit_store *s, int64_t actor,
   if (flags & ~7u)
     return eaudit__error(EAUDIT_ERANGE, EAUDIT_ECLASS_INVALID, 0,
                          "unknown verify flags 0x%x", flags & ~7u);
-  if (s->pg && (newest || (flags & EAUDIT_VERIFY_REQUIRE_SIGNED_TAIL)))
-    return eaudit__error(EAUDIT_EUNSUPPORTED, EAUDIT_ECLASS_INVALID, 0,
-                         "a PostgreSQL store keeps no signed checkpoints: "
-                         "verify its chains without an off-device "
-                         "checkpoint or EAUDIT_VERIFY_REQUIRE_SIGNED_TAIL");
   if (s->in_txn)
     return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
                          "verify was called from inside a callback of the "
@@ -1641,20 +1658,18 @@ int eaudit_store_verify(eaudit_store *s, int64_t actor,
   if (newest) {
     if (public_key == NULL)
       return eaudit__einval("an off-device checkpoint needs the public key");
-    int rc = cp_parse(newest, newest_len, &v.newest);
+    int rc = eaudit__cp_parse(newest, newest_len, &v.newest);
     if (rc)
       return rc;
     v.has_newest = 1;
   }
-  v.r = eaudit__calloc(1, sizeof *v.r);
+  v.r = eaudit__verify_result_new();
   if (v.r == NULL)
-    return eaudit__enomem();
-  eaudit__object_born();
+    return EAUDIT_ENOMEM;
   int rc;
-  if (s->pg) /* every origin's chain; no checkpoints or derived tables */
-    rc = eaudit__pg_store_verify(s, &v.r->damage, &v.r->first_bad,
-                                 &v.r->events, v.r->message,
-                                 sizeof v.r->message);
+  if (s->pg) /* every origin's chain; no derived tables */
+    rc = eaudit__pg_verify_store(s, public_key,
+                                 v.has_newest ? &v.newest : NULL, flags, v.r);
   else if ((rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL)) != SQLITE_OK)
     rc = eaudit__sqlite_error(s, rc, "starting a read transaction");
   else {
@@ -1674,18 +1689,10 @@ int eaudit_store_verify(eaudit_store *s, int64_t actor,
     return rc;
   }
   eaudit_verify_result *r = v.r;
-  if (r->damage == EAUDIT_DAMAGE_NONE)
-    snprintf(r->message, sizeof r->message,
-             "%lld events and %lld checkpoint signatures verified",
-             (long long)r->events, (long long)r->checkpoints);
-  else if (!s->read_only && !(flags & EAUDIT_VERIFY_NO_RECORD))
+  if (r->damage != EAUDIT_DAMAGE_NONE && !s->read_only &&
+      !(flags & EAUDIT_VERIFY_NO_RECORD))
     record_failure(s, actor, r);
-  int code = r->damage == EAUDIT_DAMAGE_NONE        ? EAUDIT_OK
-             : r->damage == EAUDIT_DAMAGE_WRONG_KEY ? EAUDIT_EKEY
-                                                    : EAUDIT_ETAMPER;
-  if (code)
-    eaudit__error(code, EAUDIT_ECLASS_STORE, 0, "%s: %s",
-                  damage_names[r->damage], r->message);
+  int code = eaudit__verify_result_code(r);
   if (out)
     *out = r;
   else

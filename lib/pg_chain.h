@@ -43,6 +43,12 @@ typedef struct eaudit__pg_walk {
 int eaudit__pg_walk_chain(PGconn *c, const uint8_t origin[16],
                           eaudit__pg_walk *w);
 
+/* The base of an origin's chain is where it starts: the genesis link at
+ * seq 0, else the origin's newest retention anchor in eaudit.anchors.
+ * EAUDIT_ETAMPER naming the origin (hex) otherwise. */
+int eaudit__pg_check_base(PGconn *c, const uint8_t site[16], const char *hex,
+                          int64_t base_seq, const uint8_t base_hash[32]);
+
 /* Verify one origin's chain, inside the caller's snapshot: its eaudit.sites
  * row, its base (the genesis link at seq 0, else its newest retention
  * anchor in eaudit.anchors, which must match), every row from the base to

@@ -3,6 +3,7 @@
  * otherwise, each step moving the origins' bases and recording their
  * anchors. See docs/scale-out.md, "Retention on the central store". */
 #include "pg_chain.h"
+#include "pg_integrity.h"
 #include "pg_store.h"
 #include "store_internal.h"
 
@@ -110,6 +111,15 @@ static int origin_target(PGconn *c, origin *o, eaudit_time before,
   if (!PQgetisnull(r, 0, 0) && eaudit__pg_i64(r, 0, 0) - 1 < t)
     t = eaudit__pg_i64(r, 0, 0) - 1;
   PQclear(r);
+  /* A signed chain goes no further than the retention anchor its newest
+   * checkpoint signs: past it, its verification would rightly report the
+   * removal, which no one with its key signed. */
+  int64_t signed_base;
+  int found;
+  if ((rc = eaudit__pg_cp_signed_base(c, o->id, &found, &signed_base)))
+    return rc;
+  if (found && t > signed_base)
+    t = signed_base;
   o->target = t > o->base ? t : o->base;
   return EAUDIT_OK;
 }

@@ -351,10 +351,23 @@ static const char schema_v2[] =
     " SELECT site_id, base_seq, base_hash, 0 FROM eaudit.sites"
     " WHERE base_seq > 0 ON CONFLICT DO NOTHING;";
 
+/* Version 3: signed checkpoints, per origin: the own chain's, written
+ * through a handle, and each site's, shipped with its events. record is
+ * the version-1 record exactly as signed; cseq and last_seq repeat its
+ * fields. */
+static const char schema_v3[] =
+    "CREATE TABLE eaudit.checkpoints("
+    " origin bytea NOT NULL CHECK (octet_length(origin) = 16),"
+    " cseq bigint NOT NULL CHECK (cseq > 0),"
+    " last_seq bigint NOT NULL,"
+    " record bytea NOT NULL,"
+    " received_at timestamptz NOT NULL DEFAULT now(),"
+    " PRIMARY KEY (origin, cseq));";
+
 /* Migrations from version i to i + 1, indexed by i. Each runs in the
  * transaction that bumps eaudit.meta's schema_version; a new database runs
  * them all after creating version 1. */
-static const char *const migrations[] = {NULL, schema_v2};
+static const char *const migrations[] = {NULL, schema_v2, schema_v3};
 
 /* The stored schema version, 0 when there is no central schema. */
 static int read_version(PGconn *c, int64_t *out) {

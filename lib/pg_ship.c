@@ -8,6 +8,7 @@
 
 #include "chain.h"
 #include "pg_chain.h"
+#include "pg_integrity.h"
 #include "pg_internal.h"
 #include "store_internal.h"
 
@@ -645,6 +646,8 @@ int eaudit_store_ship(eaudit_store *s, const char *central_uri,
       break;
   }
   if (rc == 0)
+    rc = eaudit__pg_ship_checkpoints(s, c);
+  if (rc == 0)
     rc = ship_names(s, c);
 out:
   if (rc == 0 && total)
@@ -815,8 +818,8 @@ int eaudit__pg_walk_chain(PGconn *c, const uint8_t origin[16],
  * else the newest retention anchor recorded for the origin (by a central
  * purge, or by shipping when the site had purged before its first
  * contact). */
-static int check_base(PGconn *c, const uint8_t site[16], const char *hex,
-                      int64_t base_seq, const uint8_t base_hash[32]) {
+int eaudit__pg_check_base(PGconn *c, const uint8_t site[16], const char *hex,
+                          int64_t base_seq, const uint8_t base_hash[32]) {
   eaudit__pgp p = {0};
   eaudit__pgp_bytes(&p, site, 16);
   PGresult *r =
@@ -864,7 +867,7 @@ int eaudit__pg_verify_rows(PGconn *c, const uint8_t site[16], int64_t base_seq,
   *bad_seq = 0;
   char hex[33];
   sodium_bin2hex(hex, sizeof hex, site, 16);
-  int rc = check_base(c, site, hex, base_seq, base_hash);
+  int rc = eaudit__pg_check_base(c, site, hex, base_seq, base_hash);
   if (rc) {
     if (rc == EAUDIT_ETAMPER) {
       *damage = EAUDIT_DAMAGE_MODIFIED;

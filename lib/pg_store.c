@@ -572,6 +572,9 @@ static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
   if (r == NULL)
     return rollback(c, eaudit_error_last()->code);
   PQclear(r);
+  /* Checkpoints due by the handle's policy, in this transaction. */
+  if ((rc = eaudit__integrity_on_append(s, seq, prev, appended)))
+    return rollback(c, rc);
   return eaudit__pg_command(c, "COMMIT", "committing an append");
 }
 
@@ -599,6 +602,7 @@ static int append_common(eaudit_store *s, eaudit_event *const *evs, size_t n,
     if ((rc = ensure_months(p, evs, n, &f)))
       break;
     rc = append_txn(s, evs, n, &f, &no_partition, fresh, n_fresh);
+    eaudit__integrity_after_txn(s, rc == 0); /* the checkpoint sink */
     if (rc == 0 || !no_partition || attempt > 0)
       break;
     /* A partition this handle created was dropped meanwhile: forget what
@@ -634,83 +638,6 @@ int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
   size_t failed;
   *n_fresh = 0;
   return append_common(s, evs, n, &failed, fresh, n_fresh);
-}
-
-/* ---- verification ---- */
-
-/* Every origin's chain in one snapshot: the own chain first, then the
- * shipped sites, each from its base (moved forward by retention). */
-int eaudit__pg_store_verify(eaudit_store *s, int *damage, int64_t *first_bad,
-                            int64_t *events, char *msg, size_t msg_size) {
-  *damage = EAUDIT_DAMAGE_NONE;
-  *first_bad = *events = 0;
-  msg[0] = '\0';
-  int rc = ready(s);
-  if (rc)
-    return rc;
-  PGconn *c = PGS(s)->conn;
-  /* The lock before the snapshot, as in eaudit_central_verify_site: a
-   * retention drop then either committed before the snapshot (base and
-   * partition together) or waits until the verification ends. */
-  if ((rc = eaudit__pg_command(c,
-                               "BEGIN ISOLATION LEVEL REPEATABLE READ "
-                               "READ ONLY",
-                               "starting the verification")))
-    return rc;
-  if ((rc = eaudit__pg_command(c,
-                               "LOCK TABLE eaudit.events IN ACCESS SHARE MODE",
-                               "locking the events")))
-    return rollback(c, rc);
-  PGresult *sites = eaudit__pg_exec(
-      c,
-      "SELECT site_id, base_seq, base_hash, head_seq, head_hash, own"
-      " FROM eaudit.sites ORDER BY own DESC, site_id",
-      NULL, "reading the chains");
-  if (sites == NULL)
-    return rollback(c, eaudit_error_last()->code);
-  for (int i = 0; rc == 0 && i < PQntuples(sites); i++) {
-    uint8_t id[16], base[32], head[32], genesis[32];
-    char hex[33];
-    if (PQgetlength(sites, i, 0) != 16 || PQgetlength(sites, i, 2) != 32 ||
-        PQgetlength(sites, i, 4) != 32) {
-      rc = eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
-                         "central store: a chain's record is damaged");
-      break;
-    }
-    memcpy(id, PQgetvalue(sites, i, 0), 16);
-    memcpy(base, PQgetvalue(sites, i, 2), 32);
-    memcpy(head, PQgetvalue(sites, i, 4), 32);
-    int64_t base_seq = eaudit__pg_i64(sites, i, 1);
-    int64_t head_seq = eaudit__pg_i64(sites, i, 3);
-    const char *what = PQgetvalue(sites, i, 5)[0] ? "own chain" : "site";
-    sodium_bin2hex(hex, sizeof hex, id, 16);
-    eaudit__chain_genesis(id, genesis);
-    if (base_seq == 0 && memcmp(base, genesis, 32) != 0) {
-      *damage = EAUDIT_DAMAGE_MODIFIED;
-      *first_bad = 1;
-      snprintf(msg, msg_size, "%s %s: the chain's base is not its genesis link",
-               what, hex);
-      break;
-    }
-    int64_t checked = 0, bad = 0;
-    int kind = EAUDIT_DAMAGE_NONE;
-    rc = eaudit__pg_verify_rows(c, id, base_seq, base, head_seq, head, &checked,
-                                &kind, &bad);
-    *events += checked;
-    if (rc == EAUDIT_ETAMPER && kind != EAUDIT_DAMAGE_NONE) {
-      *damage = kind;
-      *first_bad = bad;
-      snprintf(msg, msg_size, "%s %s: %s", what, hex,
-               eaudit_error_last()->message);
-      eaudit_error_clear();
-      rc = EAUDIT_OK;
-      break;
-    }
-  }
-  PQclear(sites);
-  if (rc)
-    return rollback(c, rc);
-  return eaudit__pg_command(c, "COMMIT", "ending the verification");
 }
 
 #else /* !EAUDIT_HAVE_LIBPQ */
@@ -768,16 +695,6 @@ int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
   (void)n;
   (void)fresh;
   *n_fresh = 0;
-  return absent();
-}
-
-int eaudit__pg_store_verify(eaudit_store *s, int *damage, int64_t *first_bad,
-                            int64_t *events, char *msg, size_t msg_size) {
-  (void)s;
-  (void)msg;
-  (void)msg_size;
-  *damage = 0;
-  *first_bad = *events = 0;
   return absent();
 }
 

@@ -32,13 +32,6 @@ int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs, size_t n,
 int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
                                 size_t n, eaudit_event **fresh,
                                 size_t *n_fresh);
-/* Verify every origin's chain from its base. *damage is an
- * EAUDIT_DAMAGE_* kind (NONE when every chain verifies), *first_bad the
- * first bad seq of the first damaged origin, *events the events checked,
- * msg names the origin and the damage. Errors other than damage are
- * returned. */
-int eaudit__pg_store_verify(eaudit_store *s, int *damage, int64_t *first_bad,
-                            int64_t *events, char *msg, size_t msg_size);
 /* The directory of names (pg_names.c), arguments checked by the caller:
  * set (an upsert keyed on kind, entity, valid_from), the name valid at a
  * time (EAUDIT_ENOTFOUND, with no error set, when there is none; *out is

@@ -671,6 +671,176 @@ START_TEST(names_ship_with_their_history_and_erasures) {
 }
 END_TEST
 
+/* ---- signed checkpoints ---- */
+
+static const uint8_t SITE_SEED[32] = {5, 4, 3, 2, 1};
+static const uint8_t OTHER_SEED[32] = {6, 6, 6};
+
+/* Verify the site against its key: the outcome, its damage and first bad
+ * seq. */
+typedef struct signed_outcome {
+  int rc, damage;
+  int64_t first_bad, events, checkpoints, signed_through;
+} signed_outcome;
+
+static signed_outcome verify_signed(const uint8_t id[16], const uint8_t *pk,
+                                    unsigned flags) {
+  eaudit_verify_result *r = NULL;
+  signed_outcome o;
+  o.rc = eaudit_central_verify_site_signed(g_uri, id, pk, NULL, 0, flags, &r);
+  ck_assert_msg(r != NULL, "no result: %d %s", o.rc,
+                eaudit_error_last()->message);
+  o.damage = eaudit_verify_result_damage(r);
+  o.first_bad = eaudit_verify_result_first_bad_seq(r);
+  o.events = eaudit_verify_result_events(r);
+  o.checkpoints = eaudit_verify_result_checkpoints(r);
+  o.signed_through = eaudit_verify_result_signed_through(r);
+  eaudit_verify_result_free(r);
+  return o;
+}
+
+/* The site's checkpoint records and the central copies, as hex lines. */
+static void assert_checkpoints_shipped(eaudit_store *s, PGconn *c,
+                                       const char *hex, int64_t expect) {
+  sqlite3_stmt *st = NULL;
+  ck_assert_int_eq(sqlite3_prepare_v2(s->db,
+                                      "SELECT cseq || ' ' || last_seq || ' ' "
+                                      "|| lower(hex(record)) FROM checkpoints"
+                                      " ORDER BY cseq",
+                                      -1, &st, NULL),
+                   SQLITE_OK);
+  const char *params[1] = {hex};
+  PGresult *r = PQexecParams(c,
+                             "SELECT cseq || ' ' || last_seq || ' ' ||"
+                             " encode(record, 'hex') FROM eaudit.checkpoints"
+                             " WHERE origin = decode($1, 'hex') ORDER BY cseq",
+                             1, NULL, params, NULL, NULL, 0);
+  ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+  int64_t n = 0;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    ck_assert_int_lt(n, PQntuples(r));
+    ck_assert_str_eq((const char *)sqlite3_column_text(st, 0),
+                     PQgetvalue(r, (int)n, 0));
+    n++;
+  }
+  ck_assert_int_eq(n, PQntuples(r));
+  ck_assert_int_eq(n, expect);
+  PQclear(r);
+  sqlite3_finalize(st);
+}
+
+START_TEST(signed_checkpoints_ship_and_guard_the_base) {
+  char path[512], hex[33], sql[512];
+  uint8_t id[16], pk[32], other[32];
+  EA_OK(eaudit_signing_public_key(SITE_SEED, 32, pk));
+  EA_OK(eaudit_signing_public_key(OTHER_SEED, 32, other));
+  eaudit_store *s = site_new("ship-signed", path, sizeof path);
+  site_hex(s, id, hex);
+  EA_OK(eaudit_store_set_signing_key(s, SITE_SEED, 32));
+  EA_OK(eaudit_store_set_checkpoint_policy(s, 10, 0));
+  /* Checkpoints at 10, 20, 30, 40 and 50 (one per append of 10); five
+   * events after the last. Twenty in January, the rest in October. */
+  for (int k = 0; k < 5; k++)
+    site_fill(s, 10, k < 2 ? T0 + k * 10 * 60000000LL
+                           : tu_utc(2026, 10, 1, 0, 0, 0) + k * HOUR,
+              60000000);
+  site_fill(s, 5, tu_utc(2026, 10, 2, 0, 0, 0), 60000000);
+  int64_t n;
+  EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
+  ck_assert_int_eq(n, 55);
+  PGconn *c = tu_pg_open(g_uri);
+  assert_checkpoints_shipped(s, c, hex, 5);
+  /* Shipping again sends nothing twice. */
+  EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
+  ck_assert_int_eq(n, 0);
+  assert_checkpoints_shipped(s, c, hex, 5);
+  signed_outcome o = verify_signed(id, pk, 0);
+  ck_assert_int_eq(o.rc, 0);
+  ck_assert_int_eq(o.events, 55);
+  ck_assert_int_eq(o.checkpoints, 5);
+  ck_assert_int_eq(o.signed_through, 50);
+  o = verify_signed(id, pk, EAUDIT_VERIFY_REQUIRE_SIGNED_TAIL);
+  ck_assert_int_eq(o.rc, EAUDIT_ETAMPER);
+  ck_assert_int_eq(o.damage, EAUDIT_DAMAGE_UNSIGNED);
+  ck_assert_int_eq(o.first_bad, 51);
+  o = verify_signed(id, other, 0);
+  ck_assert_int_eq(o.rc, EAUDIT_EKEY);
+  ck_assert_int_eq(o.damage, EAUDIT_DAMAGE_WRONG_KEY);
+  /* The site's own off-device checkpoint: the newest, cseq 5. */
+  uint8_t rec[EAUDIT_CHECKPOINT_SIZE];
+  size_t len;
+  EA_OK(eaudit_store_checkpoint_get(s, 0, rec, sizeof rec, &len));
+  EA_OK(eaudit_central_verify_site_signed(g_uri, id, pk, rec, len, 0, NULL));
+
+  /* The site purges its January events (a signed ANCHOR checkpoint moves
+   * its base to 20); the central copy keeps them and still verifies: the
+   * site's signed base is a link of its chain. */
+  EA_OK(eaudit_store_purge(s, tu_utc(2026, 2, 1, 0, 0, 0), 1, 0, &n));
+  ck_assert_int_eq(n, 20);
+  EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
+  ck_assert_int_eq(n, 1); /* the retention_purged event */
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM eaudit.checkpoints WHERE origin = '\\x%s'",
+           hex);
+  ck_assert_int_eq(tu_pg_int(c, sql), 6);
+  o = verify_signed(id, pk, 0);
+  ck_assert_int_eq(o.rc, 0);
+  ck_assert_int_eq(o.events, 56);
+  /* A central purge of everything stops at the site's signed base. */
+  eaudit_store *central = NULL;
+  eaudit_options *opts = tu_options(&g_clock, &g_seed);
+  EA_OK(eaudit_store_open(&central, g_uri, opts));
+  eaudit_options_free(opts);
+  EA_OK(eaudit_store_purge(central, tu_utc(2026, 12, 1, 0, 0, 0), 1, 0, &n));
+  ck_assert_int_eq(n, 20);
+  o = verify_signed(id, pk, 0);
+  ck_assert_int_eq(o.rc, 0);
+  ck_assert_int_eq(o.events, 36);
+  EA_OK(eaudit_central_verify_site(g_uri, id, &n));
+
+  /* Someone with write access deletes the oldest events left and rewrites
+   * the base and the anchor to match: the unsigned check cannot tell, the
+   * site's signatures can, and so can the store's verification. */
+  snprintf(sql, sizeof sql,
+           "BEGIN;"
+           "UPDATE eaudit.sites SET base_seq = 25, events = events - 5,"
+           " base_hash = (SELECT hash FROM eaudit.events WHERE origin ="
+           " site_id AND seq = 25) WHERE site_id = '\\x%s';"
+           "INSERT INTO eaudit.anchors(origin, seq, hash, through_at)"
+           " SELECT site_id, base_seq, base_hash, 1 FROM eaudit.sites"
+           " WHERE site_id = '\\x%s';"
+           "DELETE FROM eaudit.events WHERE origin = '\\x%s' AND seq <= 25;"
+           "COMMIT",
+           hex, hex, hex);
+  tu_pg_do(c, sql);
+  EA_OK(eaudit_central_verify_site(g_uri, id, &n));
+  ck_assert_int_eq(n, 31);
+  o = verify_signed(id, pk, 0);
+  ck_assert_int_eq(o.rc, EAUDIT_ETAMPER);
+  ck_assert_int_eq(o.damage, EAUDIT_DAMAGE_DELETED);
+  ck_assert_int_eq(o.first_bad, 21);
+  eaudit_verify_result *r = NULL;
+  ck_assert_int_eq(eaudit_store_verify(central, 1, NULL, NULL, 0,
+                                       EAUDIT_VERIFY_NO_RECORD, &r),
+                   EAUDIT_ETAMPER);
+  ck_assert_int_eq(eaudit_verify_result_damage(r), EAUDIT_DAMAGE_DELETED);
+  ck_assert_int_eq(eaudit_verify_result_first_bad_seq(r), 21);
+  ck_assert_ptr_nonnull(strstr(eaudit_verify_result_message(r), hex));
+  eaudit_verify_result_free(r);
+  /* Deleting the site's checkpoints too leaves it unsigned. */
+  snprintf(sql, sizeof sql,
+           "DELETE FROM eaudit.checkpoints WHERE origin = '\\x%s'", hex);
+  tu_pg_do(c, sql);
+  o = verify_signed(id, pk, 0);
+  ck_assert_int_eq(o.rc, EAUDIT_ETAMPER);
+  ck_assert_int_eq(o.damage, EAUDIT_DAMAGE_UNSIGNED);
+  eaudit_store_free(central);
+  PQfinish(c);
+  eaudit_store_free(s);
+  tu_remove_store(path);
+}
+END_TEST
+
 #endif /* EAUDIT_HAVE_LIBPQ */
 
 /* ---- argument checks: no server needed ---- */
@@ -712,11 +882,30 @@ START_TEST(bad_arguments_are_refused) {
   ck_assert_int_eq(eaudit_central_verify_site("postgresql:///x", NULL, &n),
                    EAUDIT_EINVAL);
   ck_assert_int_eq(eaudit_central_verify_site(NULL, id, &n), EAUDIT_EINVAL);
+  eaudit_verify_result *r = NULL;
+  uint8_t rec[EAUDIT_CHECKPOINT_SIZE] = {0};
+  ck_assert_int_eq(eaudit_central_verify_site_signed("postgresql:///x", NULL,
+                                                     NULL, NULL, 0, 0, &r),
+                   EAUDIT_EINVAL);
+  ck_assert_int_eq(eaudit_central_verify_site_signed("postgresql:///x", id,
+                                                     NULL, rec, sizeof rec, 0,
+                                                     &r),
+                   EAUDIT_EINVAL);
+  ck_assert_int_eq(eaudit_central_verify_site_signed("postgresql:///x", id, id,
+                                                     rec, sizeof rec, 0, &r),
+                   EAUDIT_EFORMAT);
+  ck_assert_int_eq(eaudit_central_verify_site_signed("postgresql:///x", id, id,
+                                                     NULL, 0, 8, &r),
+                   EAUDIT_ERANGE);
+  ck_assert_ptr_null(r);
 #else
   ck_assert_int_eq(eaudit_store_ship(s, "postgresql:///x", 0, &n),
                    EAUDIT_EUNSUPPORTED);
   ck_assert_int_eq(eaudit_central_init("postgresql:///x"), EAUDIT_EUNSUPPORTED);
   ck_assert_int_eq(eaudit_central_verify_site("postgresql:///x", id, &n),
+                   EAUDIT_EUNSUPPORTED);
+  ck_assert_int_eq(eaudit_central_verify_site_signed("postgresql:///x", id,
+                                                     NULL, NULL, 0, 0, NULL),
                    EAUDIT_EUNSUPPORTED);
   ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "PostgreSQL"));
 #endif
@@ -747,6 +936,7 @@ int main(void) {
     tcase_add_test(tc, rows_past_the_cursor_must_match_and_failed_inserts_roll_back);
     tcase_add_test(tc, concurrent_shippers_survive_a_kill);
     tcase_add_test(tc, a_cut_connection_fails_with_eio_and_the_next_call_resumes);
+    tcase_add_test(tc, signed_checkpoints_ship_and_guard_the_base);
     suite_add_tcase(su, tc);
   }
 #endif

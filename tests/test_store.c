@@ -752,12 +752,6 @@ static uint8_t u_buf[256];
 static int64_t u_i64;
 static int u_intv;
 static char *u_str;
-static int u_fn(const uint8_t *r, size_t n, void *p) {
-  (void)r;
-  (void)n;
-  (void)p;
-  return 0;
-}
 static int u_finding_fn(const eaudit_finding *f, void *p) {
   (void)f;
   (void)p;
@@ -775,13 +769,6 @@ U(eaudit_store_devices, 1, EAUDIT_DEVICE_ADMIN_WEB, (eaudit_devices **)&u_str)
 U(eaudit_store_rename_device, 1, "x")
 U(eaudit_store_forget_device, 1)
 U(eaudit_store_forget_unseen_devices, 30, &u_i64)
-U(eaudit_store_set_signing_key, u_buf, 64)
-U(eaudit_store_set_checkpoint_policy, 100, 0)
-U(eaudit_store_checkpoint, &u_i64)
-U(eaudit_store_rotate_key, u_buf, 64)
-U(eaudit_store_set_checkpoint_sink, u_fn, NULL)
-U(eaudit_store_checkpoint_get, 1, u_buf, sizeof u_buf, (size_t *)&u_i64)
-U(eaudit_store_export_checkpoints, "/tmp/eaudit-unsupported-cps")
 U(eaudit_store_backup, "/tmp/eaudit-unsupported-backup")
 U(eaudit_store_set_rules, "{}", 2, 0)
 U(eaudit_store_rules, &u_str)
@@ -798,9 +785,6 @@ U(eaudit_store_ship, "postgresql:///nowhere", 10, &u_i64)
 U(eaudit_store_register_type, 1000, "lift_called", "Lift called")
 U(eaudit_store_set_type_label, 3, "Door")
 U(eaudit_store_set_user, 1, "Erin", EAUDIT_USER_ROLE_USER, EAUDIT_TIME_NONE)
-static int u_eaudit_store_checkpoint_tick(eaudit_store *s) {
-  return eaudit_store_checkpoint_tick(s);
-}
 #undef U
 
 static const struct {
@@ -815,14 +799,6 @@ static const struct {
     E(eaudit_store_rename_device),
     E(eaudit_store_forget_device),
     E(eaudit_store_forget_unseen_devices),
-    E(eaudit_store_set_signing_key),
-    E(eaudit_store_set_checkpoint_policy),
-    E(eaudit_store_checkpoint),
-    E(eaudit_store_checkpoint_tick),
-    E(eaudit_store_rotate_key),
-    E(eaudit_store_set_checkpoint_sink),
-    E(eaudit_store_checkpoint_get),
-    E(eaudit_store_export_checkpoints),
     E(eaudit_store_backup),
     E(eaudit_store_set_rules),
     E(eaudit_store_rules),
@@ -933,7 +909,7 @@ END_TEST
 START_TEST(a_version_1_central_database_migrates_on_open) {
   TU_PG_ONLY("the central schema is PostgreSQL's");
   /* A central store with a shipped site, taken back to version 1: the
-   * version 2 additions (docs/scale-out.md) removed. */
+   * version 2 and 3 additions (docs/scale-out.md) removed. */
   char site_path[512];
   tu_temp_path(site_path, sizeof site_path, "store_v1site");
   eaudit_store *site;
@@ -946,6 +922,7 @@ START_TEST(a_version_1_central_database_migrates_on_open) {
                "DROP TABLE eaudit.name_words; DROP TABLE eaudit.names;"
                " DROP FUNCTION eaudit.names_words();"
                " DROP TABLE eaudit.anchors; DROP TABLE eaudit.settings;"
+               " DROP TABLE eaudit.checkpoints;"
                " DROP INDEX eaudit.sites_own;"
                " ALTER TABLE eaudit.sites DROP COLUMN own;"
                " UPDATE eaudit.meta SET value = 1"
@@ -973,7 +950,7 @@ START_TEST(a_version_1_central_database_migrates_on_open) {
                  " WHERE NOT own) FROM eaudit.meta"
                  " WHERE key = 'schema_version'",
                  v, sizeof v);
-  ck_assert_str_eq(v, "2 1 1");
+  ck_assert_str_eq(v, "3 1 1");
   EA_OK(eaudit_store_set_name(s, EAUDIT_KIND_DOOR, 1, "Lobby",
                               EAUDIT_TIME_NONE)); /* the names table */
   tu_append_doors(s, 2, 4, 1, tu_utc(2026, 3, 2, 0, 0, 0), 1000000);

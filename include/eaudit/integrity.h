@@ -85,6 +85,9 @@ EAUDIT_EXTERN int eaudit_signing_public_key(const uint8_t *key, size_t size,
 
 /**
  * Give this handle the signing key (32-byte seed or 64-byte secret key).
+ * On a PostgreSQL store it signs the central store's own chain; the
+ * checkpoint calls below work there too, with the records stored in the
+ * central table eaudit.checkpoints.
  * It is kept in this handle's memory only, never written to the store, and
  * wiped when replaced or when the handle is freed. NULL (size 0) forgets it.
  * From now on checkpoints are written by the policy. EAUDIT_EKEY when the
@@ -170,6 +173,13 @@ EAUDIT_EXTERN int eaudit_checkpoint_info(const uint8_t *record, size_t len,
 /**
  * Verify the store: the hash chain, the checkpoints and (unless
  * EAUDIT_VERIFY_SKIP_DERIVED) the search index and rollups.
+ *
+ * On a PostgreSQL store, every chain in the database (the own chain and
+ * each shipped site) with its checkpoints; there is no derived data to
+ * check. @p public_key and @p newest apply to the chain @p newest names,
+ * or to the own chain without @p newest; the other chains' checkpoints are
+ * checked without their signatures (see
+ * eaudit_central_verify_site_signed()).
  *
  * @p public_key (32 bytes, from the caller, never from the store) is the
  * trusted key; with it a store without checkpoints is UNSIGNED damage.
@@ -265,7 +275,9 @@ EAUDIT_EXTERN int eaudit_store_purge_plan(eaudit_store *store,
 /**
  * Copy the store, while it is in use, into a new file at @p path (mode
  * 0600) with SQLite's online backup. The copy verifies on its own with the
- * same public key. EAUDIT_EEXISTS when the file exists.
+ * same public key. EAUDIT_EEXISTS when the file exists. SQLite stores
+ * only: a PostgreSQL store answers EAUDIT_EUNSUPPORTED (copy it with
+ * pg_dump).
  */
 EAUDIT_EXTERN int eaudit_store_backup(eaudit_store *store, const char *path);
 /**@}*/

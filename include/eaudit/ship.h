@@ -16,12 +16,13 @@
 #define EAUDIT_SHIP_H
 
 #include "common.h"
+#include "integrity.h"
 #include "types.h"
 
 EAUDIT_BEGIN_DECLS
 
 /** Schema version of the central store this library creates and reads. */
-#define EAUDIT_CENTRAL_SCHEMA_VERSION 2
+#define EAUDIT_CENTRAL_SCHEMA_VERSION 3
 
 /** Batch size used when eaudit_store_ship() is given 0. */
 #define EAUDIT_SHIP_BATCH_DEFAULT 1000
@@ -46,7 +47,9 @@ EAUDIT_EXTERN int eaudit_central_init(const char *central_uri);
  * moves the site's cursor (its shipped head seq and hash) with them. A
  * crash or a lost connection at any point leaves whole batches only; the
  * next call resumes after the cursor. Events already present (same site
- * and id) are not inserted twice.
+ * and id) are not inserted twice. Then the site's signed checkpoints that
+ * the central store lacks (those covering shipped events) are sent, for
+ * eaudit_central_verify_site_signed().
  *
  * @param site         the site store (a read-only handle will do).
  * @param central_uri  the central store, `postgresql://...`.
@@ -73,6 +76,9 @@ EAUDIT_EXTERN int eaudit_store_ship(eaudit_store *site,
  * @param central_uri  the central store, `postgresql://...`.
  * @param site_id      the site store's id (eaudit_store_id()).
  * @param out          may be NULL; receives the number of events checked.
+ * The site's signatures are not checked here: see
+ * eaudit_central_verify_site_signed().
+ *
  * @return 0 when the chain verifies; EAUDIT_ETAMPER naming the first bad
  *         seq; EAUDIT_ENOTFOUND when the site never shipped here or the
  *         central schema does not exist.
@@ -80,6 +86,31 @@ EAUDIT_EXTERN int eaudit_store_ship(eaudit_store *site,
 EAUDIT_EXTERN int eaudit_central_verify_site(const char *central_uri,
                                              const uint8_t site_id[16],
                                              int64_t *out);
+
+/**
+ * Verify one site's chain in the central store against the site's own
+ * signed checkpoints, shipped with its events: as
+ * eaudit_central_verify_site(), and also the checkpoints' links and
+ * signatures by @p public_key (the site's, from the caller; NULL checks
+ * their structure only), every link they sign, and that the chain starts
+ * no later than the retention anchor the site signed. So a central chain
+ * whose oldest events were deleted, with its base and anchor rewritten to
+ * match, is DELETED damage. @p newest (may be NULL; needs @p public_key)
+ * is the site's newest checkpoint kept elsewhere, against truncation.
+ * @p flags: EAUDIT_VERIFY_REQUIRE_SIGNED_TAIL (the others are accepted and
+ * change nothing).
+ *
+ * @return EAUDIT_OK, EAUDIT_ETAMPER on damage (EAUDIT_EKEY for WRONG_KEY),
+ *         with @p out (may be NULL) receiving the result, as
+ *         eaudit_store_verify(); EAUDIT_ENOTFOUND when the site never
+ *         shipped here; EAUDIT_EINVAL for a bad argument or URI (an
+ *         off-device checkpoint of another store); EAUDIT_EFORMAT for a
+ *         malformed @p newest; EAUDIT_EIO when the server fails.
+ */
+EAUDIT_EXTERN int eaudit_central_verify_site_signed(
+    const char *central_uri, const uint8_t site_id[16],
+    const uint8_t *public_key, const uint8_t *newest, size_t newest_len,
+    unsigned flags, eaudit_verify_result **out);
 
 EAUDIT_END_DECLS
 

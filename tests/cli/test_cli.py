@@ -1538,10 +1538,18 @@ class Central(Base):
                                    uri=self.uri), "3")
         key = self.path("central.key")
         pub = self.ok(run("keygen", "--out", key)).stdout.strip()
+        # A trusted key and no checkpoint: unsigned, as on SQLite.
+        p = self.ok(run("verify", "--db", self.uri, "--public-key", pub,
+                        "--format", "json"), 4)
+        self.assertEqual(json.loads(p.stdout)["damage"], "unsigned")
+        p = self.ok(run("checkpoint", "--db", self.uri, "--signing-key", key))
+        self.assertEqual(p.stdout,
+                         "checkpoint 1 signs the events through seq 3\n")
         p = self.ok(run("verify", "--db", self.uri, "--public-key", pub,
                         "--format", "json"))
         v = json.loads(p.stdout)
-        self.assertEqual((v["events"], v["last_seq"]), (3, 3))
+        self.assertEqual((v["events"], v["last_seq"], v["checkpoints"],
+                          v["signed_through"]), (3, 3, 1, 3))
         # A changed row is found, by seq.
         self.psql("UPDATE eaudit.events SET door = 9 WHERE seq = 2",
                   uri=self.uri)

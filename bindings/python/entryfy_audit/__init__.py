@@ -30,7 +30,7 @@ from .query import Query, Results
 from .report import BadLine, ImportResult, ReportFormat
 from .rules import (Expired, Finding, Findings, FindingState, RuleSet,
                     Severity)
-from .ship import central_init, central_verify_site
+from .ship import central_init, central_verify_site, central_verify_site_signed
 from .store import FindingSubscription, Store, Subscription, User
 
 __version__ = "1.0.0"
@@ -80,7 +80,7 @@ __all__ = [
     "FindingSubscription",
     "Damage", "CheckpointKind", "VerifyResult", "CheckpointInfo",
     "generate_keypair", "public_key_from_seed", "WrongKeyError",
-    "central_init", "central_verify_site",
+    "central_init", "central_verify_site", "central_verify_site_signed",
     "EntryfyAuditError", "EXCEPTIONS", "library_version", "library_path",
     "enable_library_logging", "disable_library_logging",
 ] + [cls.__name__ for cls in EXCEPTIONS.values()]

@@ -8,12 +8,15 @@ built without PostgreSQL raises :class:`~entryfy_audit.UnsupportedError`.
 from __future__ import annotations
 
 import uuid
-from ctypes import POINTER, byref, c_char_p, c_int, c_int64, c_size_t
-from typing import TYPE_CHECKING, Any, Union
+from ctypes import (POINTER, byref, c_char_p, c_int, c_int64, c_size_t,
+                    c_uint, c_uint8)
+from typing import TYPE_CHECKING, Any, Optional, Union
 
-from . import _ffi
+from . import _ffi, errors
 from ._ffi import Fn, check_int, check_rc, lib
 from ._pending import unwired
+from .integrity import (PUBLIC_KEY_SIZE, CheckpointInfo, Damage, VerifyResult,
+                        _bytes, _read_result, check_verify)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Store
@@ -22,7 +25,7 @@ _SINCE = 1_000_000
 _HEADER = "eaudit/ship.h"
 
 #: Schema version of the central store this package's library writes.
-CENTRAL_SCHEMA_VERSION = 1
+CENTRAL_SCHEMA_VERSION = 3
 #: Batch size used when :meth:`Store.ship` is given 0.
 SHIP_BATCH_DEFAULT = 1000
 
@@ -34,6 +37,9 @@ FUNCTIONS = [
     Fn("eaudit_central_verify_site",
        [c_char_p, _ffi.UUID16, POINTER(c_int64)], c_int, check_rc,
        _SINCE),
+    Fn("eaudit_central_verify_site_signed",
+       [c_char_p, _ffi.UUID16, POINTER(c_uint8), POINTER(c_uint8), c_size_t,
+        c_uint, POINTER(_ffi.VerifyResultP)], c_int, check_verify, _SINCE),
 ]
 _ffi.declare(FUNCTIONS)
 
@@ -72,6 +78,66 @@ def central_verify_site(central_uri: str,
     return n.value
 
 
+def central_verify_site_signed(
+        central_uri: str, site_id: Union[uuid.UUID, bytes],
+        public_key: Union[bytes, bytearray, memoryview, None], *,
+        newest_checkpoint: Union[bytes, bytearray, memoryview,
+                                 CheckpointInfo, None] = None,
+        require_signed_tail: bool = False) -> VerifyResult:
+    """Verify one site's chain in the central store against the site's own
+    signed checkpoints, shipped with its events: their signatures by
+    ``public_key`` (the site's; None checks their structure only), every
+    link they sign, and that the chain starts no later than the retention
+    anchor the site signed. Returns a :class:`VerifyResult`; damage raises
+    TamperError or WrongKeyError with the result attached, as
+    :meth:`Store.verify`. NotFoundError when that site never shipped
+    there."""
+    _require("central_verify_site_signed()",
+             "eaudit_central_verify_site_signed")
+    raw = site_id.bytes if isinstance(site_id, uuid.UUID) else bytes(site_id)
+    if len(raw) != 16:
+        raise ValueError("site_id must be a UUID or 16 bytes")
+    pk_buf = None
+    if public_key is not None:
+        pk = _bytes(public_key, "public_key")
+        if len(pk) != PUBLIC_KEY_SIZE:
+            raise errors.InvalidKeyError(
+                errors.EKEY, f"a public key is {PUBLIC_KEY_SIZE} bytes, "
+                f"not {len(pk)}", function="eaudit_central_verify_site_signed")
+        pk_buf = (c_uint8 * len(pk)).from_buffer_copy(pk)
+    newest: Optional[bytes] = None
+    if newest_checkpoint is not None:
+        newest = (newest_checkpoint.record
+                  if isinstance(newest_checkpoint, CheckpointInfo)
+                  else _bytes(newest_checkpoint, "newest_checkpoint"))
+    nb = None if newest is None else \
+        (c_uint8 * len(newest)).from_buffer_copy(newest)
+    out = _ffi.VerifyResultP()
+    try:
+        rc = lib.eaudit_central_verify_site_signed(
+            _uri(central_uri), _ffi.UUID16.from_buffer_copy(raw), pk_buf, nb,
+            0 if newest is None else len(newest),
+            4 if require_signed_tail else 0, byref(out))
+        if not out:
+            if rc != errors.OK:
+                _ffi.raise_code(rc, "eaudit_central_verify_site_signed")
+            raise errors.GenericError(
+                errors.ERROR, "verification gave no result",
+                function="eaudit_central_verify_site_signed")
+        result = _read_result(out)
+    finally:
+        lib.eaudit_verify_result_free(out)
+    if rc == errors.OK:
+        return result
+    damage = result.damage
+    name = damage.code_name if isinstance(damage, Damage) else str(damage)
+    cls = errors.WrongKeyError if rc == errors.EKEY else errors.TamperError
+    exc = cls(rc, f"{name}: {result.message}", klass=5,
+              function="eaudit_central_verify_site_signed")
+    exc.result = result  # type: ignore[attr-defined]
+    raise exc
+
+
 class ShipMixin:
     """The shipping method of :class:`Store`."""
 
@@ -104,4 +170,5 @@ class ShipMixin:
 
 
 __all__ = ["FUNCTIONS", "ShipMixin", "central_init", "central_verify_site",
+           "central_verify_site_signed",
            "CENTRAL_SCHEMA_VERSION", "SHIP_BATCH_DEFAULT"]
