@@ -379,9 +379,8 @@ static const char schema_rules[] =
     " stale bigint NOT NULL DEFAULT 0, UNIQUE (origin, id));"
     "CREATE INDEX findings_first ON eaudit.findings(origin, first_at);"
     "CREATE INDEX findings_seq ON eaudit.findings(origin, first_seq);"
-    "CREATE TABLE eaudit.finding_events(finding bigint NOT NULL"
-    " REFERENCES eaudit.findings ON DELETE CASCADE, seq bigint NOT NULL,"
-    " id bytea NOT NULL, PRIMARY KEY (finding, seq));"
+    "CREATE TABLE eaudit.finding_events(finding bigint NOT NULL,"
+    " seq bigint NOT NULL, id bytea NOT NULL, PRIMARY KEY (finding, seq));"
     "CREATE TABLE eaudit.rule_login_hours(origin bytea NOT NULL,"
     " seq bigint NOT NULL, counts bytea NOT NULL, PRIMARY KEY (origin, seq));";
 

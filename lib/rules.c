@@ -210,6 +210,11 @@ static const rs_text rs_sql[EAUDIT__RS_COUNT] = {
          " FROM rule_ids",
          "INSERT INTO eaudit.rule_ids(origin, rule, num) SELECT $o, $1::text,"
          " coalesce(max(num), 0) + 1 FROM eaudit.rule_ids WHERE origin = $o"},
+    [EAUDIT__RS_REF_INSERT_MANY] =
+        {NULL, "INSERT INTO eaudit.finding_events(finding, seq, id)"
+               " SELECT $1::bigint, u.seq, u.id FROM"
+               " unnest($2::bigint[], $3::bytea[]) AS u(seq, id)"
+               " ON CONFLICT DO NOTHING"},
     [EAUDIT__RS_NEWEST] =
         {NULL, "SELECT max(occurred_at) FROM eaudit.events WHERE origin = $o"
                " AND seq < $1::bigint"},

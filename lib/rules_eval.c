@@ -829,8 +829,13 @@ static int live_from(eaudit_store *s, eaudit__rules *r, int64_t *out) {
  * engine's memory when it holds them and the event is still stored, else
  * from the events table in the same statement; an event purged since
  * links nothing. */
+static int refs_insert_many(eaudit_store *s, eaudit__rules *r,
+                            int64_t finding, const ref *refs, size_t n);
+
 static int refs_insert(eaudit_store *s, eaudit__rules *r, int64_t finding,
                        const ref *refs, size_t n) {
+  if (s->pg)
+    return refs_insert_many(s, r, finding, refs, n);
   for (size_t i = 0; i < n; i++) {
     int64_t from = INT64_MAX;
     int rc = refs[i].id ? live_from(s, r, &from) : EAUDIT_OK;
@@ -849,6 +854,78 @@ static int refs_insert(eaudit_store *s, eaudit__rules *r, int64_t finding,
       return rc;
   }
   return EAUDIT_OK;
+}
+
+static void put_be32(uint8_t *p, uint32_t v) {
+  for (int k = 0; k < 4; k++)
+    p[k] = (uint8_t)(v >> (24 - 8 * k));
+}
+
+/* The same on PostgreSQL, where each statement is a round trip: the
+ * events whose ids the engine holds go in one statement, as two arrays in
+ * PostgreSQL's binary array format (int8[] seqs, bytea[] ids); the others
+ * are read from the events one by one, as on SQLite. */
+static int refs_insert_many(eaudit_store *s, eaudit__rules *r,
+                            int64_t finding, const ref *refs, size_t n) {
+  int64_t from = INT64_MAX;
+  size_t k = 0;
+  int rc = EAUDIT_OK;
+  for (size_t i = 0; i < n && rc == 0; i++)
+    if (refs[i].id && (rc = live_from(s, r, &from)) == 0 &&
+        refs[i].seq >= from)
+      k++;
+  if (rc)
+    return rc;
+  uint8_t *seqs = NULL, *ids = NULL;
+  if (k && ((seqs = eaudit__malloc(20 + k * 12)) == NULL ||
+            (ids = eaudit__malloc(20 + k * 20)) == NULL)) {
+    eaudit__free(seqs);
+    return eaudit__enomem();
+  }
+  if (k) {
+    /* ndim, no nulls, element type, length, lower bound. */
+    const uint32_t hs[5] = {1, 0, 20, (uint32_t)k, 1},
+                   hi[5] = {1, 0, 17, (uint32_t)k, 1};
+    for (int h = 0; h < 5; h++) {
+      put_be32(seqs + 4 * h, hs[h]);
+      put_be32(ids + 4 * h, hi[h]);
+    }
+  }
+  size_t j = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    if (refs[i].id && refs[i].seq >= from) {
+      uint8_t *ps = seqs + 20 + j * 12, *pi = ids + 20 + j * 20;
+      put_be32(ps, 8);
+      put_be32(ps + 4, (uint32_t)((uint64_t)refs[i].seq >> 32));
+      put_be32(ps + 8, (uint32_t)refs[i].seq);
+      put_be32(pi, 16);
+      memcpy(pi + 4, refs[i].id, 16);
+      j++;
+      continue;
+    }
+    eaudit__rq *q = eaudit__rules_stmt(s, r, EAUDIT__RS_REF_INSERT);
+    if (q == NULL) {
+      rc = eaudit_error_last()->code;
+      break;
+    }
+    eaudit__rq_i64(q, 1, finding);
+    eaudit__rq_i64(q, 2, refs[i].seq);
+    rc = step_done(s, q, "linking a finding to its events");
+  }
+  if (rc == 0 && k) {
+    eaudit__rq *q = eaudit__rules_stmt(s, r, EAUDIT__RS_REF_INSERT_MANY);
+    if (q == NULL) {
+      rc = eaudit_error_last()->code;
+    } else {
+      eaudit__rq_i64(q, 1, finding);
+      eaudit__rq_blob(q, 2, seqs, 20 + k * 12);
+      eaudit__rq_blob(q, 3, ids, 20 + k * 20);
+      rc = step_done(s, q, "linking a finding to its events");
+    }
+  }
+  eaudit__free(seqs);
+  eaudit__free(ids);
+  return rc;
 }
 
 /* The condition of rule `ri` holds for the key of st at event ev: open a

@@ -222,6 +222,8 @@ enum {
   EAUDIT__RS_GEN_BUMP,
   /* The newest occurred_at before a seq, for lateness. */
   EAUDIT__RS_NEWEST,
+  /* Linking many events whose ids the engine holds at once. */
+  EAUDIT__RS_REF_INSERT_MANY,
   EAUDIT__RS_COUNT
 };
 

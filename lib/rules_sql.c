@@ -19,7 +19,7 @@ struct eaudit__rqpg {
   /* Parameters the text does not name (a filter left out) are sent as
    * bytea, which the server need not infer; the others it infers. */
   Oid types[EAUDIT__PG_MAXP];
-  int pid;       /* the server process it was prepared in */
+  int pid; /* the server process it was prepared in */
   const char *v[EAUDIT__PG_MAXP];
   int len[EAUDIT__PG_MAXP];
   int fmt[EAUDIT__PG_MAXP];
@@ -281,8 +281,8 @@ int eaudit__rqpg_event(const eaudit__rqpg *p, eaudit_event *ev) {
 
 #endif
 
-int eaudit__rq_open(eaudit_store *s, const char *sqlite_sql,
-                    const char *pg_sql, eaudit__rq *out) {
+int eaudit__rq_open(eaudit_store *s, const char *sqlite_sql, const char *pg_sql,
+                    eaudit__rq *out) {
   out->st = NULL;
   out->pg = NULL;
   if (s->pg)

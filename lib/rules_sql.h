@@ -104,11 +104,10 @@ static inline int eaudit__rq_col_bytes(eaudit__rq *q, int col) {
 }
 /* Text (NUL-terminated; NULL for SQL NULL). */
 static inline const char *eaudit__rq_col_text(eaudit__rq *q, int col) {
-  return EAUDIT__RQ_SQLITE(q)
-             ? (const char *)sqlite3_column_text(q->st, col)
-             : eaudit__rqpg_col_null(q->pg, col)
-                   ? NULL
-                   : (const char *)eaudit__rqpg_col_blob(q->pg, col);
+  return EAUDIT__RQ_SQLITE(q) ? (const char *)sqlite3_column_text(q->st, col)
+         : eaudit__rqpg_col_null(q->pg, col)
+             ? NULL
+             : (const char *)eaudit__rqpg_col_blob(q->pg, col);
 }
 /* The current row as an event, columns in EAUDIT__EVENT_COLUMNS order. */
 static inline int eaudit__rq_event(eaudit__rq *q, eaudit_event *ev) {
@@ -117,8 +116,8 @@ static inline int eaudit__rq_event(eaudit__rq *q, eaudit_event *ev) {
 }
 
 /* A one-off statement: sqlite_sql on SQLite, pg_sql on PostgreSQL. */
-int eaudit__rq_open(eaudit_store *s, const char *sqlite_sql,
-                    const char *pg_sql, eaudit__rq *out);
+int eaudit__rq_open(eaudit_store *s, const char *sqlite_sql, const char *pg_sql,
+                    eaudit__rq *out);
 void eaudit__rq_close(eaudit__rq *q);
 /* A cached statement (slot q, id a small number naming it per connection);
  * prepared on first use, reset and unbound on each later one. */
