@@ -157,6 +157,43 @@ START_TEST(door_five_failures_in_ten_minutes_fire) {
 }
 END_TEST
 
+/* The central store evaluates its own chain: five failures shipped in
+ * from a site (where they fired) open nothing there, while the same five
+ * appended to it do. */
+START_TEST(shipped_events_are_not_evaluated_centrally) {
+  TU_PG_ONLY("shipping needs a central store");
+  eaudit_store *c = open_mem();
+  char central[1024];
+  snprintf(central, sizeof central, "%s", tu_store_last_target());
+  char site_path[512];
+  tu_temp_path(site_path, sizeof site_path, "rules-site");
+  eaudit_store *site;
+  EA_OK(eaudit_store_open(&site, site_path, NULL));
+  eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
+  for (int i = 0; i < 5; i++)
+    add(site, EAUDIT_TYPE_DOOR_OPEN_FAILED, t0 + i * 2 * MIN, 42, 7, -1);
+  ck_assert_uint_eq(nfind(site, "door_failure_burst"), 1);
+  int64_t n;
+  EA_OK(eaudit_store_ship(site, central, 0, &n));
+  ck_assert_int_eq(n, 5);
+  ck_assert_uint_eq(nfind(c, "door_failure_burst"), 0);
+  for (int i = 0; i < 5; i++)
+    add(c, EAUDIT_TYPE_DOOR_OPEN_FAILED, t0 + i * 2 * MIN, 42, 7, -1);
+  eaudit_findings *l = findings(c, "door_failure_burst");
+  ck_assert_uint_eq(eaudit_findings_size(l), 1);
+  /* Its own five events only, by their seqs on the own chain. */
+  const eaudit_finding *f = eaudit_findings_get(l, 0);
+  ck_assert_uint_eq(eaudit_finding_event_count(f), 5);
+  int64_t seq;
+  EA_OK(eaudit_finding_event(f, 0, NULL, &seq));
+  ck_assert_int_eq(seq, 1);
+  eaudit_findings_free(l);
+  eaudit_store_free(site);
+  tu_remove_store(site_path);
+  eaudit_store_free(c);
+}
+END_TEST
+
 START_TEST(door_four_failures_do_not_fire) {
   eaudit_store *s = open_mem();
   eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
@@ -1235,6 +1272,7 @@ static Suite *suite(void) {
   tcase_add_test(t, unrecognized_weekly_for_a_year_does_not_fire);
   tcase_add_test(t, unrecognized_three_days_in_a_week_fires);
   tcase_add_test(t, door_five_failures_in_ten_minutes_fire);
+  tcase_add_test(t, shipped_events_are_not_evaluated_centrally);
   tcase_add_test(t, door_four_failures_do_not_fire);
   tcase_add_test(t, door_failures_seven_minutes_apart_do_not_fire);
   tcase_add_test(t, door_three_users_at_one_door_fire);
