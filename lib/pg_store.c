@@ -468,9 +468,6 @@ static int mark_repeated_ids(eaudit_event *const *evs, size_t n, uint8_t *dup) {
   return EAUDIT_OK;
 }
 
-/* One append transaction. With fresh set (import), events whose id is
- * stored already are skipped rather than refused, and the appended ones
- * are listed in fresh[0..*n_fresh). */
 /* BEGIN and the origin's lock, as shipping takes it: one writer per
  * chain. */
 static int txn_begin(eaudit__pgstore *p) {
@@ -588,6 +585,9 @@ static int append_locked(eaudit_store *s, eaudit_event *const *evs, size_t n,
   return EAUDIT_OK;
 }
 
+/* One append transaction. With fresh set (import), events whose id is
+ * stored already are skipped rather than refused, and the appended ones
+ * are listed in fresh[0..*n_fresh). */
 static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
                       size_t *failed, int *no_partition, eaudit_event **fresh,
                       size_t *n_fresh) {
