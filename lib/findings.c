@@ -35,13 +35,16 @@ static void rule_names_free(rule_names *m) {
 
 /* Add the rule_ids row numbered num to m. */
 static int rule_names_read(eaudit_store *s, rule_names *m, int64_t num) {
-  sqlite3_stmt *q = NULL;
-  int rc = sqlite3_prepare_v2(
-      s->db, "SELECT num, rule FROM rule_ids WHERE num = ?1", -1, &q, NULL);
-  if (rc != SQLITE_OK)
-    return eaudit__sqlite_error(s, rc, "reading rule numbers");
-  sqlite3_bind_int64(q, 1, num);
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+  eaudit__rq qq;
+  int rc = eaudit__rq_open(s, "SELECT num, rule FROM rule_ids WHERE num = ?1",
+                           "SELECT num, rule FROM eaudit.rule_ids"
+                           " WHERE origin = $o AND num = $1::bigint",
+                           &qq);
+  if (rc)
+    return rc;
+  eaudit__rq *q = &qq;
+  eaudit__rq_i64(q, 1, num);
+  while ((rc = eaudit__rq_step(q)) == SQLITE_ROW) {
     if (m->n == m->cap) {
       size_t cap = m->cap ? m->cap * 2 : 16;
       int64_t *nums = eaudit__realloc(m->num, cap * sizeof *nums);
@@ -50,20 +53,20 @@ static int rule_names_read(eaudit_store *s, rule_names *m, int64_t num) {
       char(*id)[EAUDIT__RULE_ID_MAX + 1] =
           nums ? eaudit__realloc(m->id, cap * sizeof *id) : NULL;
       if (id == NULL) {
-        sqlite3_finalize(q);
+        eaudit__rq_close(q);
         return eaudit__enomem();
       }
       m->id = id;
       m->cap = cap;
     }
-    m->num[m->n] = sqlite3_column_int64(q, 0);
-    const char *t = (const char *)sqlite3_column_text(q, 1);
+    m->num[m->n] = eaudit__rq_col_i64(q, 0);
+    const char *t = eaudit__rq_col_text(q, 1);
     snprintf(m->id[m->n], sizeof m->id[m->n], "%s", t ? t : "");
     m->n++;
   }
-  sqlite3_finalize(q);
+  eaudit__rq_close(q);
   if (rc != SQLITE_DONE)
-    return eaudit__sqlite_error(s, rc, "reading rule numbers");
+    return eaudit__rq_fail(s, rc, "reading rule numbers");
   return EAUDIT_OK;
 }
 
@@ -210,15 +213,18 @@ int eaudit__finding_query_matches(const eaudit_finding_query *q,
 /* --- reading --- */
 
 static int load_events(eaudit_store *s, eaudit_finding *f) {
-  sqlite3_stmt *q = NULL;
-  int rc = sqlite3_prepare_v2(
-      s->db, "SELECT seq, id FROM finding_events WHERE finding = ?1 ORDER BY seq",
-      -1, &q, NULL);
-  if (rc != SQLITE_OK)
-    return eaudit__sqlite_error(s, rc, "reading a finding's events");
-  sqlite3_bind_int64(q, 1, f->rowid);
+  eaudit__rq qq;
+  int rc = eaudit__rq_open(
+      s, "SELECT seq, id FROM finding_events WHERE finding = ?1 ORDER BY seq",
+      "SELECT seq, id FROM eaudit.finding_events WHERE finding = $1::bigint"
+      " ORDER BY seq",
+      &qq);
+  if (rc)
+    return rc;
+  eaudit__rq *q = &qq;
+  eaudit__rq_i64(q, 1, f->rowid);
   size_t cap = 0;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+  while ((rc = eaudit__rq_step(q)) == SQLITE_ROW) {
     if (f->n_events == cap) {
       cap = cap ? cap * 2 : 8;
       int64_t *seqs = eaudit__realloc(f->seqs, cap * sizeof *seqs);
@@ -226,68 +232,70 @@ static int load_events(eaudit_store *s, eaudit_finding *f) {
         f->seqs = seqs;
       uint8_t(*ids)[16] = seqs ? eaudit__realloc(f->ids, cap * 16) : NULL;
       if (ids == NULL) {
-        sqlite3_finalize(q);
+        eaudit__rq_close(q);
         return eaudit__enomem();
       }
       f->ids = ids;
     }
-    f->seqs[f->n_events] = sqlite3_column_int64(q, 0);
+    f->seqs[f->n_events] = eaudit__rq_col_i64(q, 0);
     memset(f->ids[f->n_events], 0, 16);
-    if (sqlite3_column_bytes(q, 1) == 16)
-      memcpy(f->ids[f->n_events], sqlite3_column_blob(q, 1), 16);
+    if (eaudit__rq_col_bytes(q, 1) == 16)
+      memcpy(f->ids[f->n_events], eaudit__rq_col_blob(q, 1), 16);
     f->n_events++;
   }
-  sqlite3_finalize(q);
+  eaudit__rq_close(q);
   return rc == SQLITE_DONE ? EAUDIT_OK
-                           : eaudit__sqlite_error(s, rc, "reading events");
+                           : eaudit__rq_fail(s, rc, "reading events");
 }
 
 /* Count the events behind a finding without loading them. */
 static int count_events(eaudit_store *s, eaudit_finding *f) {
-  sqlite3_stmt *q = NULL;
-  int rc = sqlite3_prepare_v2(
-      s->db, "SELECT count(*) FROM finding_events WHERE finding = ?1", -1, &q,
-      NULL);
-  if (rc != SQLITE_OK)
-    return eaudit__sqlite_error(s, rc, "counting a finding's events");
-  sqlite3_bind_int64(q, 1, f->rowid);
-  rc = sqlite3_step(q);
+  eaudit__rq qq;
+  int rc = eaudit__rq_open(
+      s, "SELECT count(*) FROM finding_events WHERE finding = ?1",
+      "SELECT count(*) FROM eaudit.finding_events WHERE finding = $1::bigint",
+      &qq);
+  if (rc)
+    return rc;
+  eaudit__rq *q = &qq;
+  eaudit__rq_i64(q, 1, f->rowid);
+  rc = eaudit__rq_step(q);
   if (rc == SQLITE_ROW)
-    f->n_events = (size_t)sqlite3_column_int64(q, 0);
-  sqlite3_finalize(q);
+    f->n_events = (size_t)eaudit__rq_col_i64(q, 0);
+  eaudit__rq_close(q);
   return rc == SQLITE_ROW ? EAUDIT_OK
-                          : eaudit__sqlite_error(s, rc, "counting events");
+                          : eaudit__rq_fail(s, rc, "counting events");
 }
 
 /* One finding from a FINDING_COLUMNS row; with events = 0 only the number
  * of its events is read (seqs and ids stay NULL). */
-static int from_row(eaudit_store *s, sqlite3_stmt *q, int events,
+static int from_row(eaudit_store *s, eaudit__rq *q, int events,
                     rule_names *names, eaudit_finding **out) {
   eaudit_finding *f = eaudit__calloc(1, sizeof *f);
   if (f == NULL)
     return eaudit__enomem();
   eaudit__object_born();
-  f->rowid = sqlite3_column_int64(q, 0);
-  if (sqlite3_column_bytes(q, 1) == 16)
-    memcpy(f->id, sqlite3_column_blob(q, 1), 16);
-  int rc = rule_name(s, names, sqlite3_column_int64(q, 2), f);
+  f->rowid = eaudit__rq_col_i64(q, 0);
+  if (eaudit__rq_col_bytes(q, 1) == 16)
+    memcpy(f->id, eaudit__rq_col_blob(q, 1), 16);
+  int rc = rule_name(s, names, eaudit__rq_col_i64(q, 2), f);
   if (rc) {
     eaudit_finding_free(f);
     return rc;
   }
-  f->severity = sqlite3_column_int(q, 3);
-  eaudit__rules_key_text(f->key, sizeof f->key, sqlite3_column_int(q, 4),
-                         sqlite3_column_int64(q, 5));
-  f->has_subject = sqlite3_column_type(q, 6) != SQLITE_NULL;
-  f->subject = sqlite3_column_int64(q, 6);
-  f->first_at = sqlite3_column_int64(q, 7);
-  f->last_at = sqlite3_column_int64(q, 8);
-  f->quiet_until = sqlite3_column_int64(q, 9);
-  f->late = sqlite3_column_int(q, 10);
-  f->state = sqlite3_column_int(q, 11);
-  f->has_state_by = sqlite3_column_type(q, 12) != SQLITE_NULL;
-  f->state_by = sqlite3_column_int64(q, 12);
-  f->state_at = sqlite3_column_int64(q, 13);
+  f->severity = eaudit__rq_col_int(q, 3);
+  eaudit__rules_key_text(f->key, sizeof f->key, eaudit__rq_col_int(q, 4),
+                         eaudit__rq_col_i64(q, 5));
+  f->has_subject = !eaudit__rq_col_null(q, 6);
+  f->subject = eaudit__rq_col_i64(q, 6);
+  f->first_at = eaudit__rq_col_i64(q, 7);
+  f->last_at = eaudit__rq_col_i64(q, 8);
+  f->quiet_until = eaudit__rq_col_i64(q, 9);
+  f->late = eaudit__rq_col_int(q, 10);
+  f->state = eaudit__rq_col_int(q, 11);
+  f->has_state_by = !eaudit__rq_col_null(q, 12);
+  f->state_by = eaudit__rq_col_i64(q, 12);
+  f->state_at = eaudit__rq_col_i64(q, 13);
   rc = events ? load_events(s, f) : count_events(s, f);
   if (rc) {
     eaudit_finding_free(f);
@@ -297,44 +305,50 @@ static int from_row(eaudit_store *s, sqlite3_stmt *q, int events,
   return EAUDIT_OK;
 }
 
-static int load_one(eaudit_store *s, const char *where, int64_t rowid,
-                    const uint8_t *id, eaudit_finding **out) {
+static int load_one(eaudit_store *s, const char *where, const char *pg_where,
+                    int64_t rowid, const uint8_t *id, eaudit_finding **out) {
   rule_names names = {0};
-  char sql[256];
+  char sql[256], pg_sql[256];
   snprintf(sql, sizeof sql,
            "SELECT " FINDING_COLUMNS " FROM findings f WHERE %s", where);
-  sqlite3_stmt *q = NULL;
-  int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
-  if (rc != SQLITE_OK)
-    return eaudit__sqlite_error(s, rc, "reading a finding");
+  snprintf(pg_sql, sizeof pg_sql,
+           "SELECT " FINDING_COLUMNS " FROM eaudit.findings f"
+           " WHERE f.origin = $o AND %s",
+           pg_where);
+  eaudit__rq qq;
+  int rc = eaudit__rq_open(s, sql, pg_sql, &qq);
+  if (rc)
+    return rc;
+  eaudit__rq *q = &qq;
   if (id)
-    sqlite3_bind_blob(q, 1, id, 16, SQLITE_STATIC);
+    eaudit__rq_blob(q, 1, id, 16);
   else
-    sqlite3_bind_int64(q, 1, rowid);
-  rc = sqlite3_step(q);
+    eaudit__rq_i64(q, 1, rowid);
+  rc = eaudit__rq_step(q);
   if (rc == SQLITE_ROW)
     rc = from_row(s, q, 1, &names, out);
   else if (rc == SQLITE_DONE)
     rc = eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_INVALID, 0,
                        "no such finding");
   else
-    rc = eaudit__sqlite_error(s, rc, "reading a finding");
-  sqlite3_finalize(q);
+    rc = eaudit__rq_fail(s, rc, "reading a finding");
+  eaudit__rq_close(q);
   rule_names_free(&names);
   return rc;
 }
 
 int eaudit__finding_load(eaudit_store *s, int64_t rowid, eaudit_finding **out) {
-  return load_one(s, "f.rowid = ?1", rowid, NULL, out);
+  return load_one(s, "f.rowid = ?1", "f.rowid = $1::bigint", rowid, NULL,
+                  out);
 }
 
 int eaudit_store_finding(eaudit_store *s, const uint8_t id[16],
                          eaudit_finding **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out == NULL || id == NULL)
     return eaudit__einval("out and id must not be NULL");
   *out = NULL;
-  return load_one(s, "f.id = ?1", 0, id, out);
+  return load_one(s, "f.id = ?1", "f.id = $1::bytea", 0, id, out);
 }
 
 void eaudit_finding_free(eaudit_finding *f) {
@@ -387,11 +401,16 @@ static int key_parse(const char *key, int *kf, int64_t *kv) {
   return 1;
 }
 
+static void query_close(eaudit__rq *st) {
+  eaudit__rq_close(st);
+  eaudit__free(st);
+}
+
 /* Compile a finding query (NULL: every finding) to a statement, newest
  * first (the public order) or oldest first. Bound parameters only; the
  * filters pick which clauses appear. */
 static int prepare(eaudit_store *s, const eaudit_finding_query *fq,
-                   int oldest_first, sqlite3_stmt **out) {
+                   int oldest_first, eaudit__rq **out) {
   eaudit_finding_query dflt = {EAUDIT_TIME_NONE, EAUDIT_TIME_NONE, 0, NULL,
                                NULL, 0, 0, -1, 0};
   const eaudit_finding_query *q = fq ? fq : &dflt;
@@ -402,69 +421,86 @@ static int prepare(eaudit_store *s, const eaudit_finding_query *fq,
   int64_t kv = 0;
   if (q->key && !key_parse(q->key, &kf, &kv))
     kf = -1;
-  int rc = eaudit__buf_puts(&sql, "SELECT " FINDING_COLUMNS
-                                  " FROM findings f WHERE f.severity >= ?1");
-  if (rc == 0 && q->until != EAUDIT_TIME_NONE)
-    rc = eaudit__buf_puts(&sql, " AND f.first_at < ?2");
-  if (rc == 0 && q->since != EAUDIT_TIME_NONE)
-    rc = eaudit__buf_puts(&sql, " AND f.last_at >= ?3");
-  if (rc == 0 && q->rule)
-    rc = eaudit__buf_puts(
-        &sql, " AND f.rule = (SELECT num FROM rule_ids WHERE rule = ?4)");
-  if (rc == 0 && q->key)
-    rc = eaudit__buf_puts(&sql, " AND f.kf = ?5 AND f.kv = ?9");
-  if (rc == 0 && q->has_user)
-    rc = eaudit__buf_puts(&sql, " AND f.subject = ?6");
-  if (rc == 0 && q->state >= 0)
-    rc = eaudit__buf_puts(&sql, " AND f.state = ?7");
-  if (rc == 0)
-    rc = eaudit__buf_puts(&sql, oldest_first
-                                    ? " ORDER BY f.first_at, f.id"
-                                    : " ORDER BY f.first_at DESC, f.id");
-  if (rc == 0 && q->limit)
-    rc = eaudit__buf_puts(&sql, " LIMIT ?8");
+  /* Each clause in SQLite's words and in PostgreSQL's. */
+  const char *const clauses[][2] = {
+      {"SELECT " FINDING_COLUMNS " FROM findings f WHERE f.severity >= ?1",
+       "SELECT " FINDING_COLUMNS " FROM eaudit.findings f WHERE f.origin = $o"
+       " AND f.severity >= $1::bigint"},
+      {" AND f.first_at < ?2", " AND f.first_at < $2::bigint"},
+      {" AND f.last_at >= ?3", " AND f.last_at >= $3::bigint"},
+      {" AND f.rule = (SELECT num FROM rule_ids WHERE rule = ?4)",
+       " AND f.rule = (SELECT num FROM eaudit.rule_ids WHERE origin = $o"
+       " AND rule = $4::text)"},
+      {" AND f.kf = ?5 AND f.kv = ?9",
+       " AND f.kf = $5::bigint AND f.kv = $9::bigint"},
+      {" AND f.subject = ?6", " AND f.subject = $6::bigint"},
+      {" AND f.state = ?7", " AND f.state = $7::bigint"},
+      {" ORDER BY f.first_at, f.id", " ORDER BY f.first_at, f.id"},
+      {" ORDER BY f.first_at DESC, f.id", " ORDER BY f.first_at DESC, f.id"},
+      {" LIMIT ?8", " LIMIT $8::bigint"},
+  };
+  const int use[] = {1,
+                     q->until != EAUDIT_TIME_NONE,
+                     q->since != EAUDIT_TIME_NONE,
+                     q->rule != NULL,
+                     q->key != NULL,
+                     q->has_user,
+                     q->state >= 0,
+                     oldest_first,
+                     !oldest_first,
+                     q->limit != 0};
+  int pg = s->pg != NULL, rc = EAUDIT_OK;
+  for (size_t i = 0; rc == 0 && i < sizeof use / sizeof use[0]; i++)
+    if (use[i])
+      rc = eaudit__buf_puts(&sql, clauses[i][pg]);
   if (rc) {
     eaudit__buf_free(&sql);
     return rc;
   }
-  sqlite3_stmt *st = NULL;
-  int src = sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL);
+  eaudit__rq *st = eaudit__calloc(1, sizeof *st);
+  if (st == NULL) {
+    eaudit__buf_free(&sql);
+    return eaudit__enomem();
+  }
+  rc = eaudit__rq_open(s, sql.data, sql.data, st);
   eaudit__buf_free(&sql);
-  if (src != SQLITE_OK)
-    return eaudit__sqlite_error(s, src, "querying findings");
-  sqlite3_bind_int(st, 1, q->min_severity);
-  sqlite3_bind_int64(st, 2, q->until);
-  sqlite3_bind_int64(st, 3, q->since);
+  if (rc) {
+    eaudit__free(st);
+    return rc;
+  }
+  eaudit__rq_int(st, 1, q->min_severity);
+  eaudit__rq_i64(st, 2, q->until);
+  eaudit__rq_i64(st, 3, q->since);
   if (q->rule)
-    sqlite3_bind_text(st, 4, q->rule, -1, SQLITE_STATIC);
-  sqlite3_bind_int(st, 5, kf);
-  sqlite3_bind_int64(st, 9, kv);
-  sqlite3_bind_int64(st, 6, q->user);
-  sqlite3_bind_int(st, 7, q->state);
-  sqlite3_bind_int64(st, 8, (int64_t)q->limit);
+    eaudit__rq_text(st, 4, q->rule);
+  eaudit__rq_int(st, 5, kf);
+  eaudit__rq_i64(st, 9, kv);
+  eaudit__rq_i64(st, 6, q->user);
+  eaudit__rq_int(st, 7, q->state);
+  eaudit__rq_i64(st, 8, (int64_t)q->limit);
   *out = st;
   return EAUDIT_OK;
 }
 
 int eaudit_store_findings(eaudit_store *s, const eaudit_finding_query *fq,
                           eaudit_findings **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out == NULL)
     return eaudit__einval("out must not be NULL");
   *out = NULL;
-  sqlite3_stmt *st = NULL;
+  eaudit__rq *st = NULL;
   int rc = prepare(s, fq, 0, &st);
   if (rc)
     return rc;
   eaudit_findings *list = eaudit__calloc(1, sizeof *list);
   if (list == NULL) {
-    sqlite3_finalize(st);
+    query_close(st);
     return eaudit__enomem();
   }
   eaudit__object_born();
   rule_names names = {0};
   int src;
-  while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((src = eaudit__rq_step(st)) == SQLITE_ROW) {
     if (list->n == list->cap) {
       size_t c = list->cap ? list->cap * 2 : 16;
       eaudit_finding **v = eaudit__realloc(list->v, c * sizeof *v);
@@ -479,10 +515,10 @@ int eaudit_store_findings(eaudit_store *s, const eaudit_finding_query *fq,
       break;
     list->n++;
   }
-  sqlite3_finalize(st);
+  query_close(st);
   rule_names_free(&names);
   if (rc == 0 && src != SQLITE_DONE)
-    rc = eaudit__sqlite_error(s, src, "querying findings");
+    rc = eaudit__rq_fail(s, src, "querying findings");
   if (rc) {
     eaudit_findings_free(list);
     return rc;
@@ -493,21 +529,21 @@ int eaudit_store_findings(eaudit_store *s, const eaudit_finding_query *fq,
 
 int eaudit__findings_each(eaudit_store *s, const eaudit_finding_query *q,
                           eaudit__finding_each_fn fn, void *payload) {
-  sqlite3_stmt *st = NULL;
+  eaudit__rq *st = NULL;
   int rc = prepare(s, q, 1, &st);
   if (rc)
     return rc;
   int src = SQLITE_DONE;
   rule_names names = {0};
-  while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
+  while (rc == 0 && (src = eaudit__rq_step(st)) == SQLITE_ROW) {
     eaudit_finding *f = NULL;
     if ((rc = from_row(s, st, 0, &names, &f)) == 0)
       rc = fn(f, payload);
     eaudit_finding_free(f);
   }
   if (rc == 0 && src != SQLITE_DONE)
-    rc = eaudit__sqlite_error(s, src, "querying findings");
-  sqlite3_finalize(st);
+    rc = eaudit__rq_fail(s, src, "querying findings");
+  query_close(st);
   rule_names_free(&names);
   return rc;
 }
@@ -648,56 +684,92 @@ int eaudit_finding_to_json(const eaudit_finding *f, char **out) {
 
 /* --- the workflow --- */
 
+/* A write transaction of its own, on either backend. */
+static int begin(eaudit_store *s) {
+  if (s->pg == NULL)
+    return eaudit__begin(s);
+  if (s->read_only)
+    return eaudit__error(EAUDIT_EREADONLY, EAUDIT_ECLASS_INVALID, 0,
+                         "store was opened read-only");
+  if (s->in_txn)
+    return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
+                         "a write was started from inside a callback of the "
+                         "same handle");
+  int rc = eaudit__rq_exec(s, NULL, "BEGIN");
+  if (rc == 0)
+    s->in_txn = 1;
+  return rc;
+}
+
+static int end(eaudit_store *s, int rc) {
+  if (s->pg == NULL) {
+    if (rc == 0)
+      return eaudit__commit(s);
+    eaudit__rollback(s);
+    return rc;
+  }
+  s->in_txn = 0;
+  if (rc == 0)
+    return eaudit__rq_exec(s, NULL, "COMMIT");
+  const eaudit_error *e = eaudit_error_last();
+  int code = e->code, klass = e->klass, detail = e->detail;
+  char msg[512];
+  snprintf(msg, sizeof msg, "%s", e->message);
+  eaudit__rq_exec(s, NULL, "ROLLBACK");
+  return eaudit__error(code, klass, detail, "%s", msg);
+}
+
 int eaudit_store_finding_set_state(eaudit_store *s, const uint8_t id[16],
                                    int state, int64_t by) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (id == NULL)
     return eaudit__einval("id must not be NULL");
   if (state != EAUDIT_FINDING_ACKNOWLEDGED && state != EAUDIT_FINDING_RESOLVED)
     return eaudit__einval("a finding can be acknowledged (1) or resolved (2), "
                           "not moved to state %d", state);
-  int rc = eaudit__begin(s);
+  int rc = begin(s);
   if (rc)
     return rc;
-  sqlite3_stmt *q = NULL;
-  int src = sqlite3_prepare_v2(s->db, "SELECT state FROM findings WHERE id = ?1",
-                               -1, &q, NULL);
-  int cur = -1;
-  if (src == SQLITE_OK) {
-    sqlite3_bind_blob(q, 1, id, 16, SQLITE_STATIC);
-    src = sqlite3_step(q);
-    if (src == SQLITE_ROW)
-      cur = sqlite3_column_int(q, 0);
-  }
-  sqlite3_finalize(q);
-  if (src != SQLITE_ROW && src != SQLITE_DONE)
-    rc = eaudit__sqlite_error(s, src, "reading a finding");
-  else if (cur < 0)
-    rc = eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_INVALID, 0,
-                       "no such finding");
-  else if (cur == EAUDIT_FINDING_RESOLVED &&
-           state == EAUDIT_FINDING_ACKNOWLEDGED)
-    rc = eaudit__einval("a resolved finding cannot be acknowledged again");
+  eaudit__rq qq, *q = &qq;
+  int cur = -1, src = SQLITE_DONE;
+  rc = eaudit__rq_open(s, "SELECT state FROM findings WHERE id = ?1",
+                       "SELECT state FROM eaudit.findings WHERE"
+                       " origin = $o AND id = $1::bytea FOR UPDATE",
+                       q);
   if (rc == 0) {
-    src = sqlite3_prepare_v2(s->db,
-                             "UPDATE findings SET state = ?1, state_by = ?2,"
-                             " state_at = ?3 WHERE id = ?4",
-                             -1, &q, NULL);
-    if (src == SQLITE_OK) {
-      sqlite3_bind_int(q, 1, state);
-      sqlite3_bind_int64(q, 2, by);
-      sqlite3_bind_int64(q, 3, eaudit_store_now(s));
-      sqlite3_bind_blob(q, 4, id, 16, SQLITE_STATIC);
-      src = sqlite3_step(q);
-    }
-    sqlite3_finalize(q);
-    if (src != SQLITE_DONE)
-      rc = eaudit__sqlite_error(s, src, "updating a finding");
+    eaudit__rq_blob(q, 1, id, 16);
+    src = eaudit__rq_step(q);
+    if (src == SQLITE_ROW)
+      cur = eaudit__rq_col_int(q, 0);
+    eaudit__rq_close(q);
+    if (src != SQLITE_ROW && src != SQLITE_DONE)
+      rc = eaudit__rq_fail(s, src, "reading a finding");
+    else if (cur < 0)
+      rc = eaudit__error(EAUDIT_ENOTFOUND, EAUDIT_ECLASS_INVALID, 0,
+                         "no such finding");
+    else if (cur == EAUDIT_FINDING_RESOLVED &&
+             state == EAUDIT_FINDING_ACKNOWLEDGED)
+      rc = eaudit__einval("a resolved finding cannot be acknowledged again");
   }
   if (rc == 0)
-    return eaudit__commit(s);
-  eaudit__rollback(s);
-  return rc;
+    rc = eaudit__rq_open(s,
+                         "UPDATE findings SET state = ?1, state_by = ?2,"
+                         " state_at = ?3 WHERE id = ?4",
+                         "UPDATE eaudit.findings SET state = $1::bigint,"
+                         " state_by = $2::bigint, state_at = $3::bigint"
+                         " WHERE origin = $o AND id = $4::bytea",
+                         q);
+  if (rc == 0) {
+    eaudit__rq_int(q, 1, state);
+    eaudit__rq_i64(q, 2, by);
+    eaudit__rq_i64(q, 3, eaudit_store_now(s));
+    eaudit__rq_blob(q, 4, id, 16);
+    src = eaudit__rq_step(q);
+    eaudit__rq_close(q);
+    if (src != SQLITE_DONE)
+      rc = eaudit__rq_fail(s, src, "updating a finding");
+  }
+  return end(s, rc);
 }
 
 /* --- expired now --- */
@@ -714,7 +786,7 @@ struct eaudit_expired {
 };
 
 int eaudit_store_expired(eaudit_store *s, eaudit_expired **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out == NULL)
     return eaudit__einval("out must not be NULL");
   *out = NULL;
@@ -726,18 +798,38 @@ int eaudit_store_expired(eaudit_store *s, eaudit_expired **out) {
       "SELECT 3, id, expired_at FROM groups WHERE expired_at IS NOT NULL AND"
       " (prolonged_at IS NULL OR prolonged_at < expired_at)"
       " ORDER BY 1, 2";
-  sqlite3_stmt *q = NULL;
-  int src = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
-  if (src != SQLITE_OK)
-    return eaudit__sqlite_error(s, src, "listing expired users and groups");
+  /* The central store keeps no users or groups table: the same from the
+   * events of every origin (the directory is global there). */
+  static const char pg_sql[] =
+      "SELECT kind, id, expired_at FROM ("
+      " SELECT 1 AS kind, subject AS id,"
+      "  max(occurred_at) FILTER (WHERE type = $1::bigint) AS expired_at,"
+      "  max(occurred_at) FILTER (WHERE type = $2::bigint) AS prolonged_at"
+      " FROM eaudit.events WHERE type IN ($1::bigint, $2::bigint)"
+      " AND subject IS NOT NULL GROUP BY subject"
+      " UNION ALL"
+      " SELECT 3, grp, max(occurred_at) FILTER (WHERE type = $1::bigint),"
+      "  max(occurred_at) FILTER (WHERE type = $2::bigint)"
+      " FROM eaudit.events WHERE type IN ($1::bigint, $2::bigint)"
+      " AND subject IS NULL AND grp IS NOT NULL GROUP BY grp) x"
+      " WHERE expired_at IS NOT NULL"
+      " AND (prolonged_at IS NULL OR prolonged_at < expired_at)"
+      " ORDER BY 1, 2";
+  eaudit__rq qq, *q = &qq;
+  int src, rc = eaudit__rq_open(s, sql, pg_sql, q);
+  if (rc)
+    return rc;
+  if (s->pg) {
+    eaudit__rq_i64(q, 1, EAUDIT_TYPE_PERMISSIONS_EXPIRED);
+    eaudit__rq_i64(q, 2, EAUDIT_TYPE_PERMISSIONS_PROLONGED);
+  }
   eaudit_expired *l = eaudit__calloc(1, sizeof *l);
   if (l == NULL) {
-    sqlite3_finalize(q);
+    eaudit__rq_close(q);
     return eaudit__enomem();
   }
   eaudit__object_born();
-  int rc = 0;
-  while ((src = sqlite3_step(q)) == SQLITE_ROW) {
+  while ((src = eaudit__rq_step(q)) == SQLITE_ROW) {
     if (l->n == l->cap) {
       size_t c = l->cap ? l->cap * 2 : 16;
       expired_entry *v = eaudit__realloc(l->v, c * sizeof *v);
@@ -748,13 +840,13 @@ int eaudit_store_expired(eaudit_store *s, eaudit_expired **out) {
       l->v = v;
       l->cap = c;
     }
-    l->v[l->n++] = (expired_entry){sqlite3_column_int(q, 0),
-                                   sqlite3_column_int64(q, 1),
-                                   sqlite3_column_int64(q, 2)};
+    l->v[l->n++] = (expired_entry){eaudit__rq_col_int(q, 0),
+                                   eaudit__rq_col_i64(q, 1),
+                                   eaudit__rq_col_i64(q, 2)};
   }
-  sqlite3_finalize(q);
+  eaudit__rq_close(q);
   if (rc == 0 && src != SQLITE_DONE)
-    rc = eaudit__sqlite_error(s, src, "listing expired users and groups");
+    rc = eaudit__rq_fail(s, src, "listing expired users and groups");
   if (rc) {
     eaudit_expired_free(l);
     return rc;

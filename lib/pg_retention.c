@@ -718,6 +718,8 @@ int eaudit__pg_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
   /* Through the backend first, which reconnects a connection lost since
    * the last call. */
   int rc = eaudit__pg_store_last_seq(s, &head);
+  if (rc == 0) /* the rules state a catch-up would rebuild, written first */
+    rc = eaudit__rules_pg_before_purge(s);
   if (rc)
     return rc;
   rc = eaudit__pg_purge(pg->conn, before, actor, batch_size,

@@ -363,11 +363,44 @@ static const char schema_v3[] =
     " record bytea NOT NULL,"
     " received_at timestamptz NOT NULL DEFAULT now(),"
     " PRIMARY KEY (origin, cseq));";
+/* Version 4: the anomaly rules engine on a store opened on the database
+ * (lib/rules.c, docs/rules.md), the same tables as SQLite's
+ * eaudit__rules_schema, keyed by the own chain's origin (the only chain
+ * the rules evaluate; findings and states name its seqs). rule_meta holds
+ * the rule set, its version, the rules checkpoint and a generation moved
+ * by every transaction that changes rule state, by which other handles
+ * know to drop their cached state. Integers are bigint throughout. */
+static const char schema_rules[] =
+    "CREATE TABLE eaudit.rule_meta(origin bytea NOT NULL, key text NOT NULL,"
+    " value text NOT NULL, PRIMARY KEY (origin, key));"
+    "CREATE TABLE eaudit.rule_ids(origin bytea NOT NULL, rule text NOT NULL,"
+    " num bigint NOT NULL, PRIMARY KEY (origin, rule), UNIQUE (origin, num));"
+    "CREATE TABLE eaudit.rule_state(origin bytea NOT NULL,"
+    " rule bigint NOT NULL, kf bigint NOT NULL, kv bigint NOT NULL,"
+    " state bytea NOT NULL, PRIMARY KEY (origin, rule, kf, kv));"
+    "CREATE TABLE eaudit.rule_since(origin bytea NOT NULL, rule text NOT NULL,"
+    " seq bigint NOT NULL, PRIMARY KEY (origin, rule));"
+    "CREATE TABLE eaudit.findings("
+    " rowid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " origin bytea NOT NULL, id bytea NOT NULL, rule bigint NOT NULL,"
+    " severity bigint NOT NULL, kf bigint NOT NULL, kv bigint NOT NULL,"
+    " subject bigint, first_at bigint NOT NULL, last_at bigint NOT NULL,"
+    " quiet_until bigint NOT NULL, first_seq bigint NOT NULL,"
+    " last_seq bigint NOT NULL, late bigint NOT NULL DEFAULT 0,"
+    " state bigint NOT NULL DEFAULT 0, state_by bigint, state_at bigint,"
+    " stale bigint NOT NULL DEFAULT 0, UNIQUE (origin, id));"
+    "CREATE INDEX findings_first ON eaudit.findings(origin, first_at);"
+    "CREATE INDEX findings_seq ON eaudit.findings(origin, first_seq);"
+    "CREATE TABLE eaudit.finding_events(finding bigint NOT NULL,"
+    " seq bigint NOT NULL, id bytea NOT NULL, PRIMARY KEY (finding, seq));"
+    "CREATE TABLE eaudit.rule_login_hours(origin bytea NOT NULL,"
+    " seq bigint NOT NULL, counts bytea NOT NULL, PRIMARY KEY (origin, seq));";
 
 /* Migrations from version i to i + 1, indexed by i. Each runs in the
  * transaction that bumps eaudit.meta's schema_version; a new database runs
  * them all after creating version 1. */
-static const char *const migrations[] = {NULL, schema_v2, schema_v3};
+static const char *const migrations[] = {NULL, schema_v2, schema_v3,
+                                             schema_rules};
 
 /* The stored schema version, 0 when there is no central schema. */
 static int read_version(PGconn *c, int64_t *out) {

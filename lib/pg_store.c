@@ -468,18 +468,13 @@ static int mark_repeated_ids(eaudit_event *const *evs, size_t n, uint8_t *dup) {
   return EAUDIT_OK;
 }
 
-/* One append transaction. With fresh set (import), events whose id is
- * stored already are skipped rather than refused, and the appended ones
- * are listed in fresh[0..*n_fresh). */
-static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
-                      size_t *failed, int *no_partition, eaudit_event **fresh,
-                      size_t *n_fresh) {
-  eaudit__pgstore *p = PGS(s);
+/* BEGIN and the origin's lock, as shipping takes it: one writer per
+ * chain. */
+static int txn_begin(eaudit__pgstore *p) {
   PGconn *c = p->conn;
   int rc = eaudit__pg_command(c, "BEGIN", "starting an append");
   if (rc)
     return rc;
-  /* The origin's lock, as shipping takes it: one writer per chain. */
   eaudit__pgp q = {0};
   eaudit__pgp_i32(&q, EAUDIT__PG_SITE_LOCK);
   eaudit__pgp_i32(&q, eaudit__pg_site_key(p->origin));
@@ -488,19 +483,31 @@ static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
   if (r == NULL)
     return rollback(c, eaudit_error_last()->code);
   PQclear(r);
-  q.n = 0;
+  return EAUDIT_OK;
+}
+
+/* The append inside a transaction holding the origin's lock (the caller
+ * rolls back on failure). */
+static int append_locked(eaudit_store *s, eaudit_event *const *evs, size_t n,
+                         size_t *failed, int *no_partition,
+                         eaudit_event **fresh, size_t *n_fresh) {
+  eaudit__pgstore *p = PGS(s);
+  PGconn *c = p->conn;
+  int rc;
+  PGresult *r;
+  eaudit__pgp q = {0};
   eaudit__pgp_bytes(&q, p->origin, 16);
   r = eaudit__pg_exec(c,
                       "SELECT head_seq, head_hash FROM eaudit.sites"
                       " WHERE site_id = $1 AND own FOR UPDATE",
                       &q, "reading the chain head");
   if (r == NULL)
-    return rollback(c, eaudit_error_last()->code);
+    return eaudit_error_last()->code;
   if (PQntuples(r) != 1 || PQgetlength(r, 0, 1) != 32) {
     PQclear(r);
-    return rollback(c, eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
-                                     "central store: the own chain's head is "
-                                     "missing or damaged"));
+    return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
+                         "central store: the own chain's head is missing or "
+                         "damaged");
   }
   int64_t seq = eaudit__pg_i64(r, 0, 0);
   uint8_t prev[32];
@@ -513,7 +520,7 @@ static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
   if (ins == NULL || dup == NULL) {
     eaudit__free(ins);
     eaudit__free(dup);
-    return rollback(c, eaudit__enomem());
+    return eaudit__enomem();
   }
   rc = mark_repeated_ids(evs, n, dup);
   size_t appended = 0;
@@ -547,15 +554,18 @@ static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
     if ((rc = eaudit__chain_link(ev, prev, ev->hash)))
       break;
     ev->has_hash = 1;
-    ev->late = 0; /* rules, its only reader, do not run here */
+    ev->late = 0; /* its only reader, the rules hook below, sets it */
     memcpy(prev, ev->hash, 32);
   }
   if (rc == 0)
     rc = insert_events(p, evs, ins, appended, failed, no_partition);
+  /* The rules evaluate the appended events in seq order (rules.c). */
+  if (rc == 0 && (rc = eaudit__rules_pg_on_append(s, evs, ins, appended)))
+    *failed = 0;
   eaudit__free(ins);
   eaudit__free(dup);
   if (rc)
-    return rollback(c, rc);
+    return rc;
   *failed = 0;
   if (n_fresh)
     *n_fresh = appended;
@@ -570,12 +580,26 @@ static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
                       " WHERE site_id = $1",
                       &q, "moving the chain head");
   if (r == NULL)
-    return rollback(c, eaudit_error_last()->code);
+    return eaudit_error_last()->code;
   PQclear(r);
   /* Checkpoints due by the handle's policy, in this transaction. */
   if ((rc = eaudit__integrity_on_append(s, seq, prev, appended)))
+    return rc;
+  return EAUDIT_OK;
+}
+
+/* One append transaction. With fresh set (import), events whose id is
+ * stored already are skipped rather than refused, and the appended ones
+ * are listed in fresh[0..*n_fresh). */
+static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
+                      size_t *failed, int *no_partition, eaudit_event **fresh,
+                      size_t *n_fresh) {
+  PGconn *c = PGS(s)->conn;
+  int rc = txn_begin(PGS(s));
+  if (rc == 0 &&
+      (rc = append_locked(s, evs, n, failed, no_partition, fresh, n_fresh)))
     return rollback(c, rc);
-  return eaudit__pg_command(c, "COMMIT", "committing an append");
+  return rc ? rc : eaudit__pg_command(c, "COMMIT", "committing an append");
 }
 
 static int append_common(eaudit_store *s, eaudit_event *const *evs, size_t n,
@@ -603,6 +627,8 @@ static int append_common(eaudit_store *s, eaudit_event *const *evs, size_t n,
       break;
     rc = append_txn(s, evs, n, &f, &no_partition, fresh, n_fresh);
     eaudit__integrity_after_txn(s, rc == 0); /* the checkpoint sink */
+    if (rc)
+      eaudit__rules_after_txn(s, 0);
     if (rc == 0 || !no_partition || attempt > 0)
       break;
     /* A partition this handle created was dropped meanwhile: forget what
@@ -624,6 +650,67 @@ static int append_common(eaudit_store *s, eaudit_event *const *evs, size_t n,
     eaudit__notify(s, fresh, *n_fresh);
   else
     eaudit__notify(s, evs, n);
+  eaudit__rules_after_txn(s, 1);
+  return EAUDIT_OK;
+}
+
+/* ---- writes of other modules around an append (rules.c) ---- */
+
+static int write_checks(eaudit_store *s) {
+  if (s->read_only)
+    return eaudit__error(EAUDIT_EREADONLY, EAUDIT_ECLASS_INVALID, 0,
+                         "store was opened read-only");
+  if (s->in_txn)
+    return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
+                         "a write was started from inside a callback of the "
+                         "same handle");
+  if (!PGS(s)->has_own)
+    return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
+                         "central store: the store has no own chain");
+  return EAUDIT_OK;
+}
+
+int eaudit__pg_store_write_begin(eaudit_store *s, eaudit_event *const *evs,
+                                 size_t n) {
+  eaudit__pgstore *p = PGS(s);
+  size_t f = 0;
+  int rc = write_checks(s);
+  if (rc == 0)
+    rc = ready(s);
+  if (rc == 0)
+    rc = prepare_all(p);
+  if (rc == 0)
+    rc = ensure_months(p, evs, n, &f);
+  if (rc == 0)
+    rc = txn_begin(p);
+  if (rc == 0)
+    s->in_txn = 1;
+  return rc;
+}
+
+int eaudit__pg_store_append_locked(eaudit_store *s, eaudit_event *const *evs,
+                                   size_t n) {
+  size_t f = 0;
+  int no_partition = 0;
+  return append_locked(s, evs, n, &f, &no_partition, NULL, NULL);
+}
+
+int eaudit__pg_store_write_end(eaudit_store *s, int rc,
+                               eaudit_event *const *evs, size_t n) {
+  s->in_txn = 0;
+  if (rc == 0)
+    rc = eaudit__pg_command(PGS(s)->conn, "COMMIT", "committing");
+  else
+    PQclear(PQexec(PGS(s)->conn, "ROLLBACK"));
+  eaudit__integrity_after_txn(s, rc == 0); /* the checkpoint sink */
+  if (rc) {
+    for (size_t i = 0; i < n; i++)
+      eaudit__event_unassign(evs[i]);
+    eaudit__rules_after_txn(s, 0);
+    return rc;
+  }
+  eaudit__notify(s, evs, n);
+  eaudit__rules_after_txn(s, 1);
   return EAUDIT_OK;
 }
 
@@ -696,6 +783,30 @@ int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
   (void)fresh;
   *n_fresh = 0;
   return absent();
+}
+
+int eaudit__pg_store_write_begin(eaudit_store *s, eaudit_event *const *evs,
+                                 size_t n) {
+  (void)s;
+  (void)evs;
+  (void)n;
+  return absent();
+}
+
+int eaudit__pg_store_append_locked(eaudit_store *s, eaudit_event *const *evs,
+                                   size_t n) {
+  (void)s;
+  (void)evs;
+  (void)n;
+  return absent();
+}
+
+int eaudit__pg_store_write_end(eaudit_store *s, int rc,
+                               eaudit_event *const *evs, size_t n) {
+  (void)s;
+  (void)evs;
+  (void)n;
+  return rc ? rc : absent();
 }
 
 #endif

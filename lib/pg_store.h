@@ -32,6 +32,24 @@ int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs, size_t n,
 int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
                                 size_t n, eaudit_event **fresh,
                                 size_t *n_fresh);
+/* A write of another module around an append of the own chain, as
+ * eaudit__txn_begin_write / eaudit__append_locked / eaudit__txn_end_write
+ * on SQLite (rules.c: rule changes, re-evaluation): begin takes the
+ * chain's lock (after making sure of the events' partitions), end commits
+ * or rolls back, then notifies subscribers and the rules. */
+int eaudit__pg_store_write_begin(eaudit_store *s, eaudit_event *const *evs,
+                                 size_t n);
+int eaudit__pg_store_append_locked(eaudit_store *s, eaudit_event *const *evs,
+                                   size_t n);
+int eaudit__pg_store_write_end(eaudit_store *s, int rc,
+                               eaudit_event *const *evs, size_t n);
+/* The rules hook of a PostgreSQL append (rules.c): evaluate the appended
+ * events evs[idx[0..n)], in seq order, inside the append transaction. */
+int eaudit__rules_pg_on_append(eaudit_store *s, eaudit_event *const *evs,
+                               const size_t *idx, size_t n);
+/* Before a purge (pg_retention.c): write every rule state that a
+ * catch-up would rebuild from the events, in a transaction of its own. */
+int eaudit__rules_pg_before_purge(eaudit_store *s);
 /* The directory of names (pg_names.c), arguments checked by the caller:
  * set (an upsert keyed on kind, entity, valid_from), the name valid at a
  * time (EAUDIT_ENOTFOUND, with no error set, when there is none; *out is

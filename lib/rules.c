@@ -2,6 +2,7 @@
  * calls, the active rule set and its version, batch re-evaluation and
  * finding subscribers. Parsing lives in rules_parse.c, evaluation in
  * rules_eval.c, findings in findings.c. */
+#include "pg_store.h"
 #include "rules_internal.h"
 
 #include <stdio.h>
@@ -54,70 +55,178 @@ const char eaudit__rules_schema[] =
     "CREATE TABLE rule_login_hours(seq INTEGER PRIMARY KEY,"
     " counts BLOB NOT NULL);";
 
-static const char *const rs_sql[EAUDIT__RS_COUNT] = {
+/* The engine's statements: SQLite's text, and PostgreSQL's for a store
+ * opened on a postgresql:// URI (rules_sql.h: $o is the store's own
+ * origin; the tables are those of the central schema's rules migration,
+ * lib/pg_schema.c, keyed by origin). The parameters are the same. */
+typedef struct rs_text {
+  const char *sqlite, *pg;
+} rs_text;
+
+/* The event columns of eaudit.events in EAUDIT__EVENT_COLUMNS order. */
+#define PG_EVENT_COLUMNS                                                       \
+  "seq, id, occurred_at, recorded_at, type, subject, actor, door, grp,"       \
+  " device, site, credential, reason, details, hash"
+
+static const rs_text rs_sql[EAUDIT__RS_COUNT] = {
     [EAUDIT__RS_STATE_GET] =
-        "SELECT state FROM rule_state WHERE rule = ?1 AND kf = ?2 AND kv = ?3",
-    [EAUDIT__RS_STATE_PUT] = "INSERT OR REPLACE INTO rule_state(rule, kf, kv,"
-                             " state) VALUES (?1, ?2, ?3, ?4)",
+        {"SELECT state FROM rule_state WHERE rule = ?1 AND kf = ?2 AND kv = ?3",
+         "SELECT state FROM eaudit.rule_state WHERE origin = $o"
+         " AND rule = $1::bigint AND kf = $2::bigint AND kv = $3::bigint"},
+    [EAUDIT__RS_STATE_PUT] =
+        {"INSERT OR REPLACE INTO rule_state(rule, kf, kv,"
+         " state) VALUES (?1, ?2, ?3, ?4)",
+         "INSERT INTO eaudit.rule_state(origin, rule, kf, kv, state) VALUES"
+         " ($o, $1::bigint, $2::bigint, $3::bigint, $4::bytea)"
+         " ON CONFLICT (origin, rule, kf, kv) DO UPDATE"
+         " SET state = excluded.state"},
     [EAUDIT__RS_STATE_DEL] =
-        "DELETE FROM rule_state WHERE rule = ?1 AND kf = ?2 AND kv = ?3",
-    [EAUDIT__RS_REFS_DELETE] = "DELETE FROM finding_events WHERE finding = ?1",
+        {"DELETE FROM rule_state WHERE rule = ?1 AND kf = ?2 AND kv = ?3",
+         "DELETE FROM eaudit.rule_state WHERE origin = $o"
+         " AND rule = $1::bigint AND kf = $2::bigint AND kv = $3::bigint"},
+    [EAUDIT__RS_REFS_DELETE] =
+        {"DELETE FROM finding_events WHERE finding = ?1",
+         "DELETE FROM eaudit.finding_events WHERE finding = $1::bigint"},
     [EAUDIT__RS_FINDING_INSERT] =
-        "INSERT INTO findings(id, rule, severity, kf, kv, subject, first_at,"
-        " last_at, quiet_until, first_seq, last_seq, late) VALUES (?1, ?2, ?3,"
-        " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT(id) DO UPDATE SET"
-        " rule = excluded.rule, severity = excluded.severity,"
-        " kf = excluded.kf, kv = excluded.kv, subject = excluded.subject,"
-        " first_at = excluded.first_at, last_at = excluded.last_at,"
-        " quiet_until = excluded.quiet_until, first_seq = excluded.first_seq,"
-        " last_seq = excluded.last_seq, late = excluded.late, stale = 0",
+        {"INSERT INTO findings(id, rule, severity, kf, kv, subject, first_at,"
+         " last_at, quiet_until, first_seq, last_seq, late) VALUES (?1, ?2, ?3,"
+         " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT(id) DO UPDATE SET"
+         " rule = excluded.rule, severity = excluded.severity,"
+         " kf = excluded.kf, kv = excluded.kv, subject = excluded.subject,"
+         " first_at = excluded.first_at, last_at = excluded.last_at,"
+         " quiet_until = excluded.quiet_until, first_seq = excluded.first_seq,"
+         " last_seq = excluded.last_seq, late = excluded.late, stale = 0",
+         /* RETURNING: PostgreSQL has no last insert rowid. */
+         "INSERT INTO eaudit.findings(origin, id, rule, severity, kf, kv,"
+         " subject, first_at, last_at, quiet_until, first_seq, last_seq, late)"
+         " VALUES ($o, $1::bytea, $2::bigint, $3::bigint, $4::bigint,"
+         " $5::bigint, $6::bigint, $7::bigint, $8::bigint, $9::bigint,"
+         " $10::bigint, $11::bigint, $12::bigint)"
+         " ON CONFLICT (origin, id) DO UPDATE SET"
+         " rule = excluded.rule, severity = excluded.severity,"
+         " kf = excluded.kf, kv = excluded.kv, subject = excluded.subject,"
+         " first_at = excluded.first_at, last_at = excluded.last_at,"
+         " quiet_until = excluded.quiet_until, first_seq = excluded.first_seq,"
+         " last_seq = excluded.last_seq, late = excluded.late, stale = 0"
+         " RETURNING rowid"},
     /* first_at is indexed: set only when it moves (EXTEND_FIRST), so that
      * an extension leaves the index alone. */
     [EAUDIT__RS_FINDING_EXTEND] =
-        "UPDATE findings SET last_at = max(last_at, ?1),"
-        " quiet_until = max(quiet_until, ?2), last_seq = max(last_seq, ?3),"
-        " late = late | ?4 WHERE rowid = ?5",
+        {"UPDATE findings SET last_at = max(last_at, ?1),"
+         " quiet_until = max(quiet_until, ?2), last_seq = max(last_seq, ?3),"
+         " late = late | ?4 WHERE rowid = ?5",
+         "UPDATE eaudit.findings SET last_at = greatest(last_at, $1::bigint),"
+         " quiet_until = greatest(quiet_until, $2::bigint),"
+         " last_seq = greatest(last_seq, $3::bigint), late = late | $4::bigint"
+         " WHERE rowid = $5::bigint"},
     [EAUDIT__RS_FINDING_EXTEND_FIRST] =
-        "UPDATE findings SET first_at = ?1 WHERE rowid = ?2 AND first_at > ?1",
+        {"UPDATE findings SET first_at = ?1 WHERE rowid = ?2 AND first_at > ?1",
+         "UPDATE eaudit.findings SET first_at = $1::bigint"
+         " WHERE rowid = $2::bigint AND first_at > $1::bigint"},
     [EAUDIT__RS_REF_INSERT] =
-        "INSERT OR IGNORE INTO finding_events(finding, seq, id)"
-        " SELECT ?1, seq, id FROM events WHERE seq = ?2",
+        {"INSERT OR IGNORE INTO finding_events(finding, seq, id)"
+         " SELECT ?1, seq, id FROM events WHERE seq = ?2",
+         "INSERT INTO eaudit.finding_events(finding, seq, id)"
+         " SELECT $1::bigint, seq, id FROM eaudit.events WHERE origin = $o"
+         " AND seq = $2::bigint ON CONFLICT DO NOTHING"},
     [EAUDIT__RS_REF_INSERT_ID] =
-        "INSERT OR IGNORE INTO finding_events(finding, seq, id)"
-        " VALUES (?1, ?2, ?3)",
-    [EAUDIT__RS_LIVE_FROM] = "SELECT min(seq) FROM events",
-    [EAUDIT__RS_CATCH_UP] = "SELECT " EAUDIT__EVENT_COLUMNS
-                            " FROM events WHERE seq >= ?1 AND seq < ?2"
-                            " ORDER BY seq",
-    [EAUDIT__RS_HOURS_GET] = "SELECT counts FROM rule_login_hours WHERE seq = ?1",
+        {"INSERT OR IGNORE INTO finding_events(finding, seq, id)"
+         " VALUES (?1, ?2, ?3)",
+         "INSERT INTO eaudit.finding_events(finding, seq, id)"
+         " VALUES ($1::bigint, $2::bigint, $3::bytea) ON CONFLICT DO NOTHING"},
+    [EAUDIT__RS_LIVE_FROM] =
+        {"SELECT min(seq) FROM events",
+         "SELECT min(seq) FROM eaudit.events WHERE origin = $o"},
+    [EAUDIT__RS_CATCH_UP] =
+        {"SELECT " EAUDIT__EVENT_COLUMNS " FROM events WHERE seq >= ?1"
+         " AND seq < ?2 ORDER BY seq",
+         "SELECT " PG_EVENT_COLUMNS " FROM eaudit.events WHERE origin = $o"
+         " AND seq >= $1::bigint AND seq < $2::bigint ORDER BY seq"},
+    [EAUDIT__RS_HOURS_GET] =
+        {"SELECT counts FROM rule_login_hours WHERE seq = ?1",
+         "SELECT counts FROM eaudit.rule_login_hours WHERE origin = $o"
+         " AND seq = $1::bigint"},
     [EAUDIT__RS_HOURS_PUT] =
-        "INSERT OR REPLACE INTO rule_login_hours(seq, counts) VALUES (?1, ?2)",
-    [EAUDIT__RS_DATA_VERSION] = "PRAGMA data_version",
-    [EAUDIT__RS_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-    [EAUDIT__RS_FINDING_EXISTS] = "SELECT rowid FROM findings WHERE id = ?1",
-    [EAUDIT__RS_SINCE_GET] = "SELECT seq FROM rule_since WHERE rule = ?1",
+        {"INSERT OR REPLACE INTO rule_login_hours(seq, counts) VALUES (?1, ?2)",
+         "INSERT INTO eaudit.rule_login_hours(origin, seq, counts)"
+         " VALUES ($o, $1::bigint, $2::bytea) ON CONFLICT (origin, seq)"
+         " DO UPDATE SET counts = excluded.counts"},
+    [EAUDIT__RS_DATA_VERSION] =
+        {"PRAGMA data_version",
+         "SELECT coalesce((SELECT value::bigint FROM eaudit.rule_meta"
+         " WHERE origin = $o AND key = 'generation'), 0)"},
+    [EAUDIT__RS_META_GET] =
+        {"SELECT value FROM meta WHERE key = ?1",
+         "SELECT value FROM eaudit.rule_meta WHERE origin = $o"
+         " AND key = $1::text"},
+    [EAUDIT__RS_FINDING_EXISTS] =
+        {"SELECT rowid FROM findings WHERE id = ?1",
+         "SELECT rowid FROM eaudit.findings WHERE origin = $o"
+         " AND id = $1::bytea"},
+    [EAUDIT__RS_SINCE_GET] =
+        {"SELECT seq FROM rule_since WHERE rule = ?1",
+         "SELECT seq FROM eaudit.rule_since WHERE origin = $o"
+         " AND rule = $1::text"},
     [EAUDIT__RS_SINCE_PUT] =
-        "INSERT OR REPLACE INTO rule_since(rule, seq) VALUES (?1, ?2)",
-    [EAUDIT__RS_SINCE_DEL] = "DELETE FROM rule_since WHERE rule = ?1",
+        {"INSERT OR REPLACE INTO rule_since(rule, seq) VALUES (?1, ?2)",
+         "INSERT INTO eaudit.rule_since(origin, rule, seq) VALUES"
+         " ($o, $1::text, $2::bigint) ON CONFLICT (origin, rule)"
+         " DO UPDATE SET seq = excluded.seq"},
+    [EAUDIT__RS_SINCE_DEL] =
+        {"DELETE FROM rule_since WHERE rule = ?1",
+         "DELETE FROM eaudit.rule_since WHERE origin = $o"
+         " AND rule = $1::text"},
 #define SCAN(col)                                                              \
-  "SELECT occurred_at, seq, type, reason, subject, actor, door, grp,"         \
-  " device, site, id FROM events INDEXED BY events_" col " WHERE " col " = ?1"\
-  " AND occurred_at >= ?2 AND seq >= ?3 AND seq < ?4"                          \
-  " ORDER BY occurred_at DESC, seq DESC"
+  {"SELECT occurred_at, seq, type, reason, subject, actor, door, grp,"        \
+   " device, site, id FROM events INDEXED BY events_" col " WHERE " col       \
+   " = ?1 AND occurred_at >= ?2 AND seq >= ?3 AND seq < ?4"                   \
+   " ORDER BY occurred_at DESC, seq DESC",                                    \
+   "SELECT occurred_at, seq, type, reason, subject, actor, door, grp,"        \
+   " device, site, id FROM eaudit.events WHERE origin = $o AND " col          \
+   " = $1::bigint AND occurred_at >= $2::bigint AND seq >= $3::bigint"        \
+   " AND seq < $4::bigint ORDER BY occurred_at DESC, seq DESC"}
     [EAUDIT__RS_SCAN_SUBJECT] = SCAN("subject"),
     [EAUDIT__RS_SCAN_DOOR] = SCAN("door"),
     [EAUDIT__RS_SCAN_DEVICE] = SCAN("device"),
 #undef SCAN
     [EAUDIT__RS_SCAN_TYPE] =
-        "SELECT occurred_at, seq, type, reason, subject, actor, door, grp,"
-        " device, site, id FROM events INDEXED BY events_type WHERE type = ?1"
-        " AND occurred_at >= ?2 AND seq >= ?3 AND seq < ?4",
+        {"SELECT occurred_at, seq, type, reason, subject, actor, door, grp,"
+         " device, site, id FROM events INDEXED BY events_type WHERE type = ?1"
+         " AND occurred_at >= ?2 AND seq >= ?3 AND seq < ?4",
+         "SELECT occurred_at, seq, type, reason, subject, actor, door, grp,"
+         " device, site, id FROM eaudit.events WHERE origin = $o"
+         " AND type = $1::bigint AND occurred_at >= $2::bigint"
+         " AND seq >= $3::bigint AND seq < $4::bigint"},
     [EAUDIT__RS_STATE_RULE] =
-        "SELECT kf, kv, state FROM rule_state WHERE rule = ?1",
-    [EAUDIT__RS_RULE_NUM_GET] = "SELECT num FROM rule_ids WHERE rule = ?1",
+        {"SELECT kf, kv, state FROM rule_state WHERE rule = ?1",
+         "SELECT kf, kv, state FROM eaudit.rule_state WHERE origin = $o"
+         " AND rule = $1::bigint"},
+    [EAUDIT__RS_RULE_NUM_GET] =
+        {"SELECT num FROM rule_ids WHERE rule = ?1",
+         "SELECT num FROM eaudit.rule_ids WHERE origin = $o"
+         " AND rule = $1::text"},
     [EAUDIT__RS_RULE_NUM_PUT] =
-        "INSERT INTO rule_ids(rule, num) SELECT ?1, coalesce(max(num), 0) + 1"
-        " FROM rule_ids",
+        {"INSERT INTO rule_ids(rule, num) SELECT ?1, coalesce(max(num), 0) + 1"
+         " FROM rule_ids",
+         "INSERT INTO eaudit.rule_ids(origin, rule, num) SELECT $o, $1::text,"
+         " coalesce(max(num), 0) + 1 FROM eaudit.rule_ids WHERE origin = $o"},
+    [EAUDIT__RS_REF_INSERT_MANY] =
+        {NULL, "INSERT INTO eaudit.finding_events(finding, seq, id)"
+               " SELECT $1::bigint, u.seq, u.id FROM"
+               " unnest($2::bigint[], $3::bytea[]) AS u(seq, id)"
+               " ON CONFLICT DO NOTHING"},
+    [EAUDIT__RS_NEWEST] =
+        {NULL, "SELECT max(occurred_at) FROM eaudit.events WHERE origin = $o"
+               " AND seq < $1::bigint"},
+    [EAUDIT__RS_META_PUT] =
+        {NULL, "INSERT INTO eaudit.rule_meta(origin, key, value)"
+               " VALUES ($o, $1::text, $2::text) ON CONFLICT (origin, key)"
+               " DO UPDATE SET value = excluded.value"},
+    [EAUDIT__RS_GEN_BUMP] =
+        {NULL, "INSERT INTO eaudit.rule_meta(origin, key, value)"
+               " VALUES ($o, 'generation', '1') ON CONFLICT (origin, key)"
+               " DO UPDATE SET value = (eaudit.rule_meta.value::bigint + 1)"
+               "::text RETURNING value::bigint"},
 };
 
 int eaudit__rules_get(eaudit_store *s, eaudit__rules **out) {
@@ -134,50 +243,40 @@ int eaudit__rules_get(eaudit_store *s, eaudit__rules **out) {
   return EAUDIT_OK;
 }
 
-sqlite3_stmt *eaudit__rules_stmt(eaudit_store *s, eaudit__rules *r, int id) {
-  sqlite3_stmt *st = r->st[id];
-  if (st == NULL) {
-    int rc = sqlite3_prepare_v3(s->db, rs_sql[id], -1,
-                                SQLITE_PREPARE_PERSISTENT, &st, NULL);
-    if (rc != SQLITE_OK) {
-      eaudit__sqlite_error(s, rc, "preparing a rules statement");
-      return NULL;
-    }
-    r->st[id] = st;
-  } else {
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-  }
-  return st;
+eaudit__rq *eaudit__rules_stmt(eaudit_store *s, eaudit__rules *r, int id) {
+  return eaudit__rq_cached(s, &r->st[id], id, rs_sql[id].sqlite,
+                           rs_sql[id].pg)
+             ? NULL
+             : &r->st[id];
 }
 
 /* meta[key] as text (NULL when absent) or as an integer (0 when absent). */
 static int meta_read(eaudit_store *s, eaudit__rules *r, const char *key,
                      char **text, int64_t *num) {
-  sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_META_GET);
+  eaudit__rq *q = eaudit__rules_stmt(s, r, EAUDIT__RS_META_GET);
   if (q == NULL)
     return eaudit_error_last()->code;
-  sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(q);
+  eaudit__rq_text(q, 1, key);
+  int rc = eaudit__rq_step(q);
   if (text)
     *text = NULL;
   if (num)
     *num = 0;
   if (rc == SQLITE_ROW) {
     if (text) {
-      const char *t = (const char *)sqlite3_column_text(q, 0);
+      const char *t = eaudit__rq_col_text(q, 0);
       if (t && (*text = eaudit__strdup(t)) == NULL) {
-        sqlite3_reset(q);
+        eaudit__rq_reset(q);
         return eaudit__enomem();
       }
     }
     if (num)
-      *num = sqlite3_column_int64(q, 0);
+      *num = eaudit__rq_col_i64(q, 0);
     rc = SQLITE_DONE;
   }
-  sqlite3_reset(q);
+  eaudit__rq_reset(q);
   return rc == SQLITE_DONE ? EAUDIT_OK
-                           : eaudit__sqlite_error(s, rc, "reading meta data");
+                           : eaudit__rq_fail(s, rc, "reading meta data");
 }
 
 static int load(eaudit_store *s, eaudit__rules *r, int64_t version) {
@@ -216,16 +315,16 @@ int eaudit__rules_since_load(eaudit_store *s, eaudit__rules *r) {
   r->preload = pre;
   r->n_preload = r->rs->n;
   for (size_t i = 0; i < r->rs->n; i++) {
-    sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_SINCE_GET);
+    eaudit__rq *q = eaudit__rules_stmt(s, r, EAUDIT__RS_SINCE_GET);
     if (q == NULL)
       return eaudit_error_last()->code;
-    sqlite3_bind_text(q, 1, r->rs->rules[i].id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
+    eaudit__rq_text(q, 1, r->rs->rules[i].id);
+    int rc = eaudit__rq_step(q);
     if (rc == SQLITE_ROW)
-      since[i] = sqlite3_column_int64(q, 0);
-    sqlite3_reset(q);
+      since[i] = eaudit__rq_col_i64(q, 0);
+    eaudit__rq_reset(q);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-      return eaudit__sqlite_error(s, rc, "reading rule state");
+      return eaudit__rq_fail(s, rc, "reading rule state");
   }
   return EAUDIT_OK;
 }
@@ -234,14 +333,14 @@ int eaudit__rules_since_load(eaudit_store *s, eaudit__rules *r) {
  * SQLite's data_version tells, and then the cached per-key state is
  * dropped and the rule set reloaded if its version moved. */
 static int refresh(eaudit_store *s, eaudit__rules *r) {
-  sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_DATA_VERSION);
+  eaudit__rq *q = eaudit__rules_stmt(s, r, EAUDIT__RS_DATA_VERSION);
   if (q == NULL)
     return eaudit_error_last()->code;
-  int rc = sqlite3_step(q);
-  int64_t dv = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
-  sqlite3_reset(q);
+  int rc = eaudit__rq_step(q);
+  int64_t dv = rc == SQLITE_ROW ? eaudit__rq_col_i64(q, 0) : -1;
+  eaudit__rq_reset(q);
   if (rc != SQLITE_ROW)
-    return eaudit__sqlite_error(s, rc, "reading the data version");
+    return eaudit__rq_fail(s, rc, "reading the data version");
   if (dv == r->data_version && r->rs)
     return EAUDIT_OK;
   if (dv != r->data_version)
@@ -302,6 +401,71 @@ int eaudit__rules_end_append(eaudit_store *s) {
              : EAUDIT_OK;
 }
 
+static int write_begin(eaudit_store *s, eaudit_event *const *evs, size_t n);
+
+int eaudit__rules_pg_bump(eaudit_store *s, eaudit__rules *r) {
+  eaudit__rq *q = eaudit__rules_stmt(s, r, EAUDIT__RS_GEN_BUMP);
+  if (q == NULL)
+    return eaudit_error_last()->code;
+  int rc = eaudit__rq_step(q);
+  if (rc == SQLITE_ROW)
+    r->data_version = eaudit__rq_col_i64(q, 0);
+  eaudit__rq_reset(q);
+  return rc == SQLITE_ROW ? EAUDIT_OK
+                          : eaudit__rq_fail(s, rc, "recording a rules change");
+}
+
+int eaudit__rules_pg_on_append(eaudit_store *s, eaudit_event *const *evs,
+                               const size_t *idx, size_t n) {
+  eaudit__rules *r = NULL;
+  int rc = n ? eaudit__rules_get(s, &r) : EAUDIT_OK;
+  if (rc == 0 && n)
+    rc = eaudit__rules_txn_ready(s, r);
+  if (rc || n == 0 || !r->rs->any_enabled)
+    return rc;
+  /* Lateness as on SQLite: against the newest occurred_at of the events
+   * before, then of those before in this append. */
+  eaudit__rq *q = eaudit__rules_stmt(s, r, EAUDIT__RS_NEWEST);
+  if (q == NULL)
+    return eaudit_error_last()->code;
+  eaudit__rq_i64(q, 1, evs[idx[0]]->v[EAUDIT_FIELD_SEQ]);
+  int src = eaudit__rq_step(q);
+  eaudit_time newest = src == SQLITE_ROW && !eaudit__rq_col_null(q, 0)
+                           ? eaudit__rq_col_i64(q, 0)
+                           : INT64_MIN;
+  eaudit__rq_reset(q);
+  if (src != SQLITE_ROW)
+    return eaudit__rq_fail(s, src, "reading the newest event");
+  int64_t lateness = s->opts.ints[EAUDIT_OPT_LATENESS_US];
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    eaudit_event *ev = evs[idx[i]];
+    eaudit_time t = ev->v[EAUDIT_FIELD_OCCURRED_AT];
+    ev->late = newest != INT64_MIN && t < newest - lateness;
+    newest = t > newest ? t : newest;
+    rc = eaudit__rules_eval(s, r, ev);
+  }
+  if (rc == 0)
+    rc = eaudit__rules_end_append(s);
+  /* Other handles drop what they cached of the state. */
+  return rc ? rc : eaudit__rules_pg_bump(s, r);
+}
+
+int eaudit__rules_pg_before_purge(eaudit_store *s) {
+  eaudit__rules *r = NULL;
+  int rc = eaudit__rules_get(s, &r);
+  if (rc == 0)
+    rc = write_begin(s, NULL, 0);
+  if (rc)
+    return rc;
+  int64_t next = 1;
+  rc = eaudit__rules_txn_ready(s, r);
+  if (rc == 0 && eaudit__rules_catch_up_reads(s, r, INT64_MAX) &&
+      (rc = eaudit__rules_next_seq(s, &next)) == 0 &&
+      (rc = eaudit__rules_checkpoint(s, r, next)) == 0)
+    rc = eaudit__rules_pg_bump(s, r);
+  return eaudit__pg_store_write_end(s, rc, NULL, 0);
+}
+
 static void deliver(eaudit_store *s, eaudit__rules *r, int64_t *rowids,
                     size_t n) {
   for (size_t i = 0; i < n && r->n_subs; i++) {
@@ -353,9 +517,8 @@ void eaudit__rules_free(eaudit_store *s) {
   eaudit__rules *r = s->rules;
   if (r == NULL)
     return;
-  if (s->pid == getpid())
-    for (int i = 0; i < EAUDIT__RS_COUNT; i++)
-      sqlite3_finalize(r->st[i]);
+  for (int i = 0; i < EAUDIT__RS_COUNT; i++)
+    eaudit__rq_free(s, &r->st[i]);
   eaudit__rules_cache_clear(r);
   eaudit__free(r->slots);
   eaudit__free(r->dirty);
@@ -385,13 +548,42 @@ void eaudit__rules_set_login_hours_fn(eaudit_store *s,
 
 /* --- the rule set --- */
 
+/* A write transaction around an append of evs (none for a re-evaluation):
+ * on PostgreSQL it holds the own chain's lock, so that appends and rule
+ * writes of other handles wait. */
+static int write_begin(eaudit_store *s, eaudit_event *const *evs, size_t n) {
+  return s->pg ? eaudit__pg_store_write_begin(s, evs, n)
+               : eaudit__txn_begin_write(s);
+}
+
+int eaudit__rules_meta_set(eaudit_store *s, eaudit__rules *r, const char *key,
+                           const char *text, int64_t num) {
+  if (s->pg == NULL)
+    return text ? eaudit__meta_set_text(s, key, text)
+                : eaudit__meta_set_int(s, key, num);
+  char digits[24];
+  if (text == NULL) {
+    snprintf(digits, sizeof digits, "%lld", (long long)num);
+    text = digits;
+  }
+  eaudit__rq *q = eaudit__rules_stmt(s, r, EAUDIT__RS_META_PUT);
+  if (q == NULL)
+    return eaudit_error_last()->code;
+  eaudit__rq_text(q, 1, key);
+  eaudit__rq_text(q, 2, text);
+  int rc = eaudit__rq_step(q);
+  eaudit__rq_reset(q);
+  return rc == SQLITE_DONE ? EAUDIT_OK
+                           : eaudit__rq_fail(s, rc, "writing rule settings");
+}
+
 static int ready_outside_txn(eaudit_store *s, eaudit__rules **out) {
   int rc = eaudit__rules_get(s, out);
   return rc ? rc : refresh(s, *out);
 }
 
 int eaudit_store_check_rules(eaudit_store *s, const char *json, size_t len) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (json == NULL)
     return eaudit__einval("json must not be NULL");
   eaudit__ruleset *rs = NULL;
@@ -401,7 +593,7 @@ int eaudit_store_check_rules(eaudit_store *s, const char *json, size_t len) {
 }
 
 int eaudit_store_rules(eaudit_store *s, char **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out == NULL)
     return eaudit__einval("out must not be NULL");
   *out = NULL;
@@ -411,7 +603,7 @@ int eaudit_store_rules(eaudit_store *s, char **out) {
 }
 
 int eaudit_store_rules_version(eaudit_store *s, int64_t *out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out == NULL)
     return eaudit__einval("out must not be NULL");
   eaudit__rules *r = NULL;
@@ -429,70 +621,89 @@ static const eaudit__rule *rule_by_id(const eaudit__ruleset *rs,
   return NULL;
 }
 
+/* The own chain's head seq (the store's on SQLite). */
+static int head_seq(eaudit_store *s, int64_t *out) {
+  eaudit__rq q;
+  int rc = eaudit__rq_open(
+      s, "SELECT seq FROM head",
+      "SELECT head_seq FROM eaudit.sites WHERE site_id = $o", &q);
+  if (rc)
+    return rc;
+  *out = 0;
+  int src = eaudit__rq_step(&q);
+  if (src == SQLITE_ROW) {
+    *out = eaudit__rq_col_i64(&q, 0);
+    src = SQLITE_DONE;
+  }
+  if (src != SQLITE_DONE)
+    rc = eaudit__rq_fail(s, src, "reading the chain head");
+  eaudit__rq_close(&q);
+  return rc;
+}
+
 /* Discard the state of rules that changed or went away: their windows and
  * partial matches meant something else. A changed or new rule starts
  * counting at the change event, which is the next seq. */
 static int drop_changed_state(eaudit_store *s, eaudit__rules *r,
                               const eaudit__ruleset *old,
                               const eaudit__ruleset *neu) {
-  sqlite3_stmt *q = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "DELETE FROM rule_state WHERE rule = (SELECT num"
-                              " FROM rule_ids WHERE rule = ?1)",
-                              -1, &q, NULL);
-  if (rc != SQLITE_OK)
-    return eaudit__sqlite_error(s, rc, "preparing");
+  eaudit__rq del;
+  int rc = eaudit__rq_open(
+      s,
+      "DELETE FROM rule_state WHERE rule = (SELECT num FROM rule_ids"
+      " WHERE rule = ?1)",
+      "DELETE FROM eaudit.rule_state WHERE origin = $o AND rule = (SELECT num"
+      " FROM eaudit.rule_ids WHERE origin = $o AND rule = $1::text)",
+      &del);
+  if (rc)
+    return rc;
+  eaudit__rq *q = &del;
   for (size_t i = 0; i < old->n; i++) {
     const eaudit__rule *n = rule_by_id(neu, old->rules[i].id);
     if (n && strcmp(n->canonical, old->rules[i].canonical) == 0)
       continue;
-    sqlite3_bind_text(q, 1, old->rules[i].id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(q);
-    sqlite3_reset(q);
+    eaudit__rq_text(q, 1, old->rules[i].id);
+    rc = eaudit__rq_step(q);
+    eaudit__rq_reset(q);
     if (rc == SQLITE_DONE && n == NULL) {
-      sqlite3_stmt *d = eaudit__rules_stmt(s, r, EAUDIT__RS_SINCE_DEL);
+      eaudit__rq *d = eaudit__rules_stmt(s, r, EAUDIT__RS_SINCE_DEL);
       if (d == NULL) {
-        sqlite3_finalize(q);
+        eaudit__rq_close(&del);
         return eaudit_error_last()->code;
       }
-      sqlite3_bind_text(d, 1, old->rules[i].id, -1, SQLITE_STATIC);
-      rc = sqlite3_step(d);
-      sqlite3_reset(d);
+      eaudit__rq_text(d, 1, old->rules[i].id);
+      rc = eaudit__rq_step(d);
+      eaudit__rq_reset(d);
     }
     if (rc != SQLITE_DONE) {
-      sqlite3_finalize(q);
-      return eaudit__sqlite_error(s, rc, "discarding rule state");
+      eaudit__rq_close(&del);
+      return eaudit__rq_fail(s, rc, "discarding rule state");
     }
   }
-  sqlite3_finalize(q);
+  eaudit__rq_close(&del);
   int64_t next = 1;
-  rc = sqlite3_prepare_v2(s->db, "SELECT seq FROM head", -1, &q, NULL);
-  if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-    next = sqlite3_column_int64(q, 0) + 1;
-    rc = SQLITE_DONE;
-  }
-  sqlite3_finalize(q);
-  if (rc != SQLITE_DONE)
-    return eaudit__sqlite_error(s, rc, "reading the chain head");
+  if ((rc = head_seq(s, &next)))
+    return rc;
+  next++;
   for (size_t i = 0; i < neu->n; i++) {
     const eaudit__rule *o = rule_by_id(old, neu->rules[i].id);
     if (o && strcmp(o->canonical, neu->rules[i].canonical) == 0)
       continue;
     if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_SINCE_PUT)) == NULL)
       return eaudit_error_last()->code;
-    sqlite3_bind_text(q, 1, neu->rules[i].id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, next);
-    rc = sqlite3_step(q);
-    sqlite3_reset(q);
+    eaudit__rq_text(q, 1, neu->rules[i].id);
+    eaudit__rq_i64(q, 2, next);
+    rc = eaudit__rq_step(q);
+    eaudit__rq_reset(q);
     if (rc != SQLITE_DONE)
-      return eaudit__sqlite_error(s, rc, "recording a rule change");
+      return eaudit__rq_fail(s, rc, "recording a rule change");
   }
   return EAUDIT_OK;
 }
 
 int eaudit_store_set_rules(eaudit_store *s, const char *json, size_t len,
                            int64_t actor) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (json == NULL)
     return eaudit__einval("json must not be NULL");
   eaudit__rules *r = NULL;
@@ -514,7 +725,7 @@ int eaudit_store_set_rules(eaudit_store *s, const char *json, size_t len,
     rc = eaudit__validate_events(s, &ev, 1, NULL);
   }
   if (rc == 0)
-    rc = eaudit__txn_begin_write(s);
+    rc = write_begin(s, &ev, 1);
   if (rc) {
     eaudit__ruleset_free(neu);
     eaudit__free(text);
@@ -535,9 +746,9 @@ int eaudit_store_set_rules(eaudit_store *s, const char *json, size_t len,
     rc = eaudit__event_put_details(ev, details, strlen(details));
   }
   if (rc == 0)
-    rc = eaudit__meta_set_text(s, "rules", text);
+    rc = eaudit__rules_meta_set(s, r, "rules", text, 0);
   if (rc == 0)
-    rc = eaudit__meta_set_int(s, "rules_version", version);
+    rc = eaudit__rules_meta_set(s, r, "rules_version", NULL, version);
   if (rc == 0)
     rc = drop_changed_state(s, r, old, neu);
   if (rc == 0) {
@@ -549,10 +760,12 @@ int eaudit_store_set_rules(eaudit_store *s, const char *json, size_t len,
     r->since = NULL;
     rc = eaudit__rules_since_load(s, r);
     if (rc == 0)
-      rc = eaudit__append_locked(s, &ev, 1, NULL);
+      rc = s->pg ? eaudit__pg_store_append_locked(s, &ev, 1)
+                 : eaudit__append_locked(s, &ev, 1, NULL);
   }
   int installed = r->rs == neu;
-  rc = eaudit__txn_end_write(s, rc, &ev, 1);
+  rc = s->pg ? eaudit__pg_store_write_end(s, rc, &ev, 1)
+             : eaudit__txn_end_write(s, rc, &ev, 1);
   if (rc && installed) {
     r->rs = old;
     r->version = old_version;
@@ -573,8 +786,34 @@ int eaudit_store_set_rules(eaudit_store *s, const char *json, size_t len,
 
 /* --- batch re-evaluation --- */
 
+/* A one-off statement with one integer parameter; its first column, when
+ * out is not NULL, into *out (*null: it was NULL). */
+static int one_i64(eaudit_store *s, const char *sqlite_sql, const char *pg_sql,
+                   int64_t arg, int64_t *out, int *null, const char *what) {
+  eaudit__rq q;
+  int rc = eaudit__rq_open(s, sqlite_sql, pg_sql, &q);
+  if (rc)
+    return rc;
+  eaudit__rq_i64(&q, 1, arg);
+  int src = eaudit__rq_step(&q);
+  if (out && src == SQLITE_ROW) {
+    *out = eaudit__rq_col_i64(&q, 0);
+    if (null)
+      *null = eaudit__rq_col_null(&q, 0);
+    src = SQLITE_DONE;
+  }
+  if (src != SQLITE_DONE)
+    rc = eaudit__rq_fail(s, src, what);
+  eaudit__rq_close(&q);
+  return rc;
+}
+
 static int replay(eaudit_store *s, eaudit__rules *r, int64_t since_seq) {
-  int rc = eaudit__exec(s, "DELETE FROM rule_state; DELETE FROM rule_since");
+  int rc = eaudit__rq_exec(s, "DELETE FROM rule_state; DELETE FROM rule_since",
+                           "DELETE FROM eaudit.rule_state WHERE origin = $o");
+  if (rc == 0 && s->pg)
+    rc = eaudit__rq_exec(s, NULL,
+                         "DELETE FROM eaudit.rule_since WHERE origin = $o");
   if (rc)
     return rc;
   eaudit__rules_cache_clear(r);
@@ -582,123 +821,120 @@ static int replay(eaudit_store *s, eaudit__rules *r, int64_t since_seq) {
   r->caught = 1;
   /* Every rule starts over at since_seq. */
   for (size_t i = 0; i < r->rs->n; i++) {
-    sqlite3_stmt *p = eaudit__rules_stmt(s, r, EAUDIT__RS_SINCE_PUT);
+    eaudit__rq *p = eaudit__rules_stmt(s, r, EAUDIT__RS_SINCE_PUT);
     if (p == NULL)
       return eaudit_error_last()->code;
-    sqlite3_bind_text(p, 1, r->rs->rules[i].id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(p, 2, since_seq);
-    int prc = sqlite3_step(p);
-    sqlite3_reset(p);
+    eaudit__rq_text(p, 1, r->rs->rules[i].id);
+    eaudit__rq_i64(p, 2, since_seq);
+    int prc = eaudit__rq_step(p);
+    eaudit__rq_reset(p);
     if (prc != SQLITE_DONE)
-      return eaudit__sqlite_error(s, prc, "recording a re-evaluation");
+      return eaudit__rq_fail(s, prc, "recording a re-evaluation");
     r->since[i] = since_seq;
   }
-  sqlite3_stmt *q = NULL;
-  int src = sqlite3_prepare_v2(
-      s->db, "UPDATE findings SET stale = 1 WHERE first_seq >= ?1", -1, &q,
-      NULL);
-  if (src == SQLITE_OK) {
-    sqlite3_bind_int64(q, 1, since_seq);
-    src = sqlite3_step(q);
-  }
-  sqlite3_finalize(q);
-  if (src != SQLITE_DONE)
-    return eaudit__sqlite_error(s, src, "marking findings for replacement");
+  int64_t newest = 0;
+  int none = 0;
+  rc = one_i64(s, "UPDATE findings SET stale = 1 WHERE first_seq >= ?1",
+               "UPDATE eaudit.findings SET stale = 1 WHERE origin = $o"
+               " AND first_seq >= $1::bigint",
+               since_seq, NULL, NULL, "marking findings for replacement");
   /* Lateness is judged against the newest occurred_at before the range,
    * as the append path judged it. */
-  eaudit_time newest = INT64_MIN;
-  src = sqlite3_prepare_v2(
-      s->db, "SELECT max(occurred_at) FROM events WHERE seq < ?1", -1, &q,
-      NULL);
-  if (src == SQLITE_OK) {
-    sqlite3_bind_int64(q, 1, since_seq);
-    if ((src = sqlite3_step(q)) == SQLITE_ROW) {
-      if (sqlite3_column_type(q, 0) != SQLITE_NULL)
-        newest = sqlite3_column_int64(q, 0);
-      src = SQLITE_DONE;
-    }
-  }
-  sqlite3_finalize(q);
-  if (src != SQLITE_DONE)
-    return eaudit__sqlite_error(s, src, "reading events");
-  src = sqlite3_prepare_v2(s->db,
-                           "SELECT " EAUDIT__EVENT_COLUMNS
-                           " FROM events WHERE seq >= ?1 ORDER BY seq",
-                           -1, &q, NULL);
-  if (src != SQLITE_OK)
-    return eaudit__sqlite_error(s, src, "reading events");
-  sqlite3_bind_int64(q, 1, since_seq);
+  if (rc == 0)
+    rc = one_i64(s, "SELECT max(occurred_at) FROM events WHERE seq < ?1",
+                 "SELECT max(occurred_at) FROM eaudit.events"
+                 " WHERE origin = $o AND seq < $1::bigint",
+                 since_seq, &newest, &none, "reading events");
+  if (rc)
+    return rc;
+  if (none)
+    newest = INT64_MIN;
+  eaudit__rq all;
+  if ((rc = eaudit__rq_open(
+           s,
+           "SELECT " EAUDIT__EVENT_COLUMNS
+           " FROM events WHERE seq >= ?1 ORDER BY seq",
+           "SELECT " PG_EVENT_COLUMNS " FROM eaudit.events WHERE origin = $o"
+           " AND seq >= $1::bigint ORDER BY seq",
+           &all)))
+    return rc;
+  eaudit__rq *q = &all;
+  int src = SQLITE_DONE;
+  eaudit__rq_i64(q, 1, since_seq);
   eaudit_event ev;
   memset(&ev, 0, sizeof ev);
   int64_t lateness = s->opts.ints[EAUDIT_OPT_LATENESS_US];
-  while (rc == 0 && (src = sqlite3_step(q)) == SQLITE_ROW) {
-    int type = sqlite3_column_int(q, 4);
+  while (rc == 0 && (src = eaudit__rq_step(q)) == SQLITE_ROW) {
+    int type = eaudit__rq_col_int(q, 4);
     if (eaudit__ruleset_for_type(r->rs, type) == NULL) {
-      eaudit_time t = sqlite3_column_int64(q, 2);
+      eaudit_time t = eaudit__rq_col_i64(q, 2);
       newest = t > newest ? t : newest;
       continue;
     }
-    if ((rc = eaudit__event_from_row(q, 0, &ev)))
+    if ((rc = eaudit__rq_event(q, &ev)))
       break;
     eaudit_time t = ev.v[EAUDIT_FIELD_OCCURRED_AT];
     ev.late = newest != INT64_MIN && t < newest - lateness;
     newest = t > newest ? t : newest;
     rc = eaudit__rules_eval(s, r, &ev);
   }
-  sqlite3_finalize(q);
+  eaudit__rq_close(&all);
   eaudit__event_release(&ev);
   if (rc == 0 && src != SQLITE_DONE)
-    rc = eaudit__sqlite_error(s, src, "reading events");
+    rc = eaudit__rq_fail(s, src, "reading events");
   /* Every state written, as of the end of the events. */
   int64_t next = 1;
   if (rc == 0 && (rc = eaudit__rules_next_seq(s, &next)) == 0)
     rc = eaudit__rules_checkpoint(s, r, next);
   if (rc == 0)
-    rc = eaudit__exec(s, "DELETE FROM finding_events WHERE finding IN"
+    rc = eaudit__rq_exec(s,
+                         "DELETE FROM finding_events WHERE finding IN"
                          " (SELECT rowid FROM findings WHERE stale = 1);"
-                         "DELETE FROM findings WHERE stale = 1");
+                         "DELETE FROM findings WHERE stale = 1",
+                         "DELETE FROM eaudit.finding_events WHERE finding IN"
+                         " (SELECT rowid FROM eaudit.findings WHERE"
+                         " origin = $o AND stale = 1)");
+  if (rc == 0 && s->pg)
+    rc = eaudit__rq_exec(s, NULL,
+                         "DELETE FROM eaudit.findings WHERE origin = $o"
+                         " AND stale = 1");
   return rc;
 }
 
 int eaudit_store_reevaluate(eaudit_store *s, int64_t since_seq,
                             int64_t *count_out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (count_out)
     *count_out = 0;
   eaudit__rules *r = NULL;
   int rc = eaudit__rules_get(s, &r);
   if (rc)
     return rc;
-  if ((rc = eaudit__txn_begin_write(s)))
+  if ((rc = write_begin(s, NULL, 0)))
     return rc;
   rc = eaudit__rules_txn_ready(s, r);
-  int64_t before = 0, after = 0;
-  sqlite3_stmt *q = NULL;
-  const char *count_sql = "SELECT count(*) FROM findings WHERE first_seq >= ?1";
-  for (int pass = 0; rc == 0 && pass < 2; pass++) {
-    if (pass == 1) {
-      r->replay = 1;
-      rc = replay(s, r, since_seq);
-      r->replay = 0;
-      if (rc)
-        break;
-    }
-    int src = sqlite3_prepare_v2(s->db, count_sql, -1, &q, NULL);
-    if (src == SQLITE_OK) {
-      sqlite3_bind_int64(q, 1, since_seq);
-      src = sqlite3_step(q);
-      *(pass ? &after : &before) = sqlite3_column_int64(q, 0);
-    }
-    sqlite3_finalize(q);
-    if (src != SQLITE_ROW)
-      rc = eaudit__sqlite_error(s, src, "counting findings");
+  int64_t after = 0;
+  if (rc == 0) {
+    r->replay = 1;
+    rc = replay(s, r, since_seq);
+    r->replay = 0;
   }
-  (void)before;
   if (rc == 0)
-    rc = eaudit__commit(s);
-  else
-    eaudit__rollback(s);
-  eaudit__rules_after_txn(s, rc == 0);
+    rc = one_i64(s, "SELECT count(*) FROM findings WHERE first_seq >= ?1",
+                 "SELECT count(*) FROM eaudit.findings WHERE origin = $o"
+                 " AND first_seq >= $1::bigint",
+                 since_seq, &after, NULL, "counting findings");
+  if (rc == 0 && s->pg)
+    rc = eaudit__rules_pg_bump(s, r);
+  if (s->pg) {
+    rc = eaudit__pg_store_write_end(s, rc, NULL, 0);
+  } else {
+    if (rc == 0)
+      rc = eaudit__commit(s);
+    else
+      eaudit__rollback(s);
+    eaudit__rules_after_txn(s, rc == 0);
+  }
   if (rc == 0 && count_out)
     *count_out = after;
   return rc;
@@ -710,7 +946,7 @@ int eaudit_store_subscribe_findings(eaudit_store *s,
                                     const eaudit_finding_query *filter,
                                     eaudit_finding_fn fn, void *payload,
                                     int *id_out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (fn == NULL)
     return eaudit__einval("callback must not be NULL");
   eaudit__rules *r = NULL;
@@ -736,7 +972,7 @@ int eaudit_store_subscribe_findings(eaudit_store *s,
 }
 
 int eaudit_store_unsubscribe_findings(eaudit_store *s, int id) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   eaudit__rules *r = s->rules;
   for (size_t i = 0; r && i < r->n_subs; i++)
     if (r->subs[i].id == id) {
@@ -755,16 +991,15 @@ int eaudit_store_unsubscribe_findings(eaudit_store *s, int id) {
  * keeps its copied event ids. The histograms judged with purged logins go
  * too. Called by each purge batch inside its transaction. */
 int eaudit__rules_next_seq(eaudit_store *s, int64_t *out) {
-  sqlite3_stmt *q = NULL;
-  int rc = sqlite3_prepare_v2(s->db, "SELECT coalesce(max(seq), 0) FROM events",
-                              -1, &q, NULL);
-  if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-    *out = sqlite3_column_int64(q, 0) + 1;
-    rc = SQLITE_DONE;
-  }
-  sqlite3_finalize(q);
-  return rc == SQLITE_DONE ? EAUDIT_OK
-                           : eaudit__sqlite_error(s, rc, "reading the last seq");
+  /* The own chain's head on PostgreSQL (shipped origins share the table). */
+  *out = 0;
+  int rc = one_i64(s, "SELECT coalesce(max(seq), 0) FROM events WHERE ?1",
+                   "SELECT head_seq FROM eaudit.sites WHERE site_id = $o"
+                   " AND $1::bigint = 1",
+                   1, out, NULL, "reading the last seq");
+  if (rc == 0)
+    (*out)++;
+  return rc;
 }
 
 int eaudit__rules_before_purge(eaudit_store *s, int64_t through_seq) {
@@ -787,16 +1022,13 @@ int eaudit__rules_on_purge(eaudit_store *s, int64_t through_seq) {
        "findings WHERE first_seq <= ?1 AND last_seq <= ?1)"),
       "DELETE FROM findings WHERE first_seq <= ?1 AND last_seq <= ?1",
       "DELETE FROM rule_login_hours WHERE seq <= ?1"};
+  /* SQLite only: the central store's retention (pg_retention.c) leaves
+   * findings alone. */
   for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-      sqlite3_bind_int64(st, 1, through_seq);
-      rc = sqlite3_step(st);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-      return eaudit__sqlite_error(s, rc, "purging findings");
+    int rc = one_i64(s, sql[i], NULL, through_seq, NULL, NULL,
+                     "purging findings");
+    if (rc)
+      return rc;
   }
   return EAUDIT_OK;
 }

@@ -108,15 +108,15 @@ static int rule_num(eaudit_store *s, eaudit__rules *r, uint16_t rule,
   int64_t *num = &r->num[rule];
   for (int pass = 0; *num <= 0; pass++) {
     if (*num == 0 || create) {
-      sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_RULE_NUM_GET);
+      eaudit__rq *q = eaudit__rules_stmt(s, r, EAUDIT__RS_RULE_NUM_GET);
       if (q == NULL)
         return eaudit_error_last()->code;
-      sqlite3_bind_text(q, 1, r->rs->rules[rule].id, -1, SQLITE_STATIC);
-      int rc = sqlite3_step(q);
-      *num = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
-      sqlite3_reset(q);
+      eaudit__rq_text(q, 1, r->rs->rules[rule].id);
+      int rc = eaudit__rq_step(q);
+      *num = rc == SQLITE_ROW ? eaudit__rq_col_i64(q, 0) : -1;
+      eaudit__rq_reset(q);
       if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return eaudit__sqlite_error(s, rc, "reading a rule's number");
+        return eaudit__rq_fail(s, rc, "reading a rule's number");
     }
     if (*num > 0 || !create)
       break;
@@ -124,14 +124,14 @@ static int rule_num(eaudit_store *s, eaudit__rules *r, uint16_t rule,
       return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
                            "rule %s could not be numbered",
                            r->rs->rules[rule].id);
-    sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_RULE_NUM_PUT);
+    eaudit__rq *q = eaudit__rules_stmt(s, r, EAUDIT__RS_RULE_NUM_PUT);
     if (q == NULL)
       return eaudit_error_last()->code;
-    sqlite3_bind_text(q, 1, r->rs->rules[rule].id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
+    eaudit__rq_text(q, 1, r->rs->rules[rule].id);
+    int rc = eaudit__rq_step(q);
+    eaudit__rq_reset(q);
     if (rc != SQLITE_DONE)
-      return eaudit__sqlite_error(s, rc, "numbering a rule");
+      return eaudit__rq_fail(s, rc, "numbering a rule");
   }
   *out = *num > 0 ? *num : 0;
   return EAUDIT_OK;
@@ -441,7 +441,7 @@ static int state_get(eaudit_store *s, eaudit__rules *r, uint16_t rule, int kf,
     rstate_free(st);
     return rc;
   }
-  sqlite3_stmt *q =
+  eaudit__rq *q =
       num ? eaudit__rules_stmt(s, r, EAUDIT__RS_STATE_GET) : NULL;
   if (num && q == NULL) {
     rstate_free(st);
@@ -449,26 +449,26 @@ static int state_get(eaudit_store *s, eaudit__rules *r, uint16_t rule, int kf,
   }
   rc = SQLITE_DONE; /* a rule without a number has no rows */
   if (q) {
-    sqlite3_bind_int64(q, 1, num);
-    sqlite3_bind_int(q, 2, kf);
-    sqlite3_bind_int64(q, 3, kv);
-    rc = sqlite3_step(q);
+    eaudit__rq_i64(q, 1, num);
+    eaudit__rq_int(q, 2, kf);
+    eaudit__rq_i64(q, 3, kv);
+    rc = eaudit__rq_step(q);
   }
   if (rc == SQLITE_ROW) {
-    int drc = state_decode(r, st, sqlite3_column_blob(q, 0),
-                           (size_t)sqlite3_column_bytes(q, 0));
+    int drc = state_decode(r, st, eaudit__rq_col_blob(q, 0),
+                           (size_t)eaudit__rq_col_bytes(q, 0));
     if (drc) {
-      sqlite3_reset(q);
+      eaudit__rq_reset(q);
       rstate_free(st);
       return drc;
     }
     rc = SQLITE_DONE;
   }
   if (q)
-    sqlite3_reset(q);
+    eaudit__rq_reset(q);
   if (rc != SQLITE_DONE) {
     rstate_free(st);
-    return eaudit__sqlite_error(s, rc, "reading rule state");
+    return eaudit__rq_fail(s, rc, "reading rule state");
   }
   if (!persists_items(r, st) && (rc = rebuild(s, r, st, ev))) {
     rstate_free(st);
@@ -509,13 +509,13 @@ static int state_write(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
   int rc = rule_num(s, r, st->rule, 1, &num);
   if (rc)
     return rc;
-  sqlite3_stmt *q = eaudit__rules_stmt(
+  eaudit__rq *q = eaudit__rules_stmt(
       s, r, empty ? EAUDIT__RS_STATE_DEL : EAUDIT__RS_STATE_PUT);
   if (q == NULL)
     return eaudit_error_last()->code;
-  sqlite3_bind_int64(q, 1, num);
-  sqlite3_bind_int(q, 2, st->kf);
-  sqlite3_bind_int64(q, 3, st->kv);
+  eaudit__rq_i64(q, 1, num);
+  eaudit__rq_int(q, 2, st->kf);
+  eaudit__rq_i64(q, 3, st->kv);
   uint8_t small[HDR_MAX + 8 * ITEM_MAX], *b = small;
   size_t cap = HDR_MAX + n_items * ITEM_MAX;
   if (!empty) {
@@ -548,7 +548,7 @@ static int state_write(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
       /* The row holds this already (for a presence or sequence state, as
        * of its row_at: the events since changed it and changed it back,
        * so replaying them from there gives it again). */
-      sqlite3_reset(q);
+      eaudit__rq_reset(q);
       if (b != small)
         eaudit__free(b);
       return EAUDIT_OK;
@@ -565,15 +565,15 @@ static int state_write(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st) {
       len += put_var(b + len, upto);
       st->row_at = upto;
     }
-    sqlite3_bind_blob(q, 4, b, (int)len, SQLITE_STATIC);
+    eaudit__rq_blob(q, 4, b, len);
   }
-  rc = sqlite3_step(q);
-  sqlite3_reset(q);
+  rc = eaudit__rq_step(q);
+  eaudit__rq_reset(q);
   if (b != small)
     eaudit__free(b);
   if (rc != SQLITE_DONE) {
     st->kept_len = 0;
-    return eaudit__sqlite_error(s, rc, "writing rule state");
+    return eaudit__rq_fail(s, rc, "writing rule state");
   }
   st->in_db = !empty;
   if (empty) {
@@ -592,15 +592,15 @@ static const char ckpt_key[] = "rules_checkpoint";
 /* r->ckpt from meta, once per cache generation. */
 static int ckpt_get(eaudit_store *s, eaudit__rules *r, int64_t *out) {
   if (r->ckpt < 0) {
-    sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_META_GET);
+    eaudit__rq *q = eaudit__rules_stmt(s, r, EAUDIT__RS_META_GET);
     if (q == NULL)
       return eaudit_error_last()->code;
-    sqlite3_bind_text(q, 1, ckpt_key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-    sqlite3_reset(q);
+    eaudit__rq_text(q, 1, ckpt_key);
+    int rc = eaudit__rq_step(q);
+    int64_t v = rc == SQLITE_ROW ? eaudit__rq_col_i64(q, 0) : 0;
+    eaudit__rq_reset(q);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-      return eaudit__sqlite_error(s, rc, "reading the rules checkpoint");
+      return eaudit__rq_fail(s, rc, "reading the rules checkpoint");
     r->ckpt = v > 0 ? v : 0;
   }
   *out = r->ckpt;
@@ -677,7 +677,7 @@ int eaudit__rules_checkpoint(eaudit_store *s, eaudit__rules *r,
     st->deferred = 0;
   }
   r->n_deferred = 0;
-  if ((rc = eaudit__meta_set_int(s, ckpt_key, next_seq)))
+  if ((rc = eaudit__rules_meta_set(s, r, ckpt_key, NULL, next_seq)))
     return rc;
   r->ckpt = next_seq;
   r->ckpt_due = 0;
@@ -713,7 +713,7 @@ static int catch_up(eaudit_store *s, eaudit__rules *r, int64_t upto) {
   if (rc)
     return rc;
   r->catching = 1;
-  sqlite3_stmt *q = NULL;
+  eaudit__rq *q = NULL;
   int src = SQLITE_DONE;
   eaudit_event ev;
   memset(&ev, 0, sizeof ev);
@@ -728,17 +728,17 @@ static int catch_up(eaudit_store *s, eaudit__rules *r, int64_t upto) {
       r->catching = 0;
       return eaudit_error_last()->code;
     }
-    sqlite3_bind_int64(q, 1, from);
-    sqlite3_bind_int64(q, 2, upto);
-    while (rc == 0 && (src = sqlite3_step(q)) == SQLITE_ROW) {
+    eaudit__rq_i64(q, 1, from);
+    eaudit__rq_i64(q, 2, upto);
+    while (rc == 0 && (src = eaudit__rq_step(q)) == SQLITE_ROW) {
       const eaudit__type_rules *tr =
-          eaudit__ruleset_for_type(r->rs, sqlite3_column_int(q, 4));
+          eaudit__ruleset_for_type(r->rs, eaudit__rq_col_int(q, 4));
       size_t i = 0;
       while (tr && i < tr->n && !defers_rule(r, tr->rules[i]))
         i++;
       if (tr == NULL || i == tr->n)
         continue;
-      if ((rc = eaudit__event_from_row(q, 0, &ev)))
+      if ((rc = eaudit__rq_event(q, &ev)))
         break;
       int64_t seq = ev.v[EAUDIT_FIELD_SEQ];
       r->cur_seq = seq;
@@ -752,9 +752,9 @@ static int catch_up(eaudit_store *s, eaudit__rules *r, int64_t upto) {
                  : eval_sequence(s, r, ri, &ev);
       }
     }
-    sqlite3_reset(q);
+    eaudit__rq_reset(q);
     if (rc == 0 && src != SQLITE_DONE)
-      rc = eaudit__sqlite_error(s, src, "replaying events since the rules "
+      rc = eaudit__rq_fail(s, src, "replaying events since the rules "
                                         "checkpoint");
   }
   eaudit__event_release(&ev);
@@ -798,27 +798,27 @@ static void finding_id(const char *rule, const char *key, const uint8_t ev[16],
   out[8] = (uint8_t)(0x80 | (out[8] & 0x3F));
 }
 
-static int step_done(eaudit_store *s, sqlite3_stmt *q, const char *what) {
-  int rc = sqlite3_step(q);
-  sqlite3_reset(q);
+static int step_done(eaudit_store *s, eaudit__rq *q, const char *what) {
+  int rc = eaudit__rq_step(q);
+  eaudit__rq_reset(q);
   return rc == SQLITE_DONE || rc == SQLITE_ROW ? EAUDIT_OK
-                                               : eaudit__sqlite_error(s, rc, what);
+                                               : eaudit__rq_fail(s, rc, what);
 }
 
 /* The lowest seq in events, read once per transaction. A purge removes a
  * prefix of the seqs, so an event at or above it is still there. */
 static int live_from(eaudit_store *s, eaudit__rules *r, int64_t *out) {
   if (!r->live_known) {
-    sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_LIVE_FROM);
+    eaudit__rq *q = eaudit__rules_stmt(s, r, EAUDIT__RS_LIVE_FROM);
     if (q == NULL)
       return eaudit_error_last()->code;
-    int rc = sqlite3_step(q);
-    r->live_from = rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL
-                       ? sqlite3_column_int64(q, 0)
+    int rc = eaudit__rq_step(q);
+    r->live_from = rc == SQLITE_ROW && !eaudit__rq_col_null(q, 0)
+                       ? eaudit__rq_col_i64(q, 0)
                        : INT64_MAX;
-    sqlite3_reset(q);
+    eaudit__rq_reset(q);
     if (rc != SQLITE_ROW)
-      return eaudit__sqlite_error(s, rc, "reading the first event");
+      return eaudit__rq_fail(s, rc, "reading the first event");
     r->live_known = 1;
   }
   *out = r->live_from;
@@ -829,26 +829,103 @@ static int live_from(eaudit_store *s, eaudit__rules *r, int64_t *out) {
  * engine's memory when it holds them and the event is still stored, else
  * from the events table in the same statement; an event purged since
  * links nothing. */
+static int refs_insert_many(eaudit_store *s, eaudit__rules *r,
+                            int64_t finding, const ref *refs, size_t n);
+
 static int refs_insert(eaudit_store *s, eaudit__rules *r, int64_t finding,
                        const ref *refs, size_t n) {
+  if (s->pg)
+    return refs_insert_many(s, r, finding, refs, n);
   for (size_t i = 0; i < n; i++) {
     int64_t from = INT64_MAX;
     int rc = refs[i].id ? live_from(s, r, &from) : EAUDIT_OK;
     if (rc)
       return rc;
     int direct = refs[i].id && refs[i].seq >= from;
-    sqlite3_stmt *q = eaudit__rules_stmt(
+    eaudit__rq *q = eaudit__rules_stmt(
         s, r, direct ? EAUDIT__RS_REF_INSERT_ID : EAUDIT__RS_REF_INSERT);
     if (q == NULL)
       return eaudit_error_last()->code;
-    sqlite3_bind_int64(q, 1, finding);
-    sqlite3_bind_int64(q, 2, refs[i].seq);
+    eaudit__rq_i64(q, 1, finding);
+    eaudit__rq_i64(q, 2, refs[i].seq);
     if (direct)
-      sqlite3_bind_blob(q, 3, refs[i].id, 16, SQLITE_STATIC);
+      eaudit__rq_blob(q, 3, refs[i].id, 16);
     if ((rc = step_done(s, q, "linking a finding to its events")))
       return rc;
   }
   return EAUDIT_OK;
+}
+
+static void put_be32(uint8_t *p, uint32_t v) {
+  for (int k = 0; k < 4; k++)
+    p[k] = (uint8_t)(v >> (24 - 8 * k));
+}
+
+/* The same on PostgreSQL, where each statement is a round trip: the
+ * events whose ids the engine holds go in one statement, as two arrays in
+ * PostgreSQL's binary array format (int8[] seqs, bytea[] ids); the others
+ * are read from the events one by one, as on SQLite. */
+static int refs_insert_many(eaudit_store *s, eaudit__rules *r,
+                            int64_t finding, const ref *refs, size_t n) {
+  int64_t from = INT64_MAX;
+  size_t k = 0;
+  int rc = EAUDIT_OK;
+  for (size_t i = 0; i < n && rc == 0; i++)
+    if (refs[i].id && (rc = live_from(s, r, &from)) == 0 &&
+        refs[i].seq >= from)
+      k++;
+  if (rc)
+    return rc;
+  uint8_t *seqs = NULL, *ids = NULL;
+  if (k && ((seqs = eaudit__malloc(20 + k * 12)) == NULL ||
+            (ids = eaudit__malloc(20 + k * 20)) == NULL)) {
+    eaudit__free(seqs);
+    return eaudit__enomem();
+  }
+  if (k) {
+    /* ndim, no nulls, element type, length, lower bound. */
+    const uint32_t hs[5] = {1, 0, 20, (uint32_t)k, 1},
+                   hi[5] = {1, 0, 17, (uint32_t)k, 1};
+    for (int h = 0; h < 5; h++) {
+      put_be32(seqs + 4 * h, hs[h]);
+      put_be32(ids + 4 * h, hi[h]);
+    }
+  }
+  size_t j = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    if (refs[i].id && refs[i].seq >= from) {
+      uint8_t *ps = seqs + 20 + j * 12, *pi = ids + 20 + j * 20;
+      put_be32(ps, 8);
+      put_be32(ps + 4, (uint32_t)((uint64_t)refs[i].seq >> 32));
+      put_be32(ps + 8, (uint32_t)refs[i].seq);
+      put_be32(pi, 16);
+      memcpy(pi + 4, refs[i].id, 16);
+      j++;
+      continue;
+    }
+    eaudit__rq *q = eaudit__rules_stmt(s, r, EAUDIT__RS_REF_INSERT);
+    if (q == NULL) {
+      rc = eaudit_error_last()->code;
+      break;
+    }
+    eaudit__rq_i64(q, 1, finding);
+    eaudit__rq_i64(q, 2, refs[i].seq);
+    rc = step_done(s, q, "linking a finding to its events");
+  }
+  if (rc == 0 && k) {
+    eaudit__rq *q = eaudit__rules_stmt(s, r, EAUDIT__RS_REF_INSERT_MANY);
+    if (q == NULL) {
+      rc = eaudit_error_last()->code;
+    } else {
+      eaudit__rq_i64(q, 1, finding);
+      eaudit__rq_blob(q, 2, seqs, 20 + k * 12);
+      eaudit__rq_blob(q, 3, ids, 20 + k * 20);
+      rc = step_done(s, q, "linking a finding to its events");
+    }
+  }
+  eaudit__free(seqs);
+  eaudit__free(ids);
+  return rc;
 }
 
 /* The condition of rule `ri` holds for the key of st at event ev: open a
@@ -870,22 +947,22 @@ static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   int rc;
   st->must = 1; /* an episode is written with its state */
   if (st->finding && t < st->quiet_until) {
-    sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_EXTEND);
+    eaudit__rq *q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_EXTEND);
     if (q == NULL)
       return eaudit_error_last()->code;
-    sqlite3_bind_int64(q, 1, hi);
-    sqlite3_bind_int64(q, 2, t + window);
-    sqlite3_bind_int64(q, 3, max_seq);
-    sqlite3_bind_int(q, 4, ev->late);
-    sqlite3_bind_int64(q, 5, st->finding);
+    eaudit__rq_i64(q, 1, hi);
+    eaudit__rq_i64(q, 2, t + window);
+    eaudit__rq_i64(q, 3, max_seq);
+    eaudit__rq_int(q, 4, ev->late);
+    eaudit__rq_i64(q, 5, st->finding);
     if ((rc = step_done(s, q, "extending a finding")))
       return rc;
     if (!st->has_first || lo < st->first_at) {
       if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_EXTEND_FIRST)) ==
           NULL)
         return eaudit_error_last()->code;
-      sqlite3_bind_int64(q, 1, lo);
-      sqlite3_bind_int64(q, 2, st->finding);
+      eaudit__rq_i64(q, 1, lo);
+      eaudit__rq_i64(q, 2, st->finding);
       if ((rc = step_done(s, q, "extending a finding")))
         return rc;
       if (st->has_first)
@@ -904,63 +981,66 @@ static int episode(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   finding_id(rule->id, key, ev->id, lo, id);
   int existed = 0;
   int64_t rowid = 0;
-  sqlite3_stmt *q;
+  eaudit__rq *q;
   if (r->replay) {
     /* Found again by a re-evaluation: keep its row, id and state. */
     if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_EXISTS)) == NULL)
       return eaudit_error_last()->code;
-    sqlite3_bind_blob(q, 1, id, 16, SQLITE_STATIC);
-    rc = sqlite3_step(q);
+    eaudit__rq_blob(q, 1, id, 16);
+    rc = eaudit__rq_step(q);
     existed = rc == SQLITE_ROW;
     if (existed)
-      rowid = sqlite3_column_int64(q, 0);
-    sqlite3_reset(q);
+      rowid = eaudit__rq_col_i64(q, 0);
+    eaudit__rq_reset(q);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-      return eaudit__sqlite_error(s, rc, "looking up a finding");
+      return eaudit__rq_fail(s, rc, "looking up a finding");
   }
   if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_INSERT)) == NULL)
     return eaudit_error_last()->code;
-  sqlite3_bind_blob(q, 1, id, 16, SQLITE_STATIC);
-  sqlite3_bind_int64(q, 2, num);
-  sqlite3_bind_int(q, 3, rule->severity);
-  sqlite3_bind_int(q, 4, st->kf);
-  sqlite3_bind_int64(q, 5, st->kv);
+  eaudit__rq_blob(q, 1, id, 16);
+  eaudit__rq_i64(q, 2, num);
+  eaudit__rq_int(q, 3, rule->severity);
+  eaudit__rq_int(q, 4, st->kf);
+  eaudit__rq_i64(q, 5, st->kv);
   if (st->kf == EAUDIT_FIELD_SUBJECT || st->kf == EAUDIT_FIELD_ACTOR)
-    sqlite3_bind_int64(q, 6, st->kv);
+    eaudit__rq_i64(q, 6, st->kv);
   else if (st->kf == EAUDIT_FIELD_DEVICE && EAUDIT__HAS(ev, EAUDIT_FIELD_SUBJECT))
-    sqlite3_bind_int64(q, 6, ev->v[EAUDIT_FIELD_SUBJECT]);
+    eaudit__rq_i64(q, 6, ev->v[EAUDIT_FIELD_SUBJECT]);
   else
-    sqlite3_bind_null(q, 6);
-  sqlite3_bind_int64(q, 7, lo);
-  sqlite3_bind_int64(q, 8, hi);
-  sqlite3_bind_int64(q, 9, t + window);
-  sqlite3_bind_int64(q, 10, min_seq);
-  sqlite3_bind_int64(q, 11, max_seq);
-  sqlite3_bind_int(q, 12, ev->late);
+    eaudit__rq_null(q, 6);
+  eaudit__rq_i64(q, 7, lo);
+  eaudit__rq_i64(q, 8, hi);
+  eaudit__rq_i64(q, 9, t + window);
+  eaudit__rq_i64(q, 10, min_seq);
+  eaudit__rq_i64(q, 11, max_seq);
+  eaudit__rq_int(q, 12, ev->late);
   /* No RETURNING clause: it makes SQLite open a statement journal (a
    * 64 KiB buffer allocated and freed per finding). A new row's rowid is
    * the connection's last insert rowid; a re-found one's was read above,
    * and should the insert have met an existing id all the same, the
-   * lookup gives it. */
-  int64_t before = sqlite3_last_insert_rowid(s->db);
-  rc = sqlite3_step(q);
-  sqlite3_reset(q);
-  if (rc != SQLITE_DONE)
-    return eaudit__sqlite_error(s, rc, "storing a finding");
-  if (!existed && (rowid = sqlite3_last_insert_rowid(s->db)) == before) {
+   * lookup gives it. PostgreSQL returns the rowid instead. */
+  int64_t before = s->pg ? 0 : sqlite3_last_insert_rowid(s->db);
+  rc = eaudit__rq_step(q);
+  int64_t returned = rc == SQLITE_ROW ? eaudit__rq_col_i64(q, 0) : 0;
+  eaudit__rq_reset(q);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    return eaudit__rq_fail(s, rc, "storing a finding");
+  if (!existed &&
+      (rowid = s->pg ? returned : sqlite3_last_insert_rowid(s->db)) ==
+          before) {
     if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_FINDING_EXISTS)) == NULL)
       return eaudit_error_last()->code;
-    sqlite3_bind_blob(q, 1, id, 16, SQLITE_STATIC);
-    rc = sqlite3_step(q);
-    rowid = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-    sqlite3_reset(q);
+    eaudit__rq_blob(q, 1, id, 16);
+    rc = eaudit__rq_step(q);
+    rowid = rc == SQLITE_ROW ? eaudit__rq_col_i64(q, 0) : 0;
+    eaudit__rq_reset(q);
     if (rc != SQLITE_ROW)
-      return eaudit__sqlite_error(s, rc, "looking up a finding");
+      return eaudit__rq_fail(s, rc, "looking up a finding");
   }
   if (existed) {
     if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_REFS_DELETE)) == NULL)
       return eaudit_error_last()->code;
-    sqlite3_bind_int64(q, 1, rowid);
+    eaudit__rq_i64(q, 1, rowid);
     if ((rc = step_done(s, q, "replacing a finding's events")))
       return rc;
   }
@@ -1120,20 +1200,20 @@ static int rebuild(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st,
   int id = st->kf == EAUDIT_FIELD_SUBJECT ? EAUDIT__RS_SCAN_SUBJECT
            : st->kf == EAUDIT_FIELD_DOOR  ? EAUDIT__RS_SCAN_DOOR
                                           : EAUDIT__RS_SCAN_DEVICE;
-  sqlite3_stmt *q = eaudit__rules_stmt(s, r, id);
+  eaudit__rq *q = eaudit__rules_stmt(s, r, id);
   if (q == NULL)
     return eaudit_error_last()->code;
-  sqlite3_bind_int64(q, 1, st->kv);
-  sqlite3_bind_int64(q, 2, floor);
-  sqlite3_bind_int64(q, 3, r->since[st->rule]);
-  sqlite3_bind_int64(q, 4, ev->v[EAUDIT_FIELD_SEQ]);
+  eaudit__rq_i64(q, 1, st->kv);
+  eaudit__rq_i64(q, 2, floor);
+  eaudit__rq_i64(q, 3, r->since[st->rule]);
+  eaudit__rq_i64(q, 4, ev->v[EAUDIT_FIELD_SEQ]);
   int rc = EAUDIT_OK, src = SQLITE_DONE;
-  while (live && (src = sqlite3_step(q)) == SQLITE_ROW) {
-    if (!rule_watches(rule, sqlite3_column_int(q, 2),
-                      sqlite3_column_int64(q, 3)))
+  while (live && (src = eaudit__rq_step(q)) == SQLITE_ROW) {
+    if (!rule_watches(rule, eaudit__rq_col_int(q, 2),
+                      eaudit__rq_col_i64(q, 3)))
       continue;
-    eaudit_time rt = sqlite3_column_int64(q, 0);
-    int64_t seq = sqlite3_column_int64(q, 1);
+    eaudit_time rt = eaudit__rq_col_i64(q, 0);
+    int64_t seq = eaudit__rq_col_i64(q, 1);
     for (size_t ci = 0; ci < rule->n_conds && rc == 0; ci++) {
       const eaudit__cond *c = &rule->conds[ci];
       if (done[ci])
@@ -1145,9 +1225,9 @@ static int rebuild(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st,
       } else if (c->distinct) {
         /* Columns subject..site follow type and reason. */
         int col = c->distinct - EAUDIT_FIELD_SUBJECT + 4;
-        if (sqlite3_column_type(q, col) == SQLITE_NULL)
+        if (eaudit__rq_col_null(q, col))
           continue;
-        v = sqlite3_column_int64(q, col);
+        v = eaudit__rq_col_i64(q, col);
       }
       if (!found[ci]) {
         found[ci] = 1;
@@ -1164,8 +1244,8 @@ static int rebuild(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st,
         break;
       item *it = &st->items[st->n++];
       *it = (item){rt, v, seq, (int32_t)ci, 0, 0, {0}};
-      if (sqlite3_column_bytes(q, 10) == 16) {
-        memcpy(it->id, sqlite3_column_blob(q, 10), 16);
+      if (eaudit__rq_col_bytes(q, 10) == 16) {
+        memcpy(it->id, eaudit__rq_col_blob(q, 10), 16);
         it->has_id = 1;
       }
       if (++count[ci] == EAUDIT__RULE_MAX_ITEMS) {
@@ -1176,9 +1256,9 @@ static int rebuild(eaudit_store *s, eaudit__rules *r, eaudit__rstate *st,
     if (rc)
       break;
   }
-  sqlite3_reset(q);
+  eaudit__rq_reset(q);
   if (rc == 0 && live && src != SQLITE_DONE)
-    rc = eaudit__sqlite_error(s, src, "rebuilding a rule window");
+    rc = eaudit__rq_fail(s, src, "rebuilding a rule window");
   if (rc == 0 && st->n > 1)
     qsort(st->items, st->n, sizeof *st->items, item_cmp);
   return rc;
@@ -1266,27 +1346,27 @@ static int preload(eaudit_store *s, eaudit__rules *r, uint16_t ri,
   size_t n = 0, cap = 0, nh = 0, caph = 0;
   int rc = EAUDIT_OK, src = SQLITE_DONE, gave_up = 0;
   for (size_t ti = 0; rc == 0 && !gave_up && ti < rule->n_types; ti++) {
-    sqlite3_stmt *q = eaudit__rules_stmt(s, r, EAUDIT__RS_SCAN_TYPE);
+    eaudit__rq *q = eaudit__rules_stmt(s, r, EAUDIT__RS_SCAN_TYPE);
     if (q == NULL) {
       rc = eaudit_error_last()->code;
       break;
     }
-    sqlite3_bind_int(q, 1, rule->types[ti]);
-    sqlite3_bind_int64(q, 2, scan_lo);
-    sqlite3_bind_int64(q, 3, r->since[ri]);
-    sqlite3_bind_int64(q, 4, ev->v[EAUDIT_FIELD_SEQ]);
-    while (rc == 0 && (src = sqlite3_step(q)) == SQLITE_ROW) {
-      if (!rule_watches(rule, sqlite3_column_int(q, 2),
-                        sqlite3_column_int64(q, 3)))
+    eaudit__rq_int(q, 1, rule->types[ti]);
+    eaudit__rq_i64(q, 2, scan_lo);
+    eaudit__rq_i64(q, 3, r->since[ri]);
+    eaudit__rq_i64(q, 4, ev->v[EAUDIT_FIELD_SEQ]);
+    while (rc == 0 && (src = eaudit__rq_step(q)) == SQLITE_ROW) {
+      if (!rule_watches(rule, eaudit__rq_col_int(q, 2),
+                        eaudit__rq_col_i64(q, 3)))
         continue;
-      eaudit_time rt = sqlite3_column_int64(q, 0);
-      int64_t seq = sqlite3_column_int64(q, 1);
+      eaudit_time rt = eaudit__rq_col_i64(q, 0);
+      int64_t seq = eaudit__rq_col_i64(q, 1);
       for (size_t ci = 0; ci < rule->n_conds; ci++) {
         const eaudit__cond *c = &rule->conds[ci];
         /* Columns subject..site follow type and reason. */
         int kcol = c->key - EAUDIT_FIELD_SUBJECT + 4;
         if (!use[ci] || rt < lo[ci] ||
-            sqlite3_column_type(q, kcol) == SQLITE_NULL)
+            eaudit__rq_col_null(q, kcol))
           continue;
         int64_t val = 0;
         if (c->distinct == EAUDIT__DISTINCT_DAY) {
@@ -1294,9 +1374,9 @@ static int preload(eaudit_store *s, eaudit__rules *r, uint16_t ri,
             break;
         } else if (c->distinct) {
           int col = c->distinct - EAUDIT_FIELD_SUBJECT + 4;
-          if (sqlite3_column_type(q, col) == SQLITE_NULL)
+          if (eaudit__rq_col_null(q, col))
             continue;
-          val = sqlite3_column_int64(q, col);
+          val = eaudit__rq_col_i64(q, col);
         }
         if (n == cap) {
           if (cap >= PRELOAD_MAX_ITEMS) {
@@ -1312,10 +1392,10 @@ static int preload(eaudit_store *s, eaudit__rules *r, uint16_t ri,
           v = nv;
           cap = nc;
         }
-        v[n] = (pre_item){sqlite3_column_int64(q, kcol), c->key,
+        v[n] = (pre_item){eaudit__rq_col_i64(q, kcol), c->key,
                           (item){rt, val, seq, (int32_t)ci, 0, 0, {0}}};
-        if (sqlite3_column_bytes(q, 10) == 16) {
-          memcpy(v[n].it.id, sqlite3_column_blob(q, 10), 16);
+        if (eaudit__rq_col_bytes(q, 10) == 16) {
+          memcpy(v[n].it.id, eaudit__rq_col_blob(q, 10), 16);
           v[n].it.has_id = 1;
         }
         n++;
@@ -1323,12 +1403,12 @@ static int preload(eaudit_store *s, eaudit__rules *r, uint16_t ri,
       if (gave_up)
         break;
     }
-    sqlite3_reset(q);
+    eaudit__rq_reset(q);
     if (rc == 0 && !gave_up && src != SQLITE_DONE)
-      rc = eaudit__sqlite_error(s, src, "preloading a rule's windows");
+      rc = eaudit__rq_fail(s, src, "preloading a rule's windows");
   }
   /* The episodes of the rule's keys. */
-  sqlite3_stmt *q = NULL;
+  eaudit__rq *q = NULL;
   int64_t num = 0;
   if (rc == 0 && !gave_up)
     rc = rule_num(s, r, ri, 0, &num);
@@ -1337,15 +1417,15 @@ static int preload(eaudit_store *s, eaudit__rules *r, uint16_t ri,
       (q = eaudit__rules_stmt(s, r, EAUDIT__RS_STATE_RULE)) == NULL)
     rc = eaudit_error_last()->code;
   if (rc == 0 && !gave_up) {
-    sqlite3_bind_int64(q, 1, num);
-    while (rc == 0 && num && (src = sqlite3_step(q)) == SQLITE_ROW) {
-      int kf = sqlite3_column_int(q, 0);
-      int64_t kv = sqlite3_column_int64(q, 1);
+    eaudit__rq_i64(q, 1, num);
+    while (rc == 0 && num && (src = eaudit__rq_step(q)) == SQLITE_ROW) {
+      int kf = eaudit__rq_col_int(q, 0);
+      int64_t kv = eaudit__rq_col_i64(q, 1);
       if (kf < 0 || kf >= 32 || !(mask & (1 << kf)))
         continue;
       eaudit__rstate tmp = {.rule = ri, .kf = (uint8_t)kf, .kv = kv};
-      if ((rc = state_decode(r, &tmp, sqlite3_column_blob(q, 2),
-                             (size_t)sqlite3_column_bytes(q, 2))))
+      if ((rc = state_decode(r, &tmp, eaudit__rq_col_blob(q, 2),
+                             (size_t)eaudit__rq_col_bytes(q, 2))))
         break;
       eaudit__free(tmp.items);
       if (nh == caph) {
@@ -1361,9 +1441,9 @@ static int preload(eaudit_store *s, eaudit__rules *r, uint16_t ri,
       h[nh++] = (pre_head){kv, kf, tmp.finding, tmp.quiet_until, tmp.a,
                            tmp.b, tmp.c};
     }
-    sqlite3_reset(q);
+    eaudit__rq_reset(q);
     if (rc == 0 && src != SQLITE_DONE)
-      rc = eaudit__sqlite_error(s, src, "reading rule state");
+      rc = eaudit__rq_fail(s, src, "reading rule state");
   }
   if (rc || gave_up) {
     eaudit__free(v);
@@ -1679,32 +1759,33 @@ static int login_hours(eaudit_store *s, eaudit__rules *r,
    * unless another rule of this kind just stored it: only a re-evaluation
    * or that case reads one back. */
   int look = r->replay || r->hours_seq == seq;
-  sqlite3_stmt *q =
+  eaudit__rq *q =
       look ? eaudit__rules_stmt(s, r, EAUDIT__RS_HOURS_GET) : NULL;
   if (look && q == NULL)
     return eaudit_error_last()->code;
   int rc = SQLITE_DONE;
   if (look) {
-    sqlite3_bind_int64(q, 1, seq);
-    rc = sqlite3_step(q);
+    eaudit__rq_i64(q, 1, seq);
+    rc = eaudit__rq_step(q);
   }
   if (rc == SQLITE_ROW) {
-    const uint8_t *p = sqlite3_column_blob(q, 0);
-    const uint8_t *end = p + sqlite3_column_bytes(q, 0);
+    const uint8_t *p = eaudit__rq_col_blob(q, 0);
+    const uint8_t *end = p + eaudit__rq_col_bytes(q, 0);
     int ok = p != NULL;
     for (int h = 0; ok && h < 24; h++)
       ok = get_var(&p, end, &counts[h]);
     if (ok && p == end) {
-      sqlite3_reset(q);
+      eaudit__rq_reset(q);
       return EAUDIT_OK;
     } /* damaged: judged again from the current history, as when absent */
   }
   if (look)
-    sqlite3_reset(q);
+    eaudit__rq_reset(q);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return eaudit__sqlite_error(s, rc, "reading a login histogram");
+    return eaudit__rq_fail(s, rc, "reading a login histogram");
   int64_t user = ev->v[EAUDIT_FIELD_SUBJECT];
   rc = r->hours_fn ? r->hours_fn(s, user, counts, r->hours_payload)
+          : s->pg ? EAUDIT_ENOTFOUND /* device recognition is SQLite's */
                    : eaudit__login_hours(s, user, counts);
   if (rc)
     return rc;
@@ -1715,8 +1796,8 @@ static int login_hours(eaudit_store *s, eaudit__rules *r,
     len += put_var(b + len, counts[h]);
   if ((q = eaudit__rules_stmt(s, r, EAUDIT__RS_HOURS_PUT)) == NULL)
     return eaudit_error_last()->code;
-  sqlite3_bind_int64(q, 1, seq);
-  sqlite3_bind_blob(q, 2, b, (int)len, SQLITE_TRANSIENT);
+  eaudit__rq_i64(q, 1, seq);
+  eaudit__rq_blob(q, 2, b, len);
   r->hours_seq = seq;
   return step_done(s, q, "recording a login histogram");
 }

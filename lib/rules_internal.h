@@ -4,6 +4,7 @@
 #ifndef EAUDIT_RULES_INTERNAL_H
 #define EAUDIT_RULES_INTERNAL_H
 
+#include "rules_sql.h"
 #include "store_internal.h"
 
 #define EAUDIT__RULE_ID_MAX 64
@@ -214,6 +215,15 @@ enum {
   EAUDIT__RS_LIVE_FROM,
   /* The events a catch-up replays (rules_eval.c, catch_up()). */
   EAUDIT__RS_CATCH_UP,
+  /* PostgreSQL only (SQLite uses its meta table and PRAGMA data_version):
+   * writing rule_meta, and moving its generation, which tells other
+   * handles that the rule state changed. */
+  EAUDIT__RS_META_PUT,
+  EAUDIT__RS_GEN_BUMP,
+  /* The newest occurred_at before a seq, for lateness. */
+  EAUDIT__RS_NEWEST,
+  /* Linking many events whose ids the engine holds at once. */
+  EAUDIT__RS_REF_INSERT_MANY,
   EAUDIT__RS_COUNT
 };
 
@@ -232,7 +242,7 @@ typedef struct eaudit__rules {
   /* Scratch: the ids of a threshold episode's events. */
   uint8_t (*ref_ids)[16];
   size_t cap_ref_ids;
-  sqlite3_stmt *st[EAUDIT__RS_COUNT];
+  eaudit__rq st[EAUDIT__RS_COUNT];
   /* Per rule of rs: the first seq it has evaluated since its state was
    * last reset (rule_since), bounding window rebuilds. */
   int64_t *since;
@@ -289,8 +299,16 @@ int eaudit__rules_get(eaudit_store *s, eaudit__rules **out);
 /* Revalidate against the database inside a transaction: another process
  * may have changed the rule set or the rule state. */
 int eaudit__rules_txn_ready(eaudit_store *s, eaudit__rules *r);
-/* A prepared statement of the engine. */
-sqlite3_stmt *eaudit__rules_stmt(eaudit_store *s, eaudit__rules *r, int id);
+/* A prepared statement of the engine (rules_sql.h), reset and unbound;
+ * NULL with the error set when it cannot be prepared. */
+eaudit__rq *eaudit__rules_stmt(eaudit_store *s, eaudit__rules *r, int id);
+/* Set the engine's setting key (meta on SQLite, eaudit.rule_meta on
+ * PostgreSQL) to text, or when text is NULL to num. */
+int eaudit__rules_meta_set(eaudit_store *s, eaudit__rules *r, const char *key,
+                           const char *text, int64_t num);
+/* PostgreSQL: move the rules generation (eaudit.rule_meta), so that other
+ * handles drop their cached state, and remember it as this handle's. */
+int eaudit__rules_pg_bump(eaudit_store *s, eaudit__rules *r);
 /* Forget every cached per-key state, unwritten changes included. */
 void eaudit__rules_cache_clear(eaudit__rules *r);
 /* Write the changed per-key states to rule_state at the end of an append

@@ -2,6 +2,9 @@
  * @file eaudit/rules.h
  * @brief Anomaly rules, findings, finding subscribers and the "expired now"
  *        list. See docs/rules.md for the rule language and the built-ins.
+ *        On a store opened on a postgresql:// URI the rules evaluate the
+ *        events appended through such handles (the central store's own
+ *        chain), not those shipped in from sites (docs/scale-out.md).
  */
 #ifndef EAUDIT_RULES_H
 #define EAUDIT_RULES_H
@@ -267,6 +270,7 @@ EAUDIT_EXTERN int eaudit_store_unsubscribe_findings(eaudit_store *store,
  * The users and groups whose latest permissions_expired (by occurred_at)
  * is not followed by a permissions_prolonged at the same time or later:
  * the ones the console shows in red. Users first, then groups, each by id.
+ * On a PostgreSQL store, from those events of every origin still stored.
  */
 EAUDIT_EXTERN int eaudit_store_expired(eaudit_store *store,
                                        eaudit_expired **out);

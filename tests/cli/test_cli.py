@@ -1558,8 +1558,12 @@ class Central(Base):
         v = json.loads(p.stdout)
         self.assertEqual(v["first_bad_seq"], 2)
 
+    def test_rules_and_findings_work_on_the_central_store(self):
+        p = self.ok(run("rules", "--db", self.uri))
+        self.assertIn("door_failure_burst", p.stdout)
+
     def test_calls_the_central_store_lacks_say_so(self):
-        p = run("rules", "--db", self.uri)
+        p = run("backup", "--db", self.uri, "--to", self.path("b.db"))
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("PostgreSQL", p.stderr)
 
