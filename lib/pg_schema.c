@@ -351,10 +351,23 @@ static const char schema_v2[] =
     " SELECT site_id, base_seq, base_hash, 0 FROM eaudit.sites"
     " WHERE base_seq > 0 ON CONFLICT DO NOTHING;";
 
+/* Version 3: the directory beyond names, as SQLite keeps it (lib/schema.c,
+ * lib/devices.c). users holds the users set with a name or a role (the
+ * users list adds those seen in events); types and labels the vendor
+ * types and translated labels, global like the names (pg_directory.c);
+ * devices and device_login_hours the device recognition state of each
+ * origin store (pg_devices.c). */
+static const char schema_v3[] =
+    "CREATE TABLE eaudit.users(id bigint PRIMARY KEY,"
+    " role int NOT NULL DEFAULT 0);"
+    "CREATE TABLE eaudit.types(code int PRIMARY KEY, name text NOT NULL"
+    " UNIQUE, label text NOT NULL);"
+    "CREATE TABLE eaudit.labels(code int PRIMARY KEY, label text NOT NULL);";
+
 /* Migrations from version i to i + 1, indexed by i. Each runs in the
  * transaction that bumps eaudit.meta's schema_version; a new database runs
  * them all after creating version 1. */
-static const char *const migrations[] = {NULL, schema_v2};
+static const char *const migrations[] = {NULL, schema_v2, schema_v3};
 
 /* The stored schema version, 0 when there is no central schema. */
 static int read_version(PGconn *c, int64_t *out) {

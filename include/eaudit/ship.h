@@ -21,7 +21,7 @@
 EAUDIT_BEGIN_DECLS
 
 /** Schema version of the central store this library creates and reads. */
-#define EAUDIT_CENTRAL_SCHEMA_VERSION 2
+#define EAUDIT_CENTRAL_SCHEMA_VERSION 3
 
 /** Batch size used when eaudit_store_ship() is given 0. */
 #define EAUDIT_SHIP_BATCH_DEFAULT 1000
@@ -46,7 +46,9 @@ EAUDIT_EXTERN int eaudit_central_init(const char *central_uri);
  * moves the site's cursor (its shipped head seq and hash) with them. A
  * crash or a lost connection at any point leaves whole batches only; the
  * next call resumes after the cursor. Events already present (same site
- * and id) are not inserted twice.
+ * and id) are not inserted twice. After the events, one more transaction
+ * syncs the site's directory: names, vendor types, labels and user roles
+ * (docs/scale-out.md).
  *
  * @param site         the site store (a read-only handle will do).
  * @param central_uri  the central store, `postgresql://...`.

@@ -1550,6 +1550,16 @@ class Central(Base):
         v = json.loads(p.stdout)
         self.assertEqual(v["first_bad_seq"], 2)
 
+    def test_name_sets_users_and_roles_through_the_uri(self):
+        self.ok(run("name", "--db", self.uri, "user", "77", "Nina Central",
+                    "--role", "admin"))
+        self.ok(run("name", "--db", self.uri, "door", "5", "Lobby"))
+        self.assertEqual(self.psql("SELECT role FROM eaudit.users"
+                                   " WHERE id = 77", uri=self.uri), "1")
+        p = self.ok(run("users", "--db", self.uri, "--prefix", "nina"))
+        self.assertIn("Nina Central", p.stdout)
+        self.assertIn("admin", p.stdout)
+
     def test_calls_the_central_store_lacks_say_so(self):
         p = run("rules", "--db", self.uri)
         self.assertNotEqual(p.returncode, 0)
