@@ -468,17 +468,29 @@ static int mark_repeated_ids(eaudit_event *const *evs, size_t n, uint8_t *dup) {
   return EAUDIT_OK;
 }
 
+/* A module's writes inside an append transaction (eaudit__pg_store_append_with). */
+typedef struct append_hook {
+  int (*fn)(eaudit_store *s, void *payload, size_t *n);
+  void *payload;
+} append_hook;
+
 /* One append transaction. With fresh set (import), events whose id is
  * stored already are skipped rather than refused, and the appended ones
- * are listed in fresh[0..*n_fresh). */
-static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
+ * are listed in fresh[0..*n_fresh). A hook runs first and may leave fewer
+ * events (*n_io). */
+static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t *n_io,
                       size_t *failed, int *no_partition, eaudit_event **fresh,
-                      size_t *n_fresh) {
+                      size_t *n_fresh, const append_hook *hook) {
   eaudit__pgstore *p = PGS(s);
   PGconn *c = p->conn;
   int rc = eaudit__pg_command(c, "BEGIN", "starting an append");
   if (rc)
     return rc;
+  if (hook && (rc = hook->fn(s, hook->payload, n_io)))
+    return rollback(c, rc);
+  size_t n = *n_io;
+  if (n == 0)
+    return eaudit__pg_command(c, "COMMIT", "committing an append");
   /* The origin's lock, as shipping takes it: one writer per chain. */
   eaudit__pgp q = {0};
   eaudit__pgp_i32(&q, EAUDIT__PG_SITE_LOCK);
@@ -577,7 +589,8 @@ static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
 
 static int append_common(eaudit_store *s, eaudit_event *const *evs, size_t n,
                          size_t *failed, eaudit_event **fresh,
-                         size_t *n_fresh) {
+                         size_t *n_fresh, const append_hook *hook,
+                         size_t *n_done) {
   eaudit__pgstore *p = PGS(s);
   size_t f = 0;
   if (s->read_only)
@@ -598,7 +611,10 @@ static int append_common(eaudit_store *s, eaudit_event *const *evs, size_t n,
     int no_partition = 0;
     if ((rc = ensure_months(p, evs, n, &f)))
       break;
-    rc = append_txn(s, evs, n, &f, &no_partition, fresh, n_fresh);
+    size_t m = n;
+    rc = append_txn(s, evs, &m, &f, &no_partition, fresh, n_fresh, hook);
+    if (n_done)
+      *n_done = m;
     if (rc == 0 || !no_partition || attempt > 0)
       break;
     /* A partition this handle created was dropped meanwhile: forget what
@@ -619,13 +635,24 @@ static int append_common(eaudit_store *s, eaudit_event *const *evs, size_t n,
   if (fresh)
     eaudit__notify(s, fresh, *n_fresh);
   else
-    eaudit__notify(s, evs, n);
+    eaudit__notify(s, evs, n_done ? *n_done : n);
   return EAUDIT_OK;
 }
 
 int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs, size_t n,
                             size_t *failed) {
-  return append_common(s, evs, n, failed, NULL, NULL);
+  return append_common(s, evs, n, failed, NULL, NULL, NULL, NULL);
+}
+
+int eaudit__pg_store_append_with(eaudit_store *s, eaudit_event *const *evs,
+                                 size_t n,
+                                 int (*fn)(eaudit_store *s, void *payload,
+                                           size_t *n),
+                                 void *payload, size_t *appended) {
+  size_t failed;
+  append_hook hook = {fn, payload};
+  *appended = 0;
+  return append_common(s, evs, n, &failed, NULL, NULL, &hook, appended);
 }
 
 int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
@@ -633,7 +660,7 @@ int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
                                 size_t *n_fresh) {
   size_t failed;
   *n_fresh = 0;
-  return append_common(s, evs, n, &failed, fresh, n_fresh);
+  return append_common(s, evs, n, &failed, fresh, n_fresh, NULL, NULL);
 }
 
 /* ---- verification ---- */
@@ -768,6 +795,16 @@ int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
   (void)n;
   (void)fresh;
   *n_fresh = 0;
+  return absent();
+}
+
+int eaudit__pg_store_append_with(eaudit_store *s, eaudit_event *const *evs,
+                                 size_t n,
+                                 int (*fn)(eaudit_store *s, void *payload,
+                                           size_t *n),
+                                 void *payload, size_t *appended) {
+  (void)s, (void)evs, (void)n, (void)fn, (void)payload;
+  *appended = 0;
   return absent();
 }
 

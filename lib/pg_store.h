@@ -32,6 +32,17 @@ int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs, size_t n,
 int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
                                 size_t n, eaudit_event **fresh,
                                 size_t *n_fresh);
+/* The same as eaudit__pg_store_append with a module's writes first:
+ * fn(s, payload, &k) runs inside the transaction (after BEGIN, before the
+ * own chain's lock) and sets k <= n, the events to append (0: none; the
+ * transaction still commits fn's writes). A failure of fn rolls back
+ * everything. fn may run twice (a retry after a dropped partition).
+ * *appended is k on success; those events are notified. */
+int eaudit__pg_store_append_with(eaudit_store *s, eaudit_event *const *evs,
+                                 size_t n,
+                                 int (*fn)(eaudit_store *s, void *payload,
+                                           size_t *n),
+                                 void *payload, size_t *appended);
 /* Verify every origin's chain from its base. *damage is an
  * EAUDIT_DAMAGE_* kind (NONE when every chain verifies), *first_bad the
  * first bad seq of the first damaged origin, *events the events checked,

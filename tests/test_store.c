@@ -723,15 +723,6 @@ static int u_finding_fn(const eaudit_finding *f, void *p) {
 
 #define U(fn, ...)                                                             \
   static int u_##fn(eaudit_store *s) { return fn(s, __VA_ARGS__); }
-static eaudit_device_info *u_info;
-U(eaudit_store_observe_device, u_info, 1, EAUDIT_DEVICE_ADMIN_WEB, 0,
-  (eaudit_device_result **)&u_str)
-U(eaudit_store_admin_login, u_info, 1, 0, (eaudit_device_result **)&u_str)
-U(eaudit_store_mobile_login, u_info, 1, 0, (eaudit_device_result **)&u_str)
-U(eaudit_store_devices, 1, EAUDIT_DEVICE_ADMIN_WEB, (eaudit_devices **)&u_str)
-U(eaudit_store_rename_device, 1, "x")
-U(eaudit_store_forget_device, 1)
-U(eaudit_store_forget_unseen_devices, 30, &u_i64)
 U(eaudit_store_set_signing_key, u_buf, 64)
 U(eaudit_store_set_checkpoint_policy, 100, 0)
 U(eaudit_store_checkpoint, &u_i64)
@@ -762,13 +753,6 @@ static const struct {
   int (*call)(eaudit_store *s);
 } unsupported[] = {
 #define E(fn) {#fn, u_##fn}
-    E(eaudit_store_observe_device),
-    E(eaudit_store_admin_login),
-    E(eaudit_store_mobile_login),
-    E(eaudit_store_devices),
-    E(eaudit_store_rename_device),
-    E(eaudit_store_forget_device),
-    E(eaudit_store_forget_unseen_devices),
     E(eaudit_store_set_signing_key),
     E(eaudit_store_set_checkpoint_policy),
     E(eaudit_store_checkpoint),
@@ -797,7 +781,6 @@ START_TEST(calls_a_postgresql_store_lacks_are_eunsupported) {
   TU_PG_ONLY("every call works on SQLite");
   eaudit_store *s;
   EA_OK(eaudit_store_open(&s, path, NULL));
-  EA_OK(eaudit_device_info_new(&u_info));
   size_t n_calls = sizeof unsupported / sizeof unsupported[0];
   for (size_t i = 0; i < n_calls; i++) {
     const char *fn = unsupported[i].name;
@@ -815,7 +798,6 @@ START_TEST(calls_a_postgresql_store_lacks_are_eunsupported) {
     EA_OK(eaudit_store_last_seq(s, &n));
     ck_assert_int_eq(n, (int64_t)i + 1);
   }
-  eaudit_device_info_free(u_info);
   eaudit_store_free(s);
 }
 END_TEST
@@ -894,7 +876,8 @@ START_TEST(a_version_1_central_database_migrates_on_open) {
   EA_OK(eaudit_store_ship(site, path, 0, &n));
   ck_assert_int_eq(n, 5);
   tu_store_sql(path, NULL,
-               "DROP TABLE eaudit.users, eaudit.types, eaudit.labels;"
+               "DROP TABLE eaudit.users, eaudit.types, eaudit.labels,"
+               " eaudit.devices, eaudit.device_login_hours;"
                " DROP TABLE eaudit.name_words; DROP TABLE eaudit.names;"
                " DROP FUNCTION eaudit.names_words();"
                " DROP TABLE eaudit.anchors; DROP TABLE eaudit.settings;"
