@@ -6,6 +6,7 @@
 
 #include "devices_internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -940,6 +941,65 @@ START_TEST(bad_arguments_write_nothing) {
 }
 END_TEST
 
+/* Two handles logging one user in at once from the same new phone: the
+ * observations take turns (SQLite's write lock; on PostgreSQL an advisory
+ * lock on the user), so there is one device and one first_seen event. */
+typedef struct racer {
+  pthread_t t;
+  const char *target;
+  int rc, news;
+  char msg[256];
+} racer;
+
+static void *race(void *arg) {
+  racer *x = arg;
+  eaudit_store *s = NULL;
+  eaudit_device_info *info = NULL;
+  x->rc = eaudit_store_open(&s, x->target, NULL);
+  if (x->rc == 0)
+    x->rc = eaudit_device_info_new(&info);
+  for (int a = 1; x->rc == 0 && a < NA; a++)
+    x->rc = eaudit_device_info_set_str(info, a, PIXEL[a]);
+  for (int i = 0; x->rc == 0 && i < 15; i++) {
+    eaudit_device_result *r = NULL;
+    x->rc = eaudit_store_mobile_login(s, info, 21,
+                                      tu_utc(2026, 2, 1, 9, 0, 0) + i * HOUR,
+                                      &r);
+    x->news += x->rc == 0 && eaudit_device_result_decision(r) == NEW;
+    eaudit_device_result_free(r);
+  }
+  snprintf(x->msg, sizeof x->msg, "%s", eaudit_error_last()->message);
+  eaudit_device_info_free(info);
+  eaudit_store_free(s);
+  return NULL;
+}
+
+START_TEST(concurrent_logins_of_one_user_learn_one_device) {
+  tu_clock clock = {tu_utc(2026, 2, 1, 0, 0, 0), 0};
+  eaudit_store *s = open_mem(&clock, NULL);
+  racer x[2];
+  memset(x, 0, sizeof x);
+  for (int i = 0; i < 2; i++) {
+    x[i].target = tu_store_last_target();
+    ck_assert_int_eq(pthread_create(&x[i].t, NULL, race, &x[i]), 0);
+  }
+  for (int i = 0; i < 2; i++)
+    pthread_join(x[i].t, NULL);
+  for (int i = 0; i < 2; i++)
+    ck_assert_msg(x[i].rc == 0, "racer %d: %d %s", i, x[i].rc, x[i].msg);
+  ck_assert_int_eq(x[0].news + x[1].news, 1);
+  eaudit_devices *list = NULL;
+  EA_OK(eaudit_store_devices(s, 21, M, &list));
+  ck_assert_uint_eq(eaudit_devices_size(list), 1);
+  int64_t times = 0;
+  EA_OK(eaudit_devices_get(list, 0, NULL, NULL, NULL, NULL, NULL, &times));
+  ck_assert_int_eq(times, 30);
+  eaudit_devices_free(list);
+  ck_assert_int_eq(count(s), 1);
+  eaudit_store_free(s);
+}
+END_TEST
+
 int main(void) {
   Suite *su = suite_create("devices");
   TCase *tc = tcase_create("devices");
@@ -958,6 +1018,7 @@ int main(void) {
   tcase_add_test(tc, bad_arguments_write_nothing);
   tcase_add_test(tc, window_is_the_latest_days_then_the_newest);
   tcase_add_test(tc, durability_restored_and_other_handles_seen);
+  tcase_add_test(tc, concurrent_logins_of_one_user_learn_one_device);
   suite_add_tcase(su, tc);
   return tu_run(su);
 }
