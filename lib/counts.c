@@ -226,7 +226,7 @@ void eaudit_counts_free(eaudit_counts *c) {
 }
 
 static int users_add_pg(void *payload, int64_t id, const char *name,
-                        eaudit_time last, int expired) {
+                        eaudit_time last, int expired, int role) {
   eaudit_users *u = payload;
   struct user_row *r = eaudit__realloc(u->rows, (u->n + 1) * sizeof *r);
   if (r == NULL)
@@ -237,14 +237,15 @@ static int users_add_pg(void *payload, int64_t id, const char *name,
   r->id = id;
   if (name && (r->name = eaudit__strdup(name)) == NULL)
     return eaudit__enomem();
-  r->role = EAUDIT_USER_ROLE_USER; /* no roles on PostgreSQL */
+  r->role = role;
   r->last = last;
   r->expired = expired;
   return EAUDIT_OK;
 }
 
-/* The central store: the users seen in its events, named from
- * eaudit.names, a prefix matching their names as on SQLite (pg_query.c). */
+/* The central store: the users seen in its events and those set with a
+ * name or a role (eaudit.users), named from eaudit.names, a prefix matching
+ * their names as on SQLite (pg_query.c). */
 static int users_pg(eaudit_store *s, const char *prefix, size_t limit,
                     eaudit_users **out) {
   if (prefix && prefix[0]) {

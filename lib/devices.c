@@ -1,6 +1,8 @@
 /* Device recognition (docs/devices.md): observations, the decision table,
  * the login calls, the devices list and the admin login-hour histogram. */
 #include "devices_internal.h"
+#include "devices_store.h"
+#include "pg_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,10 +47,7 @@ const char eaudit__devices_schema[] =
     " hour INTEGER NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY(user_id, hour)) WITHOUT ROWID;";
 
-#define DEV_COLS                                                               \
-  "id, dkey, platform, os_family, os_version, browser_family, "               \
-  "browser_version, model, screen, time_zone, language, ip, last_seen"
-#define COL_LAST_SEEN 12
+#define COL_LAST_SEEN EAUDIT__DQ_COL_LAST_SEEN
 
 #define DAY_US INT64_C(86400000000)
 
@@ -57,68 +56,6 @@ static int64_t day_of(eaudit_time t) {
   int64_t d = t / DAY_US;
   return t % DAY_US < 0 ? d - 1 : d;
 }
-
-enum {
-  Q_ANY,
-  Q_BY_KEY,
-  Q_BY_CLS,
-  Q_CLS_NULL,
-  Q_RECENT,
-  Q_HAS_OS,
-  Q_BY_OS,
-  Q_INSERT,
-  Q_UPDATE,
-  Q_SEEN,
-  Q_HOUR,
-  Q_COUNT
-};
-
-/* The probes read at most ?4 rows in index order (no sort). */
-#define RECENT_FIRST " ORDER BY seen_day DESC, id DESC LIMIT ?4"
-
-static const char *const q_sql[Q_COUNT] = {
-    [Q_ANY] = "SELECT 1 FROM devices WHERE user_id = ?1 AND kind = ?2 LIMIT 1",
-    [Q_BY_KEY] = "SELECT " DEV_COLS " FROM devices WHERE user_id = ?1 AND "
-                 "kind = ?2 AND dkey = ?3 ORDER BY id",
-    [Q_BY_CLS] = "SELECT " DEV_COLS " FROM devices INDEXED BY devices_cls "
-                 "WHERE user_id = ?1 AND kind = ?2 AND cls = ?3" RECENT_FIRST,
-    [Q_CLS_NULL] = "SELECT " DEV_COLS " FROM devices INDEXED BY devices_cls "
-                   "WHERE user_id = ?1 AND kind = ?2 AND cls IS NULL"
-                   RECENT_FIRST,
-    [Q_RECENT] = "SELECT " DEV_COLS " FROM devices INDEXED BY devices_recent "
-                 "WHERE user_id = ?1 AND kind = ?2" RECENT_FIRST,
-    [Q_HAS_OS] = "SELECT 1 FROM devices WHERE user_id = ?1 AND kind = ?2 AND "
-                 "os_key = ?3 LIMIT 1",
-    [Q_BY_OS] = "SELECT " DEV_COLS " FROM devices INDEXED BY devices_os "
-                "WHERE user_id = ?1 AND kind = ?2 AND os_key = ?3"
-                RECENT_FIRST,
-    [Q_INSERT] =
-        "INSERT INTO devices(user_id, kind, dkey, platform, os_family, "
-        "os_version, browser_family, browser_version, model, screen, "
-        "time_zone, language, ip, os_key, cls, label, first_seen, last_seen, "
-        "times_seen, seen_day) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-        "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, 1, ?18)",
-    [Q_UPDATE] = "UPDATE devices SET dkey = ?3, platform = ?4, os_family = ?5, "
-                 "os_version = ?6, browser_family = ?7, browser_version = ?8, "
-                 "model = ?9, screen = ?10, time_zone = ?11, language = ?12, "
-                 "ip = ?13, os_key = ?14, cls = ?15, "
-                 "last_seen = max(last_seen, ?17), "
-                 "times_seen = times_seen + 1, seen_day = ?18 WHERE id = ?1",
-    /* Seen again, nothing learned, same day: no indexed column changes. */
-    [Q_SEEN] = "UPDATE devices SET last_seen = max(last_seen, ?2), "
-               "times_seen = times_seen + 1 WHERE id = ?1",
-    [Q_HOUR] = "INSERT INTO device_login_hours(user_id, hour, n) VALUES "
-               "(?1, ?2, 1) ON CONFLICT(user_id, hour) DO UPDATE SET "
-               "n = n + 1",
-};
-
-typedef struct devstate {
-  sqlite3_stmt *st[Q_COUNT];
-  /* The file's data version (SQLITE_FCNTL_DATA_VERSION) right after this
-   * handle's last observation committed; valid when have_version. */
-  unsigned version;
-  int have_version;
-} devstate;
 
 struct eaudit_device_info {
   char *v[NATTR];
@@ -148,44 +85,6 @@ typedef struct dev_row {
   int64_t id, last_seen;
   char *v[NATTR];
 } dev_row;
-
-void eaudit__devices_free(eaudit_store *s) {
-  devstate *d = s->devices;
-  if (d == NULL)
-    return;
-  /* After fork() the child must not touch the parent's SQLite state. */
-  if (eaudit__store_same_process(s))
-    for (int i = 0; i < Q_COUNT; i++)
-      sqlite3_finalize(d->st[i]);
-  eaudit__free(d);
-  s->devices = NULL;
-}
-
-static sqlite3_stmt *q(eaudit_store *s, int id) {
-  devstate *d = s->devices;
-  if (d == NULL) {
-    d = eaudit__calloc(1, sizeof *d);
-    if (d == NULL) {
-      eaudit__enomem();
-      return NULL;
-    }
-    s->devices = d;
-  }
-  sqlite3_stmt *st = d->st[id];
-  if (st == NULL) {
-    int rc = sqlite3_prepare_v3(s->db, q_sql[id], -1,
-                                SQLITE_PREPARE_PERSISTENT, &st, NULL);
-    if (rc != SQLITE_OK) {
-      eaudit__sqlite_error(s, rc, "preparing a device statement");
-      return NULL;
-    }
-    d->st[id] = st;
-  } else {
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-  }
-  return st;
-}
 
 /* --- the attributes handle --- */
 
@@ -445,12 +344,12 @@ static void row_clear(dev_row *r) {
   r->id = 0;
 }
 
-static int row_load(dev_row *r, sqlite3_stmt *st) {
+static int row_load(dev_row *r, const eaudit__dq *q) {
   row_clear(r);
-  r->id = sqlite3_column_int64(st, 0);
-  r->last_seen = sqlite3_column_int64(st, COL_LAST_SEEN);
+  r->id = eaudit__dq_col_int(q, 0);
+  r->last_seen = eaudit__dq_col_int(q, COL_LAST_SEEN);
   for (int a = EAUDIT_DEVATTR_KEY; a <= LAST_ATTR; a++) {
-    const char *t = (const char *)sqlite3_column_text(st, a);
+    const char *t = eaudit__dq_col_text(q, a);
     if (t && (r->v[a] = eaudit__strdup(t)) == NULL)
       return eaudit__enomem();
   }
@@ -458,10 +357,10 @@ static int row_load(dev_row *r, sqlite3_stmt *st) {
 }
 
 /* Column values of the current row as an attribute vector (borrowed). */
-static void row_view(sqlite3_stmt *st, char *v[NATTR]) {
+static void row_view(const eaudit__dq *q, char *v[NATTR]) {
   v[0] = NULL;
   for (int a = EAUDIT_DEVATTR_KEY; a <= LAST_ATTR; a++)
-    v[a] = (char *)sqlite3_column_text(st, a);
+    v[a] = (char *)eaudit__dq_col_text(q, a);
 }
 
 typedef struct matcher {
@@ -473,50 +372,55 @@ typedef struct matcher {
   double best_score, near_score; /* the match; the nearest of all */
 } matcher;
 
-/* Score every row of a probe; keep the best one at or above threshold. */
-static int scan(matcher *m, sqlite3_stmt *st) {
+/* Score every row of a probe that ran; keep the best one at or above
+ * threshold. Ends the probe. */
+static int scan(matcher *m, eaudit__dq *q) {
   int rc;
   char *dv[NATTR];
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    row_view(st, dv);
+  while ((rc = eaudit__dq_next(q)) == EAUDIT_OK) {
+    row_view(q, dv);
     double sc = score(m->s, dv, m->ov, 0);
     if (sc > m->near_score)
       m->near_score = sc;
     if (hard_conflict(dv, m->ov, 0) || sc < m->threshold)
       continue;
     /* Equal scores: the most recently seen wins, then the newest. */
+    int64_t last = eaudit__dq_col_int(q, COL_LAST_SEEN);
     if (m->best.id &&
         (sc < m->best_score ||
          (sc == m->best_score &&
-          (sqlite3_column_int64(st, COL_LAST_SEEN) < m->best.last_seen ||
-           (sqlite3_column_int64(st, COL_LAST_SEEN) == m->best.last_seen &&
-            sqlite3_column_int64(st, 0) < m->best.id)))))
+          (last < m->best.last_seen ||
+           (last == m->best.last_seen &&
+            eaudit__dq_col_int(q, 0) < m->best.id)))))
       continue;
     m->best_score = sc;
-    if ((rc = row_load(&m->best, st))) {
-      sqlite3_reset(st);
-      return rc;
-    }
+    if ((rc = row_load(&m->best, q)))
+      break;
   }
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? EAUDIT_OK
-                           : eaudit__sqlite_error(m->s, rc, "reading devices");
+  eaudit__dq_end(q);
+  return rc == EAUDIT_DONE ? EAUDIT_OK : rc;
 }
 
-static int bind_probe(sqlite3_stmt *st, int64_t user, int kind) {
-  sqlite3_bind_int64(st, 1, user);
-  sqlite3_bind_int(st, 2, kind);
-  sqlite3_bind_int(st, 4, CANDIDATES);
-  return EAUDIT_OK;
+/* Start a probe of @p user's devices of @p kind (text: ?3 when given). */
+static void probe(eaudit__dq *q, eaudit_store *s, int id, int64_t user,
+                  int kind, const char *text) {
+  eaudit__dq_start(q, s, id);
+  eaudit__dq_int(q, 1, user);
+  eaudit__dq_int(q, 2, kind);
+  if (text)
+    eaudit__dq_text(q, 3, text);
+  eaudit__dq_int(q, 4, CANDIDATES);
 }
 
-static int exists(eaudit_store *s, sqlite3_stmt *st, int *out) {
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return eaudit__sqlite_error(s, rc, "reading devices");
-  *out = rc == SQLITE_ROW;
-  return EAUDIT_OK;
+/* Whether a probe finds a row. */
+static int exists(eaudit__dq *q, int *out) {
+  *out = 0;
+  int rc = eaudit__dq_run(q, "reading devices");
+  if (rc == 0)
+    rc = eaudit__dq_next(q);
+  eaudit__dq_end(q);
+  *out = rc == EAUDIT_OK;
+  return rc == EAUDIT_OK || rc == EAUDIT_DONE ? EAUDIT_OK : rc;
 }
 
 /* "Different browser family on matching hardware attributes": a device of
@@ -525,16 +429,13 @@ static int other_browser_same_hw(eaudit_store *s, char *const ov[NATTR],
                                  int64_t user, int kind, const char *os_key,
                                  double threshold, int *out) {
   *out = 0;
-  sqlite3_stmt *st = q(s, os_key ? Q_BY_OS : Q_RECENT);
-  if (st == NULL)
-    return eaudit_error_last()->code;
-  bind_probe(st, user, kind);
-  if (os_key)
-    sqlite3_bind_text(st, 3, os_key, -1, SQLITE_STATIC);
-  int rc;
+  eaudit__dq q;
+  probe(&q, s, os_key ? EAUDIT__DQ_BY_OS : EAUDIT__DQ_RECENT, user, kind,
+        os_key);
+  int rc = eaudit__dq_run(&q, "reading devices");
   char *dv[NATTR];
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    row_view(st, dv);
+  while (rc == 0 && (rc = eaudit__dq_next(&q)) == EAUDIT_OK) {
+    row_view(&q, dv);
     if (!differs(dv[EAUDIT_DEVATTR_BROWSER_FAMILY],
                  ov[EAUDIT_DEVATTR_BROWSER_FAMILY]) ||
         hard_conflict(dv, ov, 1))
@@ -544,10 +445,8 @@ static int other_browser_same_hw(eaudit_store *s, char *const ov[NATTR],
       break;
     }
   }
-  sqlite3_reset(st);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE
-             ? EAUDIT_OK
-             : eaudit__sqlite_error(s, rc, "reading devices");
+  eaudit__dq_end(&q);
+  return rc == EAUDIT_OK || rc == EAUDIT_DONE ? EAUDIT_OK : rc;
 }
 
 static char *default_label(char *const v[NATTR], int kind) {
@@ -589,32 +488,26 @@ static int write_device(eaudit_store *s, int64_t id, int64_t user, int kind,
   if (oom || (v[EAUDIT_DEVATTR_OS_FAMILY] && os_key == NULL) ||
       (id == 0 && label == NULL))
     rc = eaudit__enomem();
-  sqlite3_stmt *st = rc ? NULL : q(s, id ? Q_UPDATE : Q_INSERT);
-  if (rc == 0 && st == NULL)
-    rc = eaudit_error_last()->code;
   if (rc == 0) {
+    eaudit__dq q;
+    eaudit__dq_start(&q, s, id ? EAUDIT__DQ_UPDATE : EAUDIT__DQ_INSERT);
     if (id)
-      sqlite3_bind_int64(st, 1, id);
+      eaudit__dq_int(&q, 1, id);
     else {
-      sqlite3_bind_int64(st, 1, user);
-      sqlite3_bind_int(st, 2, kind);
-      sqlite3_bind_text(st, 16, label, -1, SQLITE_STATIC);
+      eaudit__dq_int(&q, 1, user);
+      eaudit__dq_int(&q, 2, kind);
+      eaudit__dq_text(&q, 16, label);
     }
     for (int a = EAUDIT_DEVATTR_KEY; a <= LAST_ATTR; a++)
-      if (v[a])
-        sqlite3_bind_text(st, 2 + a, v[a], -1, SQLITE_STATIC);
-    if (os_key)
-      sqlite3_bind_text(st, 14, os_key, -1, SQLITE_STATIC);
-    if (cls)
-      sqlite3_bind_text(st, 15, cls, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 17, at);
-    sqlite3_bind_int64(st, 18, day);
-    int src = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (src != SQLITE_DONE)
-      rc = eaudit__sqlite_error(s, src, "writing a device");
-    else if (id_out)
-      *id_out = id ? id : sqlite3_last_insert_rowid(s->db);
+      eaudit__dq_text(&q, 2 + a, v[a]);
+    eaudit__dq_text(&q, 14, os_key);
+    eaudit__dq_text(&q, 15, cls);
+    eaudit__dq_int(&q, 17, at);
+    eaudit__dq_int(&q, 18, day);
+    rc = eaudit__dq_run(&q, "writing a device");
+    if (rc == 0 && id_out)
+      *id_out = id ? id : q.insert_id;
+    eaudit__dq_end(&q);
   }
   eaudit__free(cls);
   eaudit__free(os_key);
@@ -625,15 +518,13 @@ static int write_device(eaudit_store *s, int64_t id, int64_t user, int kind,
 /* A known device seen again with nothing learned, on the UTC day it was
  * last seen: only the counters change, and no indexed column. */
 static int seen_again(eaudit_store *s, int64_t id, eaudit_time at) {
-  sqlite3_stmt *st = q(s, Q_SEEN);
-  if (st == NULL)
-    return eaudit_error_last()->code;
-  sqlite3_bind_int64(st, 1, id);
-  sqlite3_bind_int64(st, 2, at);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? EAUDIT_OK
-                           : eaudit__sqlite_error(s, rc, "writing a device");
+  eaudit__dq q;
+  eaudit__dq_start(&q, s, EAUDIT__DQ_SEEN);
+  eaudit__dq_int(&q, 1, id);
+  eaudit__dq_int(&q, 2, at);
+  int rc = eaudit__dq_run(&q, "writing a device");
+  eaudit__dq_end(&q);
+  return rc;
 }
 
 static int hour_seen(eaudit_store *s, int64_t user, eaudit_time at) {
@@ -641,35 +532,28 @@ static int hour_seen(eaudit_store *s, int64_t user, eaudit_time at) {
   int rc = eaudit__tz_to_civil(s->tz, at, &cv);
   if (rc)
     return rc;
-  sqlite3_stmt *st = q(s, Q_HOUR);
-  if (st == NULL)
-    return eaudit_error_last()->code;
-  sqlite3_bind_int64(st, 1, user);
-  sqlite3_bind_int(st, 2, cv.hour);
-  rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? EAUDIT_OK
-                           : eaudit__sqlite_error(s, rc, "counting login hours");
+  eaudit__dq q;
+  eaudit__dq_start(&q, s, EAUDIT__DQ_HOUR);
+  eaudit__dq_int(&q, 1, user);
+  eaudit__dq_int(&q, 2, cv.hour);
+  rc = eaudit__dq_run(&q, "counting login hours");
+  eaudit__dq_end(&q);
+  return rc;
 }
 
 int eaudit__login_hours(eaudit_store *s, int64_t user, int64_t counts[24]) {
   memset(counts, 0, 24 * sizeof counts[0]);
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "SELECT hour, n FROM device_login_hours WHERE "
-                              "user_id = ?1",
-                              -1, &st, NULL);
-  if (rc != SQLITE_OK)
-    return eaudit__sqlite_error(s, rc, "reading login hours");
-  sqlite3_bind_int64(st, 1, user);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    int h = sqlite3_column_int(st, 0);
+  eaudit__dq q;
+  eaudit__dq_start(&q, s, EAUDIT__DQ_HOURS);
+  eaudit__dq_int(&q, 1, user);
+  int rc = eaudit__dq_run(&q, "reading login hours");
+  while (rc == 0 && (rc = eaudit__dq_next(&q)) == EAUDIT_OK) {
+    int64_t h = eaudit__dq_col_int(&q, 0);
     if (h >= 0 && h < 24)
-      counts[h] = sqlite3_column_int64(st, 1);
+      counts[h] = eaudit__dq_col_int(&q, 1);
   }
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? EAUDIT_OK
-                           : eaudit__sqlite_error(s, rc, "reading login hours");
+  eaudit__dq_end(&q);
+  return rc == EAUDIT_DONE ? EAUDIT_OK : rc;
 }
 
 /* The decision table, inside the caller's write transaction. */
@@ -680,37 +564,32 @@ static int observe_locked(eaudit_store *s, char *const ov[NATTR],
   matcher m = {.s = s, .ov = ov, .kind = kind};
   m.threshold = (double)s->opts.ints[EAUDIT_OPT_DEVICE_THRESHOLD] / 1000.0;
   int rc = EAUDIT_OK, any = 0, via_key = 0;
-  sqlite3_stmt *st;
+  eaudit__dq q;
   /* A matching key dominates, unless the device it names is plainly other
    * hardware (a copied key). A device found by key also answers whether the
    * user has any device of this kind. */
   if (ov[EAUDIT_DEVATTR_KEY]) {
-    if ((st = q(s, Q_BY_KEY)) == NULL)
-      return eaudit_error_last()->code;
-    bind_probe(st, user, kind);
-    sqlite3_bind_text(st, 3, ov[EAUDIT_DEVATTR_KEY], -1, SQLITE_STATIC);
+    probe(&q, s, EAUDIT__DQ_BY_KEY, user, kind, ov[EAUDIT_DEVATTR_KEY]);
+    rc = eaudit__dq_run(&q, "reading devices");
     char *dv[NATTR];
-    int src;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-      row_view(st, dv);
+    while (rc == 0 && (rc = eaudit__dq_next(&q)) == EAUDIT_OK) {
+      row_view(&q, dv);
       if (hard_conflict(dv, ov, 0))
         continue;
       m.best_score = score(s, dv, ov, 0);
-      rc = row_load(&m.best, st);
+      rc = row_load(&m.best, &q);
       via_key = 1;
       break;
     }
-    sqlite3_reset(st);
-    if (rc == 0 && src != SQLITE_ROW && src != SQLITE_DONE)
-      rc = eaudit__sqlite_error(s, src, "reading devices");
+    eaudit__dq_end(&q);
+    if (rc == EAUDIT_DONE)
+      rc = EAUDIT_OK;
     if (rc)
       goto out;
   }
   if (!via_key) {
-    if ((st = q(s, Q_ANY)) == NULL)
-      return eaudit_error_last()->code;
-    bind_probe(st, user, kind);
-    if ((rc = exists(s, st, &any)))
+    probe(&q, s, EAUDIT__DQ_ANY, user, kind, NULL);
+    if ((rc = exists(&q, &any)))
       return rc;
     if (!any) {
       res->decision = EAUDIT_DEVICE_NEW;
@@ -727,16 +606,15 @@ static int observe_locked(eaudit_store *s, char *const ov[NATTR],
     goto out;
   }
   if (!via_key) {
-    int probes[2] = {cls ? Q_BY_CLS : Q_RECENT, cls ? Q_CLS_NULL : -1};
+    int probes[2] = {cls ? EAUDIT__DQ_BY_CLS : EAUDIT__DQ_RECENT,
+                     cls ? EAUDIT__DQ_CLS_NULL : -1};
     for (int i = 0; rc == 0 && i < 2 && probes[i] >= 0; i++) {
-      if ((st = q(s, probes[i])) == NULL) {
-        rc = eaudit_error_last()->code;
-        break;
-      }
-      bind_probe(st, user, kind);
-      if (probes[i] == Q_BY_CLS)
-        sqlite3_bind_text(st, 3, cls, -1, SQLITE_STATIC);
-      rc = scan(&m, st);
+      probe(&q, s, probes[i], user, kind,
+            probes[i] == EAUDIT__DQ_BY_CLS ? cls : NULL);
+      if ((rc = eaudit__dq_run(&q, "reading devices")) == 0)
+        rc = scan(&m, &q);
+      else
+        eaudit__dq_end(&q);
     }
   }
   eaudit__free(cls);
@@ -796,13 +674,8 @@ static int observe_locked(eaudit_store *s, char *const ov[NATTR],
       goto out;
     }
     int has_os = 0;
-    if ((st = q(s, Q_HAS_OS)) == NULL)
-      rc = eaudit_error_last()->code;
-    else {
-      bind_probe(st, user, kind);
-      sqlite3_bind_text(st, 3, os_key, -1, SQLITE_STATIC);
-      rc = exists(s, st, &has_os);
-    }
+    probe(&q, s, EAUDIT__DQ_HAS_OS, user, kind, os_key);
+    rc = exists(&q, &has_os);
     if (rc == 0 && !has_os)
       res->reason = EAUDIT_REASON_NEW_OS;
   }
@@ -877,7 +750,7 @@ static int begin_observe(eaudit_store *s) {
   int rc = eaudit__begin(s);
   if (rc)
     return rc;
-  devstate *d = s->devices;
+  eaudit__devstate *d = s->devices;
   unsigned v;
   if (d && d->have_version && data_version(s, &v) && v == d->version)
     return EAUDIT_OK;
@@ -891,11 +764,37 @@ static int begin_observe(eaudit_store *s) {
  * subscriber or hook that read the store meanwhile may have seen another
  * handle's commit, which must then be revalidated. */
 static void note_version(eaudit_store *s, int ok, unsigned before) {
-  devstate *d = s->devices;
+  eaudit__devstate *d = s->devices;
   if (d == NULL)
     return;
   d->have_version = ok && data_version(s, &d->version) &&
                     d->version == before + 1;
+}
+
+/* An observation on PostgreSQL: the decision, inside the append
+ * transaction, under a lock on the user's devices; *n = 1 when the login
+ * event is to be appended. */
+typedef struct observe_ctx {
+  char *const *ov;
+  int64_t user;
+  int kind;
+  eaudit_time at;
+  eaudit_device_result *res;
+  eaudit_event *ev;
+} observe_ctx;
+
+static int observe_hook(eaudit_store *s, void *payload, size_t *n) {
+  observe_ctx *x = payload;
+  *n = 0;
+  int rc = eaudit__dq_lock_user(s, x->user);
+  if (rc == 0)
+    rc = observe_locked(s, x->ov, x->user, x->kind, x->at, x->res);
+  if (rc == 0 && x->ev && x->res->record) {
+    eaudit_event_set(x->ev, EAUDIT_FIELD_DEVICE, x->res->device);
+    eaudit_event_set(x->ev, EAUDIT_FIELD_REASON, x->res->reason);
+    *n = 1;
+  }
+  return rc;
 }
 
 /* Observe, and append the login event when @p type is nonzero and the
@@ -931,11 +830,21 @@ static int observe(eaudit_store *s, const eaudit_device_info *info,
       rc = eaudit__validate_events(s, &ev, 1, NULL);
     }
   }
+  size_t n = 0;
+  if (s->pg) {
+    /* The same decision inside the PostgreSQL append transaction, before
+     * the own chain takes the event (pg_store.c). */
+    if (rc == 0) {
+      observe_ctx x = {ov, user, kind, at, res, ev};
+      rc = eaudit__pg_store_append_with(s, &ev, ev ? 1 : 0, observe_hook, &x,
+                                        &n);
+    }
+    goto done;
+  }
   /* An observation the table says not to record commits without waiting
    * for the disk (see relaxable); one that records is redone at the
    * store's durability. */
   int relax = rc == 0 && relaxable(s), relaxed = 0;
-  size_t n = 0;
   for (;;) {
     if (rc == 0 && relax && (rc = set_sync(s, 0)) == 0)
       relaxed = 1;
@@ -968,6 +877,7 @@ static int observe(eaudit_store *s, const eaudit_device_info *info,
     if (rc == 0)
       rc = rc2;
   }
+done:
   if (rc == 0 && n)
     res->seq = ev->v[EAUDIT_FIELD_SEQ];
   eaudit_event_free(ev);
@@ -987,7 +897,7 @@ int eaudit_store_observe_device(eaudit_store *s,
                                 const eaudit_device_info *info, int64_t user,
                                 int kind, eaudit_time at,
                                 eaudit_device_result **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out == NULL)
     return eaudit__einval("out must not be NULL");
   return observe(s, info, user, kind, at, 0, out);
@@ -996,7 +906,7 @@ int eaudit_store_observe_device(eaudit_store *s,
 int eaudit_store_admin_login(eaudit_store *s, const eaudit_device_info *info,
                              int64_t user, eaudit_time at,
                              eaudit_device_result **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   return observe(s, info, user, EAUDIT_DEVICE_ADMIN_WEB, at,
                  EAUDIT_TYPE_ADMIN_AREA_LOGIN, out);
 }
@@ -1004,7 +914,7 @@ int eaudit_store_admin_login(eaudit_store *s, const eaudit_device_info *info,
 int eaudit_store_mobile_login(eaudit_store *s, const eaudit_device_info *info,
                               int64_t user, eaudit_time at,
                               eaudit_device_result **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   return observe(s, info, user, EAUDIT_DEVICE_MOBILE, at,
                  EAUDIT_TYPE_LOGIN_UNRECOGNIZED_DEVICE, out);
 }
@@ -1067,30 +977,22 @@ const char *eaudit_devices_attr(const eaudit_devices *list, size_t index,
 
 int eaudit_store_devices(eaudit_store *s, int64_t user, int kind,
                          eaudit_devices **out) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out == NULL)
     return eaudit__einval("out must not be NULL");
   *out = NULL;
   if (kind != 0 && kind != EAUDIT_DEVICE_ADMIN_WEB &&
       kind != EAUDIT_DEVICE_MOBILE)
     return eaudit__einval("unknown device kind %d", kind);
-  sqlite3_stmt *st = NULL;
-  int src = sqlite3_prepare_v2(
-      s->db,
-      "SELECT id, kind, label, first_seen, last_seen, times_seen, platform, "
-      "os_family, os_version, browser_family, browser_version, model, "
-      "screen, time_zone, language, ip FROM devices INDEXED BY devices_recent "
-      "WHERE user_id = ?1 AND kind IN (?2, ?3) ORDER BY id",
-      -1, &st, NULL);
-  if (src != SQLITE_OK)
-    return eaudit__sqlite_error(s, src, "listing devices");
-  sqlite3_bind_int64(st, 1, user);
-  sqlite3_bind_int(st, 2, kind ? kind : EAUDIT_DEVICE_ADMIN_WEB);
-  sqlite3_bind_int(st, 3, kind ? kind : EAUDIT_DEVICE_MOBILE);
+  eaudit__dq q;
+  eaudit__dq_start(&q, s, EAUDIT__DQ_LIST);
+  eaudit__dq_int(&q, 1, user);
+  eaudit__dq_int(&q, 2, kind ? kind : EAUDIT_DEVICE_ADMIN_WEB);
+  eaudit__dq_int(&q, 3, kind ? kind : EAUDIT_DEVICE_MOBILE);
   dev_item *items = NULL;
   size_t n = 0, cap = 0;
-  int rc = EAUDIT_OK;
-  while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+  int rc = eaudit__dq_run(&q, "listing devices");
+  while (rc == 0 && (rc = eaudit__dq_next(&q)) == EAUDIT_OK) {
     if (n == cap) {
       size_t nc = cap ? cap * 2 : 8;
       dev_item *ni = eaudit__realloc(items, nc * sizeof *ni);
@@ -1103,25 +1005,23 @@ int eaudit_store_devices(eaudit_store *s, int64_t user, int kind,
     }
     dev_item *it = &items[n++];
     memset(it, 0, sizeof *it);
-    it->id = sqlite3_column_int64(st, 0);
-    it->kind = sqlite3_column_int(st, 1);
-    it->first_seen = sqlite3_column_int64(st, 3);
-    it->last_seen = sqlite3_column_int64(st, 4);
-    it->times_seen = sqlite3_column_int64(st, 5);
-    const char *t = (const char *)sqlite3_column_text(st, 2);
+    it->id = eaudit__dq_col_int(&q, 0);
+    it->kind = (int)eaudit__dq_col_int(&q, 1);
+    it->first_seen = eaudit__dq_col_int(&q, 3);
+    it->last_seen = eaudit__dq_col_int(&q, 4);
+    it->times_seen = eaudit__dq_col_int(&q, 5);
+    const char *t = eaudit__dq_col_text(&q, 2);
     if (t && (it->label = eaudit__strdup(t)) == NULL)
       rc = eaudit__enomem();
     for (int a = FIRST_SCORED; rc == 0 && a <= LAST_ATTR; a++) {
-      t = (const char *)sqlite3_column_text(st, 6 + a - FIRST_SCORED);
+      t = eaudit__dq_col_text(&q, 6 + a - FIRST_SCORED);
       if (t && (it->v[a] = eaudit__strdup(t)) == NULL)
         rc = eaudit__enomem();
     }
-    if (rc)
-      break;
   }
-  sqlite3_finalize(st);
-  if (rc == 0 && src != SQLITE_DONE && src != SQLITE_ROW)
-    rc = eaudit__sqlite_error(s, src, "listing devices");
+  eaudit__dq_end(&q);
+  if (rc == EAUDIT_DONE)
+    rc = EAUDIT_OK;
   eaudit_devices *list = rc ? NULL : eaudit__calloc(1, sizeof *list);
   if (rc == 0 && list == NULL)
     rc = eaudit__enomem();
@@ -1138,25 +1038,23 @@ int eaudit_store_devices(eaudit_store *s, int64_t user, int kind,
 
 /* Run one statement (?1 an integer, ?2 optional text) in its own write
  * transaction; report how many rows changed. */
-static int write_one(eaudit_store *s, const char *sql, int64_t a,
-                     const char *text, int64_t *changed) {
-  int rc = eaudit__txn_begin_write(s);
+static int write_one(eaudit_store *s, int id, int64_t a, const char *text,
+                     int64_t *changed) {
+  if (s->pg && s->read_only)
+    return eaudit__error(EAUDIT_EREADONLY, EAUDIT_ECLASS_INVALID, 0,
+                         "store was opened read-only");
+  int rc = s->pg ? EAUDIT_OK : eaudit__txn_begin_write(s);
   if (rc)
     return rc;
-  sqlite3_stmt *st = NULL;
-  int src = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-  if (src == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, a);
-    if (text)
-      sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-    src = sqlite3_step(st);
-  }
-  sqlite3_finalize(st);
-  if (src != SQLITE_DONE)
-    rc = eaudit__sqlite_error(s, src, "writing devices");
-  else
-    *changed = sqlite3_changes(s->db);
-  return eaudit__txn_end_write(s, rc, NULL, 0);
+  eaudit__dq q;
+  eaudit__dq_start(&q, s, id);
+  eaudit__dq_int(&q, 1, a);
+  if (text)
+    eaudit__dq_text(&q, 2, text);
+  rc = eaudit__dq_run(&q, "writing devices");
+  *changed = q.changed;
+  eaudit__dq_end(&q);
+  return s->pg ? rc : eaudit__txn_end_write(s, rc, NULL, 0);
 }
 
 static int no_device(int64_t device) {
@@ -1166,7 +1064,7 @@ static int no_device(int64_t device) {
 
 int eaudit_store_rename_device(eaudit_store *s, int64_t device,
                                const char *label) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (label == NULL)
     return eaudit__einval("label must not be NULL");
   size_t n = strlen(label);
@@ -1178,8 +1076,7 @@ int eaudit_store_rename_device(eaudit_store *s, int64_t device,
     return eaudit__error(EAUDIT_EUTF8, EAUDIT_ECLASS_INVALID, 0,
                          "device label is not valid UTF-8");
   int64_t changed = 0;
-  int rc = write_one(s, "UPDATE devices SET label = ?2 WHERE id = ?1",
-                     device, label, &changed);
+  int rc = write_one(s, EAUDIT__DQ_RENAME, device, label, &changed);
   if (rc)
     return rc;
   if (changed == 0)
@@ -1198,10 +1095,9 @@ int eaudit_store_rename_device(eaudit_store *s, int64_t device,
 }
 
 int eaudit_store_forget_device(eaudit_store *s, int64_t device) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   int64_t changed = 0;
-  int rc = write_one(s, "DELETE FROM devices WHERE id = ?1", device, NULL,
-                     &changed);
+  int rc = write_one(s, EAUDIT__DQ_FORGET, device, NULL, &changed);
   if (rc == 0 && changed == 0)
     rc = no_device(device);
   return rc;
@@ -1209,7 +1105,7 @@ int eaudit_store_forget_device(eaudit_store *s, int64_t device) {
 
 int eaudit_store_forget_unseen_devices(eaudit_store *s, int days,
                                        int64_t *forgotten) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (forgotten)
     *forgotten = 0;
   if (days < 1 || days > 365000)
@@ -1217,8 +1113,7 @@ int eaudit_store_forget_unseen_devices(eaudit_store *s, int days,
                          "days must be 1-365000, not %d", days);
   eaudit_time cutoff = eaudit_store_now(s) - (int64_t)days * 86400 * 1000000;
   int64_t changed = 0;
-  int rc = write_one(s, "DELETE FROM devices WHERE last_seen < ?1", cutoff,
-                     NULL, &changed);
+  int rc = write_one(s, EAUDIT__DQ_FORGET_UNSEEN, cutoff, NULL, &changed);
   if (rc == 0 && forgotten)
     *forgotten = changed;
   return rc;

@@ -1,4 +1,5 @@
 /* Vendor event types, translated labels and the directory of names. */
+#include "pg_directory.h"
 #include "pg_store.h"
 #include "store_internal.h"
 #include "types_internal.h"
@@ -21,58 +22,73 @@ static void types_clear(eaudit_store *s) {
   s->n_labels = 0;
 }
 
-/* Reload vendor types and labels when another handle changed them. */
+/* Add one row of the types (is_label 0) or labels (is_label 1) table to
+ * the handle's cache. */
+static int type_row_add(eaudit_store *s, int code, const char *name,
+                        const char *label, int is_label) {
+  if (!is_label) {
+    eaudit__vendor_type *v =
+        eaudit__realloc(s->vtypes, (s->n_vtypes + 1) * sizeof *v);
+    if (v == NULL)
+      return eaudit__enomem();
+    s->vtypes = v;
+    v[s->n_vtypes].code = code;
+    v[s->n_vtypes].name = eaudit__strdup(name ? name : "");
+    v[s->n_vtypes].label = eaudit__strdup(label ? label : "");
+    s->n_vtypes++;
+    if (!v[s->n_vtypes - 1].name || !v[s->n_vtypes - 1].label)
+      return eaudit__enomem();
+  } else {
+    eaudit__label *l =
+        eaudit__realloc(s->labels, (s->n_labels + 1) * sizeof *l);
+    if (l == NULL)
+      return eaudit__enomem();
+    s->labels = l;
+    l[s->n_labels].code = code;
+    l[s->n_labels].label = eaudit__strdup(label ? label : "");
+    s->n_labels++;
+    if (!l[s->n_labels - 1].label)
+      return eaudit__enomem();
+  }
+  return EAUDIT_OK;
+}
+
+static int types_read_sqlite(eaudit_store *s) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT code, name, label, 0 FROM types UNION ALL "
+                              "SELECT code, NULL, label, 1 FROM labels",
+                              -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    return eaudit__sqlite_error(s, rc, "reading vendor types");
+  int err = EAUDIT_OK;
+  while (err == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    err = type_row_add(s, sqlite3_column_int(st, 0),
+                       (const char *)sqlite3_column_text(st, 1),
+                       (const char *)sqlite3_column_text(st, 2),
+                       sqlite3_column_int(st, 3));
+  sqlite3_finalize(st);
+  if (err == 0 && rc != SQLITE_DONE)
+    err = eaudit__sqlite_error(s, rc, "reading types");
+  return err;
+}
+
+/* Reload vendor types and labels when another handle changed them (the
+ * version moves with every change: SQLite's meta row, PostgreSQL's
+ * settings row). */
 int eaudit__types_reload(eaudit_store *s) {
-  if (s->pg) /* no vendor types on PostgreSQL (docs/scale-out.md) */
-    return EAUDIT_OK;
   int64_t version;
-  int rc = eaudit__meta_get_int(s, "types_version", &version);
+  int rc = s->pg ? eaudit__pg_types_version(s, &version)
+                 : eaudit__meta_get_int(s, "types_version", &version);
   if (rc)
     return rc;
   if (version == s->types_version && (s->vtypes || version == 0))
     return EAUDIT_OK;
   types_clear(s);
-  sqlite3_stmt *st = NULL;
-  rc = sqlite3_prepare_v2(s->db,
-                          "SELECT code, name, label, 0 FROM types UNION ALL "
-                          "SELECT code, NULL, label, 1 FROM labels",
-                          -1, &st, NULL);
-  if (rc != SQLITE_OK)
-    return eaudit__sqlite_error(s, rc, "reading vendor types");
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    int code = sqlite3_column_int(st, 0);
-    const char *name = (const char *)sqlite3_column_text(st, 1);
-    const char *label = (const char *)sqlite3_column_text(st, 2);
-    if (sqlite3_column_int(st, 3) == 0) {
-      eaudit__vendor_type *v =
-          eaudit__realloc(s->vtypes, (s->n_vtypes + 1) * sizeof *v);
-      if (v == NULL)
-        break;
-      s->vtypes = v;
-      v[s->n_vtypes].code = code;
-      v[s->n_vtypes].name = eaudit__strdup(name ? name : "");
-      v[s->n_vtypes].label = eaudit__strdup(label ? label : "");
-      s->n_vtypes++;
-      if (!v[s->n_vtypes - 1].name || !v[s->n_vtypes - 1].label)
-        break;
-    } else {
-      eaudit__label *l =
-          eaudit__realloc(s->labels, (s->n_labels + 1) * sizeof *l);
-      if (l == NULL)
-        break;
-      s->labels = l;
-      l[s->n_labels].code = code;
-      l[s->n_labels].label = eaudit__strdup(label ? label : "");
-      s->n_labels++;
-      if (!l[s->n_labels - 1].label)
-        break;
-    }
-  }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) {
+  rc = s->pg ? eaudit__pg_types_read(s, type_row_add) : types_read_sqlite(s);
+  if (rc) {
     types_clear(s);
-    return rc == SQLITE_ROW ? eaudit__enomem()
-                            : eaudit__sqlite_error(s, rc, "reading types");
+    return rc;
   }
   s->types_version = version;
   return EAUDIT_OK;
@@ -107,31 +123,45 @@ static int bump_types_version(eaudit_store *s) {
   return rc ? rc : eaudit__meta_set_int(s, "types_version", v + 1);
 }
 
-/* Run one statement with up to three bindings inside a write transaction
- * that also bumps types_version. */
-static int types_write(eaudit_store *s, const char *sql, int code,
-                       const char *a, const char *b) {
-  int rc = eaudit__begin(s);
-  if (rc)
-    return rc;
-  sqlite3_stmt *st = NULL;
-  int src = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-  if (src == SQLITE_OK) {
-    sqlite3_bind_int(st, 1, code);
-    if (a)
-      sqlite3_bind_text(st, 2, a, -1, SQLITE_STATIC);
-    if (b)
-      sqlite3_bind_text(st, 3, b, -1, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    src = src == SQLITE_DONE ? SQLITE_OK : src;
+/* The three changes of the types and labels tables. */
+enum { TYPE_INSERT, LABEL_SET, LABEL_DELETE };
+
+/* One change (a = name or label, b = label) in a write transaction that
+ * also bumps types_version, then a reload of the handle's cache. */
+static int types_write(eaudit_store *s, int op, int code, const char *a,
+                       const char *b) {
+  static const char *const sql[] = {
+      [TYPE_INSERT] = "INSERT INTO types(code, name, label) VALUES (?1, ?2, ?3)",
+      [LABEL_SET] = "INSERT INTO labels(code, label) VALUES (?1, ?2) ON "
+                    "CONFLICT(code) DO UPDATE SET label = excluded.label",
+      [LABEL_DELETE] = "DELETE FROM labels WHERE code = ?1"};
+  int rc;
+  if (s->pg && s->read_only) {
+    return eaudit__error(EAUDIT_EREADONLY, EAUDIT_ECLASS_INVALID, 0,
+                         "store was opened read-only");
+  } else if (s->pg) {
+    rc = op == TYPE_INSERT ? eaudit__pg_type_insert(s, code, a, b)
+                           : eaudit__pg_label_write(s, code, a);
+  } else if ((rc = eaudit__begin(s)) == 0) {
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(s->db, sql[op], -1, &st, NULL);
+    if (src == SQLITE_OK) {
+      sqlite3_bind_int(st, 1, code);
+      if (a)
+        sqlite3_bind_text(st, 2, a, -1, SQLITE_STATIC);
+      if (b)
+        sqlite3_bind_text(st, 3, b, -1, SQLITE_STATIC);
+      src = sqlite3_step(st);
+      src = src == SQLITE_DONE ? SQLITE_OK : src;
+    }
+    sqlite3_finalize(st);
+    rc = src == SQLITE_OK ? bump_types_version(s)
+                          : eaudit__sqlite_error(s, src, "writing types");
+    if (rc == 0)
+      rc = eaudit__commit(s);
+    else
+      eaudit__rollback(s);
   }
-  sqlite3_finalize(st);
-  rc = src == SQLITE_OK ? bump_types_version(s)
-                        : eaudit__sqlite_error(s, src, "writing types");
-  if (rc == 0)
-    rc = eaudit__commit(s);
-  else
-    eaudit__rollback(s);
   if (rc == 0) {
     s->types_version = -1; /* force a reload */
     rc = eaudit__types_reload(s);
@@ -141,7 +171,7 @@ static int types_write(eaudit_store *s, const char *sql, int code,
 
 int eaudit_store_register_type(eaudit_store *s, int code, const char *name,
                                const char *label) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (name == NULL || label == NULL)
     return eaudit__einval("name and label must be given");
   if (code < EAUDIT_TYPE_VENDOR_MIN || code > EAUDIT_TYPE_VENDOR_MAX)
@@ -175,8 +205,7 @@ int eaudit_store_register_type(eaudit_store *s, int code, const char *name,
       return eaudit__error(EAUDIT_EEXISTS, EAUDIT_ECLASS_INVALID, 0,
                            "type name '%s' is already code %d", name,
                            s->vtypes[i].code);
-  return types_write(s, "INSERT INTO types(code, name, label) VALUES (?1, ?2, ?3)",
-                     code, name, label);
+  return types_write(s, TYPE_INSERT, code, name, label);
 }
 
 const char *eaudit_store_type_name(eaudit_store *s, int code) {
@@ -203,7 +232,7 @@ const char *eaudit_store_type_label(eaudit_store *s, int code) {
 }
 
 int eaudit_store_type_from_name(eaudit_store *s, const char *name, int *out) {
-  EAUDIT__CHECK_STORE_ANY(s); /* no vendor types on PostgreSQL */
+  EAUDIT__CHECK_STORE_ANY(s);
   if (name == NULL || out == NULL)
     return eaudit__einval("name and out must not be NULL");
   if (eaudit_type_from_name(name, out) == 0)
@@ -218,7 +247,7 @@ int eaudit_store_type_from_name(eaudit_store *s, const char *name, int *out) {
 }
 
 int eaudit_store_set_type_label(eaudit_store *s, int code, const char *label) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   int rc = eaudit__types_reload(s);
   if (rc)
     return rc;
@@ -226,15 +255,11 @@ int eaudit_store_set_type_label(eaudit_store *s, int code, const char *label) {
     return eaudit__error(EAUDIT_ETYPE, EAUDIT_ECLASS_INVALID, 0,
                          "unknown event type %d", code);
   if (label == NULL)
-    return types_write(s, "DELETE FROM labels WHERE code = ?1", code, NULL,
-                       NULL);
+    return types_write(s, LABEL_DELETE, code, NULL, NULL);
   size_t ll = strlen(label);
   if (ll == 0 || ll > 200 || !eaudit__utf8_valid(label, ll))
     return eaudit__einval("label must be 1-200 bytes of UTF-8");
-  return types_write(s,
-                     "INSERT INTO labels(code, label) VALUES (?1, ?2) ON "
-                     "CONFLICT(code) DO UPDATE SET label = excluded.label",
-                     code, label, NULL);
+  return types_write(s, LABEL_SET, code, label, NULL);
 }
 
 int eaudit__type_label_at(void *store, size_t i, int *code,
@@ -365,9 +390,20 @@ int eaudit_store_set_name(eaudit_store *s, int kind, int64_t id,
 
 int eaudit_store_set_user(eaudit_store *s, int64_t id, const char *name,
                           int role, eaudit_time valid_from) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (role == -1)
     return eaudit__einval("unknown user role %d", role);
+  if (s->pg) {
+    int rc = name_args_ok(EAUDIT_KIND_USER, name, role);
+    if (rc == 0 && s->read_only)
+      rc = eaudit__error(EAUDIT_EREADONLY, EAUDIT_ECLASS_INVALID, 0,
+                         "store was opened read-only");
+    return rc ? rc
+              : eaudit__pg_set_user(s, id, name, role,
+                                    valid_from == EAUDIT_TIME_NONE
+                                        ? INT64_MIN
+                                        : valid_from);
+  }
   return set_name(s, EAUDIT_KIND_USER, id, name, role, valid_from);
 }
 

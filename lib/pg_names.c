@@ -8,6 +8,7 @@
 
 #ifdef EAUDIT_HAVE_LIBPQ
 
+#include "pg_directory.h"
 #include "pg_internal.h"
 
 #include <string.h>
@@ -96,8 +97,11 @@ static int fold_one(const char *name, eaudit__buf *out) {
 
 /* ---- the directory ---- */
 
-int eaudit__pg_set_name(eaudit_store *s, int kind, int64_t id, const char *name,
-                        eaudit_time from) {
+/* One statement, so that a user's name and users row commit together: a
+ * named user joins the users list (role -1 keeps a role already set), as
+ * on SQLite (directory.c). */
+static int put_name(eaudit_store *s, int kind, int64_t id, const char *name,
+                    eaudit_time from, int role) {
   eaudit__buf words = {0};
   int rc = fold_one(name, &words);
   if (rc) {
@@ -110,18 +114,40 @@ int eaudit__pg_set_name(eaudit_store *s, int kind, int64_t id, const char *name,
   eaudit__pgp_i64(&p, from);
   eaudit__pgp_text(&p, name);
   eaudit__pgp_text(&p, words.data);
-  PGresult *r = eaudit__pg_exec(
-      PGS(s)->conn,
-      "INSERT INTO eaudit.names(kind, entity, valid_from, name, words, "
-      "origin) VALUES ($1, $2, $3, $4, $5, NULL) ON CONFLICT (kind, entity, "
-      "valid_from) DO UPDATE SET name = excluded.name, words = "
-      "excluded.words, origin = NULL",
-      &p, "writing a name");
+  if (kind == EAUDIT_KIND_USER && role != -1)
+    eaudit__pgp_i32(&p, role);
+#define NAME_UPSERT                                                            \
+  "INSERT INTO eaudit.names(kind, entity, valid_from, name, words, "          \
+  "origin) VALUES ($1, $2, $3, $4, $5, NULL) ON CONFLICT (kind, entity, "     \
+  "valid_from) DO UPDATE SET name = excluded.name, words = "                  \
+  "excluded.words, origin = NULL"
+  const char *sql =
+      kind != EAUDIT_KIND_USER ? NAME_UPSERT
+      : role == -1
+          ? "WITH n AS (" NAME_UPSERT " RETURNING 1) INSERT INTO "
+            "eaudit.users(id) VALUES ($2) ON CONFLICT (id) DO NOTHING"
+          : "WITH n AS (" NAME_UPSERT " RETURNING 1) INSERT INTO "
+            "eaudit.users(id, role) VALUES ($2, $6) ON CONFLICT (id) DO "
+            "UPDATE SET role = excluded.role";
+#undef NAME_UPSERT
+  PGresult *r = eaudit__pg_exec(PGS(s)->conn, sql, &p,
+                                kind == EAUDIT_KIND_USER ? "writing a user"
+                                                         : "writing a name");
   eaudit__buf_free(&words);
   if (r == NULL)
     return eaudit_error_last()->code;
   PQclear(r);
   return EAUDIT_OK;
+}
+
+int eaudit__pg_set_name(eaudit_store *s, int kind, int64_t id, const char *name,
+                        eaudit_time from) {
+  return put_name(s, kind, id, name, from, -1);
+}
+
+int eaudit__pg_set_user(eaudit_store *s, int64_t id, const char *name,
+                        int role, eaudit_time from) {
+  return put_name(s, EAUDIT_KIND_USER, id, name, from, role);
 }
 
 int eaudit__pg_name_at(eaudit_store *s, int kind, int64_t id, eaudit_time at,
@@ -178,6 +204,12 @@ int eaudit__pg_name_at(eaudit_store *s, int kind, int64_t id, eaudit_time at,
 
 int eaudit__pg_erase_names(eaudit_store *s, int kind, int64_t id) {
   (void)s, (void)kind, (void)id;
+  return eaudit__pg_unsupported(__func__);
+}
+
+int eaudit__pg_set_user(eaudit_store *s, int64_t id, const char *name,
+                        int role, eaudit_time from) {
+  (void)s, (void)id, (void)name, (void)role, (void)from;
   return eaudit__pg_unsupported(__func__);
 }
 

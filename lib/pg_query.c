@@ -646,6 +646,9 @@ static int compile(eaudit_store *s, const eaudit_query *q, compiled *c) {
                                  "the position comes from a SQLite store; "
                                  "this store is PostgreSQL");
   if (q->text) {
+    /* Labels another handle set since (pg_directory.c). */
+    if ((c->rc = eaudit__types_reload(s)))
+      return c->rc;
     c->rc = eaudit__search_parse(s->tz, q->text, eaudit_store_now(s),
                                  eaudit__type_label_at, s, &terms);
     if (c->rc)
@@ -1225,7 +1228,8 @@ int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
 
 /* ---- the users list ---- */
 
-/* Users seen in events, as subject or actor: each side's distinct ids by a
+/* Users seen in events, as subject or actor, and those set with a name or
+ * a role (eaudit.users): each side's distinct ids by a
  * skip scan of its index (one probe per id), their last activity by one
  * backward probe per index, and expiry from the expiry events alone
  * (through the type index). */
@@ -1243,7 +1247,8 @@ static const char users_sql[] =
     "  AND actor IS DISTINCT FROM subject ORDER BY actor LIMIT 1)"
     " FROM act WHERE act.u IS NOT NULL),"
     " ids(u) AS (SELECT u FROM subj WHERE u IS NOT NULL"
-    "  UNION SELECT u FROM act WHERE u IS NOT NULL),"
+    "  UNION SELECT u FROM act WHERE u IS NOT NULL"
+    "  UNION SELECT id FROM eaudit.users),"
     " exp(u, expired_at, prolonged_at) AS ("
     "  SELECT subject, max(occurred_at) FILTER (WHERE type = 9),"
     "  max(occurred_at) FILTER (WHERE type = 11) FROM eaudit.events"
@@ -1255,12 +1260,13 @@ static const char users_sql[] =
     "  coalesce(exp.expired_at IS NOT NULL AND (exp.prolonged_at IS NULL"
     "   OR exp.prolonged_at < exp.expired_at), false)::int4,"
     "  (SELECT name FROM eaudit.names WHERE kind = 1 AND entity = ids.u"
-    "   ORDER BY valid_from DESC LIMIT 1)"
+    "   ORDER BY valid_from DESC LIMIT 1),"
+    "  coalesce((SELECT role FROM eaudit.users WHERE id = ids.u), 0)"
     " FROM ids LEFT JOIN exp ON exp.u = ids.u";
 
 int eaudit__pg_users(eaudit_store *s, const char *prefix, size_t limit,
                      int (*add)(void *payload, int64_t id, const char *name,
-                                eaudit_time last, int expired),
+                                eaudit_time last, int expired, int role),
                      void *payload) {
   PGconn *conn = ((eaudit__pgstore *)s->pg)->conn;
   compiled c;
@@ -1292,7 +1298,7 @@ int eaudit__pg_users(eaudit_store *s, const char *prefix, size_t limit,
     rc = add(payload, eaudit__pg_i64(r, i, 0),
              PQgetisnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3),
              PQgetisnull(r, i, 1) ? EAUDIT_TIME_NONE : eaudit__pg_i64(r, i, 1),
-             eaudit__pg_i32(r, i, 2));
+             eaudit__pg_i32(r, i, 2), eaudit__pg_i32(r, i, 4));
   PQclear(r);
   return rc;
 }
@@ -1395,7 +1401,7 @@ int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
 
 int eaudit__pg_users(eaudit_store *s, const char *prefix, size_t limit,
                      int (*add)(void *payload, int64_t id, const char *name,
-                                eaudit_time last, int expired),
+                                eaudit_time last, int expired, int role),
                      void *payload) {
   (void)s;
   (void)prefix;

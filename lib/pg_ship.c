@@ -9,6 +9,7 @@
 #include "chain.h"
 #include "pg_chain.h"
 #include "pg_integrity.h"
+#include "pg_directory.h"
 #include "pg_internal.h"
 #include "store_internal.h"
 
@@ -568,6 +569,8 @@ static int ship_names(eaudit_store *s, PGconn *c) {
     rc = r ? 0 : eaudit_error_last()->code;
     PQclear(r);
   }
+  if (rc == 0) /* vendor types, labels and user roles (pg_directory.c) */
+    rc = eaudit__pg_ship_directory(s, c);
   if (rc == 0)
     return eaudit__pg_command(c, "COMMIT", "committing the names");
   return rollback(c, rc);

@@ -468,13 +468,25 @@ static int mark_repeated_ids(eaudit_event *const *evs, size_t n, uint8_t *dup) {
   return EAUDIT_OK;
 }
 
-/* BEGIN and the origin's lock, as shipping takes it: one writer per
- * chain. */
-static int txn_begin(eaudit__pgstore *p) {
+/* A module's writes inside an append transaction (eaudit__pg_store_append_with). */
+typedef struct append_hook {
+  int (*fn)(eaudit_store *s, void *payload, size_t *n);
+  void *payload;
+} append_hook;
+
+/* BEGIN, then a module's writes (a hook, which may leave fewer events in
+ * *n_io), then, unless no event is left to append, the origin's lock, as
+ * shipping takes it: one writer per chain. */
+static int txn_begin(eaudit_store *s, const append_hook *hook, size_t *n_io) {
+  eaudit__pgstore *p = PGS(s);
   PGconn *c = p->conn;
   int rc = eaudit__pg_command(c, "BEGIN", "starting an append");
   if (rc)
     return rc;
+  if (hook && (rc = hook->fn(s, hook->payload, n_io)))
+    return rollback(c, rc);
+  if (n_io && *n_io == 0)
+    return EAUDIT_OK;
   eaudit__pgp q = {0};
   eaudit__pgp_i32(&q, EAUDIT__PG_SITE_LOCK);
   eaudit__pgp_i32(&q, eaudit__pg_site_key(p->origin));
@@ -590,21 +602,24 @@ static int append_locked(eaudit_store *s, eaudit_event *const *evs, size_t n,
 
 /* One append transaction. With fresh set (import), events whose id is
  * stored already are skipped rather than refused, and the appended ones
- * are listed in fresh[0..*n_fresh). */
-static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t n,
+ * are listed in fresh[0..*n_fresh). A hook runs first and may leave fewer
+ * events (*n_io). */
+static int append_txn(eaudit_store *s, eaudit_event *const *evs, size_t *n_io,
                       size_t *failed, int *no_partition, eaudit_event **fresh,
-                      size_t *n_fresh) {
+                      size_t *n_fresh, const append_hook *hook) {
   PGconn *c = PGS(s)->conn;
-  int rc = txn_begin(PGS(s));
-  if (rc == 0 &&
-      (rc = append_locked(s, evs, n, failed, no_partition, fresh, n_fresh)))
+  int rc = txn_begin(s, hook, n_io);
+  if (rc == 0 && *n_io > 0 &&
+      (rc = append_locked(s, evs, *n_io, failed, no_partition, fresh,
+                          n_fresh)))
     return rollback(c, rc);
   return rc ? rc : eaudit__pg_command(c, "COMMIT", "committing an append");
 }
 
 static int append_common(eaudit_store *s, eaudit_event *const *evs, size_t n,
                          size_t *failed, eaudit_event **fresh,
-                         size_t *n_fresh) {
+                         size_t *n_fresh, const append_hook *hook,
+                         size_t *n_done) {
   eaudit__pgstore *p = PGS(s);
   size_t f = 0;
   if (s->read_only)
@@ -625,7 +640,10 @@ static int append_common(eaudit_store *s, eaudit_event *const *evs, size_t n,
     int no_partition = 0;
     if ((rc = ensure_months(p, evs, n, &f)))
       break;
-    rc = append_txn(s, evs, n, &f, &no_partition, fresh, n_fresh);
+    size_t m = n;
+    rc = append_txn(s, evs, &m, &f, &no_partition, fresh, n_fresh, hook);
+    if (n_done)
+      *n_done = m;
     eaudit__integrity_after_txn(s, rc == 0); /* the checkpoint sink */
     if (rc)
       eaudit__rules_after_txn(s, 0);
@@ -649,7 +667,7 @@ static int append_common(eaudit_store *s, eaudit_event *const *evs, size_t n,
   if (fresh)
     eaudit__notify(s, fresh, *n_fresh);
   else
-    eaudit__notify(s, evs, n);
+    eaudit__notify(s, evs, n_done ? *n_done : n);
   eaudit__rules_after_txn(s, 1);
   return EAUDIT_OK;
 }
@@ -682,7 +700,7 @@ int eaudit__pg_store_write_begin(eaudit_store *s, eaudit_event *const *evs,
   if (rc == 0)
     rc = ensure_months(p, evs, n, &f);
   if (rc == 0)
-    rc = txn_begin(p);
+    rc = txn_begin(s, NULL, NULL);
   if (rc == 0)
     s->in_txn = 1;
   return rc;
@@ -716,7 +734,18 @@ int eaudit__pg_store_write_end(eaudit_store *s, int rc,
 
 int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs, size_t n,
                             size_t *failed) {
-  return append_common(s, evs, n, failed, NULL, NULL);
+  return append_common(s, evs, n, failed, NULL, NULL, NULL, NULL);
+}
+
+int eaudit__pg_store_append_with(eaudit_store *s, eaudit_event *const *evs,
+                                 size_t n,
+                                 int (*fn)(eaudit_store *s, void *payload,
+                                           size_t *n),
+                                 void *payload, size_t *appended) {
+  size_t failed;
+  append_hook hook = {fn, payload};
+  *appended = 0;
+  return append_common(s, evs, n, &failed, NULL, NULL, &hook, appended);
 }
 
 int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
@@ -724,7 +753,7 @@ int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
                                 size_t *n_fresh) {
   size_t failed;
   *n_fresh = 0;
-  return append_common(s, evs, n, &failed, fresh, n_fresh);
+  return append_common(s, evs, n, &failed, fresh, n_fresh, NULL, NULL);
 }
 
 #else /* !EAUDIT_HAVE_LIBPQ */
@@ -782,6 +811,16 @@ int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
   (void)n;
   (void)fresh;
   *n_fresh = 0;
+  return absent();
+}
+
+int eaudit__pg_store_append_with(eaudit_store *s, eaudit_event *const *evs,
+                                 size_t n,
+                                 int (*fn)(eaudit_store *s, void *payload,
+                                           size_t *n),
+                                 void *payload, size_t *appended) {
+  (void)s, (void)evs, (void)n, (void)fn, (void)payload;
+  *appended = 0;
   return absent();
 }
 

@@ -50,6 +50,17 @@ int eaudit__rules_pg_on_append(eaudit_store *s, eaudit_event *const *evs,
 /* Before a purge (pg_retention.c): write every rule state that a
  * catch-up would rebuild from the events, in a transaction of its own. */
 int eaudit__rules_pg_before_purge(eaudit_store *s);
+/* The same as eaudit__pg_store_append with a module's writes first:
+ * fn(s, payload, &k) runs inside the transaction (after BEGIN, before the
+ * own chain's lock) and sets k <= n, the events to append (0: none; the
+ * transaction still commits fn's writes). A failure of fn rolls back
+ * everything. fn may run twice (a retry after a dropped partition).
+ * *appended is k on success; those events are notified. */
+int eaudit__pg_store_append_with(eaudit_store *s, eaudit_event *const *evs,
+                                 size_t n,
+                                 int (*fn)(eaudit_store *s, void *payload,
+                                           size_t *n),
+                                 void *payload, size_t *appended);
 /* The directory of names (pg_names.c), arguments checked by the caller:
  * set (an upsert keyed on kind, entity, valid_from), the name valid at a
  * time (EAUDIT_ENOTFOUND, with no error set, when there is none; *out is

@@ -57,11 +57,12 @@ int eaudit__pg_position_parse(eaudit_query *q, const char *token);
 int eaudit__pg_counts(eaudit_store *s, const eaudit_query *q, int by,
                       int (*add)(void *payload, int64_t key, int64_t n),
                       void *payload);
-/* The users seen in events, by id, at most limit (0: all): each handed to
- * add(payload, id, last activity, expired now). */
+/* The users seen in events or set with a name or role, by id, at most
+ * limit (0: all): each handed to add(payload, id, name, last activity,
+ * expired now, role). */
 int eaudit__pg_users(eaudit_store *s, const char *prefix, size_t limit,
                      int (*add)(void *payload, int64_t id, const char *name,
-                                eaudit_time last, int expired),
+                                eaudit_time last, int expired, int role),
                      void *payload);
 /* EXPLAIN of the statement a query's first batch runs, as text lines
  * joined by newlines (caller frees with eaudit__free); for the tests. */

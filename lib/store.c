@@ -551,6 +551,8 @@ int eaudit_store_open(eaudit_store **out, const char *path,
   if (rc == 0 && eaudit__pg_is_uri(path)) {
     /* The central PostgreSQL store (pg_store.c). */
     rc = eaudit__pg_store_open(s, path, zone);
+    if (rc == 0) /* vendor types and labels (pg_directory.c) */
+      rc = eaudit__types_reload(s);
     goto opened;
   }
   if (rc == 0)

@@ -415,7 +415,6 @@ START_TEST(subscribers_hear_each_committed_event_once_after_commit) {
 END_TEST
 
 START_TEST(vendor_types_register_and_validate) {
-  TU_SQLITE_ONLY("vendor types are not registered on a PostgreSQL store");
   ck_assert_int_eq(eaudit_store_register_type(store, 999, "x", "X"),
                    EAUDIT_ERANGE);
   ck_assert_int_eq(eaudit_store_register_type(store, 1000, "Bad Name", "X"),
@@ -450,7 +449,23 @@ START_TEST(vendor_types_register_and_validate) {
   eaudit_store *other;
   EA_OK(eaudit_store_open(&other, path, NULL));
   ck_assert_str_eq(eaudit_store_type_name(other, 1000), "lift_called");
+  /* ... and a label or type the other handle sets. */
+  EA_OK(eaudit_store_register_type(other, 1001, "lift_arrived",
+                                   "Lift arrived"));
+  EA_OK(eaudit_store_set_type_label(other, 1000, "Aufzug gerufen"));
+  ev = tu_event(1001, tu_utc(2026, 11, 1, 0, 0, 1), 3);
+  EA_OK(eaudit_store_append(store, ev));
+  eaudit_event_free(ev);
+  ck_assert_str_eq(eaudit_store_type_name(store, 1001), "lift_arrived");
+  ck_assert_str_eq(eaudit_store_type_label(store, 1000), "Aufzug gerufen");
+  /* Unchanged registrations are still refused on the other handle. */
+  ck_assert_int_eq(
+      eaudit_store_register_type(other, 1002, "lift_called", "Other"),
+      EAUDIT_EEXISTS);
   eaudit_store_free(other);
+  int64_t n = 0;
+  EA_OK(eaudit_store_event_count(store, &n));
+  ck_assert_int_eq(n, 2);
 }
 END_TEST
 

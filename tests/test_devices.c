@@ -6,6 +6,7 @@
 
 #include "devices_internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -216,10 +217,16 @@ static eaudit_device_info *info_of(const step *st) {
   return info;
 }
 
+/* A fresh store of the backend under test (tests/testutil.h). */
+static eaudit_store *open_opts(const eaudit_options *o) {
+  eaudit_store *s = NULL;
+  EA_OK(tu_store_open(&s, "devices", o));
+  return s;
+}
+
 static eaudit_store *open_mem(tu_clock *clock, uint64_t *seed) {
   eaudit_options *o = tu_options(clock, seed);
-  eaudit_store *s = NULL;
-  EA_OK(eaudit_store_open(&s, ":memory:", o));
+  eaudit_store *s = open_opts(o);
   eaudit_options_free(o);
   return s;
 }
@@ -441,8 +448,8 @@ START_TEST(an_abuser_records_one_per_day) {
 END_TEST
 
 START_TEST(decisions_survive_reopening) {
-  char path[512];
-  tu_temp_path(path, sizeof path, "devices-reopen");
+  char path[1024];
+  tu_store_target(path, sizeof path, "devices-reopen");
   tu_clock clock = {tu_utc(2026, 5, 4, 8, 0, 0), 0};
   uint64_t seed = 3;
   eaudit_options *o = tu_options(&clock, &seed);
@@ -493,8 +500,7 @@ START_TEST(histogram_counts_every_admin_observation) {
   tu_clock clock = {tu_utc(2026, 1, 1, 0, 0, 0), 0};
   eaudit_options *o = tu_options(&clock, NULL);
   EA_OK(eaudit_options_set_str(o, EAUDIT_OPT_TIME_ZONE, "America/New_York"));
-  eaudit_store *s = NULL;
-  EA_OK(eaudit_store_open(&s, ":memory:", o));
+  eaudit_store *s = open_opts(o);
   eaudit_options_free(o);
   step wa = {1, A, WIN_CHROME, {{0}}, 0, 0, 0};
   eaudit_device_info *info = info_of(&wa);
@@ -628,6 +634,17 @@ START_TEST(list_rename_forget_and_forget_unseen) {
   /* The iPhone (day 100) and the Mac (day 101) are older than 5 days. */
   EA_OK(eaudit_store_forget_unseen_devices(s, 5, &n));
   ck_assert_int_eq(n, 2);
+  if (tu_backend_pg()) {
+    /* The state is the store's own origin's, in the central tables. */
+    char v[64];
+    tu_store_value(tu_store_last_target(), NULL,
+                   "SELECT count(*) || ' ' || count(*) FILTER (WHERE origin ="
+                   " (SELECT site_id FROM eaudit.sites WHERE own)) FROM"
+                   " eaudit.devices",
+                   v, sizeof v);
+    ck_assert_str_eq(v, "0 0");
+    ck_assert_int_eq(eaudit_store_forget_device(s, d1), EAUDIT_ENOTFOUND);
+  }
   eaudit_device_info_free(ia);
   eaudit_device_info_free(ib);
   eaudit_device_info_free(ic);
@@ -658,8 +675,7 @@ START_TEST(weights_and_threshold_are_options) {
       EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_DEVICE_WEIGHT_IP, 1000));
       EA_OK(eaudit_options_set_int(o, EAUDIT_OPT_DEVICE_THRESHOLD, 900));
     }
-    eaudit_store *s = NULL;
-    EA_OK(eaudit_store_open(&s, ":memory:", o));
+    eaudit_store *s = open_opts(o);
     eaudit_options_free(o);
     step st = {1, A, WIN_CHROME, {{K, UNSET}}, 0, 0, 0};
     eaudit_device_info *info = info_of(&st);
@@ -703,6 +719,24 @@ START_TEST(window_is_the_latest_days_then_the_newest) {
   tu_clock clock = {tu_utc(2026, 3, 1, 0, 0, 0), 0};
   eaudit_store *s = open_mem(&clock, NULL);
   eaudit_time day1 = tu_utc(2026, 3, 2, 0, 0, 0);
+  if (tu_backend_pg()) {
+    /* The same 70 rows on the central tables, of the store's own origin;
+     * the identity then continues after them. */
+    tu_store_sql(
+        tu_store_last_target(), NULL,
+        "INSERT INTO eaudit.devices(id, origin, user_id, kind, platform,"
+        " os_family, os_version, model, screen, time_zone, language, ip,"
+        " os_key, cls, label, first_seen, last_seen, times_seen, seen_day)"
+        " SELECT i, (SELECT site_id FROM eaudit.sites WHERE own), 3, 2,"
+        " 'Android', 'Android', '14.' || i, 'SM-A546B', '1080x' || (2000 + i),"
+        " 'Zone/' || i, 'l' || i, '10.' || i || '.0.1', 'android',"
+        " 'android' || chr(31) || 'android' || chr(31) || 'sm-a546b', 'phone',"
+        " t, t, 1, t / 86400000000 FROM (SELECT i, CASE WHEN i = 1 THEN"
+        " 1772409600000000 + 86400000000 + 3600000000 ELSE 1772409600000000"
+        " + (100 - i) * 60000000::int8 END AS t"
+        " FROM generate_series(1, 70) AS i) AS f;"
+        " SELECT setval(pg_get_serial_sequence('eaudit.devices', 'id'), 70)");
+  } else {
   sqlite3_stmt *st = NULL;
   ck_assert_int_eq(
       sqlite3_prepare_v2(
@@ -733,6 +767,7 @@ START_TEST(window_is_the_latest_days_then_the_newest) {
     eaudit_device_info_free(info);
   }
   sqlite3_finalize(st);
+  }
   /* X was learned first but seen last: in the window. */
   eaudit_device_info *info = fleet_info(1);
   eaudit_device_result *r = NULL;
@@ -775,6 +810,7 @@ static int64_t sync_level(eaudit_store *s) {
  * observations is seen by the next one (its hour lands in the histogram
  * in the new zone). */
 START_TEST(durability_restored_and_other_handles_seen) {
+  TU_SQLITE_ONLY("synchronous levels and data versions are SQLite's");
   char path[512];
   tu_temp_path(path, sizeof path, "devices-durability");
   tu_clock clock = {tu_utc(2026, 5, 4, 8, 0, 0), 0};
@@ -905,6 +941,65 @@ START_TEST(bad_arguments_write_nothing) {
 }
 END_TEST
 
+/* Two handles logging one user in at once from the same new phone: the
+ * observations take turns (SQLite's write lock; on PostgreSQL an advisory
+ * lock on the user), so there is one device and one first_seen event. */
+typedef struct racer {
+  pthread_t t;
+  const char *target;
+  int rc, news;
+  char msg[256];
+} racer;
+
+static void *race(void *arg) {
+  racer *x = arg;
+  eaudit_store *s = NULL;
+  eaudit_device_info *info = NULL;
+  x->rc = eaudit_store_open(&s, x->target, NULL);
+  if (x->rc == 0)
+    x->rc = eaudit_device_info_new(&info);
+  for (int a = 1; x->rc == 0 && a < NA; a++)
+    x->rc = eaudit_device_info_set_str(info, a, PIXEL[a]);
+  for (int i = 0; x->rc == 0 && i < 15; i++) {
+    eaudit_device_result *r = NULL;
+    x->rc = eaudit_store_mobile_login(s, info, 21,
+                                      tu_utc(2026, 2, 1, 9, 0, 0) + i * HOUR,
+                                      &r);
+    x->news += x->rc == 0 && eaudit_device_result_decision(r) == NEW;
+    eaudit_device_result_free(r);
+  }
+  snprintf(x->msg, sizeof x->msg, "%s", eaudit_error_last()->message);
+  eaudit_device_info_free(info);
+  eaudit_store_free(s);
+  return NULL;
+}
+
+START_TEST(concurrent_logins_of_one_user_learn_one_device) {
+  tu_clock clock = {tu_utc(2026, 2, 1, 0, 0, 0), 0};
+  eaudit_store *s = open_mem(&clock, NULL);
+  racer x[2];
+  memset(x, 0, sizeof x);
+  for (int i = 0; i < 2; i++) {
+    x[i].target = tu_store_last_target();
+    ck_assert_int_eq(pthread_create(&x[i].t, NULL, race, &x[i]), 0);
+  }
+  for (int i = 0; i < 2; i++)
+    pthread_join(x[i].t, NULL);
+  for (int i = 0; i < 2; i++)
+    ck_assert_msg(x[i].rc == 0, "racer %d: %d %s", i, x[i].rc, x[i].msg);
+  ck_assert_int_eq(x[0].news + x[1].news, 1);
+  eaudit_devices *list = NULL;
+  EA_OK(eaudit_store_devices(s, 21, M, &list));
+  ck_assert_uint_eq(eaudit_devices_size(list), 1);
+  int64_t times = 0;
+  EA_OK(eaudit_devices_get(list, 0, NULL, NULL, NULL, NULL, NULL, &times));
+  ck_assert_int_eq(times, 30);
+  eaudit_devices_free(list);
+  ck_assert_int_eq(count(s), 1);
+  eaudit_store_free(s);
+}
+END_TEST
+
 int main(void) {
   Suite *su = suite_create("devices");
   TCase *tc = tcase_create("devices");
@@ -923,6 +1018,7 @@ int main(void) {
   tcase_add_test(tc, bad_arguments_write_nothing);
   tcase_add_test(tc, window_is_the_latest_days_then_the_newest);
   tcase_add_test(tc, durability_restored_and_other_handles_seen);
+  tcase_add_test(tc, concurrent_logins_of_one_user_learn_one_device);
   suite_add_tcase(su, tc);
   return tu_run(su);
 }

@@ -100,14 +100,8 @@ START_TEST(filters_combine) {
 }
 END_TEST
 
-/* Names on both backends; roles are SQLite's (set_user is unsupported on
- * PostgreSQL, whose users list has no roles). */
 static void set_user_name(int64_t id, const char *name, int role) {
-  if (tu_backend_pg())
-    EA_OK(eaudit_store_set_name(store, EAUDIT_KIND_USER, id, name,
-                                EAUDIT_TIME_NONE));
-  else
-    EA_OK(eaudit_store_set_user(store, id, name, role, EAUDIT_TIME_NONE));
+  EA_OK(eaudit_store_set_user(store, id, name, role, EAUDIT_TIME_NONE));
 }
 
 START_TEST(results_are_ordered_both_ways_and_borrowed_names_resolve) {
@@ -301,8 +295,6 @@ START_TEST(counts_from_rollups_equal_counting_events) {
 END_TEST
 
 START_TEST(users_list_has_names_roles_activity_and_expiry) {
-  TU_SQLITE_ONLY("roles, and named users never seen in an event, are "
-                 "SQLite's; see users_seen_in_events_have_activity_and_expiry");
   EA_OK(eaudit_store_set_user(store, 1, "Ada Admin", EAUDIT_USER_ROLE_ADMIN,
                               EAUDIT_TIME_NONE));
   EA_OK(eaudit_store_set_user(store, 2, "Bob Builder", EAUDIT_USER_ROLE_USER,
@@ -342,6 +334,35 @@ START_TEST(users_list_has_names_roles_activity_and_expiry) {
   eaudit_users_free(u);
   EA_OK(eaudit_store_users(store, "zed", 0, &u));
   ck_assert_uint_eq(eaudit_users_size(u), 0);
+  eaudit_users_free(u);
+  /* A user named before any event is listed, with the role set; a name
+   * alone (set_name) lists the user with the default role and keeps a
+   * role set before. */
+  EA_OK(eaudit_store_set_user(store, 9, "Nina New", EAUDIT_USER_ROLE_ADMIN,
+                              EAUDIT_TIME_NONE));
+  EA_OK(eaudit_store_set_name(store, EAUDIT_KIND_USER, 8, "Otto Other",
+                              EAUDIT_TIME_NONE));
+  EA_OK(eaudit_store_set_name(store, EAUDIT_KIND_USER, 1, "Ada A. Admin",
+                              tu_utc(2026, 11, 10, 0, 0, 0)));
+  EA_OK(eaudit_store_users(store, NULL, 0, &u));
+  ck_assert_uint_eq(eaudit_users_size(u), 5);
+  EA_OK(eaudit_users_get(u, 0, &id, &name, &role, &last, &expired));
+  ck_assert_str_eq(name, "Ada A. Admin");
+  ck_assert_int_eq(role, EAUDIT_USER_ROLE_ADMIN);
+  EA_OK(eaudit_users_get(u, 3, &id, &name, &role, &last, &expired));
+  ck_assert_int_eq(id, 8);
+  ck_assert_str_eq(name, "Otto Other");
+  ck_assert_int_eq(role, EAUDIT_USER_ROLE_USER);
+  ck_assert_int_eq(last, EAUDIT_TIME_NONE);
+  ck_assert_int_eq(expired, 0);
+  EA_OK(eaudit_users_get(u, 4, &id, &name, &role, &last, &expired));
+  ck_assert_int_eq(id, 9);
+  ck_assert_str_eq(name, "Nina New");
+  ck_assert_int_eq(role, EAUDIT_USER_ROLE_ADMIN);
+  ck_assert_int_eq(last, EAUDIT_TIME_NONE);
+  eaudit_users_free(u);
+  EA_OK(eaudit_store_users(store, "nina", 0, &u));
+  ck_assert_uint_eq(eaudit_users_size(u), 1);
   eaudit_users_free(u);
 }
 END_TEST
@@ -491,6 +512,19 @@ START_TEST(search_dates_times_labels_and_names) {
   ck_assert_int_eq(search("keycard Nov 13 09:"), 1); /* 08:00 UTC */
   ck_assert_int_eq(search("Nov 3 23:"), 0);
   ck_assert_int_eq(search_names("\"zo\xc3\xab quinn\""), NAMES(3));
+  /* Labels: a translated one and a vendor type's, set after the events
+   * of built-in types were stored, are searched by their words. */
+  EA_OK(eaudit_store_set_type_label(store, EAUDIT_TYPE_DOOR_OPENED,
+                                    "T\xc3\xbcr ge\xc3\xb6" "ffnet"));
+  EA_OK(eaudit_store_register_type(store, 1000, "lift_called",
+                                   "Lift called"));
+  add(1000, tu_utc(2026, 11, 3, 13, 40, 0), 5, 5, -1);
+  ck_assert_int_eq(search("t\xc3\xbcr"), 3);
+  ck_assert_int_eq(search("door opened"), 0);
+  ck_assert_int_eq(search("lift"), 1);
+  ck_assert_int_eq(search("lift Nov 3"), 1);
+  EA_OK(eaudit_store_set_type_label(store, EAUDIT_TYPE_DOOR_OPENED, NULL));
+  ck_assert_int_eq(search("door opened"), 3);
   eaudit_query *q = query();
   ck_assert_int_eq(eaudit_query_set_text(q, "bad \xff"), EAUDIT_EUTF8);
   eaudit_query_free(q);

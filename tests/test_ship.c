@@ -841,6 +841,59 @@ START_TEST(signed_checkpoints_ship_and_guard_the_base) {
 }
 END_TEST
 
+/* The site's vendor types, labels and user roles reach the central store
+ * with its names; what the central store holds for a code stays. */
+START_TEST(types_labels_and_roles_ship_with_the_names) {
+  char path[512], hex[33];
+  uint8_t id[16];
+  eaudit_store *s = site_new("ship-types", path, sizeof path);
+  site_hex(s, id, hex);
+  eaudit_store *central;
+  EA_OK(eaudit_store_open(&central, g_uri, NULL));
+  EA_OK(eaudit_store_set_type_label(central, EAUDIT_TYPE_DOOR_OPENED,
+                                    "Porte ouverte"));
+  EA_OK(eaudit_store_register_type(s, 1000, "lift_called", "Lift called"));
+  EA_OK(eaudit_store_set_type_label(s, EAUDIT_TYPE_DOOR_OPENED, "T\xc3\xbcr"));
+  EA_OK(eaudit_store_set_type_label(s, EAUDIT_TYPE_GROUP_ADDED, "Zu"));
+  EA_OK(eaudit_store_set_user(s, 43, "Ada Admin", EAUDIT_USER_ROLE_ADMIN,
+                              EAUDIT_TIME_NONE));
+  eaudit_event *ev = tu_event(1000, T0, 43);
+  EA_OK(eaudit_store_append(s, ev));
+  eaudit_event_free(ev);
+  int64_t n;
+  EA_OK(eaudit_store_ship(s, g_uri, 0, &n));
+  ck_assert_int_eq(n, 1);
+  EA_OK(eaudit_store_ship(s, g_uri, 0, &n)); /* again: no change */
+  /* The open handle sees them at its next search (or write). */
+  eaudit_query *q;
+  EA_OK(eaudit_query_new(&q));
+  EA_OK(eaudit_query_set_text(q, "lift"));
+  ck_assert_int_eq(tu_count(central, q), 1);
+  eaudit_query_free(q);
+  ck_assert_str_eq(eaudit_store_type_name(central, 1000), "lift_called");
+  ck_assert_str_eq(eaudit_store_type_label(central, EAUDIT_TYPE_DOOR_OPENED),
+                   "Porte ouverte");
+  ck_assert_str_eq(eaudit_store_type_label(central, EAUDIT_TYPE_GROUP_ADDED),
+                   "Zu");
+  eaudit_users *u;
+  EA_OK(eaudit_store_users(central, NULL, 0, &u));
+  ck_assert_uint_eq(eaudit_users_size(u), 1);
+  int64_t uid;
+  int role;
+  EA_OK(eaudit_users_get(u, 0, &uid, NULL, &role, NULL, NULL));
+  ck_assert_int_eq(uid, 43);
+  ck_assert_int_eq(role, EAUDIT_USER_ROLE_ADMIN);
+  eaudit_users_free(u);
+  /* A type the central store registered under the code is kept. */
+  PGconn *c = tu_pg_open(g_uri);
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.types"), 1);
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.labels"), 2);
+  PQfinish(c);
+  eaudit_store_free(central);
+  eaudit_store_free(s);
+}
+END_TEST
+
 #endif /* EAUDIT_HAVE_LIBPQ */
 
 /* ---- argument checks: no server needed ---- */
@@ -930,6 +983,7 @@ int main(void) {
     tcase_add_test(tc, ship_sends_every_event_once_and_identical);
     tcase_add_test(tc, ship_after_more_appends_continues_the_chain);
     tcase_add_test(tc, names_ship_with_their_history_and_erasures);
+    tcase_add_test(tc, types_labels_and_roles_ship_with_the_names);
     tcase_add_test(tc, a_broken_site_chain_is_refused_and_nothing_written);
     tcase_add_test(tc, damage_in_the_central_store_is_named);
     tcase_add_test(tc, retention_anchor_is_the_base_and_unshipped_purges_are_refused);

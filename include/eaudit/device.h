@@ -8,7 +8,9 @@
  * reason code and a similarity score, following the decision table of
  * docs/devices.md. The login calls also append *Admin area login* or
  * *Login from unrecognized device* when the table says so, in the same
- * transaction that updates the device state.
+ * transaction that updates the device state. Every call works the same on
+ * a store opened on a postgresql:// URI: the device state is the central
+ * store's own, and the events go onto its own chain (docs/devices.md).
  */
 #ifndef EAUDIT_DEVICE_H
 #define EAUDIT_DEVICE_H

@@ -22,7 +22,7 @@
 EAUDIT_BEGIN_DECLS
 
 /** Schema version of the central store this library creates and reads. */
-#define EAUDIT_CENTRAL_SCHEMA_VERSION 4
+#define EAUDIT_CENTRAL_SCHEMA_VERSION 5
 
 /** Batch size used when eaudit_store_ship() is given 0. */
 #define EAUDIT_SHIP_BATCH_DEFAULT 1000
@@ -49,7 +49,9 @@ EAUDIT_EXTERN int eaudit_central_init(const char *central_uri);
  * next call resumes after the cursor. Events already present (same site
  * and id) are not inserted twice. Then the site's signed checkpoints that
  * the central store lacks (those covering shipped events) are sent, for
- * eaudit_central_verify_site_signed().
+ * eaudit_central_verify_site_signed(). One more transaction syncs the
+ * site's directory: names, vendor types, labels and user roles
+ * (docs/scale-out.md).
  *
  * @param site         the site store (a read-only handle will do).
  * @param central_uri  the central store, `postgresql://...`.

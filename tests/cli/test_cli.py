@@ -1562,6 +1562,37 @@ class Central(Base):
         p = self.ok(run("rules", "--db", self.uri))
         self.assertIn("door_failure_burst", p.stdout)
 
+    def test_name_sets_users_and_roles_through_the_uri(self):
+        self.ok(run("name", "--db", self.uri, "user", "77", "Nina Central",
+                    "--role", "admin"))
+        self.ok(run("name", "--db", self.uri, "door", "5", "Lobby"))
+        self.assertEqual(self.psql("SELECT role FROM eaudit.users"
+                                   " WHERE id = 77", uri=self.uri), "1")
+        p = self.ok(run("users", "--db", self.uri, "--prefix", "nina"))
+        self.assertIn("Nina Central", p.stdout)
+        self.assertIn("admin", p.stdout)
+
+    def test_devices_through_the_uri(self):
+        own = self.psql("SELECT encode(site_id, 'hex') FROM eaudit.sites"
+                        " WHERE own", uri=self.uri)
+        self.psql("INSERT INTO eaudit.devices(origin, user_id, kind,"
+                  " platform, os_family, label, first_seen, last_seen,"
+                  " times_seen, seen_day) VALUES (decode('%s', 'hex'), 88, 2,"
+                  " 'iPhone', 'iOS', 'Phone', 0, 0, 1, 0)" % own,
+                  uri=self.uri)
+        dev = self.psql("SELECT id FROM eaudit.devices WHERE user_id = 88",
+                        uri=self.uri)
+        p = self.ok(run("devices", "--db", self.uri, "--user", "88"))
+        self.assertIn("Phone", p.stdout)
+        self.ok(run("devices", "--db", self.uri, "rename", dev, "Anna's"))
+        self.assertEqual(self.psql("SELECT label FROM eaudit.devices"
+                                   " WHERE id = " + dev, uri=self.uri),
+                         "Anna's")
+        p = self.ok(run("devices", "--db", self.uri, "forget-unseen",
+                        "--days", "30"))
+        self.assertIn("forgot 1 devices", p.stdout)
+        self.ok(run("devices", "--db", self.uri, "forget", dev), 1)
+
     def test_calls_the_central_store_lacks_say_so(self):
         p = run("backup", "--db", self.uri, "--to", self.path("b.db"))
         self.assertNotEqual(p.returncode, 0)

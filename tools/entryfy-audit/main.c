@@ -51,8 +51,8 @@ static void main_usage(FILE *f) {
   fprintf(f,
           "\nEvery command takes --db PATH (default: $ENTRYFY_AUDIT_DB, else "
           "%s)\nand --help. PATH may be a postgresql:// URI: the central "
-          "store, where\nimport, search, stats, users, checkpoint, verify, "
-          "purge, rules\nand findings work (docs/scale-out.md).\nExit codes: 0 ok, 1 nothing found, 2 usage "
+          "store, where\nimport, search, stats, users, name, devices, checkpoint,\n"
+          "verify, purge, rules and findings work (docs/scale-out.md).\nExit codes: 0 ok, 1 nothing found, 2 usage "
           "error,\n3 the store or a file could not be used, 4 verify "
           "found damage.\nSee entryfy-audit(1).\n",
           CLI_DEFAULT_DB);
