@@ -688,14 +688,9 @@ int eaudit_finding_to_json(const eaudit_finding *f, char **out) {
 static int begin(eaudit_store *s) {
   if (s->pg == NULL)
     return eaudit__begin(s);
-  if (s->read_only)
-    return eaudit__error(EAUDIT_EREADONLY, EAUDIT_ECLASS_INVALID, 0,
-                         "store was opened read-only");
-  if (s->in_txn)
-    return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
-                         "a write was started from inside a callback of the "
-                         "same handle");
-  int rc = eaudit__rq_exec(s, NULL, "BEGIN");
+  int rc = eaudit__write_guard(s);
+  if (rc == 0)
+    rc = eaudit__rq_exec(s, NULL, "BEGIN");
   if (rc == 0)
     s->in_txn = 1;
   return rc;

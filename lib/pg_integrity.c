@@ -155,18 +155,10 @@ int eaudit__pg_cp_all(eaudit_store *s, uint8_t **out, size_t *bytes) {
 }
 
 int eaudit__pg_cp_begin(eaudit_store *s) {
-  if (s->read_only)
-    return eaudit__error(EAUDIT_EREADONLY, EAUDIT_ECLASS_INVALID, 0,
-                         "store was opened read-only");
-  if (s->in_txn)
-    return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
-                         "a write was started from inside a callback of the "
-                         "same handle");
-  if (!PGS(s)->has_own)
-    return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
-                         "central store: the store has no own chain");
-  PGconn *c;
-  int rc = conn(s, &c);
+  PGconn *c = NULL;
+  int rc = eaudit__pg_write_checks(s);
+  if (rc == 0)
+    rc = conn(s, &c);
   if (rc == 0)
     rc = eaudit__pg_command(c, "BEGIN", "starting a checkpoint");
   if (rc)

@@ -240,15 +240,11 @@ int eaudit__pg_store_event_count(eaudit_store *s, int64_t *out) {
 }
 
 int eaudit__pg_store_set_time_zone(eaudit_store *s, const char *zone) {
-  if (s->read_only)
-    return eaudit__error(EAUDIT_EREADONLY, EAUDIT_ECLASS_INVALID, 0,
-                         "store was opened read-only");
-  if (s->in_txn)
-    return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
-                         "a write was started from inside a callback of the "
-                         "same handle");
+  int rc = eaudit__write_guard(s);
+  if (rc)
+    return rc;
   eaudit__tz *tz = NULL;
-  int rc = eaudit__tz_open(&tz, zone);
+  rc = eaudit__tz_open(&tz, zone);
   if (rc)
     return rc;
   eaudit__tz_free(tz);
@@ -622,17 +618,10 @@ static int append_common(eaudit_store *s, eaudit_event *const *evs, size_t n,
                          size_t *n_done) {
   eaudit__pgstore *p = PGS(s);
   size_t f = 0;
-  if (s->read_only)
-    return eaudit__error(EAUDIT_EREADONLY, EAUDIT_ECLASS_INVALID, 0,
-                         "store was opened read-only");
-  if (s->in_txn)
-    return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
-                         "a write was started from inside a callback of the "
-                         "same handle");
-  if (!p->has_own)
-    return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
-                         "central store: the store has no own chain");
-  int rc = ready(s);
+  int rc = eaudit__pg_write_checks(s);
+  if (rc)
+    return rc;
+  rc = ready(s);
   if (rc == 0)
     rc = prepare_all(p);
   s->in_txn = 1;
@@ -674,25 +663,19 @@ static int append_common(eaudit_store *s, eaudit_event *const *evs, size_t n,
 
 /* ---- writes of other modules around an append (rules.c) ---- */
 
-static int write_checks(eaudit_store *s) {
-  if (s->read_only)
-    return eaudit__error(EAUDIT_EREADONLY, EAUDIT_ECLASS_INVALID, 0,
-                         "store was opened read-only");
-  if (s->in_txn)
-    return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
-                         "a write was started from inside a callback of the "
-                         "same handle");
-  if (!PGS(s)->has_own)
-    return eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
-                         "central store: the store has no own chain");
-  return EAUDIT_OK;
+int eaudit__pg_write_checks(eaudit_store *s) {
+  int rc = eaudit__write_guard(s);
+  if (rc == 0 && !PGS(s)->has_own)
+    rc = eaudit__error(EAUDIT_ECORRUPT, EAUDIT_ECLASS_STORE, 0,
+                       "central store: the store has no own chain");
+  return rc;
 }
 
 int eaudit__pg_store_write_begin(eaudit_store *s, eaudit_event *const *evs,
                                  size_t n) {
   eaudit__pgstore *p = PGS(s);
   size_t f = 0;
-  int rc = write_checks(s);
+  int rc = eaudit__pg_write_checks(s);
   if (rc == 0)
     rc = ready(s);
   if (rc == 0)

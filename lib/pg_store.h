@@ -32,6 +32,9 @@ int eaudit__pg_store_append(eaudit_store *s, eaudit_event *const *evs, size_t n,
 int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
                                 size_t n, eaudit_event **fresh,
                                 size_t *n_fresh);
+/* eaudit__write_guard, then EAUDIT_ECORRUPT when the database has no
+ * own chain to write to. */
+int eaudit__pg_write_checks(eaudit_store *s);
 /* A write of another module around an append of the own chain, as
  * eaudit__txn_begin_write / eaudit__append_locked / eaudit__txn_end_write
  * on SQLite (rules.c: rule changes, re-evaluation): begin takes the

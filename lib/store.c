@@ -214,7 +214,7 @@ int eaudit__exec(eaudit_store *s, const char *sql) {
   return rc == SQLITE_OK ? EAUDIT_OK : eaudit__sqlite_error(s, rc, "executing");
 }
 
-int eaudit__begin(eaudit_store *s) {
+int eaudit__write_guard(const eaudit_store *s) {
   if (s->read_only)
     return eaudit__error(EAUDIT_EREADONLY, EAUDIT_ECLASS_INVALID, 0,
                          "store was opened read-only");
@@ -222,7 +222,14 @@ int eaudit__begin(eaudit_store *s) {
     return eaudit__error(EAUDIT_EMISUSE, EAUDIT_ECLASS_INVALID, 0,
                          "a write was started from inside a callback of the "
                          "same handle");
-  int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  return EAUDIT_OK;
+}
+
+int eaudit__begin(eaudit_store *s) {
+  int rc = eaudit__write_guard(s);
+  if (rc)
+    return rc;
+  rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     return eaudit__sqlite_error(s, rc, "starting a write transaction");
   s->in_txn = 1;

@@ -136,6 +136,9 @@ int eaudit__exec(eaudit_store *s, const char *sql);
 
 /* Transactions: BEGIN IMMEDIATE (waiting up to the busy timeout) and
  * revalidation of cached state; COMMIT; ROLLBACK. */
+/* The checks of every write: EAUDIT_EREADONLY on a read-only handle,
+ * EAUDIT_EMISUSE from inside a callback of the same handle. */
+int eaudit__write_guard(const eaudit_store *s);
 int eaudit__begin(eaudit_store *s);
 int eaudit__commit(eaudit_store *s);
 void eaudit__rollback(eaudit_store *s);
