@@ -132,8 +132,8 @@ static int types_write(eaudit_store *s, int op, int code, const char *a,
                        const char *b) {
   static const char *const sql[] = {
       [TYPE_INSERT] = "INSERT INTO types(code, name, label) VALUES (?1, ?2, ?3)",
-      [LABEL_SET] = "INSERT INTO labels(code, label) VALUES (?1, ?2) ON "
-                    "CONFLICT(code) DO UPDATE SET label = excluded.label",
+      [LABEL_SET] = ("INSERT INTO labels(code, label) VALUES (?1, ?2) ON "
+                     "CONFLICT(code) DO UPDATE SET label = excluded.label"),
       [LABEL_DELETE] = "DELETE FROM labels WHERE code = ?1"};
   int rc;
   if (s->pg && s->read_only) {
