@@ -320,7 +320,17 @@ int eaudit__random(eaudit_store *s, uint8_t *buf, size_t n) {
                            "the random source failed");
     return EAUDIT_OK;
   }
-  randombytes_buf(buf, n);
+  if (n > EAUDIT__RANDOM_POOL / 8) {
+    randombytes_buf(buf, n);
+    return EAUDIT_OK;
+  }
+  if (s->rnd_used + n > sizeof s->rnd) {
+    randombytes_buf(s->rnd, sizeof s->rnd);
+    s->rnd_used = 0;
+  }
+  memcpy(buf, s->rnd + s->rnd_used, n);
+  sodium_memzero(s->rnd + s->rnd_used, n);
+  s->rnd_used += n;
   return EAUDIT_OK;
 }
 
@@ -540,6 +550,7 @@ int eaudit_store_open(eaudit_store **out, const char *path,
   pthread_once(&fork_hook_once, install_fork_hook);
   s->pid = getpid();
   s->fork_gen = atomic_load(&fork_generation);
+  s->rnd_used = sizeof s->rnd; /* empty: drawn on first use */
   if (opts)
     s->opts = *opts;
   else
@@ -633,6 +644,7 @@ void eaudit_store_free(eaudit_store *s) {
   eaudit__tz_free(s->tz);
   eaudit__free(s->tz_name);
   eaudit__free(s->path);
+  sodium_memzero(s->rnd, sizeof s->rnd);
   eaudit__free(s);
   eaudit__object_died();
 }

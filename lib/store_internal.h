@@ -55,6 +55,8 @@ typedef struct eaudit__subscriber {
   eaudit_query *filter; /* owned copy or NULL */
 } eaudit__subscriber;
 
+#define EAUDIT__RANDOM_POOL 512
+
 struct eaudit_store {
   sqlite3 *db;
   pid_t pid;
@@ -65,6 +67,11 @@ struct eaudit_store {
   eaudit__tz *tz;
   char *tz_name;
   uint8_t store_id[16];
+  /* Random bytes drawn ahead from the system (eaudit__random): one
+   * getrandom() call serves EAUDIT__RANDOM_POOL / 16 event ids. A handle
+   * refuses use after fork(), so parent and child never share them. */
+  size_t rnd_used;
+  uint8_t rnd[EAUDIT__RANDOM_POOL];
   sqlite3_stmt *stmts[EAUDIT__ST_COUNT];
   /* Vendor types and translated labels, reloaded at each transaction when
    * another handle changed them (meta 'types_version'). */

@@ -296,6 +296,45 @@ START_TEST(a_large_batch_keeps_the_chain_whole) {
 }
 END_TEST
 
+START_TEST(ids_from_the_system_source_are_distinct_and_random) {
+  /* No random function: ids come from the system, drawn ahead in a pool
+   * (eaudit__random). A frozen clock puts every id in one millisecond, so
+   * only the random bits tell them apart; 100 ids span several pools. */
+  enum { N = 100 };
+  tu_clock frozen = {.now = tu_utc(2026, 11, 3, 12, 0, 0), .step = 0};
+  char p2[512];
+  tu_store_target(p2, sizeof p2, "append-sysrand");
+  eaudit_options *o = tu_options(&frozen, NULL);
+  eaudit_store *s2 = NULL;
+  EA_OK(eaudit_store_open(&s2, p2, o));
+  eaudit_options_free(o);
+  eaudit_batch *b = NULL;
+  EA_OK(eaudit_batch_new(&b));
+  for (int i = 0; i < N; i++) {
+    eaudit_event *ev = good_event(i);
+    EA_OK(eaudit_batch_add(b, ev));
+    eaudit_event_free(ev);
+  }
+  EA_OK(eaudit_store_append_batch(s2, b, NULL));
+  uint8_t ids[N][16];
+  for (int i = 0; i < N; i++) {
+    EA_OK(eaudit_event_id(eaudit_batch_get(b, (size_t)i), ids[i]));
+    ck_assert_int_eq(ids[i][6] >> 4, 7);
+    /* The 74 random bits: bytes 6-15 less the version and variant. */
+    int random_bits = (ids[i][6] & 0x0F) | (ids[i][8] & 0x3F);
+    for (int k = 7; k < 16; k++)
+      random_bits |= k == 8 ? 0 : ids[i][k];
+    ck_assert_msg(random_bits != 0, "id %d has no random bits", i);
+    for (int j = 0; j < i; j++)
+      ck_assert_msg(memcmp(ids[i] + 6, ids[j] + 6, 10) != 0,
+                    "ids %d and %d share their random bits", j, i);
+  }
+  eaudit_batch_free(b);
+  eaudit_store_free(s2);
+  tu_remove_store(p2);
+}
+END_TEST
+
 START_TEST(seq_is_never_reused_after_the_highest_is_deleted) {
   tu_append_doors(store, 5, 1, 2, tu_utc(2026, 11, 1, 8, 0, 0), 60000000);
   tu_store_sql(path, "DELETE FROM events WHERE seq = 5",
@@ -480,6 +519,7 @@ Suite *append_suite(void) {
   tcase_add_test(tc, seq_is_never_reused_after_the_highest_is_deleted);
   tcase_add_test(tc, an_id_repeated_within_a_batch_is_eexists_at_its_second_use);
   tcase_add_test(tc, a_large_batch_keeps_the_chain_whole);
+  tcase_add_test(tc, ids_from_the_system_source_are_distinct_and_random);
   tcase_add_test(tc, details_are_stored_byte_exact);
   tcase_add_test(tc, details_limit_is_an_option);
   tcase_add_test(tc, subscribers_hear_each_committed_event_once_after_commit);
