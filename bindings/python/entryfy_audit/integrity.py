@@ -75,6 +75,53 @@ def check_verify(result: int, func: Any, args: Tuple[Any, ...]) -> int:
     return result
 
 
+def _verify_inputs(public_key: Any, newest_checkpoint: Any,
+                   function: str) -> Tuple[Any, Any, int]:
+    """A verification's trusted key and newest checkpoint as the C call
+    takes them: two c_uint8 arrays (None when not given) and the
+    checkpoint's length. InvalidKeyError for a key that is not 32 bytes."""
+    pk_buf = None
+    if public_key is not None:
+        pk = _bytes(public_key, "public_key")
+        if len(pk) != PUBLIC_KEY_SIZE:
+            raise errors.InvalidKeyError(
+                errors.EKEY, f"a public key is {PUBLIC_KEY_SIZE} bytes, "
+                f"not {len(pk)}", function=function)
+        pk_buf = (c_uint8 * len(pk)).from_buffer_copy(pk)
+    if newest_checkpoint is None:
+        return pk_buf, None, 0
+    newest = (newest_checkpoint.record
+              if isinstance(newest_checkpoint, CheckpointInfo)
+              else _bytes(newest_checkpoint, "newest_checkpoint"))
+    return pk_buf, (c_uint8 * len(newest)).from_buffer_copy(newest), \
+        len(newest)
+
+
+def _verify_outcome(rc: int, out: Any, function: str) -> "VerifyResult":
+    """What a verification call gave: its result when ``rc`` is OK, else
+    TamperError or WrongKeyError with the result attached as ``.result``.
+    Frees ``out``."""
+    try:
+        if not out:  # damage codes always come with a result
+            if rc != errors.OK:
+                _ffi.raise_code(rc, function)
+            raise errors.GenericError(errors.ERROR,
+                                      "verification gave no result",
+                                      function=function)
+        result = _read_result(out)
+    finally:
+        lib.eaudit_verify_result_free(out)
+    if rc == errors.OK:
+        return result
+    damage = result.damage
+    name = damage.code_name if isinstance(damage, Damage) else str(damage)
+    cls = errors.WrongKeyError if rc == errors.EKEY else errors.TamperError
+    exc = cls(rc, f"{name}: {result.message}", klass=_ECLASS_STORE,
+              function=function)
+    exc.result = result  # type: ignore[attr-defined]
+    raise exc
+
+
 #: The functions of <eaudit/integrity.h>. Optional (``since``): a library
 #: without them still loads, and the methods raise UnsupportedError.
 #: ``uint8_t *`` parameters are ``POINTER(c_uint8)``; the package passes
@@ -665,49 +712,21 @@ class IntegrityMixin:
                 errors.EINVAL, "a recorded verification needs an actor (the "
                 "user running it), or record=False")
         who = check_int(0 if actor is None else actor, "actor")
-        pk = None
-        if public_key is not None:
-            pk = _bytes(public_key, "public_key")
-            if len(pk) != PUBLIC_KEY_SIZE:
-                raise errors.InvalidKeyError(
-                    errors.EKEY, f"a public key is {PUBLIC_KEY_SIZE} bytes, "
-                    f"not {len(pk)}", function="eaudit_store_verify")
-        newest = None
-        if newest_checkpoint is not None:
-            newest = (newest_checkpoint.record
-                      if isinstance(newest_checkpoint, CheckpointInfo)
-                      else _bytes(newest_checkpoint, "newest_checkpoint"))
+        pk_buf, nb, n_newest = _verify_inputs(
+            public_key, newest_checkpoint, "eaudit_store_verify")
         flags = ((_VERIFY_SKIP_DERIVED if skip_derived else 0)
                  | (0 if record else _VERIFY_NO_RECORD)
                  | (_VERIFY_REQUIRE_SIGNED_TAIL if require_signed_tail else 0))
-        pk_buf = None if pk is None else (c_uint8 * len(pk)).from_buffer_copy(pk)
-        nb = None if newest is None else \
-            (c_uint8 * len(newest)).from_buffer_copy(newest)
         out = _ResultP()
-        with store._lock:
-            sp = store._handle()
-            try:
+        try:
+            with store._lock:
+                sp = store._handle()
                 rc = store._run_notifying(lambda: lib.eaudit_store_verify(
-                    sp, who, pk_buf, nb, 0 if newest is None else len(newest),
-                    flags, byref(out)))
-                if not out:  # damage codes always come with a result
-                    if rc != errors.OK:
-                        _ffi.raise_code(rc, "eaudit_store_verify")
-                    raise errors.GenericError(
-                        errors.ERROR, "verification gave no result",
-                        function="eaudit_store_verify")
-                result = _read_result(out)
-            finally:
-                lib.eaudit_verify_result_free(out)
-        if rc == errors.OK:
-            return result
-        damage = result.damage
-        name = damage.code_name if isinstance(damage, Damage) else str(damage)
-        cls = errors.WrongKeyError if rc == errors.EKEY else errors.TamperError
-        exc = cls(rc, f"{name}: {result.message}", klass=_ECLASS_STORE,
-                  function="eaudit_store_verify")
-        exc.result = result
-        raise exc
+                    sp, who, pk_buf, nb, n_newest, flags, byref(out)))
+        except BaseException:
+            lib.eaudit_verify_result_free(out)
+            raise
+        return _verify_outcome(rc, out, "eaudit_store_verify")
 
     # --- retention and backup -------------------------------------------------------
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 from . import _ffi, errors
 from ._ffi import Fn, check_int, check_rc, lib
 from ._pending import unwired
-from .integrity import (PUBLIC_KEY_SIZE, CheckpointInfo, Damage, VerifyResult,
-                        _bytes, _read_result, check_verify)
+from .integrity import (CheckpointInfo, VerifyResult, _verify_inputs,
+                        _verify_outcome, check_verify)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Store
@@ -97,45 +97,17 @@ def central_verify_site_signed(
     raw = site_id.bytes if isinstance(site_id, uuid.UUID) else bytes(site_id)
     if len(raw) != 16:
         raise ValueError("site_id must be a UUID or 16 bytes")
-    pk_buf = None
-    if public_key is not None:
-        pk = _bytes(public_key, "public_key")
-        if len(pk) != PUBLIC_KEY_SIZE:
-            raise errors.InvalidKeyError(
-                errors.EKEY, f"a public key is {PUBLIC_KEY_SIZE} bytes, "
-                f"not {len(pk)}", function="eaudit_central_verify_site_signed")
-        pk_buf = (c_uint8 * len(pk)).from_buffer_copy(pk)
-    newest: Optional[bytes] = None
-    if newest_checkpoint is not None:
-        newest = (newest_checkpoint.record
-                  if isinstance(newest_checkpoint, CheckpointInfo)
-                  else _bytes(newest_checkpoint, "newest_checkpoint"))
-    nb = None if newest is None else \
-        (c_uint8 * len(newest)).from_buffer_copy(newest)
+    fn = "eaudit_central_verify_site_signed"
+    pk_buf, nb, n_newest = _verify_inputs(public_key, newest_checkpoint, fn)
     out = _ffi.VerifyResultP()
     try:
         rc = lib.eaudit_central_verify_site_signed(
             _uri(central_uri), _ffi.UUID16.from_buffer_copy(raw), pk_buf, nb,
-            0 if newest is None else len(newest),
-            4 if require_signed_tail else 0, byref(out))
-        if not out:
-            if rc != errors.OK:
-                _ffi.raise_code(rc, "eaudit_central_verify_site_signed")
-            raise errors.GenericError(
-                errors.ERROR, "verification gave no result",
-                function="eaudit_central_verify_site_signed")
-        result = _read_result(out)
-    finally:
+            n_newest, 4 if require_signed_tail else 0, byref(out))
+    except BaseException:
         lib.eaudit_verify_result_free(out)
-    if rc == errors.OK:
-        return result
-    damage = result.damage
-    name = damage.code_name if isinstance(damage, Damage) else str(damage)
-    cls = errors.WrongKeyError if rc == errors.EKEY else errors.TamperError
-    exc = cls(rc, f"{name}: {result.message}", klass=5,
-              function="eaudit_central_verify_site_signed")
-    exc.result = result  # type: ignore[attr-defined]
-    raise exc
+        raise
+    return _verify_outcome(rc, out, fn)
 
 
 class ShipMixin:
