@@ -42,10 +42,12 @@ static int conn(eaudit_store *s, PGconn **out) {
 
 /* ---- the own chain's checkpoints ---- */
 
-int eaudit__pg_cp_read(eaudit_store *s, int64_t cseq, uint8_t *out,
-                       size_t cap, size_t *len, int *found) {
-  *found = 0;
-  *len = 0;
+/* Run @p sql, a SELECT of record FROM eaudit.checkpoints with $1 the
+ * handle's origin (and $2 @p cseq unless 0). *out stays NULL when the
+ * handle has no own chain yet, so there is nothing to read. */
+static int own_records(eaudit_store *s, const char *sql, int64_t cseq,
+                       const char *what, PGresult **out) {
+  *out = NULL;
   PGconn *c;
   int rc = conn(s, &c);
   if (rc || !PGS(s)->has_own)
@@ -54,15 +56,25 @@ int eaudit__pg_cp_read(eaudit_store *s, int64_t cseq, uint8_t *out,
   eaudit__pgp_bytes(&p, PGS(s)->origin, 16);
   if (cseq)
     eaudit__pgp_i64(&p, cseq);
-  PGresult *r = eaudit__pg_exec(
-      c,
+  if ((*out = eaudit__pg_exec(c, sql, &p, what)) == NULL)
+    return eaudit_error_last()->code;
+  return EAUDIT_OK;
+}
+
+int eaudit__pg_cp_read(eaudit_store *s, int64_t cseq, uint8_t *out,
+                       size_t cap, size_t *len, int *found) {
+  *found = 0;
+  *len = 0;
+  PGresult *r;
+  int rc = own_records(
+      s,
       cseq ? "SELECT record FROM eaudit.checkpoints WHERE origin = $1"
              " AND cseq = $2"
            : "SELECT record FROM eaudit.checkpoints WHERE origin = $1"
              " ORDER BY cseq DESC LIMIT 1",
-      &p, "reading a checkpoint");
-  if (r == NULL)
-    return eaudit_error_last()->code;
+      cseq, "reading a checkpoint", &r);
+  if (rc || r == NULL)
+    return rc;
   if (PQntuples(r) == 1) {
     *found = 1;
     *len = (size_t)PQgetlength(r, 0, 0);
@@ -123,18 +135,13 @@ int eaudit__pg_cp_insert(eaudit_store *s, int64_t cseq, int64_t last_seq,
 int eaudit__pg_cp_all(eaudit_store *s, uint8_t **out, size_t *bytes) {
   *out = NULL;
   *bytes = 0;
-  PGconn *c;
-  int rc = conn(s, &c);
-  if (rc || !PGS(s)->has_own)
+  PGresult *r;
+  int rc = own_records(s,
+                       "SELECT record FROM eaudit.checkpoints"
+                       " WHERE origin = $1 ORDER BY cseq",
+                       0, "reading checkpoints", &r);
+  if (rc || r == NULL)
     return rc;
-  eaudit__pgp p = {0};
-  eaudit__pgp_bytes(&p, PGS(s)->origin, 16);
-  PGresult *r = eaudit__pg_exec(c,
-                                "SELECT record FROM eaudit.checkpoints"
-                                " WHERE origin = $1 ORDER BY cseq",
-                                &p, "reading checkpoints");
-  if (r == NULL)
-    return eaudit_error_last()->code;
   size_t n = 0;
   for (int i = 0; i < PQntuples(r); i++)
     n += (size_t)PQgetlength(r, i, 0);
