@@ -375,6 +375,18 @@ int eaudit__integrity_on_append(eaudit_store *s, int64_t last_seq,
   return rc;
 }
 
+int eaudit__integrity_can_sign(eaudit_store *s) {
+  const integ *g = s->integrity;
+  return g != NULL && g->sk != NULL;
+}
+
+int eaudit__integrity_pg_anchor(eaudit_store *s, int64_t seq,
+                                const uint8_t hash[32]) {
+  int rc = write_checkpoint(s, s->integrity, EAUDIT_CHECKPOINT_ANCHOR, NULL,
+                            seq, hash, NULL);
+  return rc ? rc : eaudit__pg_cp_prune(s, seq);
+}
+
 void eaudit__integrity_after_txn(eaudit_store *s, int committed) {
   integ *g = s->integrity;
   if (g == NULL || g->n_pending == 0)

@@ -74,7 +74,11 @@ enum {
   EAUDIT__PG_PURGE_NO_DROP = 1, /* batches only (the benchmark's baseline) */
   /* The own chain's head may go too: the caller appends the purge's audit
    * event to it next, which becomes its head. */
-  EAUDIT__PG_PURGE_OWN_HEAD = 2
+  EAUDIT__PG_PURGE_OWN_HEAD = 2,
+  /* The own chain's new retention anchors are signed as it goes (the
+   * handle holds the signing key: eaudit__pg_store_purge), so its purge
+   * is not held at the anchor its newest checkpoint signs. */
+  EAUDIT__PG_PURGE_OWN_SIGNED = 4
 };
 
 #define EAUDIT__PG_PURGE_BATCH_DEFAULT 5000

@@ -132,6 +132,20 @@ int eaudit__pg_cp_insert(eaudit_store *s, int64_t cseq, int64_t last_seq,
   return EAUDIT_OK;
 }
 
+int eaudit__pg_cp_prune(eaudit_store *s, int64_t base_seq) {
+  eaudit__pgp p = {0};
+  eaudit__pgp_bytes(&p, PGS(s)->origin, 16);
+  eaudit__pgp_i64(&p, base_seq);
+  PGresult *r = eaudit__pg_exec(PGS(s)->conn,
+                                "DELETE FROM eaudit.checkpoints WHERE"
+                                " origin = $1 AND last_seq < $2",
+                                &p, "removing old checkpoints");
+  if (r == NULL)
+    return eaudit_error_last()->code;
+  PQclear(r);
+  return EAUDIT_OK;
+}
+
 int eaudit__pg_cp_all(eaudit_store *s, uint8_t **out, size_t *bytes) {
   *out = NULL;
   *bytes = 0;
@@ -614,6 +628,12 @@ int eaudit__pg_cp_insert(eaudit_store *s, int64_t cseq, int64_t last_seq,
   (void)cseq;
   (void)last_seq;
   (void)rec;
+  return absent();
+}
+
+int eaudit__pg_cp_prune(eaudit_store *s, int64_t base_seq) {
+  (void)s;
+  (void)base_seq;
   return absent();
 }
 

@@ -23,6 +23,9 @@ int eaudit__pg_cp_chain(eaudit_store *s, int64_t *head_seq, uint8_t head[32],
 /* Store a checkpoint of the own chain. */
 int eaudit__pg_cp_insert(eaudit_store *s, int64_t cseq, int64_t last_seq,
                          const uint8_t *rec);
+/* Remove the own chain's checkpoints about events before @p base_seq only
+ * (last_seq below it), in the open transaction. */
+int eaudit__pg_cp_prune(eaudit_store *s, int64_t base_seq);
 /* Every checkpoint of the own chain, oldest first, concatenated into *out
  * (the caller frees it), *bytes long. */
 int eaudit__pg_cp_all(eaudit_store *s, uint8_t **out, size_t *bytes);

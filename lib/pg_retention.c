@@ -60,6 +60,9 @@ typedef struct run {
   part *p;
   size_t np;
   eaudit__pg_purge_stats *st;
+  /* The handle that signs the own chain's new anchors, or NULL. Its
+   * checkpoints wait for the sink until their step commits. */
+  eaudit_store *signer;
 } run;
 
 static int rollback(PGconn *c, int rc) {
@@ -118,7 +121,8 @@ static int origin_target(PGconn *c, origin *o, eaudit_time before,
   int found;
   if ((rc = eaudit__pg_cp_signed_base(c, o->id, &found, &signed_base)))
     return rc;
-  if (found && t > signed_base)
+  if (found && t > signed_base &&
+      !(o->own && (flags & EAUDIT__PG_PURGE_OWN_SIGNED)))
     t = signed_base;
   o->target = t > o->base ? t : o->base;
   return EAUDIT_OK;
@@ -272,6 +276,23 @@ static int read_base(PGconn *c, const origin *o, int64_t *base,
   return EAUDIT_OK;
 }
 
+/* The own chain's new base (seq, hash), signed by the handle's key as an
+ * ANCHOR checkpoint in the step's transaction, as a SQLite purge does. */
+static int signed_anchor(run *u, const origin *o, int64_t seq,
+                         const uint8_t hash[32]) {
+  if (!o->own || u->signer == NULL)
+    return EAUDIT_OK;
+  return eaudit__integrity_pg_anchor(u->signer, seq, hash);
+}
+
+/* A step's transaction: a checkpoint signed in a step that rolled back
+ * never reaches the sink. */
+static int step_begin(run *u, const char *what) {
+  if (u->signer)
+    eaudit__integrity_after_txn(u->signer, 0);
+  return eaudit__pg_command(u->c, "BEGIN", what);
+}
+
 /* Move the base to (seq, hash), n events fewer, and record the anchor: one
  * row per origin and run, moved along by each later step of the run. */
 static int move_base(run *u, origin *o, int64_t seq, const uint8_t hash[32],
@@ -302,17 +323,21 @@ static int move_base(run *u, origin *o, int64_t seq, const uint8_t hash[32],
     int moved = strcmp(PQcmdTuples(r), "1") == 0;
     PQclear(r);
     if (moved)
-      return EAUDIT_OK;
+      return signed_anchor(u, o, seq, hash);
     p.n = 5;
   }
-  return exec_ok(u->c,
-                 "INSERT INTO eaudit.anchors(origin, seq, hash, through_at,"
-                 " actor) VALUES ($1, $2, $3, $4, $5)",
-                 &p, "recording the retention anchor", NULL);
+  if ((rc = exec_ok(u->c,
+                    "INSERT INTO eaudit.anchors(origin, seq, hash, through_at,"
+                    " actor) VALUES ($1, $2, $3, $4, $5)",
+                    &p, "recording the retention anchor", NULL)))
+    return rc;
+  return signed_anchor(u, o, seq, hash);
 }
 
 static int commit(run *u) {
   int rc = eaudit__pg_command(u->c, "COMMIT", "committing a purge step");
+  if (u->signer)
+    eaudit__integrity_after_txn(u->signer, rc == 0);
   return rc;
 }
 
@@ -331,7 +356,7 @@ static void moved(run *u, origin *o, int64_t seq) {
  * transaction. */
 static int trim(run *u, origin *o, int64_t upto) {
   for (;;) {
-    int rc = eaudit__pg_command(u->c, "BEGIN", "starting a purge batch");
+    int rc = step_begin(u, "starting a purge batch");
     if (rc)
       return rc;
     int64_t base, head;
@@ -422,7 +447,7 @@ static int drop_part(run *u, const part *pt) {
            "ALTER TABLE eaudit.events DETACH PARTITION eaudit.%s", ident);
   snprintf(drop_sql, sizeof drop_sql, "DROP TABLE eaudit.%s", ident);
   PQfreemem(ident);
-  int rc = eaudit__pg_command(c, "BEGIN", "starting a partition drop");
+  int rc = step_begin(u, "starting a partition drop");
   if (rc) {
     eaudit__free(keys);
     return rc;
@@ -577,8 +602,9 @@ static int args_ok(PGconn *c, size_t batch) {
   return EAUDIT_OK;
 }
 
-int eaudit__pg_purge(PGconn *c, eaudit_time before, int64_t actor,
-                     size_t batch, int flags, eaudit__pg_purge_stats *out) {
+static int purge_run(PGconn *c, eaudit_store *signer, eaudit_time before,
+                     int64_t actor, size_t batch, int flags,
+                     eaudit__pg_purge_stats *out) {
   eaudit__pg_purge_stats st;
   memset(&st, 0, sizeof st);
   if (out)
@@ -586,8 +612,8 @@ int eaudit__pg_purge(PGconn *c, eaudit_time before, int64_t actor,
   int rc = args_ok(c, batch);
   if (rc)
     return rc;
-  run u = {c, before, actor, batch ? batch : EAUDIT__PG_PURGE_BATCH_DEFAULT,
-           NULL, 0, NULL, 0, &st};
+  run u = {c,   before, actor, batch ? batch : EAUDIT__PG_PURGE_BATCH_DEFAULT,
+           NULL, 0, NULL, 0, &st, signer};
   if ((rc = load_origins(&u, flags)) == 0)
     rc = load_parts(&u);
   /* Oldest month first: drop it whole when it can go, else trim each
@@ -638,6 +664,8 @@ int eaudit__pg_purge(PGconn *c, eaudit_time before, int64_t actor,
   }
   for (size_t k = 0; rc == 0 && k < u.no; k++)
     rc = trim(&u, &u.o[k], u.o[k].target);
+  if (signer) /* what a last step that rolled back signed */
+    eaudit__integrity_after_txn(signer, 0);
   run_free(&u);
   if (out)
     *out = st;
@@ -650,6 +678,12 @@ int eaudit__pg_purge(PGconn *c, eaudit_time before, int64_t actor,
   return rc;
 }
 
+int eaudit__pg_purge(PGconn *c, eaudit_time before, int64_t actor,
+                     size_t batch, int flags, eaudit__pg_purge_stats *out) {
+  return purge_run(c, NULL, before, actor, batch,
+                   flags & ~EAUDIT__PG_PURGE_OWN_SIGNED, out);
+}
+
 int eaudit__pg_purge_plan(PGconn *c, eaudit_time before, int flags,
                           eaudit__pg_purge_stats *out) {
   eaudit__pg_purge_stats st;
@@ -660,7 +694,7 @@ int eaudit__pg_purge_plan(PGconn *c, eaudit_time before, int flags,
   if (rc)
     return rc;
   run u = {c, before, 0, EAUDIT__PG_PURGE_BATCH_DEFAULT, NULL, 0, NULL, 0,
-           &st};
+           &st, NULL};
   /* One snapshot for the whole plan. */
   if ((rc = eaudit__pg_command(c,
                                "BEGIN ISOLATION LEVEL REPEATABLE READ "
@@ -722,8 +756,14 @@ int eaudit__pg_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
     rc = eaudit__rules_pg_before_purge(s);
   if (rc)
     return rc;
-  rc = eaudit__pg_purge(pg->conn, before, actor, batch_size,
-                        EAUDIT__PG_PURGE_OWN_HEAD, &st);
+  /* A handle with the signing key moves its own chain's signed anchor
+   * along, as on SQLite; without it the own chain stops at the anchor
+   * its newest checkpoint signs. */
+  int sign = eaudit__integrity_can_sign(s);
+  rc = purge_run(pg->conn, sign ? s : NULL, before, actor, batch_size,
+                 EAUDIT__PG_PURGE_OWN_HEAD |
+                     (sign ? EAUDIT__PG_PURGE_OWN_SIGNED : 0),
+                 &st);
   if (purged_out)
     *purged_out = st.events;
   if (st.events == 0)
@@ -753,7 +793,11 @@ int eaudit__pg_store_purge_plan(eaudit_store *s, eaudit_time before,
   int64_t head;
   int rc = eaudit__pg_store_last_seq(s, &head);
   if (rc == 0)
-    rc = eaudit__pg_purge_plan(pg->conn, before, EAUDIT__PG_PURGE_OWN_HEAD,
+    rc = eaudit__pg_purge_plan(pg->conn, before,
+                               EAUDIT__PG_PURGE_OWN_HEAD |
+                                   (eaudit__integrity_can_sign(s)
+                                        ? EAUDIT__PG_PURGE_OWN_SIGNED
+                                        : 0),
                                &st);
   if (rc)
     return rc;

@@ -214,6 +214,13 @@ int eaudit__integrity_on_append(eaudit_store *s, int64_t last_seq,
 /* integrity.c: after a write transaction ended, hand the checkpoints it
  * wrote to the handle's sink (committed = 1) or drop them. */
 void eaudit__integrity_after_txn(eaudit_store *s, int committed);
+/* 1 when the handle holds a signing key. */
+int eaudit__integrity_can_sign(eaudit_store *s);
+/* A PostgreSQL handle's purge moved its own chain's base to (seq, hash)
+ * in the open transaction: sign it as an ANCHOR checkpoint and drop the
+ * checkpoints about removed events only, as a SQLite purge does. */
+int eaudit__integrity_pg_anchor(eaudit_store *s, int64_t seq,
+                                const uint8_t hash[32]);
 /* Retention calls these inside each purge batch, after events up to
  * through_seq were removed. integrity.c has weak defaults that keep
  * everything; rules.c (findings) and devices.c define their own. */

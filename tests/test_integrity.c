@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include "chain.h"
+#include "checkpoint.h"
 #include "store_internal.h"
 #ifdef EAUDIT_HAVE_LIBPQ
 #include "pg_internal.h"
@@ -1224,10 +1225,19 @@ START_TEST(key_rotation_is_signed_by_the_old_key) {
 }
 END_TEST
 
+static int64_t store_int(const char *target, const char *sqlite_sql,
+                         const char *pg_sql) {
+  char v[64];
+  tu_store_value(target, sqlite_sql, pg_sql, v, sizeof v);
+  return strtoll(v, NULL, 10);
+}
+
+/* On PostgreSQL the store holds one chain here, its own: eaudit.events
+ * has no other origin's rows. */
 START_TEST(purge_removes_an_old_prefix_and_still_verifies) {
-  TU_SQLITE_ONLY("a signed chain is purged through signed retention anchors, which only SQLite writes (docs/scale-out.md)");
   char path[512];
-  tu_temp_path(path, sizeof path, "integ-purge");
+  tu_store_target(path, sizeof path, "integ-purge");
+  int pg = tu_backend_pg();
   g_clock = (tu_clock){T0 + 86400000000LL * 40, 1000};
   g_seed = 11;
   eaudit_store *s = open_store(path, SEED);
@@ -1244,15 +1254,14 @@ START_TEST(purge_removes_an_old_prefix_and_still_verifies) {
   EA_OK(eaudit_store_append(s, late));
   eaudit_event_free(late);
   /* A modified old event is not erased silently. */
-  sqlite3 *db = NULL;
-  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  sql(db, "UPDATE events SET door = 3 WHERE seq = 150");
+  tu_store_sql(path, "UPDATE events SET door = 3 WHERE seq = 150",
+               "UPDATE eaudit.events SET door = 3 WHERE seq = 150");
   int64_t n = -1;
   ck_assert_int_eq(eaudit_store_purge(s, T0 + 5 * 86400000000LL, ACTOR, 64, &n),
                    EAUDIT_ETAMPER);
   ck_assert_int_eq(n, 128); /* the batches before it */
-  sql(db, "UPDATE events SET door = NULL WHERE seq = 150");
+  tu_store_sql(path, "UPDATE events SET door = NULL WHERE seq = 150",
+               "UPDATE eaudit.events SET door = NULL WHERE seq = 150");
   EA_OK(eaudit_store_purge(s, T0 + 5 * 86400000000LL, ACTOR, 64, &n));
   ck_assert_int_eq(n, 500 - 128);
   int64_t last, count;
@@ -1260,15 +1269,33 @@ START_TEST(purge_removes_an_old_prefix_and_still_verifies) {
   EA_OK(eaudit_store_event_count(s, &count));
   ck_assert_int_eq(last, 1003); /* two retention_purged events */
   ck_assert_int_eq(count, 1003 - 500);
-  ck_assert_int_eq(sql_int(db, "SELECT min(seq) FROM events"), 501);
-  ck_assert_int_eq(sql_int(db, "SELECT type FROM events WHERE seq = 1003"),
-                   EAUDIT_TYPE_RETENTION_PURGED);
-  ck_assert_int_eq(sql_int(db, "SELECT subject FROM events WHERE seq = 1003"),
-                   ACTOR);
-  ck_assert_int_eq(sql_int(db, "SELECT sum(n) FROM rollup"), count);
-  ck_assert_int_eq(sql_int(db, "SELECT count(*) FROM checkpoints WHERE "
-                               "last_seq < 500"),
-                   0);
+  ck_assert_int_eq(store_int(path, "SELECT min(seq) FROM events",
+                             "SELECT min(seq) FROM eaudit.events"),
+                   501);
+  ck_assert_int_eq(
+      store_int(path, "SELECT type FROM events WHERE seq = 1003",
+                "SELECT type FROM eaudit.events WHERE seq = 1003"),
+      EAUDIT_TYPE_RETENTION_PURGED);
+  ck_assert_int_eq(
+      store_int(path, "SELECT subject FROM events WHERE seq = 1003",
+                "SELECT subject FROM eaudit.events WHERE seq = 1003"),
+      ACTOR);
+  if (!pg)
+    ck_assert_int_eq(store_int(path, "SELECT sum(n) FROM rollup", NULL),
+                     count);
+  ck_assert_int_eq(
+      store_int(path, "SELECT count(*) FROM checkpoints WHERE last_seq < 500",
+                "SELECT count(*) FROM eaudit.checkpoints"
+                " WHERE last_seq < 500"),
+      0);
+  /* The newest checkpoint is the signed anchor at the new base, or a
+   * regular one after it that signs the same base. */
+  uint8_t rec[EAUDIT_CHECKPOINT_SIZE];
+  size_t rec_len = 0;
+  EA_OK(eaudit_store_checkpoint_get(s, 0, rec, sizeof rec, &rec_len));
+  eaudit__cp newest;
+  EA_OK(eaudit__cp_parse(rec, rec_len, &newest));
+  ck_assert_int_eq(newest.base_seq, 500);
   uint8_t pk[32];
   pubkey(SEED, pk);
   eaudit_verify_result *r = NULL;
@@ -1279,23 +1306,39 @@ START_TEST(purge_removes_an_old_prefix_and_still_verifies) {
   EA_OK(eaudit_store_purge(s, T0 + 5 * 86400000000LL, ACTOR, 64, &n));
   ck_assert_int_eq(n, 0);
   /* Removing events before the anchor by hand is found. */
-  sql(db, "BEGIN; UPDATE anchor SET seq = 520, hash = (SELECT hash FROM "
-          "events WHERE seq = 520); DELETE FROM events WHERE seq <= 520;"
-          "COMMIT");
+  tu_store_sql(path,
+               "BEGIN; UPDATE anchor SET seq = 520, hash = (SELECT hash FROM "
+               "events WHERE seq = 520); DELETE FROM events WHERE seq <= 520;"
+               "COMMIT",
+               /* the base and its anchor row, consistently */
+               "BEGIN; UPDATE eaudit.sites SET base_seq = 520, base_hash ="
+               " (SELECT hash FROM eaudit.events WHERE seq = 520) WHERE own;"
+               " UPDATE eaudit.anchors SET seq = 520, hash = (SELECT hash FROM"
+               " eaudit.events WHERE seq = 520) WHERE seq = 500;"
+               " DELETE FROM eaudit.events WHERE seq <= 520; COMMIT");
   r = NULL;
   ck_assert_int_eq(eaudit_store_verify(s, ACTOR, pk, NULL, 0,
                                        EAUDIT_VERIFY_NO_RECORD, &r),
                    EAUDIT_ETAMPER);
-  ck_assert_int_eq(eaudit_verify_result_damage(r), EAUDIT_DAMAGE_DELETED);
+  ck_assert_msg(eaudit_verify_result_damage(r) == EAUDIT_DAMAGE_DELETED,
+                "%d at %lld: %s", eaudit_verify_result_damage(r),
+                (long long)eaudit_verify_result_first_bad_seq(r),
+                eaudit_verify_result_message(r));
   ck_assert_int_eq(eaudit_verify_result_first_bad_seq(r), 501);
   eaudit_verify_result_free(r);
-  /* A signed store cannot be purged without its key. */
+  /* Without its key a signed chain is not purged past its signed anchor:
+   * SQLite refuses; a central store purges the other sites' chains and
+   * leaves its own where the key last signed it. */
   eaudit_store *nokey = open_store(path, NULL);
+  int want = pg ? EAUDIT_OK : EAUDIT_EKEY;
   ck_assert_int_eq(
-      eaudit_store_purge(nokey, T0 + 9 * 86400000000LL, ACTOR, 64, &n),
-      EAUDIT_EKEY);
+      eaudit_store_purge(nokey, T0 + 9 * 86400000000LL, ACTOR, 64, &n), want);
+  if (pg) {
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(store_int(path, NULL, "SELECT min(seq) FROM eaudit.events"),
+                     521);
+  }
   eaudit_store_free(nokey);
-  sqlite3_close(db);
   eaudit_store_free(s);
   tu_remove_store(path);
 }

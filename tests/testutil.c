@@ -353,6 +353,13 @@ static void sqlite_sql(const char *path, const char *sql, char *out,
   ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
                    SQLITE_OK);
   sqlite3_busy_timeout(db, 5000);
+  if (out == NULL) { /* every statement of the text */
+    char *err = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+    ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, err ? err : "?");
+    sqlite3_close(db);
+    return;
+  }
   sqlite3_stmt *st = NULL;
   ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK,
                 "%s: %s", sql, sqlite3_errmsg(db));

@@ -60,7 +60,8 @@ int tu_store_open(eaudit_store **out, const char *name,
                   const eaudit_options *o);
 const char *tu_store_last_target(void);
 /* Run raw SQL on a store target, bypassing the library: sqlite_sql on a
- * file, pg_sql on a database (NULL: the test is wrong for it). */
+ * file, pg_sql on a database (NULL: the test is wrong for it). Every
+ * statement of the text runs. */
 void tu_store_sql(const char *target, const char *sqlite_sql,
                   const char *pg_sql);
 /* The first column of the first row of raw SQL as text ("" for NULL). */

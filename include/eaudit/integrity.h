@@ -251,7 +251,10 @@ EAUDIT_EXTERN const char *eaudit_damage_name(int kind);
  * retention anchor. Then a retention_purged event by @p actor is appended
  * and free pages are given back. @p purged_out (may be NULL) receives the
  * number of events removed. A signed store needs the signing key
- * (EAUDIT_EKEY). Seq numbers are never reused. Events the anomaly rules may
+ * (EAUDIT_EKEY). On a PostgreSQL store every chain in it is purged, and
+ * the own chain, when signed, goes past the anchor its newest checkpoint
+ * signs only with the key (docs/scale-out.md, "Retention on the central
+ * store"). Seq numbers are never reused. Events the anomaly rules may
  * still read are kept: @p before is capped at the newest event's time minus
  * the longest enabled rule window and the lateness bound.
  */
