@@ -219,6 +219,27 @@ static int offset_at(eaudit__tz *tz, eaudit_time t, int *off) {
  * Within a stretch of one UTC offset the local time is t + offset, so the
  * minutes form one range; a stretch holding an offset change is split at
  * the change (found to the second by bisection, as ICU reports it). */
+/* Where the offset changes between lo (offset oa) and hi (another): the
+ * first instant in (lo, hi] with another offset, found to the second by
+ * bisection, as ICU reports it. */
+static int offset_change(eaudit__tz *tz, eaudit_time lo, eaudit_time hi,
+                         int oa, eaudit_time *cut) {
+  while (hi - lo > 1000000) {
+    eaudit_time mid = lo + (hi - lo) / 2;
+    int om, rc = offset_at(tz, mid, &om);
+    if (rc)
+      return rc;
+    if (om == oa)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  /* Offsets change on whole seconds. */
+  eaudit_time c = hi - ((hi % 1000000) + 1000000) % 1000000;
+  *cut = c <= lo ? hi : c;
+  return EAUDIT_OK;
+}
+
 static int tod_stretch(compiled *c, eaudit__tz *tz, eaudit__buf *ors,
                        int64_t day, int from, int to, eaudit_time a,
                        eaudit_time b, int depth) {
@@ -226,21 +247,9 @@ static int tod_stretch(compiled *c, eaudit__tz *tz, eaudit__buf *ors,
   if ((rc = offset_at(tz, a, &oa)) || (rc = offset_at(tz, b - 1, &ob)))
     return rc;
   if (oa != ob && depth < 4) {
-    eaudit_time lo = a, hi = b - 1; /* offset(lo) == oa, offset(hi) != oa */
-    while (hi - lo > 1000000) {
-      eaudit_time mid = lo + (hi - lo) / 2;
-      int om;
-      if ((rc = offset_at(tz, mid, &om)))
-        return rc;
-      if (om == oa)
-        lo = mid;
-      else
-        hi = mid;
-    }
-    /* Offsets change on whole seconds. */
-    eaudit_time cut = hi - ((hi % 1000000) + 1000000) % 1000000;
-    if (cut <= lo)
-      cut = hi;
+    eaudit_time cut;
+    if ((rc = offset_change(tz, a, b - 1, oa, &cut)))
+      return rc;
     rc = tod_stretch(c, tz, ors, day, from, to, a, cut, depth + 1);
     return rc ? rc : tod_stretch(c, tz, ors, day, from, to, cut, b, depth + 1);
   }
@@ -260,60 +269,82 @@ static int tod_stretch(compiled *c, eaudit__tz *tz, eaudit__buf *ors,
   return EAUDIT_OK;
 }
 
-#define TOD_MAX_OFFSETS 16
 
 static PGresult *run(PGconn *conn, const char *sql, const params *p,
                      const char *what);
 
-/* Adds the distinct offset of t to offs, n of them so far; 1 when there
- * is no room. */
-static int offset_add(eaudit__tz *tz, eaudit_time t, int *offs, int *n,
-                      int *last) {
-  int o;
-  if (offset_at(tz, t, &o))
-    return 1;
-  *last = o;
-  for (int i = 0; i < *n; i++)
-    if (offs[i] == o)
-      return 0;
-  if (*n == TOD_MAX_OFFSETS)
-    return 1;
-  offs[(*n)++] = o;
-  return 0;
-}
+#define TOD_MAX_PERIODS 64
+/* How far before the store's first event and after its last event (or
+ * now) the periods of an open interval reach; beyond, the server computes
+ * the local time itself. */
+#define TOD_MARGIN_US (366 * DAY_US)
 
-/* The offsets from UTC the zone has in [lo, hi): sampled at every day
- * (zones change offset at most a few times a year, between nights) and
- * at every hour of a day that ends with another offset than it began,
- * so that an offset lasting an hour or more is not missed. 0 when there
- * are too many to list or the span is too long to walk. */
-static int tz_offsets(eaudit__tz *tz, eaudit_time lo, eaudit_time hi,
-                      int *offs) {
-  int n = 0, prev = 0, cur = 0;
-  const eaudit_time hour = DAY_US / 24;
-  if (hi <= lo || (hi - lo) / DAY_US > 200 * 366 ||
-      offset_add(tz, lo, offs, &n, &prev))
-    return 0;
-  for (eaudit_time t = lo; t < hi; t += DAY_US) {
-    eaudit_time end = hi - t > DAY_US ? t + DAY_US : hi - 1;
-    if (offset_add(tz, end, offs, &n, &cur))
-      return 0;
-    for (eaudit_time h = t + hour; cur != prev && h < end; h += hour)
-      if (offset_add(tz, h, offs, &n, &(int){0}))
-        return 0;
-    prev = cur;
+/* A stretch of one UTC offset: from start to the next one's start. */
+typedef struct tz_period {
+  eaudit_time start;
+  int off; /* seconds east of UTC */
+} tz_period;
+
+/* The stretches of one offset that cover [lo, hi): the offset is read at
+ * every day's end (zones change offset at most a few times a year, and
+ * not twice within a day and back), and each change is found to the
+ * second. EAUDIT_DONE when there are more than TOD_MAX_PERIODS or the
+ * span is too long to walk. */
+static int tz_periods(eaudit__tz *tz, eaudit_time lo, eaudit_time hi,
+                      tz_period *p, int *n_out) {
+  *n_out = 0;
+  if (hi <= lo || (hi - lo) / DAY_US > 200 * 366)
+    return EAUDIT_DONE;
+  int n = 0, cur, rc;
+  if ((rc = offset_at(tz, lo, &cur)))
+    return rc;
+  p[n++] = (tz_period){lo, cur};
+  for (eaudit_time t = lo; t < hi - 1;) {
+    eaudit_time end = hi - 1 - t > DAY_US ? t + DAY_US : hi - 1;
+    int o;
+    if ((rc = offset_at(tz, end, &o)))
+      return rc;
+    while (o != cur) {
+      eaudit_time cut;
+      if ((rc = offset_change(tz, t, end, cur, &cut)) ||
+          (rc = offset_at(tz, cut, &cur)))
+        return rc;
+      if (n == TOD_MAX_PERIODS)
+        return EAUDIT_DONE;
+      p[n++] = (tz_period){cut, cur};
+      t = cut;
+    }
+    t = end;
   }
-  return n;
+  *n_out = n;
+  return EAUDIT_OK;
 }
 
-/* The prefilter of a time of day over a long or open interval: the UTC
- * microsecond of the day, plus an offset, falls in [from, to) minutes.
- * Exact for an event in force of that offset, so the alternatives over
- * every offset the zone has in the interval let through a superset of the
- * matches; the exact test after it decides. An open end is the store's
- * first or last event. Nothing is added when the offsets are not known. */
-static int tod_prefilter(compiled *c, eaudit_store *s, eaudit_time since,
-                         eaudit_time until, int from, int to) {
+/* The local minute of the day of occurred_at in [$pf, $pt) minutes, as
+ * the server computes it in the store's zone ($pz, the same IANA name in
+ * its own time zone database): exact anywhere, but costly per row. */
+static int tod_exact_sql(eaudit__buf *b, int pz, int pf, int pt) {
+  return eaudit__buf_printf(
+      b,
+      "(date_part('hour', to_timestamp(occurred_at / 1000000.0) AT TIME"
+      " ZONE $%d) * 60 + date_part('minute', to_timestamp(occurred_at /"
+      " 1000000.0) AT TIME ZONE $%d)) >= $%d AND (date_part('hour',"
+      " to_timestamp(occurred_at / 1000000.0) AT TIME ZONE $%d) * 60 +"
+      " date_part('minute', to_timestamp(occurred_at / 1000000.0) AT TIME"
+      " ZONE $%d)) < $%d",
+      pz, pz, pf, pz, pz, pt);
+}
+
+/* A time of day over a long or open interval, as integer arithmetic: one
+ * alternative per stretch of one offset, "in the stretch, and the UTC
+ * microsecond of the day moved by its offset lies in [from, to)". An open
+ * end is the store's first or last event (or now) moved out by
+ * TOD_MARGIN_US; events beyond it, appended later, get the server's
+ * computation. EAUDIT_DONE when the stretches are too many: the caller
+ * lets the server compute every row. */
+static int tod_periods(compiled *c, eaudit_store *s, eaudit_time since,
+                       eaudit_time until, int from, int to) {
+  eaudit_time lo = since, hi = until;
   if (since == EAUDIT_TIME_NONE || until == EAUDIT_TIME_NONE) {
     params none;
     memset(&none, 0, sizeof none);
@@ -323,32 +354,62 @@ static int tod_prefilter(compiled *c, eaudit_store *s, eaudit_time since,
                       &none, "reading the store's time span");
     if (r == NULL)
       return eaudit_error_last()->code;
+    eaudit_time now = eaudit_store_now(s);
     int empty = PQntuples(r) != 1 || PQgetisnull(r, 0, 0);
-    if (!empty && since == EAUDIT_TIME_NONE)
-      since = eaudit__pg_i64(r, 0, 0);
-    if (!empty && until == EAUDIT_TIME_NONE)
-      until = eaudit__pg_i64(r, 0, 1);
+    eaudit_time first = empty ? now : eaudit__pg_i64(r, 0, 0);
+    eaudit_time last = empty ? now : eaudit__pg_i64(r, 0, 1);
     PQclear(r);
-    if (empty)
-      return EAUDIT_OK;
+    if (last < now)
+      last = now;
+    if (since == EAUDIT_TIME_NONE)
+      lo = first > INT64_MIN + TOD_MARGIN_US ? first - TOD_MARGIN_US
+                                             : INT64_MIN;
+    if (until == EAUDIT_TIME_NONE)
+      hi = last < INT64_MAX - TOD_MARGIN_US ? last + TOD_MARGIN_US
+                                            : INT64_MAX;
   }
-  int offs[TOD_MAX_OFFSETS];
-  int n = tz_offsets(s->tz, since, until, offs);
-  if (n == 0)
-    return EAUDIT_OK;
+  tz_period per[TOD_MAX_PERIODS];
+  int n;
+  int rc = tz_periods(s->tz, lo, hi, per, &n);
+  if (rc)
+    return rc;
   int pf = chk(c, param_i64(&c->p, from * MIN_US));
   int pt = chk(c, param_i64(&c->p, to * MIN_US));
   eaudit__buf ors = {0};
-  int rc = 0;
-  for (int i = 0; rc == 0 && c->rc == 0 && i < n; i++) {
-    int po = chk(c, param_i64(&c->p, (int64_t)offs[i] * 1000000));
+  /* Padded to a power of two with empty stretches, so that the
+   * statements a session prepares stay few. */
+  int pad = 1;
+  while (pad < n)
+    pad *= 2;
+  for (int i = 0; rc == 0 && c->rc == 0 && i < pad; i++) {
+    eaudit_time a = i < n ? per[i].start : 0;
+    eaudit_time b = i + 1 < n ? per[i + 1].start : i < n ? hi : 0;
+    int pa = chk(c, param_i64(&c->p, a)), pb = chk(c, param_i64(&c->p, b));
+    int po = chk(c, param_i64(&c->p, i < n ? (int64_t)per[i].off * 1000000
+                                             : 0));
     /* occurred_at % DAY lies in (-DAY, DAY); adding two days keeps the
      * sum positive for any offset under a day. */
     rc = eaudit__buf_printf(
         &ors,
-        "%s(occurred_at %% 86400000000 + 172800000000 + $%d) %% 86400000000"
-        " BETWEEN $%d AND $%d - 1",
-        i ? " OR " : "", po, pf, pt);
+        "%s(occurred_at >= $%d AND occurred_at < $%d AND (occurred_at %%"
+        " 86400000000 + 172800000000 + $%d) %% 86400000000 BETWEEN $%d AND"
+        " $%d - 1)",
+        i ? " OR " : "", pa, pb, po, pf, pt);
+  }
+  if (rc == 0 && c->rc == 0 &&
+      (since == EAUDIT_TIME_NONE || until == EAUDIT_TIME_NONE)) {
+    int pz = chk(c, param_text(&c->p, eaudit_store_time_zone(s)));
+    int pfm = chk(c, param_i64(&c->p, from));
+    int ptm = chk(c, param_i64(&c->p, to));
+    int plo = chk(c, param_i64(&c->p, lo)), phi = chk(c, param_i64(&c->p, hi));
+    rc = eaudit__buf_printf(&ors,
+                            " OR ((occurred_at < $%d OR occurred_at >= $%d)"
+                            " AND ",
+                            plo, phi);
+    if (rc == 0)
+      rc = tod_exact_sql(&ors, pz, pfm, ptm);
+    if (rc == 0)
+      rc = eaudit__buf_puts(&ors, ")");
   }
   if (rc == 0 && c->rc == 0 &&
       eaudit__buf_printf(&c->where, " AND (%s)", ors.data))
@@ -414,23 +475,19 @@ static int tod_cond(compiled *c, eaudit_store *s, eaudit_time since,
     eaudit__buf_free(&ors);
     return rc ? rc : c->rc;
   }
-  /* Unbounded or long intervals: the server computes the local time in
-   * the store's zone (its own time zone database, by the same IANA name),
-   * behind a cheap test that lets through only the events whose UTC time
-   * of day, moved by one of the zone's offsets, lies in the range. */
-  if ((rc = tod_prefilter(c, s, since, until, from, to)))
+  /* Unbounded or long intervals: integer arithmetic per stretch of one
+   * offset; when the zone changes too often for that, the server computes
+   * the local time in the store's zone for every row. */
+  if ((rc = tod_periods(c, s, since, until, from, to)) != EAUDIT_DONE)
     return rc;
   int pz = chk(c, param_text(&c->p, eaudit_store_time_zone(s)));
   int pf = chk(c, param_i64(&c->p, from));
   int pt = chk(c, param_i64(&c->p, to));
-  cond(c,
-       "(date_part('hour', to_timestamp(occurred_at / 1000000.0) AT TIME"
-       " ZONE $%d) * 60 + date_part('minute', to_timestamp(occurred_at /"
-       " 1000000.0) AT TIME ZONE $%d)) >= $%d AND (date_part('hour',"
-       " to_timestamp(occurred_at / 1000000.0) AT TIME ZONE $%d) * 60 +"
-       " date_part('minute', to_timestamp(occurred_at / 1000000.0) AT TIME"
-       " ZONE $%d)) < $%d",
-       pz, pz, pf, pz, pz, pt);
+  eaudit__buf exact = {0};
+  if (c->rc == 0 && (tod_exact_sql(&exact, pz, pf, pt) ||
+                     eaudit__buf_printf(&c->where, " AND (%s)", exact.data)))
+    c->rc = eaudit__enomem();
+  eaudit__buf_free(&exact);
   return c->rc;
 }
 

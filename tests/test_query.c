@@ -834,6 +834,28 @@ START_TEST(times_of_day_follow_dst_changes) {
   ck_assert_int_eq(tu_count(store, q), 3);
   EA_OK(eaudit_query_set_text(q, "02:30 03:"));
   ck_assert_int_eq(tu_count(store, q), 0);
+  /* Fifty years of DST changes: more stretches of one offset than a
+   * PostgreSQL query lists, so the server computes every row. */
+  EA_OK(eaudit_query_set_interval(q, tu_utc(1976, 1, 1, 0, 0, 0),
+                                  tu_utc(2027, 1, 1, 0, 0, 0)));
+  EA_OK(eaudit_query_set_text(q, "02:30"));
+  ck_assert_int_eq(tu_count(store, q), 2);
+  eaudit_query_free(q);
+  /* An open interval reaches events appended after the query was
+   * compiled, even years past the newest event: there PostgreSQL
+   * computes the local time itself. */
+  q = query();
+  EA_OK(eaudit_query_set_text(q, "02:30"));
+  eaudit_cursor *c = NULL;
+  EA_OK(eaudit_store_query(store, q, &c));
+  add(3, tu_utc(2031, 7, 1, 0, 30, 0), 1, 1, 7); /* 02:30 CEST */
+  add(3, tu_utc(2031, 7, 1, 1, 30, 0), 1, 1, 7); /* 03:30 CEST */
+  const eaudit_event *ev;
+  int n = 0;
+  while (eaudit_cursor_next(c, &ev) == 0)
+    n++;
+  ck_assert_int_eq(n, 3);
+  eaudit_cursor_free(c);
   eaudit_query_free(q);
 }
 END_TEST
