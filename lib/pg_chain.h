@@ -65,6 +65,7 @@ typedef struct eaudit__pg_purge_stats {
   int partitions;     /* partitions dropped (empty ones included) */
   int origins;        /* origins whose base moved */
   int64_t own_through; /* the own chain's new base (0: not moved) */
+  eaudit_time own_before; /* the own chain's cutoff, after the rules' cap */
   int64_t check_us;   /* time spent reading back and checking links */
   int64_t remove_us;  /* time spent deleting, detaching, dropping, committing */
 } eaudit__pg_purge_stats;

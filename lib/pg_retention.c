@@ -38,6 +38,7 @@ typedef struct origin {
   int64_t base, head, target;
   int64_t anchor; /* the seq of this run's anchor row, when anchored */
   int own;        /* the central store's own chain */
+  eaudit_time before; /* the cutoff for this origin */
   int anchored, moved;
   int scattered; /* too many of its events below the partition lie elsewhere */
   /* per partition: the origin's min and max seq in it (present) */
@@ -63,6 +64,7 @@ typedef struct run {
   /* The handle that signs the own chain's new anchors, or NULL. Its
    * checkpoints wait for the sink until their step commits. */
   eaudit_store *signer;
+  int64_t horizon; /* the rules' reach back from each origin's newest event */
 } run;
 
 static int rollback(PGconn *c, int rc) {
@@ -95,9 +97,30 @@ static int part_cmp(const void *a, const void *b) {
 /* ---- reading the state ---- */
 
 /* The highest seq of an origin that may go: below the first event at or
- * after the cutoff and below the head. */
+ * after the cutoff and below the head. With a horizon (the rules' longest
+ * window plus the lateness bound), the cutoff is at most the origin's
+ * newest event time minus it: the rules rebuild their windows from the
+ * stored events, as on SQLite. */
 static int origin_target(PGconn *c, origin *o, eaudit_time before,
-                         int flags) {
+                         int64_t horizon, int flags) {
+  if (horizon > 0) {
+    eaudit__pgp q = {0};
+    eaudit__pgp_bytes(&q, o->id, 16);
+    PGresult *r = NULL;
+    int rc = exec_ok(c,
+                     "SELECT max(occurred_at) FROM eaudit.events"
+                     " WHERE origin = $1",
+                     &q, "reading the newest event time", &r);
+    if (rc)
+      return rc;
+    if (!PQgetisnull(r, 0, 0)) {
+      eaudit_time newest = eaudit__pg_i64(r, 0, 0);
+      if (newest > INT64_MIN + horizon && before > newest - horizon)
+        before = newest - horizon;
+    }
+    PQclear(r);
+  }
+  o->before = before;
   eaudit__pgp p = {0};
   eaudit__pgp_bytes(&p, o->id, 16);
   eaudit__pgp_i64(&p, before);
@@ -155,7 +178,7 @@ static int load_origins(run *u, int flags) {
   }
   PQclear(r);
   for (size_t i = 0; rc == 0 && i < u->no; i++)
-    rc = origin_target(u->c, &u->o[i], u->before, flags);
+    rc = origin_target(u->c, &u->o[i], u->before, u->horizon, flags);
   return rc;
 }
 
@@ -295,6 +318,26 @@ static int step_begin(run *u, const char *what) {
 
 /* Move the base to (seq, hash), n events fewer, and record the anchor: one
  * row per origin and run, moved along by each later step of the run. */
+/* The origin's findings whose every event went, the events linked to
+ * them, and the login histograms of removed events: what a SQLite purge
+ * removes with its events (rules.c). */
+static int drop_findings(run *u, const origin *o, int64_t seq) {
+  static const char *const sql[] = {
+      "DELETE FROM eaudit.finding_events WHERE finding IN (SELECT rowid FROM"
+      " eaudit.findings WHERE origin = $1 AND first_seq <= $2"
+      " AND last_seq <= $2)",
+      "DELETE FROM eaudit.findings WHERE origin = $1 AND first_seq <= $2"
+      " AND last_seq <= $2",
+      "DELETE FROM eaudit.rule_login_hours WHERE origin = $1 AND seq <= $2"};
+  eaudit__pgp p = {0};
+  eaudit__pgp_bytes(&p, o->id, 16);
+  eaudit__pgp_i64(&p, seq);
+  int rc = EAUDIT_OK;
+  for (size_t i = 0; rc == 0 && i < sizeof sql / sizeof sql[0]; i++)
+    rc = exec_ok(u->c, sql[i], &p, "purging findings", NULL);
+  return rc;
+}
+
 static int move_base(run *u, origin *o, int64_t seq, const uint8_t hash[32],
                      int64_t n) {
   eaudit__pgp p = {0};
@@ -306,6 +349,8 @@ static int move_base(run *u, origin *o, int64_t seq, const uint8_t hash[32],
                    "UPDATE eaudit.sites SET base_seq = $2, base_hash = $3,"
                    " events = events - $4 WHERE site_id = $1",
                    &p, "moving the site's base", NULL);
+  if (rc == 0)
+    rc = drop_findings(u, o, seq);
   if (rc)
     return rc;
   p.n = 3;
@@ -602,9 +647,9 @@ static int args_ok(PGconn *c, size_t batch) {
   return EAUDIT_OK;
 }
 
-static int purge_run(PGconn *c, eaudit_store *signer, eaudit_time before,
-                     int64_t actor, size_t batch, int flags,
-                     eaudit__pg_purge_stats *out) {
+static int purge_run(PGconn *c, eaudit_store *signer, int64_t horizon,
+                     eaudit_time before, int64_t actor, size_t batch,
+                     int flags, eaudit__pg_purge_stats *out) {
   eaudit__pg_purge_stats st;
   memset(&st, 0, sizeof st);
   if (out)
@@ -613,7 +658,7 @@ static int purge_run(PGconn *c, eaudit_store *signer, eaudit_time before,
   if (rc)
     return rc;
   run u = {c,   before, actor, batch ? batch : EAUDIT__PG_PURGE_BATCH_DEFAULT,
-           NULL, 0, NULL, 0, &st, signer};
+           NULL, 0, NULL, 0, &st, signer, horizon};
   if ((rc = load_origins(&u, flags)) == 0)
     rc = load_parts(&u);
   /* Oldest month first: drop it whole when it can go, else trim each
@@ -680,12 +725,12 @@ static int purge_run(PGconn *c, eaudit_store *signer, eaudit_time before,
 
 int eaudit__pg_purge(PGconn *c, eaudit_time before, int64_t actor,
                      size_t batch, int flags, eaudit__pg_purge_stats *out) {
-  return purge_run(c, NULL, before, actor, batch,
+  return purge_run(c, NULL, 0, before, actor, batch,
                    flags & ~EAUDIT__PG_PURGE_OWN_SIGNED, out);
 }
 
-int eaudit__pg_purge_plan(PGconn *c, eaudit_time before, int flags,
-                          eaudit__pg_purge_stats *out) {
+static int plan_run(PGconn *c, int64_t horizon, eaudit_time before, int flags,
+                    eaudit__pg_purge_stats *out) {
   eaudit__pg_purge_stats st;
   memset(&st, 0, sizeof st);
   if (out)
@@ -693,8 +738,9 @@ int eaudit__pg_purge_plan(PGconn *c, eaudit_time before, int flags,
   int rc = args_ok(c, 0);
   if (rc)
     return rc;
+  st.own_before = before;
   run u = {c, before, 0, EAUDIT__PG_PURGE_BATCH_DEFAULT, NULL, 0, NULL, 0,
-           &st, NULL};
+           &st, NULL, horizon};
   /* One snapshot for the whole plan. */
   if ((rc = eaudit__pg_command(c,
                                "BEGIN ISOLATION LEVEL REPEATABLE READ "
@@ -711,6 +757,8 @@ int eaudit__pg_purge_plan(PGconn *c, eaudit_time before, int flags,
   }
   for (size_t k = 0; rc == 0 && k < u.no; k++) {
     origin *o = &u.o[k];
+    if (o->own)
+      st.own_before = o->before;
     if (o->target <= o->base)
       continue;
     eaudit__pgp p = {0};
@@ -742,6 +790,11 @@ int eaudit__pg_purge_plan(PGconn *c, eaudit_time before, int flags,
   return rc;
 }
 
+int eaudit__pg_purge_plan(PGconn *c, eaudit_time before, int flags,
+                          eaudit__pg_purge_stats *out) {
+  return plan_run(c, 0, before, flags, out);
+}
+
 /* ---- the public entry points' PostgreSQL side ---- */
 
 int eaudit__pg_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
@@ -759,8 +812,12 @@ int eaudit__pg_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
   /* A handle with the signing key moves its own chain's signed anchor
    * along, as on SQLite; without it the own chain stops at the anchor
    * its newest checkpoint signs. */
+  int64_t horizon = 0;
+  if ((rc = eaudit__rules_horizon(s, &horizon)))
+    return rc;
   int sign = eaudit__integrity_can_sign(s);
-  rc = purge_run(pg->conn, sign ? s : NULL, before, actor, batch_size,
+  rc = purge_run(pg->conn, sign ? s : NULL, horizon, before, actor,
+                 batch_size,
                  EAUDIT__PG_PURGE_OWN_HEAD |
                      (sign ? EAUDIT__PG_PURGE_OWN_SIGNED : 0),
                  &st);
@@ -791,19 +848,22 @@ int eaudit__pg_store_purge_plan(eaudit_store *s, eaudit_time before,
   eaudit__pgstore *pg = s->pg;
   eaudit__pg_purge_stats st;
   int64_t head;
+  int64_t horizon = 0;
   int rc = eaudit__pg_store_last_seq(s, &head);
   if (rc == 0)
-    rc = eaudit__pg_purge_plan(pg->conn, before,
-                               EAUDIT__PG_PURGE_OWN_HEAD |
-                                   (eaudit__integrity_can_sign(s)
-                                        ? EAUDIT__PG_PURGE_OWN_SIGNED
-                                        : 0),
-                               &st);
+    rc = eaudit__rules_horizon(s, &horizon);
+  if (rc == 0)
+    rc = plan_run(pg->conn, horizon, before,
+                  EAUDIT__PG_PURGE_OWN_HEAD |
+                      (eaudit__integrity_can_sign(s)
+                           ? EAUDIT__PG_PURGE_OWN_SIGNED
+                           : 0),
+                  &st);
   if (rc)
     return rc;
-  /* The anomaly rules do not run on the central store: no cap. */
+  /* The own chain's cutoff: what the rules' cap left of before. */
   if (effective_before)
-    *effective_before = before;
+    *effective_before = st.own_before;
   if (through_seq)
     *through_seq = st.own_through;
   if (events)

@@ -1363,9 +1363,8 @@ static void door_failures(eaudit_store *s, int64_t user, eaudit_time at) {
 }
 
 START_TEST(purge_removes_findings_of_purged_history_only) {
-  TU_SQLITE_ONLY("rules and findings run on SQLite only");
   char path[512];
-  tu_temp_path(path, sizeof path, "integ-purge-findings");
+  tu_store_target(path, sizeof path, "integ-purge-findings");
   g_clock = (tu_clock){T0 + 86400000000LL * 40, 1000};
   g_seed = 12;
   eaudit_store *s = open_store(path, SEED);
