@@ -1058,6 +1058,171 @@ START_TEST(html_chart_has_one_group_per_day_of_the_interval) {
 }
 END_TEST
 
+/* --- one snapshot, and reports from inside callbacks --- */
+
+static size_t count_str(const membuf *m, const char *needle) {
+  size_t n = 0;
+  for (const char *p = m->data; p && (p = strstr(p, needle)) != NULL; p++)
+    n++;
+  return n;
+}
+
+typedef struct racer {
+  const char *target;
+  int appended;
+  prog p;
+} racer;
+
+/* At the first progress call (after 1024 events), another handle appends
+ * 5 events older than every other: without the snapshot, the later batches
+ * of the newest first events would meet them. They fall in the month of the others: on
+ * PostgreSQL a new month's partition would wait for the report's snapshot
+ * to end (docs/scale-out.md), here inside it. */
+static int race_progress(uint64_t done, uint64_t total, void *payload) {
+  racer *x = payload;
+  on_progress(done, total, &x->p);
+  if (x->appended++ == 0) {
+    eaudit_store *other = NULL;
+    EA_OK(eaudit_store_open(&other, x->target, NULL));
+    tu_append_doors(other, 5, 42, 7, tu_utc(2026, 1, 1, 0, 0, 0), 1000000);
+    eaudit_store_free(other);
+  }
+  return 0;
+}
+
+START_TEST(report_reads_one_snapshot_while_another_handle_appends) {
+  tu_clock c = {tu_utc(2026, 3, 1, 0, 0, 0), 0};
+  uint64_t seed = 11;
+  eaudit_store *s = empty_store(&c, &seed);
+  char target[1024];
+  snprintf(target, sizeof target, "%s", tu_store_last_target());
+  tu_append_doors(s, 1500, 42, 7, tu_utc(2026, 1, 2, 0, 0, 0), 60000000);
+  eaudit_query *q = NULL;
+  EA_OK(eaudit_query_new(&q));
+  eaudit_report_options *o = ropts(EAUDIT_FORMAT_JSON, 0);
+  racer x = {.target = target};
+  EA_OK(eaudit_report_options_set_progress(o, race_progress, &x));
+  membuf m = {0};
+  EA_OK(report_mem(s, q, o, &m));
+  ck_assert_int_eq(x.appended, 2); /* at 1024 events and at the end */
+  ck_assert_uint_eq(x.p.last_total, 1500);
+  ck_assert_uint_eq(x.p.last_done, 1500);
+  ck_assert_ptr_nonnull(strstr(m.data, "\"summary\":{\"total\":1500,"));
+  ck_assert_uint_eq(count_str(&m, "{\"id\":\""), 1500);
+  free(m.data);
+  /* The next report sees them. */
+  m = (membuf){0};
+  EA_OK(eaudit_report_options_set_progress(o, NULL, NULL));
+  EA_OK(report_mem(s, q, o, &m));
+  ck_assert_ptr_nonnull(strstr(m.data, "\"summary\":{\"total\":1505,"));
+  ck_assert_uint_eq(count_str(&m, "{\"id\":\""), 1505);
+  free(m.data);
+  eaudit_report_options_free(o);
+  eaudit_query_free(q);
+  eaudit_store_free(s);
+}
+END_TEST
+
+typedef struct nested {
+  eaudit_store *s;
+  const eaudit_query *q;
+  int calls;
+  int plain_rc, recorded_rc, append_rc;
+  membuf out;
+} nested;
+
+/* A report and writes from inside a report's progress callback. */
+static int nested_progress(uint64_t done, uint64_t total, void *payload) {
+  (void)done;
+  (void)total;
+  nested *x = payload;
+  if (x->calls++)
+    return 0;
+  eaudit_report_options *o = ropts(EAUDIT_FORMAT_CSV, 0);
+  x->plain_rc = report_mem(x->s, x->q, o, &x->out);
+  eaudit_report_options_free(o);
+  o = ropts(EAUDIT_FORMAT_CSV, 1);
+  membuf m = {0};
+  x->recorded_rc = report_mem(x->s, x->q, o, &m);
+  free(m.data);
+  eaudit_report_options_free(o);
+  eaudit_event *ev = tu_event(EAUDIT_TYPE_DOOR_OPENED,
+                              tu_utc(2026, 11, 2, 0, 0, 0), 42);
+  x->append_rc = eaudit_store_append(x->s, ev);
+  eaudit_event_free(ev);
+  return 0;
+}
+
+START_TEST(report_inside_a_report_reads_its_snapshot_and_cannot_write) {
+  rf_state st;
+  eaudit_store *s = rf_fixture(&st);
+  eaudit_query *q = rf_query(s);
+  eaudit_report_options *o = ropts(EAUDIT_FORMAT_CSV, 1);
+  nested x = {.s = s, .q = q};
+  EA_OK(eaudit_report_options_set_progress(o, nested_progress, &x));
+  membuf m = {0};
+  EA_OK(report_mem(s, q, o, &m));
+  ck_assert_int_eq(x.plain_rc, 0);
+  ck_assert_int_eq(x.recorded_rc, EAUDIT_EMISUSE);
+  ck_assert_int_eq(x.append_rc, EAUDIT_EMISUSE);
+  /* The inner report is the outer one, the outer one is recorded once. */
+  ck_assert_uint_eq(x.out.len, m.len);
+  ck_assert_int_eq(memcmp(x.out.data, m.data, m.len), 0);
+  ck_assert_int_eq(last_seq(s), 11);
+  free(x.out.data);
+  free(m.data);
+  eaudit_report_options_free(o);
+  eaudit_query_free(q);
+  eaudit_store_free(s);
+}
+END_TEST
+
+typedef struct subscribed {
+  eaudit_store *s;
+  int calls, rc;
+  membuf out;
+} subscribed;
+
+static int report_on_event(const eaudit_event *ev, void *payload) {
+  (void)ev;
+  subscribed *x = payload;
+  x->calls++;
+  eaudit_query *q = NULL;
+  EA_OK(eaudit_query_new(&q));
+  EA_OK(eaudit_query_set_user(q, 42, EAUDIT_ROLE_SUBJECT));
+  eaudit_report_options *o = ropts(EAUDIT_FORMAT_CSV, 1);
+  x->rc = report_mem(x->s, q, o, &x->out);
+  eaudit_report_options_free(o);
+  eaudit_query_free(q);
+  return 0;
+}
+
+START_TEST(report_from_a_subscriber_is_recorded) {
+  rf_state st;
+  eaudit_store *s = rf_fixture(&st);
+  subscribed x = {.s = s};
+  eaudit_query *f = NULL;
+  EA_OK(eaudit_query_new(&f));
+  EA_OK(eaudit_query_add_type(f, EAUDIT_TYPE_DOOR_OPENED));
+  EA_OK(eaudit_store_subscribe(s, f, report_on_event, &x, NULL));
+  rf_add(s, EAUDIT_TYPE_DOOR_OPENED, rf_utc(2026, 11, 9, 8, 0, 0), 42, -1, 7,
+         0, 0, 1, EAUDIT_CREDENTIAL_KEYCARD, 0, NULL);
+  ck_assert_int_eq(x.calls, 1);
+  ck_assert_int_eq(x.rc, 0);
+  /* The header and user 42's 6 events, the new one first. */
+  size_t lines = count_str(&x.out, "\n");
+  ck_assert_uint_eq(lines, 7);
+  ck_assert_ptr_nonnull(strstr(x.out.data, "\n11,"));
+  ck_assert_int_eq(last_seq(s), 12);
+  eaudit_query_clear_types(f);
+  EA_OK(eaudit_query_add_type(f, EAUDIT_TYPE_REPORT_EXPORTED));
+  ck_assert_int_eq(tu_count(s, f), 1);
+  free(x.out.data);
+  eaudit_query_free(f);
+  eaudit_store_free(s);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("report");
   TCase *g = tcase_create("golden");
@@ -1081,6 +1246,9 @@ static Suite *suite(void) {
   tcase_add_test(r, findings_section_shows_the_rules_engines_findings);
   tcase_add_test(r, expired_section_follows_the_expired_now_list);
   tcase_add_test(r, html_chart_has_one_group_per_day_of_the_interval);
+  tcase_add_test(r, report_reads_one_snapshot_while_another_handle_appends);
+  tcase_add_test(r, report_inside_a_report_reads_its_snapshot_and_cannot_write);
+  tcase_add_test(r, report_from_a_subscriber_is_recorded);
   suite_add_tcase(s, r);
   TCase *x = tcase_create("export_import");
   tcase_add_test(x, export_then_import_gives_the_same_events_and_twice_adds_nothing);
