@@ -82,19 +82,34 @@ static void counts(const eaudit_import_result *r, uint64_t *appended,
                                     NULL));
 }
 
-static eaudit_store *empty_store(tu_clock *c, uint64_t *seed) {
+/* A store on the backend under test: on SQLite in memory (fast, no
+ * fsync), unless another handle must open it too (shared = 1: a file). */
+static void store_target(char *t, size_t size, int shared) {
+  if (tu_backend_pg() || shared)
+    tu_store_target(t, size, "report");
+  else
+    snprintf(t, size, ":memory:");
+}
+
+static eaudit_store *open_empty(tu_clock *c, uint64_t *seed, int shared) {
   eaudit_options *o = tu_options(c, seed);
   EA_OK(eaudit_options_set_str(o, EAUDIT_OPT_TIME_ZONE, "Europe/Berlin"));
+  char t[1024];
+  store_target(t, sizeof t, shared);
   eaudit_store *s = NULL;
-  EA_OK(tu_store_open(&s, "report", o));
+  EA_OK(eaudit_store_open(&s, t, o));
   eaudit_options_free(o);
   return s;
+}
+
+static eaudit_store *empty_store(tu_clock *c, uint64_t *seed) {
+  return open_empty(c, seed, 0);
 }
 
 /* The fixture on the backend under test. */
 static eaudit_store *rf_fixture(rf_state *st) {
   char t[1024];
-  tu_store_target(t, sizeof t, "report");
+  store_target(t, sizeof t, 0);
   return rf_open(t, st);
 }
 
@@ -1093,7 +1108,7 @@ static int race_progress(uint64_t done, uint64_t total, void *payload) {
 START_TEST(report_reads_one_snapshot_while_another_handle_appends) {
   tu_clock c = {tu_utc(2026, 3, 1, 0, 0, 0), 0};
   uint64_t seed = 11;
-  eaudit_store *s = empty_store(&c, &seed);
+  eaudit_store *s = open_empty(&c, &seed, 1);
   char target[1024];
   snprintf(target, sizeof target, "%s", tu_store_last_target());
   tu_append_doors(s, 1500, 42, 7, tu_utc(2026, 1, 2, 0, 0, 0), 60000000);
