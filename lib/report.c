@@ -1478,6 +1478,10 @@ static int user_add(rep *r, int64_t key, int64_t n) {
   return EAUDIT_OK;
 }
 
+static int user_add_cb(void *payload, int64_t key, int64_t n) {
+  return user_add(payload, key, n);
+}
+
 static int user_add_counts(rep *r, const eaudit_query *q) {
   eaudit_counts *c = NULL;
   int rc = eaudit_store_counts(r->s, q, EAUDIT_COUNT_BY_USER, &c);
@@ -1496,10 +1500,12 @@ static int user_add_counts(rep *r, const eaudit_query *q) {
  * rollup in key order and summed into an array bounded by the number of
  * users. Partial days at the ends, and queries the rollups cannot answer,
  * go through eaudit_store_counts() (which counts those events one by one,
- * without a sort). */
+ * without a sort). The central store keeps no rollups: there, every count
+ * comes from eaudit_store_counts(). */
 static int user_counts(rep *r, eaudit_query *q) {
   r->has_by_user = 1;
-  int answerable = !q->text && !(q->has_user && q->role != EAUDIT_ROLE_SUBJECT);
+  int answerable = !r->s->pg && !q->text &&
+                   !(q->has_user && q->role != EAUDIT_ROLE_SUBJECT);
   for (int i = 0; i < EAUDIT__N_ENTITY; i++)
     answerable = answerable && !q->has_entity[i];
   if (!answerable || q->since == EAUDIT_TIME_NONE ||
@@ -1515,36 +1521,7 @@ static int user_counts(rep *r, eaudit_query *q) {
     return rc;
   if (from >= to)
     return user_add_counts(r, q);
-  eaudit__buf sql = {0};
-  rc = eaudit__buf_puts(&sql, "SELECT subject, n FROM rollup WHERE day >= ?1 "
-                              "AND day < ?2 AND subject <> -1");
-  if (rc == 0 && q->has_user)
-    rc = eaudit__buf_puts(&sql, " AND subject = ?3");
-  for (size_t i = 0; rc == 0 && i < q->n_types; i++)
-    rc = eaudit__buf_printf(&sql, "%s?%zu", i ? ", " : " AND type IN (",
-                            i + 4);
-  if (rc == 0 && q->n_types)
-    rc = eaudit__buf_puts(&sql, ")");
-  if (rc) {
-    eaudit__buf_free(&sql);
-    return eaudit__enomem();
-  }
-  sqlite3_stmt *st = NULL;
-  int src = sqlite3_prepare_v2(r->s->db, sql.data, -1, &st, NULL);
-  eaudit__buf_free(&sql);
-  if (src != SQLITE_OK)
-    return eaudit__sqlite_error(r->s, src, "preparing counts per user");
-  sqlite3_bind_int64(st, 1, from);
-  sqlite3_bind_int64(st, 2, to);
-  if (q->has_user)
-    sqlite3_bind_int64(st, 3, q->user);
-  for (size_t i = 0; i < q->n_types; i++)
-    sqlite3_bind_int64(st, (int)i + 4, q->types[i]);
-  while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW)
-    rc = user_add(r, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
-  if (rc == 0 && src != SQLITE_DONE)
-    rc = eaudit__sqlite_error(r->s, src, "reading counts per user");
-  sqlite3_finalize(st);
+  rc = eaudit__report_rollup_users(r->s, q, from, to, user_add_cb, r);
   eaudit_query edge = *q;
   if (rc == 0 && q->since < from) {
     edge.since = q->since;
@@ -1634,41 +1611,6 @@ static void rep_free(rep *r) {
   eaudit__free(r->cells);
 }
 
-/* Step the events statement. The store was checked once on entry, so the
- * loop skips the per-call fork check of eaudit_cursor_next(). */
-static int next_row(eaudit_store *s, sqlite3_stmt *st, eaudit_event *ev) {
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_DONE)
-    return EAUDIT_DONE;
-  if (rc != SQLITE_ROW)
-    return eaudit__sqlite_error(s, rc, "reading events");
-  if (eaudit__event_from_row(st, 0, ev))
-    return eaudit__enomem();
-  return EAUDIT_OK;
-}
-
-/* Read everything in one snapshot, so the summary and the events agree
- * even while others append. */
-static int read_begin(eaudit_store *s, int *began) {
-  *began = 0;
-  if (s->in_txn || !sqlite3_get_autocommit(s->db))
-    return EAUDIT_OK;
-  int rc = sqlite3_exec(s->db, "BEGIN DEFERRED", NULL, NULL, NULL);
-  if (rc != SQLITE_OK)
-    return eaudit__sqlite_error(s, rc, "starting a read transaction");
-  *began = 1;
-  s->in_txn = 1;
-  return EAUDIT_OK;
-}
-
-static void read_end(eaudit_store *s, int began) {
-  if (!began)
-    return;
-  if (!sqlite3_get_autocommit(s->db))
-    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-  s->in_txn = 0;
-}
-
 /* Append the report_exported event. */
 static int record(eaudit_store *s, const eaudit_report_options *o,
                   int64_t subject, const char *details, size_t len) {
@@ -1714,7 +1656,7 @@ static int check_common(eaudit_store *s, const eaudit_report_options *o,
 
 int eaudit_store_report(eaudit_store *s, const eaudit_query *query,
                         const eaudit_report_options *o, eaudit_sink *k) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (query == NULL)
     return eaudit__einval("query must not be NULL");
   int rc = check_common(s, o, k);
@@ -1732,9 +1674,12 @@ int eaudit_store_report(eaudit_store *s, const eaudit_query *query,
   const writer *w = &writers[r.format];
   if ((rc = eaudit__names_init(&r.names, s, EAUDIT__NAME_CACHE)))
     return rc;
+  /* Everything is read in one snapshot, so that the summary and the events
+   * agree even while others append. */
   int began = 0, wrote = 0;
-  rc = read_begin(s, &began);
-  sqlite3_stmt *cur = NULL;
+  rc = eaudit__report_snapshot_begin(s, &began);
+  eaudit__evsrc cur;
+  memset(&cur, 0, sizeof cur);
   eaudit_query *q = NULL;
   eaudit_event ev;
   memset(&ev, 0, sizeof ev);
@@ -1744,13 +1689,13 @@ int eaudit_store_report(eaudit_store *s, const eaudit_query *query,
     q->order = EAUDIT_ORDER_NEWEST_FIRST;
     q->limit = 0;
     q->has_after = 0;
-    rc = eaudit__query_prepare(s, q, NULL, 0, &cur);
+    rc = eaudit__evsrc_open_query(s, q, &cur);
   }
   if (rc == 0) {
     wrote = 1;
     rc = w->begin(&r);
   }
-  while (rc == 0 && (rc = next_row(s, cur, &ev)) == EAUDIT_OK) {
+  while (rc == 0 && (rc = eaudit__evsrc_next(&cur, &ev)) == EAUDIT_OK) {
     if ((rc = w->event(&r, &ev)))
       break;
     r.n_events_written++;
@@ -1765,9 +1710,9 @@ int eaudit_store_report(eaudit_store *s, const eaudit_query *query,
     rc = eaudit__sink_flush(k);
   if (rc == 0)
     rc = progress(&r, 1);
-  eaudit__stmt_release(s, cur);
+  eaudit__evsrc_close(&cur);
   eaudit__event_release(&ev);
-  read_end(s, began);
+  eaudit__report_snapshot_end(s, began);
   if (wrote && o->record) {
     /* Keep the writer's error message if it failed. */
     eaudit__buf d = {0};
@@ -1799,7 +1744,7 @@ int eaudit_store_report(eaudit_store *s, const eaudit_query *query,
 int eaudit_store_export(eaudit_store *s, int64_t after_seq,
                         const eaudit_report_options *o, eaudit_sink *k,
                         int64_t *out_last_seq) {
-  EAUDIT__CHECK_STORE(s);
+  EAUDIT__CHECK_STORE_ANY(s);
   if (out_last_seq)
     *out_last_seq = after_seq;
   int rc = check_common(s, o, k);
@@ -1826,40 +1771,22 @@ int eaudit_store_export(eaudit_store *s, int64_t after_seq,
   if ((rc = eaudit__names_init(&r.names, s, EAUDIT__NAME_CACHE)))
     return rc;
   int began = 0;
-  rc = read_begin(s, &began);
-  if (rc == 0 && o->progress) {
-    sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(
-        s->db, "SELECT count(*) FROM events WHERE seq > ?1", -1, &st, NULL);
-    if (src == SQLITE_OK) {
-      sqlite3_bind_int64(st, 1, after_seq);
-      if ((src = sqlite3_step(st)) == SQLITE_ROW)
-        r.total = (uint64_t)sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    if (src != SQLITE_ROW)
-      rc = eaudit__sqlite_error(s, src, "counting events to export");
-  }
-  sqlite3_stmt *cur = NULL;
+  rc = eaudit__report_snapshot_begin(s, &began);
+  if (rc == 0 && o->progress)
+    rc = eaudit__evsrc_count_chain(s, after_seq, &r.total);
+  eaudit__evsrc cur;
+  memset(&cur, 0, sizeof cur);
   eaudit_event ev;
   memset(&ev, 0, sizeof ev);
-  if (rc == 0) {
-    int src = sqlite3_prepare_v2(s->db,
-                                 "SELECT " EAUDIT__EVENT_COLUMNS
-                                 " FROM events WHERE seq > ?1 ORDER BY seq",
-                                 -1, &cur, NULL);
-    if (src != SQLITE_OK)
-      rc = eaudit__sqlite_error(s, src, "preparing the export");
-    else
-      sqlite3_bind_int64(cur, 1, after_seq);
-  }
+  if (rc == 0)
+    rc = eaudit__evsrc_open_chain(s, after_seq, &cur);
   int wrote = 0;
   int64_t last = after_seq;
   if (rc == 0) {
     wrote = 1;
     rc = w->begin(&r);
   }
-  while (rc == 0 && (rc = next_row(s, cur, &ev)) == EAUDIT_OK) {
+  while (rc == 0 && (rc = eaudit__evsrc_next(&cur, &ev)) == EAUDIT_OK) {
     if ((rc = w->event(&r, &ev)))
       break;
     last = ev.v[EAUDIT_FIELD_SEQ];
@@ -1875,9 +1802,9 @@ int eaudit_store_export(eaudit_store *s, int64_t after_seq,
     rc = eaudit__sink_flush(k);
   if (rc == 0)
     rc = progress(&r, 1);
-  sqlite3_finalize(cur);
+  eaudit__evsrc_close(&cur);
   eaudit__event_release(&ev);
-  read_end(s, began);
+  eaudit__report_snapshot_end(s, began);
   if (wrote && o->record) {
     eaudit__buf d = {0};
     eaudit__buf_printf(&d,

@@ -137,6 +137,69 @@ void eaudit__put_event_json(eaudit_sink *k, eaudit_store *s,
 int eaudit__event_from_json(eaudit_store *s, const char *p, size_t n,
                             eaudit_event *ev, size_t *unknown);
 
+/* --- event sources: what a report or an export reads, per backend
+ * (report_source.c) --- */
+
+/* Begin the one snapshot a report reads in (SQLite: BEGIN DEFERRED;
+ * PostgreSQL: BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY), unless the
+ * handle is inside a transaction already, whose view it then shares.
+ * *began says whether to end it; while it lasts, writes through the
+ * handle (from a progress callback) are refused as inside a callback. */
+int eaudit__report_snapshot_begin(eaudit_store *s, int *began);
+/* End it (no error: it only read). */
+void eaudit__report_snapshot_end(eaudit_store *s, int began);
+
+/* A stream of events: SQLite statement or PostgreSQL keyset cursor. */
+typedef struct eaudit__evsrc {
+  eaudit_store *s;
+  sqlite3_stmt *st;
+  eaudit__pgcur *pg;
+} eaudit__evsrc;
+/* The events q matches, in q's order and limit (a report passes newest
+ * first, no limit, no position). */
+int eaudit__evsrc_open_query(eaudit_store *s, const eaudit_query *q,
+                             eaudit__evsrc *src);
+/* The events of the handle's own chain after seq after_seq, by seq (on the
+ * central store seq numbers are per origin: this is eaudit_store_tail's
+ * chain). */
+int eaudit__evsrc_open_chain(eaudit_store *s, int64_t after_seq,
+                             eaudit__evsrc *src);
+/* Their number, for the progress callback. */
+int eaudit__evsrc_count_chain(eaudit_store *s, int64_t after_seq,
+                              uint64_t *out);
+int eaudit__evsrc_next_slow(eaudit__evsrc *src, eaudit_event *ev);
+int eaudit__evsrc_step_error(eaudit__evsrc *src, int rc);
+/* EAUDIT_OK with ev filled, EAUDIT_DONE, or an error. The SQLite step is
+ * inline: it runs once per event of the report. The store was checked
+ * once on entry, so this skips eaudit_cursor_next()'s fork check. */
+static inline int eaudit__evsrc_next(eaudit__evsrc *src, eaudit_event *ev) {
+  if (src->st == NULL)
+    return eaudit__evsrc_next_slow(src, ev);
+  int rc = sqlite3_step(src->st);
+  if (rc == SQLITE_ROW)
+    return eaudit__event_from_row(src->st, 0, ev) ? eaudit__enomem()
+                                                  : EAUDIT_OK;
+  if (rc == SQLITE_DONE)
+    return EAUDIT_DONE;
+  return eaudit__evsrc_step_error(src, rc);
+}
+/* Safe on a zeroed or failed source. */
+void eaudit__evsrc_close(eaudit__evsrc *src);
+
+/* SQLite only: the rollups' counts per user of the whole local days
+ * [from, to) matching q's user and types, each row handed to add. */
+int eaudit__report_rollup_users(eaudit_store *s, const eaudit_query *q,
+                                eaudit_time from, eaudit_time to,
+                                int (*add)(void *payload, int64_t key,
+                                           int64_t n),
+                                void *payload);
+
+/* PostgreSQL only: the name of (kind, id) at t (*name NULL when it has
+ * none; the caller frees it), valid on [*from, *until); before its first
+ * name, the first name, valid until it starts (as on SQLite). */
+int eaudit__pg_name_span(eaudit_store *s, int kind, int64_t id, eaudit_time t,
+                         eaudit_time *from, eaudit_time *until, char **name);
+
 /* --- summary sources --- */
 
 /* A finding as the report shows it. Strings are borrowed for the call;

@@ -414,6 +414,8 @@ int eaudit__names_init(eaudit__names *n, eaudit_store *s, size_t entries) {
     eaudit__names_free(n);
     return eaudit__enomem();
   }
+  if (s->pg)
+    return EAUDIT_OK; /* one statement per miss: eaudit__pg_name_span */
   static const char *const sql[3] = {
       "SELECT valid_from, name FROM names WHERE kind = ?1 AND entity = ?2 AND "
       "valid_from <= ?3 ORDER BY valid_from DESC LIMIT 1",
@@ -503,6 +505,20 @@ const char *eaudit__names_get_len(eaudit__names *n, int kind, int64_t id,
   e->id = id;
   e->from = INT64_MIN;
   e->until = INT64_MAX;
+  if (n->s->pg) {
+    char *name = NULL;
+    if (eaudit__pg_name_span(n->s, kind, id, t, &e->from, &e->until, &name)) {
+      e->kind = 0; /* failed: show no name, ask again next time */
+    } else if (name) {
+      entry_set_name(e, name, strlen(name));
+      if (e->name == NULL)
+        e->kind = 0;
+    }
+    eaudit__free(name);
+    if (len)
+      *len = e->len;
+    return e->name;
+  }
   sqlite3_stmt *st = n->at;
   sqlite3_bind_int(st, 1, kind);
   sqlite3_bind_int64(st, 2, id);

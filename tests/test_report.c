@@ -82,13 +82,35 @@ static void counts(const eaudit_import_result *r, uint64_t *appended,
                                     NULL));
 }
 
-static eaudit_store *empty_store(tu_clock *c, uint64_t *seed) {
+/* A store on the backend under test: on SQLite in memory (fast, no
+ * fsync), unless another handle must open it too (shared = 1: a file). */
+static void store_target(char *t, size_t size, int shared) {
+  if (tu_backend_pg() || shared)
+    tu_store_target(t, size, "report");
+  else
+    snprintf(t, size, ":memory:");
+}
+
+static eaudit_store *open_empty(tu_clock *c, uint64_t *seed, int shared) {
   eaudit_options *o = tu_options(c, seed);
   EA_OK(eaudit_options_set_str(o, EAUDIT_OPT_TIME_ZONE, "Europe/Berlin"));
+  char t[1024];
+  store_target(t, sizeof t, shared);
   eaudit_store *s = NULL;
-  EA_OK(eaudit_store_open(&s, ":memory:", o));
+  EA_OK(eaudit_store_open(&s, t, o));
   eaudit_options_free(o);
   return s;
+}
+
+static eaudit_store *empty_store(tu_clock *c, uint64_t *seed) {
+  return open_empty(c, seed, 0);
+}
+
+/* The fixture on the backend under test. */
+static eaudit_store *rf_fixture(rf_state *st) {
+  char t[1024];
+  store_target(t, sizeof t, 0);
+  return rf_open(t, st);
 }
 
 static int64_t last_seq(eaudit_store *s) {
@@ -99,11 +121,40 @@ static int64_t last_seq(eaudit_store *s) {
 
 /* --- golden files --- */
 
-static void golden(const char *name, const membuf *m) {
+/* The hex hash the store holds for the event whose text id is uuid. */
+static void stored_hash(eaudit_store *s, const char *uuid, char hex[65]) {
+  eaudit_cursor *c = NULL;
+  EA_OK(eaudit_store_tail(s, 0, 0, &c));
+  const eaudit_event *ev;
+  int rc, found = 0;
+  while (!found && (rc = eaudit_cursor_next(c, &ev)) == EAUDIT_OK) {
+    uint8_t id[16];
+    char text[EAUDIT_UUID_STRLEN + 1];
+    EA_OK(eaudit_event_id(ev, id));
+    EA_OK(eaudit_uuid_format(id, text));
+    if (strcmp(text, uuid) != 0)
+      continue;
+    const uint8_t *h = eaudit_event_hash(ev);
+    ck_assert_ptr_nonnull(h);
+    for (int i = 0; i < 32; i++)
+      snprintf(hex + 2 * i, 3, "%02x", h[i]);
+    found = 1;
+  }
+  ck_assert_msg(found, "event %s is not in the store", uuid);
+  eaudit_cursor_free(c);
+}
+
+/* Compare m with a golden file (written from SQLite). The chain's hashes
+ * start from a genesis link bound to the store id, which is random on
+ * SQLite and a UUIDv7 of the central store's own chain on PostgreSQL: on
+ * PostgreSQL every "hash" value must be the hash that store holds for the
+ * event of the line ("id" opens each event object), and every other byte
+ * must be the golden file's. */
+static void golden(const char *name, const membuf *m, eaudit_store *s) {
   char dir[4096], path[4200];
   snprintf(dir, sizeof dir, "%s", __FILE__);
   snprintf(path, sizeof path, "%s/golden/report/%s", dirname(dir), name);
-  if (getenv("EAUDIT_UPDATE_GOLDEN")) {
+  if (getenv("EAUDIT_UPDATE_GOLDEN") && !tu_backend_pg()) {
     FILE *fp = fopen(path, "wb");
     ck_assert_ptr_nonnull(fp);
     ck_assert_uint_eq(fwrite(m->data, 1, m->len, fp), m->len);
@@ -117,27 +168,58 @@ static void golden(const char *name, const membuf *m) {
   fseek(fp, 0, SEEK_SET);
   char *want = malloc((size_t)n + 1);
   ck_assert_uint_eq(fread(want, 1, (size_t)n, fp), (size_t)n);
+  want[n] = '\0';
   fclose(fp);
+  char *got = malloc(m->len + 1);
+  memcpy(got, m->data, m->len);
+  got[m->len] = '\0';
+  size_t hashes = 0;
+  if (tu_backend_pg()) {
+    static const char key[] = "\"hash\":\"";
+    for (char *p = strstr(got, key); p; p = strstr(p + 1, key)) {
+      size_t off = (size_t)(p - got) + sizeof key - 1;
+      ck_assert_uint_le(off + 64, m->len);
+      /* The event object this hash closes opens with its id. */
+      char *open = p;
+      while (open > got && strncmp(open, "{\"id\":\"", 7) != 0)
+        open--;
+      ck_assert_msg(strncmp(open, "{\"id\":\"", 7) == 0, "%s: a hash "
+                    "outside an event", name);
+      char uuid[EAUDIT_UUID_STRLEN + 1];
+      memcpy(uuid, open + 7, EAUDIT_UUID_STRLEN);
+      uuid[EAUDIT_UUID_STRLEN] = '\0';
+      char hex[65];
+      stored_hash(s, uuid, hex);
+      ck_assert_msg(memcmp(got + off, hex, 64) == 0,
+                    "%s: the hash of %s is not the stored one", name, uuid);
+      /* The golden file has its SQLite hash at the same place. */
+      if (off + 64 <= (size_t)n &&
+          memcmp(want + off - (sizeof key - 1), key, sizeof key - 1) == 0)
+        memcpy(got + off, want + off, 64);
+      hashes++;
+    }
+  }
   size_t i = 0;
-  while (i < m->len && i < (size_t)n && m->data[i] == want[i])
+  while (i < m->len && i < (size_t)n && got[i] == want[i])
     i++;
   ck_assert_msg(m->len == (size_t)n && i == m->len,
                 "%s differs from the golden file at byte %zu (got %zu bytes, "
-                "want %ld)",
-                name, i, m->len, n);
+                "want %ld; %zu hashes checked against the store)",
+                name, i, m->len, n, hashes);
+  free(got);
   free(want);
 }
 
 static void golden_format(int format, int neutralize, const char *name) {
   rf_state st;
-  eaudit_store *s = rf_open(":memory:", &st);
+  eaudit_store *s = rf_fixture(&st);
   eaudit_query *q = rf_query(s);
   eaudit_report_options *o = ropts(format, 0);
   EA_OK(eaudit_report_options_set_int(o, EAUDIT_REPORT_OPT_CSV_NEUTRALIZE,
                                       neutralize));
   membuf m = {0};
   EA_OK(report_mem(s, q, o, &m));
-  golden(name, &m);
+  golden(name, &m, s);
   free(m.data);
   eaudit_report_options_free(o);
   eaudit_query_free(q);
@@ -181,12 +263,12 @@ END_TEST
 
 START_TEST(export_matches_golden_file) {
   rf_state st;
-  eaudit_store *s = rf_open(":memory:", &st);
+  eaudit_store *s = rf_fixture(&st);
   membuf m = {0};
   int64_t last = 0;
   EA_OK(export_mem(s, 0, EAUDIT_FORMAT_JSONL, &m, &last));
   ck_assert_int_eq(last, 10);
-  golden("export.jsonl", &m);
+  golden("export.jsonl", &m, s);
   free(m.data);
   eaudit_store_free(s);
 }
@@ -196,7 +278,7 @@ END_TEST
 
 START_TEST(writers_escape_hostile_names) {
   rf_state st;
-  eaudit_store *s = rf_open(":memory:", &st);
+  eaudit_store *s = rf_fixture(&st);
   eaudit_query *q = rf_query(s);
   int formats[] = {EAUDIT_FORMAT_HTML, EAUDIT_FORMAT_SYSLOG, EAUDIT_FORMAT_CEF};
   membuf m[3] = {{0}};
@@ -236,7 +318,7 @@ END_TEST
 
 START_TEST(report_appends_report_exported_naming_the_actor) {
   rf_state st;
-  eaudit_store *s = rf_open(":memory:", &st);
+  eaudit_store *s = rf_fixture(&st);
   eaudit_query *q = rf_query(s);
   EA_OK(eaudit_query_set_user(q, 42, EAUDIT_ROLE_ANY));
   eaudit_report_options *o = ropts(EAUDIT_FORMAT_CSV, 1);
@@ -276,7 +358,7 @@ END_TEST
 
 START_TEST(recorded_report_without_actor_is_refused_and_writes_nothing) {
   rf_state st;
-  eaudit_store *s = rf_open(":memory:", &st);
+  eaudit_store *s = rf_fixture(&st);
   eaudit_query *q = rf_query(s);
   eaudit_report_options *o = NULL;
   EA_OK(eaudit_report_options_new(&o));
@@ -293,7 +375,7 @@ END_TEST
 
 START_TEST(failed_write_is_recorded_as_incomplete) {
   rf_state st;
-  eaudit_store *s = rf_open(":memory:", &st);
+  eaudit_store *s = rf_fixture(&st);
   eaudit_query *q = rf_query(s);
   eaudit_report_options *o = ropts(EAUDIT_FORMAT_CSV, 1);
   eaudit_sink *k = NULL;
@@ -327,7 +409,7 @@ static int refuse(const void *p, size_t n, void *payload) {
 
 START_TEST(callback_sink_failure_stops_the_report) {
   rf_state st;
-  eaudit_store *s = rf_open(":memory:", &st);
+  eaudit_store *s = rf_fixture(&st);
   eaudit_query *q = rf_query(s);
   eaudit_report_options *o = ropts(EAUDIT_FORMAT_HTML, 0);
   eaudit_sink *k = NULL;
@@ -356,7 +438,7 @@ static int on_progress(uint64_t done, uint64_t total, void *payload) {
 
 START_TEST(progress_reaches_total_and_can_cancel) {
   rf_state st;
-  eaudit_store *s = rf_open(":memory:", &st);
+  eaudit_store *s = rf_fixture(&st);
   eaudit_query *q = rf_query(s);
   eaudit_report_options *o = ropts(EAUDIT_FORMAT_JSON, 0);
   prog p = {0};
@@ -449,7 +531,7 @@ static void report_format(eaudit_store *s, const eaudit_query *q, int format,
 
 START_TEST(findings_section_shows_the_rules_engines_findings) {
   rf_state st;
-  eaudit_store *s = rf_open(":memory:", &st);
+  eaudit_store *s = rf_fixture(&st);
   add_findings(s);
   char burst[EAUDIT_UUID_STRLEN + 1], abuse[EAUDIT_UUID_STRLEN + 1];
   finding_id(s, "unrecognized_device_abuse", abuse);
@@ -565,7 +647,7 @@ END_TEST
  * user. */
 START_TEST(expired_section_follows_the_expired_now_list) {
   rf_state st;
-  eaudit_store *s = rf_open(":memory:", &st);
+  eaudit_store *s = rf_fixture(&st);
   eaudit_expired *l = NULL;
   EA_OK(eaudit_store_expired(s, &l));
   ck_assert_uint_eq(eaudit_expired_size(l), 2);
@@ -658,7 +740,7 @@ static void same_events(eaudit_store *a, eaudit_store *b, int64_t upto) {
 
 START_TEST(export_then_import_gives_the_same_events_and_twice_adds_nothing) {
   rf_state st;
-  eaudit_store *a = rf_open(":memory:", &st);
+  eaudit_store *a = rf_fixture(&st);
   membuf m = {0};
   EA_OK(export_mem(a, 0, EAUDIT_FORMAT_JSONL, &m, NULL));
   tu_clock c = {tu_utc(2027, 1, 1, 0, 0, 0), 0};
@@ -855,7 +937,7 @@ END_TEST
 
 START_TEST(import_reads_files_and_descriptors) {
   rf_state st;
-  eaudit_store *a = rf_open(":memory:", &st);
+  eaudit_store *a = rf_fixture(&st);
   char path[512];
   tu_temp_path(path, sizeof path, "report-export");
   FILE *fp = fopen(path, "w+b");
@@ -903,7 +985,7 @@ END_TEST
 
 START_TEST(event_json_round_trips) {
   rf_state st;
-  eaudit_store *s = rf_open(":memory:", &st);
+  eaudit_store *s = rf_fixture(&st);
   eaudit_cursor *c = NULL;
   EA_OK(eaudit_store_tail(s, 2, 1, &c));
   const eaudit_event *ev;
@@ -944,7 +1026,7 @@ END_TEST
 
 START_TEST(export_resumes_from_the_last_seq) {
   rf_state st;
-  eaudit_store *s = rf_open(":memory:", &st);
+  eaudit_store *s = rf_fixture(&st);
   membuf m = {0};
   int64_t last = 0;
   EA_OK(export_mem(s, 8, EAUDIT_FORMAT_CEF, &m, &last));
@@ -966,7 +1048,7 @@ END_TEST
 
 START_TEST(html_chart_has_one_group_per_day_of_the_interval) {
   rf_state st;
-  eaudit_store *s = rf_open(":memory:", &st);
+  eaudit_store *s = rf_fixture(&st);
   eaudit_query *q = NULL;
   EA_OK(eaudit_query_new(&q));
   eaudit_time a, b, c, d;
@@ -987,6 +1069,171 @@ START_TEST(html_chart_has_one_group_per_day_of_the_interval) {
   free(m.data);
   eaudit_report_options_free(o);
   eaudit_query_free(q);
+  eaudit_store_free(s);
+}
+END_TEST
+
+/* --- one snapshot, and reports from inside callbacks --- */
+
+static size_t count_str(const membuf *m, const char *needle) {
+  size_t n = 0;
+  for (const char *p = m->data; p && (p = strstr(p, needle)) != NULL; p++)
+    n++;
+  return n;
+}
+
+typedef struct racer {
+  const char *target;
+  int appended;
+  prog p;
+} racer;
+
+/* At the first progress call (after 1024 events), another handle appends
+ * 5 events older than every other: without the snapshot, the later batches
+ * of the newest first events would meet them. They fall in the month of the others: on
+ * PostgreSQL a new month's partition would wait for the report's snapshot
+ * to end (docs/scale-out.md), here inside it. */
+static int race_progress(uint64_t done, uint64_t total, void *payload) {
+  racer *x = payload;
+  on_progress(done, total, &x->p);
+  if (x->appended++ == 0) {
+    eaudit_store *other = NULL;
+    EA_OK(eaudit_store_open(&other, x->target, NULL));
+    tu_append_doors(other, 5, 42, 7, tu_utc(2026, 1, 1, 0, 0, 0), 1000000);
+    eaudit_store_free(other);
+  }
+  return 0;
+}
+
+START_TEST(report_reads_one_snapshot_while_another_handle_appends) {
+  tu_clock c = {tu_utc(2026, 3, 1, 0, 0, 0), 0};
+  uint64_t seed = 11;
+  eaudit_store *s = open_empty(&c, &seed, 1);
+  char target[1024];
+  snprintf(target, sizeof target, "%s", tu_store_last_target());
+  tu_append_doors(s, 1500, 42, 7, tu_utc(2026, 1, 2, 0, 0, 0), 60000000);
+  eaudit_query *q = NULL;
+  EA_OK(eaudit_query_new(&q));
+  eaudit_report_options *o = ropts(EAUDIT_FORMAT_JSON, 0);
+  racer x = {.target = target};
+  EA_OK(eaudit_report_options_set_progress(o, race_progress, &x));
+  membuf m = {0};
+  EA_OK(report_mem(s, q, o, &m));
+  ck_assert_int_eq(x.appended, 2); /* at 1024 events and at the end */
+  ck_assert_uint_eq(x.p.last_total, 1500);
+  ck_assert_uint_eq(x.p.last_done, 1500);
+  ck_assert_ptr_nonnull(strstr(m.data, "\"summary\":{\"total\":1500,"));
+  ck_assert_uint_eq(count_str(&m, "{\"id\":\""), 1500);
+  free(m.data);
+  /* The next report sees them. */
+  m = (membuf){0};
+  EA_OK(eaudit_report_options_set_progress(o, NULL, NULL));
+  EA_OK(report_mem(s, q, o, &m));
+  ck_assert_ptr_nonnull(strstr(m.data, "\"summary\":{\"total\":1505,"));
+  ck_assert_uint_eq(count_str(&m, "{\"id\":\""), 1505);
+  free(m.data);
+  eaudit_report_options_free(o);
+  eaudit_query_free(q);
+  eaudit_store_free(s);
+}
+END_TEST
+
+typedef struct nested {
+  eaudit_store *s;
+  const eaudit_query *q;
+  int calls;
+  int plain_rc, recorded_rc, append_rc;
+  membuf out;
+} nested;
+
+/* A report and writes from inside a report's progress callback. */
+static int nested_progress(uint64_t done, uint64_t total, void *payload) {
+  (void)done;
+  (void)total;
+  nested *x = payload;
+  if (x->calls++)
+    return 0;
+  eaudit_report_options *o = ropts(EAUDIT_FORMAT_CSV, 0);
+  x->plain_rc = report_mem(x->s, x->q, o, &x->out);
+  eaudit_report_options_free(o);
+  o = ropts(EAUDIT_FORMAT_CSV, 1);
+  membuf m = {0};
+  x->recorded_rc = report_mem(x->s, x->q, o, &m);
+  free(m.data);
+  eaudit_report_options_free(o);
+  eaudit_event *ev = tu_event(EAUDIT_TYPE_DOOR_OPENED,
+                              tu_utc(2026, 11, 2, 0, 0, 0), 42);
+  x->append_rc = eaudit_store_append(x->s, ev);
+  eaudit_event_free(ev);
+  return 0;
+}
+
+START_TEST(report_inside_a_report_reads_its_snapshot_and_cannot_write) {
+  rf_state st;
+  eaudit_store *s = rf_fixture(&st);
+  eaudit_query *q = rf_query(s);
+  eaudit_report_options *o = ropts(EAUDIT_FORMAT_CSV, 1);
+  nested x = {.s = s, .q = q};
+  EA_OK(eaudit_report_options_set_progress(o, nested_progress, &x));
+  membuf m = {0};
+  EA_OK(report_mem(s, q, o, &m));
+  ck_assert_int_eq(x.plain_rc, 0);
+  ck_assert_int_eq(x.recorded_rc, EAUDIT_EMISUSE);
+  ck_assert_int_eq(x.append_rc, EAUDIT_EMISUSE);
+  /* The inner report is the outer one, the outer one is recorded once. */
+  ck_assert_uint_eq(x.out.len, m.len);
+  ck_assert_int_eq(memcmp(x.out.data, m.data, m.len), 0);
+  ck_assert_int_eq(last_seq(s), 11);
+  free(x.out.data);
+  free(m.data);
+  eaudit_report_options_free(o);
+  eaudit_query_free(q);
+  eaudit_store_free(s);
+}
+END_TEST
+
+typedef struct subscribed {
+  eaudit_store *s;
+  int calls, rc;
+  membuf out;
+} subscribed;
+
+static int report_on_event(const eaudit_event *ev, void *payload) {
+  (void)ev;
+  subscribed *x = payload;
+  x->calls++;
+  eaudit_query *q = NULL;
+  EA_OK(eaudit_query_new(&q));
+  EA_OK(eaudit_query_set_user(q, 42, EAUDIT_ROLE_SUBJECT));
+  eaudit_report_options *o = ropts(EAUDIT_FORMAT_CSV, 1);
+  x->rc = report_mem(x->s, q, o, &x->out);
+  eaudit_report_options_free(o);
+  eaudit_query_free(q);
+  return 0;
+}
+
+START_TEST(report_from_a_subscriber_is_recorded) {
+  rf_state st;
+  eaudit_store *s = rf_fixture(&st);
+  subscribed x = {.s = s};
+  eaudit_query *f = NULL;
+  EA_OK(eaudit_query_new(&f));
+  EA_OK(eaudit_query_add_type(f, EAUDIT_TYPE_DOOR_OPENED));
+  EA_OK(eaudit_store_subscribe(s, f, report_on_event, &x, NULL));
+  rf_add(s, EAUDIT_TYPE_DOOR_OPENED, rf_utc(2026, 11, 9, 8, 0, 0), 42, -1, 7,
+         0, 0, 1, EAUDIT_CREDENTIAL_KEYCARD, 0, NULL);
+  ck_assert_int_eq(x.calls, 1);
+  ck_assert_int_eq(x.rc, 0);
+  /* The header and user 42's 6 events, the new one first. */
+  size_t lines = count_str(&x.out, "\n");
+  ck_assert_uint_eq(lines, 7);
+  ck_assert_ptr_nonnull(strstr(x.out.data, "\n11,"));
+  ck_assert_int_eq(last_seq(s), 12);
+  eaudit_query_clear_types(f);
+  EA_OK(eaudit_query_add_type(f, EAUDIT_TYPE_REPORT_EXPORTED));
+  ck_assert_int_eq(tu_count(s, f), 1);
+  free(x.out.data);
+  eaudit_query_free(f);
   eaudit_store_free(s);
 }
 END_TEST
@@ -1014,6 +1261,9 @@ static Suite *suite(void) {
   tcase_add_test(r, findings_section_shows_the_rules_engines_findings);
   tcase_add_test(r, expired_section_follows_the_expired_now_list);
   tcase_add_test(r, html_chart_has_one_group_per_day_of_the_interval);
+  tcase_add_test(r, report_reads_one_snapshot_while_another_handle_appends);
+  tcase_add_test(r, report_inside_a_report_reads_its_snapshot_and_cannot_write);
+  tcase_add_test(r, report_from_a_subscriber_is_recorded);
   suite_add_tcase(s, r);
   TCase *x = tcase_create("export_import");
   tcase_add_test(x, export_then_import_gives_the_same_events_and_twice_adds_nothing);

@@ -26,7 +26,10 @@ static eaudit_store *utc_store(tu_clock *c, uint64_t *seed) {
   eaudit_options *o = tu_options(c, seed);
   EA_OK(eaudit_options_set_str(o, EAUDIT_OPT_TIME_ZONE, "UTC"));
   eaudit_store *s = NULL;
-  EA_OK(eaudit_store_open(&s, ":memory:", o));
+  if (tu_backend_pg())
+    EA_OK(tu_store_open(&s, "report-csv", o));
+  else
+    EA_OK(eaudit_store_open(&s, ":memory:", o)); /* fast: no fsync */
   eaudit_options_free(o);
   return s;
 }

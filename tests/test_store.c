@@ -741,9 +741,10 @@ END_TEST
 
 /* ---- what a PostgreSQL handle does not offer ----
  * Each entry point below answers EAUDIT_EUNSUPPORTED on a PostgreSQL
- * handle, before it looks at anything else. Query, counts, reports and
- * purges are left out: their PostgreSQL support is built separately. The
- * rules engine and findings work on PostgreSQL (test_rules_pg). */
+ * handle, before it looks at anything else. Query, counts and purges are
+ * left out: their PostgreSQL support is built separately. Reports and
+ * exports work on PostgreSQL (reports_and_exports_work_on_either_backend,
+ * test_report_pg), as do the rules engine and findings (test_rules_pg). */
 
 static int64_t u_i64;
 static char *u_str;
@@ -809,6 +810,110 @@ START_TEST(json_and_type_names_work_on_either_backend) {
   ck_assert_ptr_nonnull(strstr(back, "\"seq\":1"));
   eaudit_free(back);
   eaudit_event_free(ev);
+  eaudit_store_free(s);
+}
+END_TEST
+
+typedef struct rmem {
+  char data[8192];
+  size_t len;
+} rmem;
+
+static int rmem_write(const void *p, size_t n, void *payload) {
+  rmem *m = payload;
+  ck_assert_uint_lt(m->len + n, sizeof m->data);
+  memcpy(m->data + m->len, p, n);
+  m->len += n;
+  m->data[m->len] = '\0';
+  return 0;
+}
+
+static int64_t count_type(eaudit_store *s, int type) {
+  eaudit_query *q = NULL;
+  EA_OK(eaudit_query_new(&q));
+  EA_OK(eaudit_query_add_type(q, type));
+  int64_t n = tu_count(s, q);
+  eaudit_query_free(q);
+  return n;
+}
+
+/* The same calls, codes and record on both backends. */
+START_TEST(reports_and_exports_work_on_either_backend) {
+  eaudit_store *s;
+  EA_OK(eaudit_store_open(&s, path, NULL));
+  tu_append_doors(s, 3, 4, 2, tu_utc(2026, 1, 1, 0, 0, 0), 60000000);
+  eaudit_query *q = NULL;
+  EA_OK(eaudit_query_new(&q));
+  eaudit_report_options *o = NULL;
+  EA_OK(eaudit_report_options_new(&o));
+  rmem m = {.len = 0};
+  eaudit_sink *k = NULL;
+  EA_OK(eaudit_sink_from_callback(&k, rmem_write, &m));
+  int64_t last = -1;
+
+  /* Bad input: the codes of SQLite, nothing written or recorded. */
+  ck_assert_int_eq(eaudit_store_report(s, q, NULL, k), EAUDIT_EINVAL);
+  ck_assert_int_eq(eaudit_store_report(s, NULL, o, k), EAUDIT_EINVAL);
+  ck_assert_int_eq(eaudit_store_report(s, q, o, NULL), EAUDIT_EINVAL);
+  ck_assert_int_eq(eaudit_store_export(s, 0, NULL, k, &last), EAUDIT_EINVAL);
+  ck_assert_int_eq(last, 0);
+  /* Recorded (the default) without an actor. */
+  ck_assert_int_eq(eaudit_store_report(s, q, o, k), EAUDIT_EINVAL);
+  ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "actor"));
+  ck_assert_int_eq(eaudit_store_export(s, 0, o, k, &last), EAUDIT_EINVAL);
+  EA_OK(eaudit_report_options_set_int(o, EAUDIT_REPORT_OPT_ACTOR, 9));
+  for (int f = EAUDIT_FORMAT_JSON; f <= EAUDIT_FORMAT_HTML; f++) {
+    if (f == EAUDIT_FORMAT_JSONL)
+      continue;
+    EA_OK(eaudit_report_options_set_int(o, EAUDIT_REPORT_OPT_FORMAT, f));
+    ck_assert_int_eq(eaudit_store_export(s, 0, o, k, &last),
+                     EAUDIT_EUNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(eaudit_error_last()->message, "export"));
+  }
+  ck_assert_uint_eq(m.len, 0);
+  int64_t seq = 0;
+  EA_OK(eaudit_store_last_seq(s, &seq));
+  ck_assert_int_eq(seq, 3);
+
+  /* A recorded report: its events, then exactly one report_exported. */
+  EA_OK(eaudit_report_options_set_int(o, EAUDIT_REPORT_OPT_FORMAT,
+                                      EAUDIT_FORMAT_CSV));
+  EA_OK(eaudit_store_report(s, q, o, k));
+  EA_OK(eaudit_sink_flush(k));
+  size_t lines = 0;
+  for (size_t i = 0; i < m.len; i++)
+    lines += m.data[i] == '\n';
+  ck_assert_uint_eq(lines, 4); /* the header and 3 events */
+  ck_assert_ptr_nonnull(strstr(m.data, "\n3,"));
+  EA_OK(eaudit_store_last_seq(s, &seq));
+  ck_assert_int_eq(seq, 4);
+  ck_assert_int_eq(count_type(s, EAUDIT_TYPE_REPORT_EXPORTED), 1);
+
+  /* An export of the chain after seq 1, recorded too. */
+  m.len = 0;
+  EA_OK(eaudit_report_options_set_int(o, EAUDIT_REPORT_OPT_FORMAT,
+                                      EAUDIT_FORMAT_JSONL));
+  EA_OK(eaudit_store_export(s, 1, o, k, &last));
+  EA_OK(eaudit_sink_flush(k));
+  ck_assert_int_eq(last, 4);
+  ck_assert_ptr_null(strstr(m.data, "\"seq\":1,"));
+  ck_assert_ptr_nonnull(strstr(m.data, "\"seq\":2,"));
+  ck_assert_ptr_nonnull(strstr(m.data, "\"type\":\"report_exported\""));
+  ck_assert_int_eq(count_type(s, EAUDIT_TYPE_REPORT_EXPORTED), 2);
+  eaudit_cursor *c = NULL;
+  EA_OK(eaudit_store_tail(s, 4, 0, &c));
+  const eaudit_event *ev;
+  EA_OK(eaudit_cursor_next(c, &ev));
+  ck_assert_str_eq(eaudit_event_details(ev, NULL),
+                   "{\"format\":\"jsonl\",\"export\":true,\"events\":3,"
+                   "\"after_seq\":1,\"last_seq\":4,\"complete\":true}");
+  int64_t actor = 0;
+  EA_OK(eaudit_event_get(ev, EAUDIT_FIELD_ACTOR, &actor));
+  ck_assert_int_eq(actor, 9);
+  eaudit_cursor_free(c);
+  eaudit_sink_free(k);
+  eaudit_report_options_free(o);
+  eaudit_query_free(q);
   eaudit_store_free(s);
 }
 END_TEST
@@ -990,6 +1095,7 @@ Suite *store_suite(void) {
   tcase_add_test(tc, direct_appends_and_shipping_share_one_database);
   tcase_add_test(tc, calls_a_postgresql_store_lacks_are_eunsupported);
   tcase_add_test(tc, json_and_type_names_work_on_either_backend);
+  tcase_add_test(tc, reports_and_exports_work_on_either_backend);
   tcase_add_test(tc, import_appends_new_lines_and_skips_stored_ones);
   tcase_add_test(tc, a_version_1_central_database_migrates_on_open);
   suite_add_tcase(s, tc);

@@ -141,6 +141,15 @@ eaudit_report_options_set_progress(eaudit_report_options *opts,
  * EAUDIT_REPORT_OPT_RECORD is 0, a report_exported event naming the actor
  * is appended (also when writing failed part-way, with "complete": false).
  * EAUDIT_EINVAL when no actor is set and the report is to be recorded.
+ *
+ * Everything is read in one snapshot (SQLite: one read transaction;
+ * PostgreSQL: one REPEATABLE READ READ ONLY transaction), so the summary
+ * and the events agree while others append; the record is appended after
+ * it ends. Called while the handle is inside a transaction (from a
+ * progress callback of another report), it reads in that one and cannot
+ * record (EAUDIT_EMISUSE after writing). On a central (postgresql://)
+ * store a report covers the events of every origin, shipped sites
+ * included, and records on the central store's own chain.
  */
 EAUDIT_EXTERN int eaudit_store_report(eaudit_store *store,
                                       const eaudit_query *query,
@@ -152,7 +161,15 @@ EAUDIT_EXTERN int eaudit_store_report(eaudit_store *store,
  * JSON Lines (default), CSV, syslog or CEF lines. @p out_last_seq (may be
  * NULL) receives the seq of the last event written (@p after_seq if none),
  * to resume from. Records a report_exported event like eaudit_store_report()
- * unless EAUDIT_REPORT_OPT_RECORD is 0.
+ * unless EAUDIT_REPORT_OPT_RECORD is 0. EAUDIT_EUNSUPPORTED for the JSON
+ * and HTML formats (they are reports).
+ *
+ * Seq numbers belong to a chain. On a central (postgresql://) store each
+ * origin has its own, so the export writes the handle's own chain (the
+ * events appended or imported through the central store itself), as
+ * eaudit_store_tail() reads it; events shipped from sites are read with
+ * eaudit_store_search() or a report, and a site's own export is run at the
+ * site.
  */
 EAUDIT_EXTERN int eaudit_store_export(eaudit_store *store, int64_t after_seq,
                                       const eaudit_report_options *opts,

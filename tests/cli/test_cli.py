@@ -1558,6 +1558,40 @@ class Central(Base):
         v = json.loads(p.stdout)
         self.assertEqual(v["first_bad_seq"], 2)
 
+    def test_report_and_export_through_the_uri(self):
+        lines = "".join(
+            '{"type": "door_opened", "occurred_at": "2026-10-0%dT10:00:00Z",'
+            ' "subject": 905, "door": 4}\n' % i for i in range(1, 4))
+        self.ok(run("import", "--db", self.uri, "-", stdin=lines))
+        self.ok(run("name", "--db", self.uri, "door", "4", "=Side door"))
+        out = self.path("central-report.csv")
+        p = self.ok(run("report", "--db", self.uri, "-o", out, "--format",
+                        "csv", "--user", "905", "--actor", "3"))
+        self.assertIn("3 events written", p.stderr)
+        with open(out, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual([r["occurred_at"][:10] for r in rows],
+                         ["2026-10-03", "2026-10-02", "2026-10-01"])
+        self.assertEqual(rows[0]["door_name"], "'=Side door")
+        # The export is the own chain by seq, from --after-seq on; the
+        # report is recorded once, last, on that chain.
+        p = self.ok(run("export", "--db", self.uri, "--no-record"))
+        evs = jsonl(p.stdout)
+        seqs = [e["seq"] for e in evs]
+        self.assertEqual(seqs, list(range(1, len(seqs) + 1)))
+        (rec,) = [e for e in evs if e["type"] == "report_exported"
+                  and e["subject"] == 905]
+        self.assertEqual(rec["seq"], seqs[-1])
+        self.assertEqual((rec["actor"], rec["details"]["events"]), (3, 3))
+        p = self.ok(run("export", "--db", self.uri, "--no-record",
+                        "--after-seq", str(seqs[-2])))
+        self.assertEqual([e["seq"] for e in jsonl(p.stdout)], [seqs[-1]])
+        p = self.ok(run("export", "--db", self.uri, "--no-record",
+                        "--after-seq", str(seqs[-4]), "-n", "2"))
+        got = jsonl(p.stdout)
+        self.assertEqual([e["seq"] for e in got], seqs[-3:-1])
+        self.assertEqual(got[0]["door_name"], "=Side door")
+
     def test_rules_and_findings_work_on_the_central_store(self):
         p = self.ok(run("rules", "--db", self.uri))
         self.assertIn("door_failure_burst", p.stdout)

@@ -7,6 +7,8 @@ fresh database; skipped without them unless EAUDIT_REQUIRE_PG=1."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import os
 import shutil
 import subprocess
@@ -76,6 +78,29 @@ class PostgresStore(unittest.TestCase):
                 s.append("door_opened", subject=7, door=2, occurred_at=T0)
             with self.assertRaises(ea.ReadOnlyError):
                 s.register_type(1000, "lift_called", "Lift called")
+
+    def test_report_and_export_through_a_uri(self) -> None:
+        with ea.Store.open(self.uri, time_zone="Europe/Berlin") as s:
+            s.set_name("door", 2, "Lobby")
+            s.append_many({"type": "door_opened", "subject": 7, "door": 2,
+                           "occurred_at": T0 + dt.timedelta(minutes=i)}
+                          for i in range(3))
+            buf = io.BytesIO()
+            s.report(s.query(user=7), format="json", file=buf, actor=5)
+            doc = json.loads(buf.getvalue())
+            self.assertEqual(doc["summary"]["total"], 3)
+            self.assertEqual([e["seq"] for e in doc["events"]], [3, 2, 1])
+            self.assertEqual(doc["events"][0]["door_name"], "Lobby")
+            self.assertEqual(s.last_seq, 4)  # the report_exported event
+            buf = io.BytesIO()
+            self.assertEqual(s.export(buf, after_seq=2, record=False), 4)
+            lines = [json.loads(x) for x in buf.getvalue().splitlines()]
+            self.assertEqual([e["seq"] for e in lines], [3, 4])
+            self.assertEqual((lines[1]["type"], lines[1]["actor"]),
+                             ("report_exported", 5))
+            with self.assertRaises(ea.UnsupportedError):
+                s.export(io.BytesIO(), format="html", record=False)
+            self.assertEqual(s.last_seq, 4)
 
     def test_missing_store_without_create(self) -> None:
         with self.assertRaises(ea.NotFoundError):
