@@ -31,16 +31,16 @@ class ShipArguments(TempDirTestCase):
 
     def test_bad_uri_and_unreachable_server(self) -> None:
         with ea.Store.open(self.path()) as s:
-            with self.assertRaises(ea.InvalidArgumentError):
-                s.ship("mysql://localhost/x")
-            with self.assertRaises(TypeError):
-                s.ship(b"postgresql:///x")  # type: ignore[arg-type]
             try:
                 s.ship(UNREACHABLE)
             except ea.UnsupportedError:
                 self.skipTest("the library was built without PostgreSQL")
             except ea.StoreIOError:
                 pass
+            with self.assertRaises(ea.InvalidArgumentError):
+                s.ship("mysql://localhost/x")
+            with self.assertRaises(TypeError):
+                s.ship(b"postgresql:///x")  # type: ignore[arg-type]
             with self.assertRaises(ea.StoreIOError) as cm:
                 s.ship(UNREACHABLE)
             self.assertIn("cannot connect", str(cm.exception))
