@@ -1152,9 +1152,7 @@ START_TEST(deferred_presence_and_sequences_survive_handles_and_purges) {
     add(s, EAUDIT_TYPE_USER_UPDATED, t0 + d * DAY, 60, -1, -1);
   int64_t purged = 0;
   EA_OK(eaudit_store_purge(s, t0 + 9 * DAY, 1, 0, &purged));
-  /* The central store's purge is not held back by the rules' windows
-   * (docs/scale-out.md): it removes every event before the cutoff. */
-  ck_assert_int_eq(purged, tu_backend_pg() ? 14 : 7);
+  ck_assert_int_eq(purged, 7);
   ck_assert_int_eq(state_rows(s, "expired_while_inside", 42), 1);
   eaudit_store_free(s);
   /* A new handle still knows 42 is inside. */
