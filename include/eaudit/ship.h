@@ -22,7 +22,7 @@
 EAUDIT_BEGIN_DECLS
 
 /** Schema version of the central store this library creates and reads. */
-#define EAUDIT_CENTRAL_SCHEMA_VERSION 5
+#define EAUDIT_CENTRAL_SCHEMA_VERSION 6
 
 /** Batch size used when eaudit_store_ship() is given 0. */
 #define EAUDIT_SHIP_BATCH_DEFAULT 1000
