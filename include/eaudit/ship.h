@@ -53,6 +53,13 @@ EAUDIT_EXTERN int eaudit_central_init(const char *central_uri);
  * site's directory: names, vendor types, labels and user roles
  * (docs/scale-out.md).
  *
+ * When the central store has a rule set of its own (chosen with
+ * eaudit_store_set_rules() on a handle of it), each batch also evaluates
+ * the events it inserts under that set, in the site's seq order with the
+ * site's own rule state, inside the batch's transaction; the findings are
+ * read on a central handle (docs/scale-out.md, "Shipped events under the
+ * central store's rules").
+ *
  * @param site         the site store (a read-only handle will do).
  * @param central_uri  the central store, `postgresql://...`.
  * @param batch_size   events per transaction, at most 100000; 0 for
