@@ -377,9 +377,9 @@ START_TEST(batches_and_a_killed_shipper_fire_once) {
   eaudit_store *c3 = central_with_rules(uri3);
   char path[512];
   eaudit_store *s = site_new("cr-batches", path, sizeof path);
-  site_history(s, 0, 20);
+  site_history(s, 0, 14);
   ck_assert_int_gt(ship(s, uri2, 7, -1), 50);
-  site_history(s, 20, 40);
+  site_history(s, 14, 28);
   ck_assert_int_gt(ship(s, uri2, 7, -1), 50);
   int64_t total = ship(s, g_uri, 0, -1);
   /* A shipper killed midway into c3, then started again. */
@@ -422,10 +422,10 @@ START_TEST(batches_and_a_killed_shipper_fire_once) {
   SAME(d2, d1);
   SAME(d3, d1);
   SAME(ds, d1);
-  ck_assert_uint_eq(nfind(c1, "door_failure_burst"), 22);
+  ck_assert_uint_eq(nfind(c1, "door_failure_burst"), 16);
   ck_assert_uint_eq(nfind(c1, "unrecognized_device_abuse"), 1);
-  ck_assert_uint_eq(nfind(c1, "temporary_privilege"), 10);
-  ck_assert_uint_eq(nfind(c1, "credential_churn"), 6);
+  ck_assert_uint_eq(nfind(c1, "temporary_privilege"), 7);
+  ck_assert_uint_eq(nfind(c1, "credential_churn"), 4);
   free(d1);
   free(d2);
   free(d3);
@@ -450,8 +450,8 @@ START_TEST(reevaluation_on_the_central_store_equals_incremental) {
   char pa[512], pb[512];
   eaudit_store *a = site_new("cr-ra", pa, sizeof pa);
   eaudit_store *b = site_new("cr-rb", pb, sizeof pb);
-  site_history(a, 0, 30);
-  site_history(b, 3, 15);
+  site_history(a, 0, 20);
+  site_history(b, 3, 12);
   ship(a, g_uri, 40, -1);
   ship(b, g_uri, 0, -1);
   eaudit_store *sites[2] = {a, b};
@@ -488,7 +488,7 @@ START_TEST(reevaluation_on_the_central_store_equals_incremental) {
   free(got);
   free(want);
   /* Shipping goes on from there, alike on both central stores. */
-  site_history(a, 30, 45);
+  site_history(a, 20, 28);
   ship(a, g_uri, 0, -1);
   ship(a, uri2, 9, -1);
   want = digest_many(sites, 2);
