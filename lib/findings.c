@@ -12,6 +12,14 @@
 #define FINDING_COLUMNS                                                        \
   "f.rowid, f.id, f.rule, f.severity, f.kf, f.kv, f.subject, f.first_at,"     \
   " f.last_at, f.quiet_until, f.late, f.state, f.state_by, f.state_at"
+/* On PostgreSQL the findings of every origin (the own chain's and those of
+ * shipped sites, each numbering its rules in rule_ids), so the rule comes
+ * as its id. */
+#define PG_FINDING_COLUMNS                                                     \
+  "f.rowid, f.id, (SELECT r.rule FROM eaudit.rule_ids r WHERE r.origin ="     \
+  " f.origin AND r.num = f.rule), f.severity, f.kf, f.kv, f.subject,"         \
+  " f.first_at, f.last_at, f.quiet_until, f.late, f.state, f.state_by,"       \
+  " f.state_at"
 
 struct eaudit_findings {
   eaudit_finding **v;
@@ -278,7 +286,13 @@ static int from_row(eaudit_store *s, eaudit__rq *q, int events,
   f->rowid = eaudit__rq_col_i64(q, 0);
   if (eaudit__rq_col_bytes(q, 1) == 16)
     memcpy(f->id, eaudit__rq_col_blob(q, 1), 16);
-  int rc = rule_name(s, names, eaudit__rq_col_i64(q, 2), f);
+  int rc = EAUDIT_OK;
+  if (s->pg) {
+    const char *rule = eaudit__rq_col_text(q, 2);
+    snprintf(f->rule, sizeof f->rule, "%s", rule ? rule : "");
+  } else {
+    rc = rule_name(s, names, eaudit__rq_col_i64(q, 2), f);
+  }
   if (rc) {
     eaudit_finding_free(f);
     return rc;
@@ -308,12 +322,11 @@ static int from_row(eaudit_store *s, eaudit__rq *q, int events,
 static int load_one(eaudit_store *s, const char *where, const char *pg_where,
                     int64_t rowid, const uint8_t *id, eaudit_finding **out) {
   rule_names names = {0};
-  char sql[256], pg_sql[256];
+  char sql[256], pg_sql[512];
   snprintf(sql, sizeof sql,
            "SELECT " FINDING_COLUMNS " FROM findings f WHERE %s", where);
   snprintf(pg_sql, sizeof pg_sql,
-           "SELECT " FINDING_COLUMNS " FROM eaudit.findings f"
-           " WHERE f.origin = $o AND %s",
+           "SELECT " PG_FINDING_COLUMNS " FROM eaudit.findings f WHERE %s",
            pg_where);
   eaudit__rq qq;
   int rc = eaudit__rq_open(s, sql, pg_sql, &qq);
@@ -424,13 +437,13 @@ static int prepare(eaudit_store *s, const eaudit_finding_query *fq,
   /* Each clause in SQLite's words and in PostgreSQL's. */
   const char *const clauses[][2] = {
       {"SELECT " FINDING_COLUMNS " FROM findings f WHERE f.severity >= ?1",
-       "SELECT " FINDING_COLUMNS " FROM eaudit.findings f WHERE f.origin = $o"
-       " AND f.severity >= $1::bigint"},
+       "SELECT " PG_FINDING_COLUMNS " FROM eaudit.findings f"
+       " WHERE f.severity >= $1::bigint"},
       {" AND f.first_at < ?2", " AND f.first_at < $2::bigint"},
       {" AND f.last_at >= ?3", " AND f.last_at >= $3::bigint"},
       {" AND f.rule = (SELECT num FROM rule_ids WHERE rule = ?4)",
-       " AND f.rule = (SELECT num FROM eaudit.rule_ids WHERE origin = $o"
-       " AND rule = $4::text)"},
+       " AND f.rule = (SELECT num FROM eaudit.rule_ids r WHERE r.origin ="
+       " f.origin AND r.rule = $4::text)"},
       {" AND f.kf = ?5 AND f.kv = ?9",
        " AND f.kf = $5::bigint AND f.kv = $9::bigint"},
       {" AND f.subject = ?6", " AND f.subject = $6::bigint"},
@@ -729,7 +742,7 @@ int eaudit_store_finding_set_state(eaudit_store *s, const uint8_t id[16],
   int cur = -1, src = SQLITE_DONE;
   rc = eaudit__rq_open(s, "SELECT state FROM findings WHERE id = ?1",
                        "SELECT state FROM eaudit.findings WHERE"
-                       " origin = $o AND id = $1::bytea FOR UPDATE",
+                       " id = $1::bytea FOR UPDATE",
                        q);
   if (rc == 0) {
     eaudit__rq_blob(q, 1, id, 16);
@@ -752,7 +765,7 @@ int eaudit_store_finding_set_state(eaudit_store *s, const uint8_t id[16],
                          " state_at = ?3 WHERE id = ?4",
                          "UPDATE eaudit.findings SET state = $1::bigint,"
                          " state_by = $2::bigint, state_at = $3::bigint"
-                         " WHERE origin = $o AND id = $4::bytea",
+                         " WHERE id = $4::bytea",
                          q);
   if (rc == 0) {
     eaudit__rq_int(q, 1, state);

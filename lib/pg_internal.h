@@ -87,6 +87,10 @@ typedef struct eaudit__pgstore {
   uint8_t origin[16]; /* the central store's own chain */
   int has_own;        /* 0: read-only on a database without one yet */
   int prepared;       /* the append statements are prepared */
+  /* While the rules evaluate a shipped origin's events (rules.c), the
+   * origin their statements bind as $o instead of the own one. */
+  int rules_shipped;
+  uint8_t rules_origin[16];
   /* First microseconds of the months whose partitions this handle made
    * sure of (pg_store.c). */
   int64_t months[8];

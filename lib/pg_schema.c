@@ -432,11 +432,21 @@ static const char schema_directory[] =
     " user_id bigint NOT NULL, hour int NOT NULL, n bigint NOT NULL,"
     " PRIMARY KEY (origin, user_id, hour));";
 
+/* Version 6: a central handle reads the findings of every origin, its
+ * own chain's and those the rules opened on shipped sites' events
+ * (lib/findings.c, lib/rules.c): listed by first_at and found by id
+ * across origins. */
+static const char schema_central_findings[] =
+    "CREATE INDEX findings_all_first ON eaudit.findings(first_at);"
+    "CREATE INDEX findings_id ON eaudit.findings(id);";
+
 /* Migrations from version i to i + 1, indexed by i. Each runs in the
  * transaction that bumps eaudit.meta's schema_version; a new database runs
  * them all after creating version 1. */
-static const char *const migrations[] = {NULL, schema_v2, schema_v3,
-                                             schema_rules, schema_directory};
+static const char *const migrations[] = {NULL,         schema_v2,
+                                         schema_v3,    schema_rules,
+                                         schema_directory,
+                                         schema_central_findings};
 
 /* The stored schema version, 0 when there is no central schema. */
 static int read_version(PGconn *c, int64_t *out) {

@@ -11,6 +11,8 @@
 #include "pg_integrity.h"
 #include "pg_directory.h"
 #include "pg_internal.h"
+#include "pg_store.h"
+#include "options_internal.h"
 #include "store_internal.h"
 
 #include <sodium.h>
@@ -33,6 +35,7 @@ typedef struct site_batch {
   int64_t anchor_seq, head_seq;
   uint8_t anchor_hash[32];
   eaudit_event *evs;
+  uint8_t *fresh; /* per event: inserted by this batch (not present yet) */
   size_t n, cap;
 } site_batch;
 
@@ -40,6 +43,7 @@ static void batch_release(site_batch *b) {
   for (size_t i = 0; i < b->cap; i++)
     eaudit__event_release(&b->evs[i]);
   eaudit__free(b->evs);
+  eaudit__free(b->fresh);
 }
 
 static int step_one_int(eaudit_store *s, const char *sql, int64_t *seq,
@@ -78,6 +82,10 @@ static int site_read(eaudit_store *s, int64_t after, size_t max,
       return eaudit__enomem();
     memset(e + b->cap, 0, (max - b->cap) * sizeof *e);
     b->evs = e;
+    uint8_t *f = eaudit__realloc(b->fresh, max);
+    if (f == NULL)
+      return eaudit__enomem();
+    b->fresh = f;
     b->cap = max;
   }
   int rc = eaudit__exec(s, "BEGIN");
@@ -265,7 +273,7 @@ static int check_existing(PGconn *c, const uint8_t site[16],
 }
 
 /* Pipelined, EAUDIT__PG_PIPE_CHUNK inserts per round trip. */
-static int insert_events(PGconn *c, const uint8_t site[16], const site_batch *b,
+static int insert_events(PGconn *c, const uint8_t site[16], site_batch *b,
                          int64_t *inserted) {
   eaudit__pgp p = {0};
   uint8_t dup[EAUDIT__PG_PIPE_CHUNK];
@@ -312,6 +320,7 @@ static int insert_events(PGconn *c, const uint8_t site[16], const site_batch *b,
     if (rc)
       return rc;
     for (size_t i = lo; i < hi; i++) {
+      b->fresh[i] = !dup[i - lo];
       if (!dup[i - lo])
         (*inserted)++;
       else if ((rc = check_existing(c, site, &b->evs[i])))
@@ -349,10 +358,12 @@ static int ensure_months(PGconn *c, month_cache *mc, const site_batch *b) {
 }
 
 /* One batch in one transaction. *again = 1 when another shipper moved the
- * cursor meanwhile (nothing done, read again). */
-static int ship_batch(PGconn *c, const uint8_t site[16], const site_batch *b,
-                      int had, int64_t seen_head, int64_t *inserted,
-                      int *again) {
+ * cursor meanwhile (nothing done, read again). With rules (a handle of the
+ * central store on connection c, or NULL), the events inserted are
+ * evaluated in the same transaction, local days in the site's zone. */
+static int ship_batch(PGconn *c, const uint8_t site[16], site_batch *b,
+                      int had, int64_t seen_head, eaudit_store *rules,
+                      const char *zone, int64_t *inserted, int *again) {
   *inserted = 0;
   *again = 0;
   int rc = eaudit__pg_command(c, "BEGIN", "starting a batch");
@@ -443,6 +454,10 @@ static int ship_batch(PGconn *c, const uint8_t site[16], const site_batch *b,
       return rollback(c, eaudit_error_last()->code);
     PQclear(r);
   }
+  if (rules && *inserted &&
+      (rc = eaudit__rules_ship_eval(rules, site, zone, b->evs, b->n,
+                                    b->fresh)))
+    return rollback(c, rc);
   rc = eaudit__pg_command(c, "COMMIT", "committing a batch");
   if (rc)
     *inserted = 0;
@@ -576,6 +591,41 @@ static int ship_names(eaudit_store *s, PGconn *c) {
   return rollback(c, rc);
 }
 
+/* A handle of the central store when it holds a rule set of its own with
+ * a rule enabled (docs/scale-out.md), else NULL: without one, shipping
+ * costs this one query. */
+static int rules_open(PGconn *c, const char *uri, eaudit_store *site,
+                      eaudit_store **out) {
+  *out = NULL;
+  PGresult *r = eaudit__pg_exec(
+      c,
+      "SELECT EXISTS (SELECT 1 FROM eaudit.rule_meta m JOIN eaudit.sites t"
+      " ON t.site_id = m.origin WHERE t.own AND m.key = 'rules_version')",
+      NULL, "looking for the central store's rules");
+  if (r == NULL)
+    return eaudit_error_last()->code;
+  int any = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 1;
+  PQclear(r);
+  if (!any)
+    return EAUDIT_OK;
+  /* The shipping handle's options (lateness, clock), read-write. */
+  eaudit_options o = site->opts;
+  o.time_zone = NULL;
+  o.ints[EAUDIT_OPT_READ_ONLY] = 0;
+  o.ints[EAUDIT_OPT_CREATE] = 0;
+  eaudit_store *cs = NULL;
+  int rc = eaudit_store_open(&cs, uri, &o);
+  int on = 0;
+  if (rc == 0)
+    rc = eaudit__rules_ship_ready(cs, &on);
+  if (rc || !on) {
+    eaudit_store_free(cs);
+    return rc;
+  }
+  *out = cs;
+  return EAUDIT_OK;
+}
+
 int eaudit_store_ship(eaudit_store *s, const char *central_uri,
                       size_t batch_size, int64_t *shipped) {
   if (shipped)
@@ -600,8 +650,17 @@ int eaudit_store_ship(eaudit_store *s, const char *central_uri,
   site_batch b = {0};
   month_cache mc = {{0}, 0, 0};
   int64_t total = 0;
+  eaudit_store *rules = NULL;
   if ((rc = eaudit__pg_schema_open(c, 1)))
     goto out;
+  /* Under the central store's rule set, through a handle of it whose
+   * connection then carries the batches. */
+  if ((rc = rules_open(c, central_uri, s, &rules)))
+    goto out;
+  if (rules) {
+    PQfinish(c);
+    c = ((eaudit__pgstore *)rules->pg)->conn;
+  }
   static const Oid types[16] = {
       EAUDIT__OID_BYTEA, EAUDIT__OID_INT8, EAUDIT__OID_BYTEA,
       EAUDIT__OID_INT8,  EAUDIT__OID_INT8, EAUDIT__OID_INT4,
@@ -639,7 +698,8 @@ int eaudit_store_ship(eaudit_store *s, const char *central_uri,
     if ((rc = ensure_months(c, &mc, &b)))
       break;
     int again;
-    rc = ship_batch(c, s->store_id, &b, found, head_seq, &inserted, &again);
+    rc = ship_batch(c, s->store_id, &b, found, head_seq, rules, s->tz_name,
+                    &inserted, &again);
     if (rc)
       break;
     total += inserted;
@@ -656,7 +716,10 @@ out:
   if (rc == 0 && total)
     eaudit__log(EAUDIT_LOG_INFO, "shipped %lld events", (long long)total);
   batch_release(&b);
-  PQfinish(c);
+  if (rules)
+    eaudit_store_free(rules);
+  else
+    PQfinish(c);
   return rc;
 }
 

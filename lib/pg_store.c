@@ -739,7 +739,30 @@ int eaudit__pg_store_append_new(eaudit_store *s, eaudit_event *const *evs,
   return append_common(s, evs, n, &failed, fresh, n_fresh, NULL, NULL);
 }
 
+/* ---- the rules engine on a shipped origin (rules.c) ---- */
+
+void eaudit__pg_store_rules_origin(eaudit_store *s, const uint8_t *origin) {
+  eaudit__pgstore *p = PGS(s);
+  p->rules_shipped = origin != NULL;
+  if (origin)
+    memcpy(p->rules_origin, origin, 16);
+}
+
+int eaudit__pg_store_lock_origin(eaudit_store *s, const uint8_t origin[16]) {
+  eaudit__pgp q = {0};
+  eaudit__pgp_i32(&q, EAUDIT__PG_SITE_LOCK);
+  eaudit__pgp_i32(&q, eaudit__pg_site_key(origin));
+  PGresult *r = eaudit__pg_exec(PGS(s)->conn,
+                                "SELECT pg_advisory_xact_lock($1, $2)", &q,
+                                "locking a shipped site");
+  if (r == NULL)
+    return eaudit_error_last()->code;
+  PQclear(r);
+  return EAUDIT_OK;
+}
+
 #else /* !EAUDIT_HAVE_LIBPQ */
+
 
 int eaudit__pg_store_open(eaudit_store *s, const char *uri, const char *zone) {
   (void)s;
@@ -829,6 +852,17 @@ int eaudit__pg_store_write_end(eaudit_store *s, int rc,
   (void)evs;
   (void)n;
   return rc ? rc : absent();
+}
+
+void eaudit__pg_store_rules_origin(eaudit_store *s, const uint8_t *origin) {
+  (void)s;
+  (void)origin;
+}
+
+int eaudit__pg_store_lock_origin(eaudit_store *s, const uint8_t origin[16]) {
+  (void)s;
+  (void)origin;
+  return absent();
 }
 
 #endif

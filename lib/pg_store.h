@@ -50,6 +50,27 @@ int eaudit__pg_store_write_end(eaudit_store *s, int rc,
  * events evs[idx[0..n)], in seq order, inside the append transaction. */
 int eaudit__rules_pg_on_append(eaudit_store *s, eaudit_event *const *evs,
                                const size_t *idx, size_t n);
+/* The origin the rules engine's statements bind as $o (rules_sql.h): a
+ * shipped origin while the rules evaluate its events, or NULL for the own
+ * chain's again. */
+void eaudit__pg_store_rules_origin(eaudit_store *s, const uint8_t *origin);
+/* Take a shipped origin's lock (the one its shipper holds) until the end
+ * of the transaction. */
+int eaudit__pg_store_lock_origin(eaudit_store *s, const uint8_t origin[16]);
+/* Shipping under the central store's rules (pg_ship.c). On a handle of
+ * the central store: *out = 1 when it holds a rule set of its own (set
+ * with eaudit_store_set_rules) with a rule enabled, and the engine then
+ * keeps it for the evaluations below; 0 when shipped events are not
+ * evaluated. */
+int eaudit__rules_ship_ready(eaudit_store *s, int *out);
+/* Inside a ship batch's transaction on s's connection, holding the
+ * origin's lock, after its events went in: evaluate evs[i] with fresh[i]
+ * set (those inserted now), in seq order, with the origin's own rule
+ * state, local days in zone (the site's time zone). Findings are written
+ * in the same transaction; no subscriber hears of them. */
+int eaudit__rules_ship_eval(eaudit_store *s, const uint8_t origin[16],
+                            const char *zone, eaudit_event *evs, size_t n,
+                            const uint8_t *fresh);
 /* Before a purge (pg_retention.c): write every rule state that a
  * catch-up would rebuild from the events, in a transaction of its own. */
 int eaudit__rules_pg_before_purge(eaudit_store *s);

@@ -532,6 +532,8 @@ void eaudit__rules_free(eaudit_store *s) {
   for (size_t i = 0; i < r->n_subs; i++)
     eaudit_finding_query_free(r->subs[i].filter);
   eaudit__free(r->subs);
+  eaudit__tz_free(r->origin_tz);
+  eaudit__free(r->origin_tz_name);
   eaudit__free(r);
   s->rules = NULL;
 }
@@ -643,10 +645,11 @@ static int head_seq(eaudit_store *s, int64_t *out) {
 
 /* Discard the state of rules that changed or went away: their windows and
  * partial matches meant something else. A changed or new rule starts
- * counting at the change event, which is the next seq. */
+ * counting at seq next (the change event, or a shipped origin's next
+ * event). */
 static int drop_changed_state(eaudit_store *s, eaudit__rules *r,
                               const eaudit__ruleset *old,
-                              const eaudit__ruleset *neu) {
+                              const eaudit__ruleset *neu, int64_t next) {
   eaudit__rq del;
   int rc = eaudit__rq_open(
       s,
@@ -681,10 +684,6 @@ static int drop_changed_state(eaudit_store *s, eaudit__rules *r,
     }
   }
   eaudit__rq_close(&del);
-  int64_t next = 1;
-  if ((rc = head_seq(s, &next)))
-    return rc;
-  next++;
   for (size_t i = 0; i < neu->n; i++) {
     const eaudit__rule *o = rule_by_id(old, neu->rules[i].id);
     if (o && strcmp(o->canonical, neu->rules[i].canonical) == 0)
@@ -749,8 +748,9 @@ int eaudit_store_set_rules(eaudit_store *s, const char *json, size_t len,
     rc = eaudit__rules_meta_set(s, r, "rules", text, 0);
   if (rc == 0)
     rc = eaudit__rules_meta_set(s, r, "rules_version", NULL, version);
-  if (rc == 0)
-    rc = drop_changed_state(s, r, old, neu);
+  int64_t next = 0;
+  if (rc == 0 && (rc = head_seq(s, &next)) == 0)
+    rc = drop_changed_state(s, r, old, neu, next + 1);
   if (rc == 0) {
     /* The change event is itself evaluated under the new set. */
     eaudit__rules_cache_clear(r);
@@ -901,6 +901,210 @@ static int replay(eaudit_store *s, eaudit__rules *r, int64_t since_seq) {
   return rc;
 }
 
+/* --- shipped origins on a central store (docs/scale-out.md) --- */
+
+/* What switching the engine to a shipped origin saved. */
+typedef struct origin_save {
+  eaudit__tz *tz;
+  size_t n_pending;
+} origin_save;
+
+/* Switch the engine of central handle s to a shipped origin: its
+ * statements bind it as $o, local days are those of zone (NULL: the
+ * central store's), and the cached per-key state is dropped. */
+static int origin_enter(eaudit_store *s, eaudit__rules *r,
+                        const uint8_t origin[16], const char *zone,
+                        origin_save *sv) {
+  if (zone && (r->origin_tz_name == NULL ||
+               strcmp(r->origin_tz_name, zone) != 0)) {
+    eaudit__tz *tz = NULL;
+    char *name = eaudit__strdup(zone);
+    int rc = name ? eaudit__tz_open(&tz, zone) : eaudit__enomem();
+    if (rc) {
+      eaudit__free(name);
+      return rc;
+    }
+    eaudit__tz_free(r->origin_tz);
+    eaudit__free(r->origin_tz_name);
+    r->origin_tz = tz;
+    r->origin_tz_name = name;
+  }
+  sv->tz = s->tz;
+  sv->n_pending = r->n_pending;
+  if (zone)
+    s->tz = r->origin_tz;
+  eaudit__pg_store_rules_origin(s, origin);
+  eaudit__rules_cache_clear(r);
+  r->live_known = 0;
+  r->hours_seq = 0;
+  return EAUDIT_OK;
+}
+
+/* Back to the own chain. The origin's findings are not delivered to this
+ * handle's subscribers (they hear of the own chain's). */
+static void origin_leave(eaudit_store *s, eaudit__rules *r,
+                         const origin_save *sv) {
+  s->tz = sv->tz;
+  eaudit__pg_store_rules_origin(s, NULL);
+  eaudit__rules_cache_clear(r);
+  r->live_known = 0;
+  r->hours_seq = 0;
+  if (r->n_pending > sv->n_pending)
+    r->n_pending = sv->n_pending;
+}
+
+/* Record on the origin the rule set it is evaluated under. */
+static int origin_mark(eaudit_store *s, eaudit__rules *r) {
+  char *canon = NULL;
+  int rc = eaudit__ruleset_write(s, r->rs, &canon);
+  if (rc == 0)
+    rc = eaudit__rules_meta_set(s, r, "rules", canon, 0);
+  if (rc == 0)
+    rc = eaudit__rules_meta_set(s, r, "rules_version", NULL, r->version);
+  eaudit__free(canon);
+  return rc;
+}
+
+/* Bring the current origin's rule state to the central rule set: rules
+ * that changed since the origin was last evaluated (all of them when it
+ * never was) start over at seq next, as eaudit_store_set_rules does on the
+ * own chain; unchanged ones keep their state. Then read its rule_since. */
+static int origin_sync(eaudit_store *s, eaudit__rules *r, int64_t next) {
+  int64_t v = 0;
+  int rc = meta_read(s, r, "rules_version", NULL, &v);
+  if (rc == 0 && v != r->version) {
+    char *text = NULL;
+    eaudit__ruleset none, *old = NULL;
+    memset(&none, 0, sizeof none);
+    rc = meta_read(s, r, "rules", &text, NULL);
+    if (rc == 0 && text &&
+        eaudit__ruleset_parse(s, text, strlen(text), &old) != 0) {
+      /* Unreadable: no state of it can be trusted. */
+      old = NULL;
+      rc = eaudit__rq_exec(s, NULL,
+                           "DELETE FROM eaudit.rule_state WHERE origin = $o");
+    }
+    eaudit__free(text);
+    if (rc == 0)
+      rc = drop_changed_state(s, r, old ? old : &none, r->rs, next);
+    eaudit__ruleset_free(old);
+    if (rc == 0)
+      rc = origin_mark(s, r);
+  }
+  return rc ? rc : eaudit__rules_since_load(s, r);
+}
+
+int eaudit__rules_ship_ready(eaudit_store *s, int *out) {
+  *out = 0;
+  eaudit__rules *r = NULL;
+  int rc = ready_outside_txn(s, &r);
+  if (rc)
+    return rc;
+  /* Version 0: the built-in defaults, never chosen for this store. */
+  *out = r->version > 0 && r->rs->any_enabled;
+  for (size_t i = 0; *out && i < r->rs->n; i++)
+    if (r->rs->rules[i].enabled && r->rs->rules[i].kind == EAUDIT__KIND_OFF_HOURS &&
+        r->hours_fn == NULL)
+      eaudit__log(EAUDIT_LOG_WARN,
+                  "rule %s is not evaluated on shipped events: the login-hour "
+                  "history it needs stays on the sites",
+                  r->rs->rules[i].id);
+  return EAUDIT_OK;
+}
+
+int eaudit__rules_ship_eval(eaudit_store *s, const uint8_t origin[16],
+                            const char *zone, eaudit_event *evs, size_t n,
+                            const uint8_t *fresh) {
+  eaudit__rules *r = s->rules;
+  size_t first = 0;
+  while (first < n && !fresh[first])
+    first++;
+  if (r == NULL || r->rs == NULL || !r->rs->any_enabled || first == n)
+    return EAUDIT_OK;
+  origin_save sv;
+  int rc = origin_enter(s, r, origin, zone, &sv);
+  if (rc)
+    return rc;
+  int64_t first_seq = evs[first].v[EAUDIT_FIELD_SEQ];
+  rc = origin_sync(s, r, first_seq);
+  if (rc == 0 && zone)
+    rc = eaudit__rules_meta_set(s, r, "time_zone", zone, 0);
+  r->txn_ready = 1;
+  /* Lateness as on the own chain: against the newest occurred_at of the
+   * origin's events before, then of those before in this batch. */
+  eaudit_time newest = INT64_MIN;
+  eaudit__rq *q = rc ? NULL : eaudit__rules_stmt(s, r, EAUDIT__RS_NEWEST);
+  if (rc == 0 && q == NULL)
+    rc = eaudit_error_last()->code;
+  if (rc == 0) {
+    eaudit__rq_i64(q, 1, first_seq);
+    int src = eaudit__rq_step(q);
+    if (src == SQLITE_ROW && !eaudit__rq_col_null(q, 0))
+      newest = eaudit__rq_col_i64(q, 0);
+    eaudit__rq_reset(q);
+    if (src != SQLITE_ROW)
+      rc = eaudit__rq_fail(s, src, "reading the newest event");
+  }
+  int64_t lateness = s->opts.ints[EAUDIT_OPT_LATENESS_US];
+  for (size_t i = first; rc == 0 && i < n; i++) {
+    if (!fresh[i])
+      continue;
+    eaudit_event *ev = &evs[i];
+    eaudit_time t = ev->v[EAUDIT_FIELD_OCCURRED_AT];
+    ev->late = newest != INT64_MIN && t < newest - lateness;
+    newest = t > newest ? t : newest;
+    rc = eaudit__rules_eval(s, r, ev);
+  }
+  if (rc == 0)
+    rc = eaudit__rules_end_append(s);
+  r->txn_ready = 0;
+  origin_leave(s, r, &sv);
+  return rc;
+}
+
+/* Re-evaluate every shipped origin from since_seq (of its own seqs), each
+ * under its lock, in the caller's transaction. */
+static int replay_shipped(eaudit_store *s, eaudit__rules *r,
+                          int64_t since_seq) {
+  eaudit__rq sites;
+  int rc = eaudit__rq_open(
+      s, NULL,
+      "SELECT t.site_id, (SELECT convert_to(m.value, 'UTF8') FROM"
+      " eaudit.rule_meta m WHERE m.origin = t.site_id AND m.key ="
+      " 'time_zone') FROM eaudit.sites t WHERE NOT t.own ORDER BY t.site_id",
+      &sites);
+  if (rc)
+    return rc;
+  int src;
+  while (rc == 0 && (src = eaudit__rq_step(&sites)) == SQLITE_ROW) {
+    uint8_t id[16];
+    char zone[128];
+    if (eaudit__rq_col_bytes(&sites, 0) != 16)
+      continue;
+    memcpy(id, eaudit__rq_col_blob(&sites, 0), 16);
+    int zn = eaudit__rq_col_bytes(&sites, 1);
+    int has_zone = !eaudit__rq_col_null(&sites, 1) && zn > 0 &&
+                   zn < (int)sizeof zone;
+    if (has_zone) {
+      memcpy(zone, eaudit__rq_col_blob(&sites, 1), (size_t)zn);
+      zone[zn] = '\0';
+    }
+    origin_save sv;
+    if ((rc = eaudit__pg_store_lock_origin(s, id)) ||
+        (rc = origin_enter(s, r, id, has_zone ? zone : NULL, &sv)))
+      break;
+    rc = replay(s, r, since_seq);
+    if (rc == 0)
+      rc = origin_mark(s, r);
+    origin_leave(s, r, &sv);
+  }
+  if (rc == 0 && src != SQLITE_DONE)
+    rc = eaudit__rq_fail(s, src, "reading the shipped sites");
+  eaudit__rq_close(&sites);
+  /* The own chain's again. */
+  return rc ? rc : eaudit__rules_since_load(s, r);
+}
+
 int eaudit_store_reevaluate(eaudit_store *s, int64_t since_seq,
                             int64_t *count_out) {
   EAUDIT__CHECK_STORE_ANY(s);
@@ -917,12 +1121,15 @@ int eaudit_store_reevaluate(eaudit_store *s, int64_t since_seq,
   if (rc == 0) {
     r->replay = 1;
     rc = replay(s, r, since_seq);
+    /* The central store's rule set covers the shipped origins too. */
+    if (rc == 0 && s->pg && r->version > 0)
+      rc = replay_shipped(s, r, since_seq);
     r->replay = 0;
   }
   if (rc == 0)
     rc = one_i64(s, "SELECT count(*) FROM findings WHERE first_seq >= ?1",
-                 "SELECT count(*) FROM eaudit.findings WHERE origin = $o"
-                 " AND first_seq >= $1::bigint",
+                 "SELECT count(*) FROM eaudit.findings"
+                 " WHERE first_seq >= $1::bigint",
                  since_seq, &after, NULL, "counting findings");
   if (rc == 0 && s->pg)
     rc = eaudit__rules_pg_bump(s, r);

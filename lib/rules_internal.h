@@ -292,6 +292,10 @@ typedef struct eaudit__rules {
   int next_sub_id;
   eaudit__login_hours_fn hours_fn;
   void *hours_payload;
+  /* The time zone of the shipped origin being evaluated on a central
+   * store (rules.c), kept from one batch to the next. */
+  eaudit__tz *origin_tz;
+  char *origin_tz_name;
 } eaudit__rules;
 
 /* The engine state of a handle, created on first use. */

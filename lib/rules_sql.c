@@ -126,7 +126,10 @@ int eaudit__rqpg_step(eaudit__rqpg *p) {
   }
   PGconn *c = p->ps->conn;
   if (p->origin_at)
-    eaudit__rqpg_blob(p, p->origin_at, p->ps->origin, 16);
+    eaudit__rqpg_blob(p, p->origin_at,
+                      p->ps->rules_shipped ? p->ps->rules_origin
+                                           : p->ps->origin,
+                      16);
   PGresult *r;
   if (p->name[0]) {
     int pid = PQbackendPID(c);

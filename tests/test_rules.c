@@ -157,9 +157,10 @@ START_TEST(door_five_failures_in_ten_minutes_fire) {
 }
 END_TEST
 
-/* The central store evaluates its own chain: five failures shipped in
- * from a site (where they fired) open nothing there, while the same five
- * appended to it do. */
+/* Without a rule set of its own (the built-in default) the central store
+ * evaluates its own chain only: five failures shipped in from a site
+ * (where they fired) open nothing there, while the same five appended to
+ * it do. With one, shipped events are evaluated (test_central_rules). */
 START_TEST(shipped_events_are_not_evaluated_centrally) {
   TU_PG_ONLY("shipping needs a central store");
   eaudit_store *c = open_mem();

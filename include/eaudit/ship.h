@@ -22,7 +22,7 @@
 EAUDIT_BEGIN_DECLS
 
 /** Schema version of the central store this library creates and reads. */
-#define EAUDIT_CENTRAL_SCHEMA_VERSION 5
+#define EAUDIT_CENTRAL_SCHEMA_VERSION 6
 
 /** Batch size used when eaudit_store_ship() is given 0. */
 #define EAUDIT_SHIP_BATCH_DEFAULT 1000
@@ -52,6 +52,13 @@ EAUDIT_EXTERN int eaudit_central_init(const char *central_uri);
  * eaudit_central_verify_site_signed(). One more transaction syncs the
  * site's directory: names, vendor types, labels and user roles
  * (docs/scale-out.md).
+ *
+ * When the central store has a rule set of its own (chosen with
+ * eaudit_store_set_rules() on a handle of it), each batch also evaluates
+ * the events it inserts under that set, in the site's seq order with the
+ * site's own rule state, inside the batch's transaction; the findings are
+ * read on a central handle (docs/scale-out.md, "Shipped events under the
+ * central store's rules").
  *
  * @param site         the site store (a read-only handle will do).
  * @param central_uri  the central store, `postgresql://...`.

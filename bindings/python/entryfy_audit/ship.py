@@ -25,7 +25,7 @@ _SINCE = 1_000_000
 _HEADER = "eaudit/ship.h"
 
 #: Schema version of the central store this package's library writes.
-CENTRAL_SCHEMA_VERSION = 5
+CENTRAL_SCHEMA_VERSION = 6
 #: Batch size used when :meth:`Store.ship` is given 0.
 SHIP_BATCH_DEFAULT = 1000
 
