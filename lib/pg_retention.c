@@ -64,7 +64,10 @@ typedef struct run {
   /* The handle that signs the own chain's new anchors, or NULL. Its
    * checkpoints wait for the sink until their step commits. */
   eaudit_store *signer;
-  int64_t horizon; /* the rules' reach back from each origin's newest event */
+  /* The rules' reach back from each origin's newest event: the own
+   * chain's, and the shipped sites' (0 unless the central store's rules
+   * evaluate shipped events). */
+  int64_t horizon, site_horizon;
 } run;
 
 static int rollback(PGconn *c, int rc) {
@@ -178,7 +181,8 @@ static int load_origins(run *u, int flags) {
   }
   PQclear(r);
   for (size_t i = 0; rc == 0 && i < u->no; i++)
-    rc = origin_target(u->c, &u->o[i], u->before, u->horizon, flags);
+    rc = origin_target(u->c, &u->o[i], u->before,
+                       u->o[i].own ? u->horizon : u->site_horizon, flags);
   return rc;
 }
 
@@ -647,9 +651,10 @@ static int args_ok(PGconn *c, size_t batch) {
   return EAUDIT_OK;
 }
 
-static int purge_run(PGconn *c, eaudit_store *signer, int64_t horizon,
-                     eaudit_time before, int64_t actor, size_t batch,
-                     int flags, eaudit__pg_purge_stats *out) {
+static int purge_run(PGconn *c, eaudit_store *signer,
+                     const int64_t horizon[2], eaudit_time before,
+                     int64_t actor, size_t batch, int flags,
+                     eaudit__pg_purge_stats *out) {
   eaudit__pg_purge_stats st;
   memset(&st, 0, sizeof st);
   if (out)
@@ -658,7 +663,7 @@ static int purge_run(PGconn *c, eaudit_store *signer, int64_t horizon,
   if (rc)
     return rc;
   run u = {c,   before, actor, batch ? batch : EAUDIT__PG_PURGE_BATCH_DEFAULT,
-           NULL, 0, NULL, 0, &st, signer, horizon};
+           NULL, 0, NULL, 0, &st, signer, horizon[0], horizon[1]};
   if ((rc = load_origins(&u, flags)) == 0)
     rc = load_parts(&u);
   /* Oldest month first: drop it whole when it can go, else trim each
@@ -725,12 +730,13 @@ static int purge_run(PGconn *c, eaudit_store *signer, int64_t horizon,
 
 int eaudit__pg_purge(PGconn *c, eaudit_time before, int64_t actor,
                      size_t batch, int flags, eaudit__pg_purge_stats *out) {
-  return purge_run(c, NULL, 0, before, actor, batch,
+  static const int64_t none[2] = {0, 0};
+  return purge_run(c, NULL, none, before, actor, batch,
                    flags & ~EAUDIT__PG_PURGE_OWN_SIGNED, out);
 }
 
-static int plan_run(PGconn *c, int64_t horizon, eaudit_time before, int flags,
-                    eaudit__pg_purge_stats *out) {
+static int plan_run(PGconn *c, const int64_t horizon[2], eaudit_time before,
+                    int flags, eaudit__pg_purge_stats *out) {
   eaudit__pg_purge_stats st;
   memset(&st, 0, sizeof st);
   if (out)
@@ -740,7 +746,7 @@ static int plan_run(PGconn *c, int64_t horizon, eaudit_time before, int flags,
     return rc;
   st.own_before = before;
   run u = {c, before, 0, EAUDIT__PG_PURGE_BATCH_DEFAULT, NULL, 0, NULL, 0,
-           &st, NULL, horizon};
+           &st, NULL, horizon[0], horizon[1]};
   /* One snapshot for the whole plan. */
   if ((rc = eaudit__pg_command(c,
                                "BEGIN ISOLATION LEVEL REPEATABLE READ "
@@ -792,10 +798,23 @@ static int plan_run(PGconn *c, int64_t horizon, eaudit_time before, int flags,
 
 int eaudit__pg_purge_plan(PGconn *c, eaudit_time before, int flags,
                           eaudit__pg_purge_stats *out) {
-  return plan_run(c, 0, before, flags, out);
+  static const int64_t none[2] = {0, 0};
+  return plan_run(c, none, before, flags, out);
 }
 
 /* ---- the public entry points' PostgreSQL side ---- */
+
+/* How far back from each chain's newest event the rules still read: the
+ * own chain's always (as on SQLite), the shipped sites' when the central
+ * store's rules evaluate shipped events. */
+static int horizons(eaudit_store *s, int64_t out[2]) {
+  int active = 0;
+  int rc = eaudit__rules_horizon(s, &out[0]);
+  if (rc == 0)
+    rc = eaudit__rules_ship_active(s, &active);
+  out[1] = active ? out[0] : 0;
+  return rc;
+}
 
 int eaudit__pg_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
                            size_t batch_size, int64_t *purged_out) {
@@ -812,8 +831,8 @@ int eaudit__pg_store_purge(eaudit_store *s, eaudit_time before, int64_t actor,
   /* A handle with the signing key moves its own chain's signed anchor
    * along, as on SQLite; without it the own chain stops at the anchor
    * its newest checkpoint signs. */
-  int64_t horizon = 0;
-  if ((rc = eaudit__rules_horizon(s, &horizon)))
+  int64_t horizon[2];
+  if ((rc = horizons(s, horizon)))
     return rc;
   int sign = eaudit__integrity_can_sign(s);
   rc = purge_run(pg->conn, sign ? s : NULL, horizon, before, actor,
@@ -848,10 +867,10 @@ int eaudit__pg_store_purge_plan(eaudit_store *s, eaudit_time before,
   eaudit__pgstore *pg = s->pg;
   eaudit__pg_purge_stats st;
   int64_t head;
-  int64_t horizon = 0;
+  int64_t horizon[2];
   int rc = eaudit__pg_store_last_seq(s, &head);
   if (rc == 0)
-    rc = eaudit__rules_horizon(s, &horizon);
+    rc = horizons(s, horizon);
   if (rc == 0)
     rc = plan_run(pg->conn, horizon, before,
                   EAUDIT__PG_PURGE_OWN_HEAD |

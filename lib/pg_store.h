@@ -63,6 +63,9 @@ int eaudit__pg_store_lock_origin(eaudit_store *s, const uint8_t origin[16]);
  * keeps it for the evaluations below; 0 when shipped events are not
  * evaluated. */
 int eaudit__rules_ship_ready(eaudit_store *s, int *out);
+/* The same answer, without the warnings about rules shipped events
+ * cannot feed (retention asks it). */
+int eaudit__rules_ship_active(eaudit_store *s, int *out);
 /* Inside a ship batch's transaction on s's connection, holding the
  * origin's lock, after its events went in: evaluate evs[i] with fresh[i]
  * set (those inserted now), in seq order, with the origin's own rule

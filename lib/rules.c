@@ -994,7 +994,7 @@ static int origin_sync(eaudit_store *s, eaudit__rules *r, int64_t next) {
   return rc ? rc : eaudit__rules_since_load(s, r);
 }
 
-int eaudit__rules_ship_ready(eaudit_store *s, int *out) {
+int eaudit__rules_ship_active(eaudit_store *s, int *out) {
   *out = 0;
   eaudit__rules *r = NULL;
   int rc = ready_outside_txn(s, &r);
@@ -1002,6 +1002,14 @@ int eaudit__rules_ship_ready(eaudit_store *s, int *out) {
     return rc;
   /* Version 0: the built-in defaults, never chosen for this store. */
   *out = r->version > 0 && r->rs->any_enabled;
+  return EAUDIT_OK;
+}
+
+int eaudit__rules_ship_ready(eaudit_store *s, int *out) {
+  int rc = eaudit__rules_ship_active(s, out);
+  if (rc)
+    return rc;
+  const eaudit__rules *r = s->rules;
   for (size_t i = 0; *out && i < r->rs->n; i++)
     if (r->rs->rules[i].enabled && r->rs->rules[i].kind == EAUDIT__KIND_OFF_HOURS &&
         r->hours_fn == NULL)

@@ -358,19 +358,27 @@ START_TEST(purge_through_a_postgresql_handle_is_audited) {
   eaudit_store *cs = NULL;
   EA_OK(eaudit_store_open(&cs, g_uri, o));
   eaudit_options_free(o);
-  /* The own chain: 30 events a day apart from Jan 10 (head on Feb 8). */
-  tu_append_doors(cs, 30, 500, 7, tu_utc(2026, 1, 10, 9, 0, 0), 24 * HOUR);
+  /* The own chain: 29 events a day apart from Jan 10, and its head on
+   * Apr 30, past the cutoff by more than the rules' reach (the 7-day
+   * window and the 24 h lateness bound), so the cutoff stands. */
+  tu_append_doors(cs, 29, 500, 7, tu_utc(2026, 1, 10, 9, 0, 0), 24 * HOUR);
+  tu_append_doors(cs, 1, 500, 7, tu_utc(2026, 4, 30, 9, 0, 0), 24 * HOUR);
   eaudit_time eff = 0;
   int64_t through = -1, events = -1, n = -1;
   EA_OK(eaudit_store_purge_plan(cs, CUTOFF, &eff, &through, &events));
   ck_assert_int_eq(eff, CUTOFF);
-  ck_assert_int_eq(through, 30);
-  ck_assert_int_eq(events, 208 + 119 + 209 + 30);
+  ck_assert_int_eq(through, 29);
+  ck_assert_int_eq(events, 208 + 119 + 209 + 29);
+  /* Asked for more, the own chain stops at its head's time less the
+   * rules' reach: May 1 09:00 would take everything before it. */
+  EA_OK(eaudit_store_purge_plan(cs, tu_utc(2026, 5, 1, 9, 0, 0), &eff, NULL,
+                                NULL));
+  ck_assert_int_eq(eff, tu_utc(2026, 4, 22, 9, 0, 0));
   ck_assert_int_eq(eaudit_store_purge(cs, CUTOFF, 77, 2000000, &n),
                    EAUDIT_ERANGE);
   ck_assert_int_eq(n, 0);
   EA_OK(eaudit_store_purge(cs, CUTOFF, 77, 0, &n));
-  ck_assert_int_eq(n, 208 + 119 + 209 + 30);
+  ck_assert_int_eq(n, 208 + 119 + 209 + 29);
   PGconn *c = tu_pg_open(g_uri);
   ck_assert_str_eq(tu_pg_one(c, parts_sql),
                    "events_2026_02,events_2026_04,events_2026_05,"
@@ -381,11 +389,11 @@ START_TEST(purge_through_a_postgresql_handle_is_audited) {
                 " convert_from(e.details, 'UTF8') FROM eaudit.events e JOIN"
                 " eaudit.sites s ON s.site_id = e.origin AND s.own"
                 " ORDER BY e.seq DESC LIMIT 1"),
-      "31,13,77,{\"purged\":566,\"before\":1776211200000000,"
+      "31,13,77,{\"purged\":565,\"before\":1776211200000000,"
       "\"partitions\":2,\"sites\":4,\"dropped\":364}");
   ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.anchors a JOIN"
                              " eaudit.sites s ON s.site_id = a.origin AND"
-                             " s.own AND a.seq = 30 AND a.actor = 77"),
+                             " s.own AND a.seq = 29 AND a.actor = 77"),
                    1);
   PQfinish(c);
   eaudit_verify_result *vr = NULL;
@@ -393,15 +401,47 @@ START_TEST(purge_through_a_postgresql_handle_is_audited) {
   ck_assert_msg(eaudit_verify_result_ok(vr), "%s",
                 eaudit_verify_result_message(vr));
   ck_assert_int_eq(eaudit_verify_result_events(vr),
-                   (362 - 208) + (120 - 119) + (363 - 209) + 1);
+                   (362 - 208) + (120 - 119) + (363 - 209) + 2);
   eaudit_verify_result_free(vr);
-  /* Nothing left to purge (the own chain's old head went with the rest,
-   * its purge event being the new head): no second audit event. */
+  /* Nothing left to purge: no second audit event. */
   EA_OK(eaudit_store_purge(cs, CUTOFF, 77, 0, &n));
   ck_assert_int_eq(n, 0);
   int64_t last = 0;
   EA_OK(eaudit_store_last_seq(cs, &last));
   ck_assert_int_eq(last, 31);
+  eaudit_store_free(cs);
+}
+END_TEST
+
+/* Once the central store's rules evaluate shipped events (a rule set of
+ * its own), each site's cutoff is held back as the own chain's is: at
+ * most its newest event time less the rules' reach. Site B's newest event
+ * is Feb 9 16:00, so it keeps what follows Feb 1 16:00; A and C shipped
+ * until July, past the cutoff by more than the reach. */
+START_TEST(central_rules_hold_each_sites_cutoff_back) {
+  EA_OK(eaudit_central_init(g_uri));
+  build_scenario();
+  eaudit_options *o = tu_options(&g_clock, &g_seed);
+  eaudit_store *cs = NULL;
+  EA_OK(eaudit_store_open(&cs, g_uri, o));
+  eaudit_options_free(o);
+  int64_t events = -1;
+  EA_OK(eaudit_store_purge_plan(cs, CUTOFF, NULL, NULL, &events));
+  ck_assert_int_eq(events, 208 + 119 + 209);
+  static const char rules[] = "{\"builtins\": true}";
+  EA_OK(eaudit_store_set_rules(cs, rules, sizeof rules - 1, ACTOR));
+  EA_OK(eaudit_store_purge_plan(cs, CUTOFF, NULL, NULL, &events));
+  ck_assert_int_eq(events, 208 + 95 + 209);
+  int64_t n = -1;
+  EA_OK(eaudit_store_purge(cs, CUTOFF, ACTOR, 0, &n));
+  ck_assert_int_eq(n, 208 + 95 + 209);
+  PGconn *c = tu_pg_open(g_uri);
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT base_seq FROM eaudit.sites WHERE site_id = '\\x%s'",
+           g_sites[1].hex);
+  ck_assert_str_eq(tu_pg_one(c, sql), "95");
+  PQfinish(c);
   eaudit_store_free(cs);
 }
 END_TEST
@@ -643,6 +683,7 @@ int main(void) {
     tcase_add_test(tc, purge_drops_whole_months_trims_the_rest_and_keeps_chains);
     tcase_add_test(tc, an_origin_scattered_by_late_events_is_trimmed_before_the_drop);
     tcase_add_test(tc, purge_through_a_postgresql_handle_is_audited);
+    tcase_add_test(tc, central_rules_hold_each_sites_cutoff_back);
     tcase_add_test(tc, a_tampered_anchor_or_base_is_detected);
     tcase_add_test(tc, an_interrupted_purge_leaves_a_verifying_store);
     tcase_add_test(tc, bad_purge_arguments_are_refused_on_the_central_store);
