@@ -707,3 +707,39 @@ int bench_fixture_get(bench *b, int64_t n, bench_fixture *fx) {
   fflush(stdout);
   return 0;
 }
+
+#ifdef EAUDIT_HAVE_LIBPQ
+#include <libpq-fe.h>
+
+const char *bench_pg_server(void) {
+  const char *u = getenv("EAUDIT_BENCH_PG");
+  if (u == NULL || *u == '\0')
+    u = getenv("EAUDIT_TEST_PG");
+  return u && *u ? u : NULL;
+}
+
+int bench_pg_uri_for(char *out, size_t size, const char *db) {
+  char *err = NULL;
+  const char *server = bench_pg_server();
+  PQconninfoOption *o = server ? PQconninfoParse(server, &err) : NULL;
+  if (o == NULL) {
+    fprintf(stderr, "bench: bad server URI: %s\n", err ? err : "none set");
+    PQfreemem(err);
+    return -1;
+  }
+  int n = snprintf(out, size, "postgresql:///%s?connect_timeout=10", db);
+  for (PQconninfoOption *p = o; p->keyword && n > 0 && (size_t)n < size; p++)
+    if (p->val && (strcmp(p->keyword, "host") == 0 ||
+                   strcmp(p->keyword, "port") == 0 ||
+                   strcmp(p->keyword, "user") == 0 ||
+                   strcmp(p->keyword, "password") == 0))
+      n += snprintf(out + n, size - (size_t)n, "&%s=%s", p->keyword, p->val);
+  PQconninfoFree(o);
+  return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+void bench_pg_quiet(void *arg, const char *message) {
+  (void)arg;
+  (void)message;
+}
+#endif

@@ -163,4 +163,16 @@ void bench_remove(const char *path);
 /* Size of a store file with its -wal, in bytes. */
 int64_t bench_file_bytes(const char *path);
 
+#ifdef EAUDIT_HAVE_LIBPQ
+/* The PostgreSQL server of the central-store benchmarks: the URI of a
+ * maintenance database in EAUDIT_BENCH_PG, else EAUDIT_TEST_PG; NULL when
+ * neither is set. */
+const char *bench_pg_server(void);
+/* The URI of database db on that server (its host, port, user and
+ * password kept). 0, or -1 when it does not fit or the URI is bad. */
+int bench_pg_uri_for(char *out, size_t size, const char *db);
+/* A libpq notice processor that drops the server's notices. */
+void bench_pg_quiet(void *arg, const char *message);
+#endif
+
 #endif

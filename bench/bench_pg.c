@@ -23,38 +23,6 @@
 
 #define MONTH_US (31 * BENCH_DAY_US) /* 2026-05-01T12:00 .. 06-01T12:00 */
 
-static const char *server_uri(void) {
-  const char *u = getenv("EAUDIT_BENCH_PG");
-  if (u == NULL || *u == '\0')
-    u = getenv("EAUDIT_TEST_PG");
-  return u && *u ? u : NULL;
-}
-
-/* The URI of database db on the server of the maintenance URI. */
-static int uri_for(char *out, size_t size, const char *db) {
-  char *err = NULL;
-  PQconninfoOption *o = PQconninfoParse(server_uri(), &err);
-  if (o == NULL) {
-    fprintf(stderr, "bench_pg: bad server URI: %s\n", err ? err : "?");
-    PQfreemem(err);
-    return -1;
-  }
-  int n = snprintf(out, size, "postgresql:///%s?connect_timeout=10", db);
-  for (PQconninfoOption *p = o; p->keyword && n > 0 && (size_t)n < size; p++)
-    if (p->val && (strcmp(p->keyword, "host") == 0 ||
-                   strcmp(p->keyword, "port") == 0 ||
-                   strcmp(p->keyword, "user") == 0 ||
-                   strcmp(p->keyword, "password") == 0))
-      n += snprintf(out + n, size - (size_t)n, "&%s=%s", p->keyword, p->val);
-  PQconninfoFree(o);
-  return n > 0 && (size_t)n < size ? 0 : -1;
-}
-
-static void quiet(void *arg, const char *message) {
-  (void)arg;
-  (void)message;
-}
-
 static PGconn *connect_to(bench *b, const char *uri) {
   PGconn *c = PQconnectdb(uri);
   if (PQstatus(c) != CONNECTION_OK) {
@@ -62,7 +30,7 @@ static PGconn *connect_to(bench *b, const char *uri) {
     PQfinish(c);
     return NULL;
   }
-  PQsetNoticeProcessor(c, quiet, NULL);
+  PQsetNoticeProcessor(c, bench_pg_quiet, NULL);
   return c;
 }
 
@@ -89,7 +57,7 @@ static int64_t one_int(PGconn *c, const char *sql) {
 
 /* Create database db when missing (fresh: drop it first). */
 static int database(bench *b, const char *db, int fresh) {
-  PGconn *c = connect_to(b, server_uri());
+  PGconn *c = connect_to(b, bench_pg_server());
   if (c == NULL)
     return -1;
   char sql[256];
@@ -249,7 +217,7 @@ static void scenario_append(bench *b) {
     return;
   char uri[600];
   appender l = {.b = b}, r = {.b = b};
-  int ok = uri_for(uri, sizeof uri, "eaudit_bench_append") == 0 &&
+  int ok = bench_pg_uri_for(uri, sizeof uri, "eaudit_bench_append") == 0 &&
            database(b, "eaudit_bench_append", 1) == 0;
   if (ok && bench_lib_open(uri, EAUDIT_SYNC_FULL, &l.s)) {
     bench_fail(b, "open %s: %s", "eaudit_bench_append",
@@ -286,7 +254,7 @@ static int fixture(bench *b, char *uri, size_t size) {
   bench_fixture fx;
   char db[64];
   snprintf(db, sizeof db, "eaudit_bench_%s", b->scale_name);
-  if (uri_for(uri, size, db) || database(b, db, 0))
+  if (bench_pg_uri_for(uri, size, db) || database(b, db, 0))
     return -1;
   PGconn *c = connect_to(b, uri);
   if (c == NULL)
@@ -476,7 +444,7 @@ int main(int argc, char **argv) {
   int rc = bench_init(&b, argc, argv);
   if (rc)
     return rc;
-  if (server_uri() == NULL) {
+  if (bench_pg_server() == NULL) {
     const char *why = "no PostgreSQL server (EAUDIT_BENCH_PG or "
                       "EAUDIT_TEST_PG; scripts/pg-cluster.sh)";
     bench_na(&b, "pg_append_batch_10k", why);

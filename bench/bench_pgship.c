@@ -22,41 +22,11 @@
 
 static const char scen[] = "pg_ship_rules";
 
-static const char *server_uri(void) {
-  const char *u = getenv("EAUDIT_BENCH_PG");
-  if (u == NULL || *u == '\0')
-    u = getenv("EAUDIT_TEST_PG");
-  return u && *u ? u : NULL;
-}
-
-static int uri_for(char *out, size_t size, const char *db) {
-  char *err = NULL;
-  PQconninfoOption *o = PQconninfoParse(server_uri(), &err);
-  if (o == NULL) {
-    PQfreemem(err);
-    return -1;
-  }
-  int n = snprintf(out, size, "postgresql:///%s?connect_timeout=10", db);
-  for (PQconninfoOption *p = o; p->keyword && n > 0 && (size_t)n < size; p++)
-    if (p->val && (strcmp(p->keyword, "host") == 0 ||
-                   strcmp(p->keyword, "port") == 0 ||
-                   strcmp(p->keyword, "user") == 0 ||
-                   strcmp(p->keyword, "password") == 0))
-      n += snprintf(out + n, size - (size_t)n, "&%s=%s", p->keyword, p->val);
-  PQconninfoFree(o);
-  return n > 0 && (size_t)n < size ? 0 : -1;
-}
-
-static void quiet(void *arg, const char *message) {
-  (void)arg;
-  (void)message;
-}
-
 /* A new empty database db. */
 static int fresh_db(bench *b, const char *db) {
-  PGconn *c = PQconnectdb(server_uri());
+  PGconn *c = PQconnectdb(bench_pg_server());
   int rc = PQstatus(c) == CONNECTION_OK ? 0 : -1;
-  PQsetNoticeProcessor(c, quiet, NULL);
+  PQsetNoticeProcessor(c, bench_pg_quiet, NULL);
   char sql[256];
   for (int i = 0; rc == 0 && i < 2; i++) {
     snprintf(sql, sizeof sql,
@@ -74,7 +44,7 @@ static int fresh_db(bench *b, const char *db) {
 }
 
 static void drop_db(const char *db) {
-  PGconn *c = PQconnectdb(server_uri());
+  PGconn *c = PQconnectdb(bench_pg_server());
   char sql[256];
   snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", db);
   PQclear(PQexec(c, sql));
@@ -97,7 +67,7 @@ static double one_ship(bench *b, const char *site_path, int side,
                        int64_t *findings) {
   char db[64], uri[600];
   snprintf(db, sizeof db, "eaudit_bench_pgship_%ld", (long)getpid());
-  if (uri_for(uri, sizeof uri, db) || fresh_db(b, db))
+  if (bench_pg_uri_for(uri, sizeof uri, db) || fresh_db(b, db))
     return -1;
   int rc = eaudit_central_init(uri);
   if (rc == 0 && side > 0) {
@@ -144,7 +114,7 @@ int main(int argc, char **argv) {
   int rc = bench_init(&b, argc, argv);
   if (rc)
     return rc;
-  if (server_uri() == NULL) {
+  if (bench_pg_server() == NULL) {
     bench_na(&b, scen, "no PostgreSQL server (EAUDIT_BENCH_PG or "
                        "EAUDIT_TEST_PG; scripts/pg-cluster.sh)");
     return bench_finish(&b);
