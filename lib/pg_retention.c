@@ -327,11 +327,11 @@ static int step_begin(run *u, const char *what) {
  * removes with its events (rules.c). */
 static int drop_findings(run *u, const origin *o, int64_t seq) {
   static const char *const sql[] = {
-      "DELETE FROM eaudit.finding_events WHERE finding IN (SELECT rowid FROM"
-      " eaudit.findings WHERE origin = $1 AND first_seq <= $2"
-      " AND last_seq <= $2)",
-      "DELETE FROM eaudit.findings WHERE origin = $1 AND first_seq <= $2"
-      " AND last_seq <= $2",
+      ("DELETE FROM eaudit.finding_events WHERE finding IN (SELECT rowid FROM"
+       " eaudit.findings WHERE origin = $1 AND first_seq <= $2"
+       " AND last_seq <= $2)"),
+      ("DELETE FROM eaudit.findings WHERE origin = $1 AND first_seq <= $2"
+       " AND last_seq <= $2"),
       "DELETE FROM eaudit.rule_login_hours WHERE origin = $1 AND seq <= $2"};
   eaudit__pgp p = {0};
   eaudit__pgp_bytes(&p, o->id, 16);
