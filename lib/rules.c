@@ -415,6 +415,19 @@ int eaudit__rules_pg_bump(eaudit_store *s, eaudit__rules *r) {
                           : eaudit__rq_fail(s, rc, "recording a rules change");
 }
 
+/* Evaluate ev after those before it in seq order: late when it occurred
+ * more than the lateness bound before the newest event so far (*newest,
+ * INT64_MIN for none), which it then moves. */
+static int eval_in_order(eaudit_store *s, eaudit__rules *r, eaudit_event *ev,
+                         eaudit_time *newest) {
+  eaudit_time t = ev->v[EAUDIT_FIELD_OCCURRED_AT];
+  ev->late = *newest != INT64_MIN &&
+             t < *newest - s->opts.ints[EAUDIT_OPT_LATENESS_US];
+  if (t > *newest)
+    *newest = t;
+  return eaudit__rules_eval(s, r, ev);
+}
+
 int eaudit__rules_pg_on_append(eaudit_store *s, eaudit_event *const *evs,
                                const size_t *idx, size_t n) {
   eaudit__rules *r = NULL;
@@ -436,14 +449,8 @@ int eaudit__rules_pg_on_append(eaudit_store *s, eaudit_event *const *evs,
   eaudit__rq_reset(q);
   if (src != SQLITE_ROW)
     return eaudit__rq_fail(s, src, "reading the newest event");
-  int64_t lateness = s->opts.ints[EAUDIT_OPT_LATENESS_US];
-  for (size_t i = 0; rc == 0 && i < n; i++) {
-    eaudit_event *ev = evs[idx[i]];
-    eaudit_time t = ev->v[EAUDIT_FIELD_OCCURRED_AT];
-    ev->late = newest != INT64_MIN && t < newest - lateness;
-    newest = t > newest ? t : newest;
-    rc = eaudit__rules_eval(s, r, ev);
-  }
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    rc = eval_in_order(s, r, evs[idx[i]], &newest);
   if (rc == 0)
     rc = eaudit__rules_end_append(s);
   /* Other handles drop what they cached of the state. */
@@ -863,7 +870,6 @@ static int replay(eaudit_store *s, eaudit__rules *r, int64_t since_seq) {
   eaudit__rq_i64(q, 1, since_seq);
   eaudit_event ev;
   memset(&ev, 0, sizeof ev);
-  int64_t lateness = s->opts.ints[EAUDIT_OPT_LATENESS_US];
   while (rc == 0 && (src = eaudit__rq_step(q)) == SQLITE_ROW) {
     int type = eaudit__rq_col_int(q, 4);
     if (eaudit__ruleset_for_type(r->rs, type) == NULL) {
@@ -873,10 +879,7 @@ static int replay(eaudit_store *s, eaudit__rules *r, int64_t since_seq) {
     }
     if ((rc = eaudit__rq_event(q, &ev)))
       break;
-    eaudit_time t = ev.v[EAUDIT_FIELD_OCCURRED_AT];
-    ev.late = newest != INT64_MIN && t < newest - lateness;
-    newest = t > newest ? t : newest;
-    rc = eaudit__rules_eval(s, r, &ev);
+    rc = eval_in_order(s, r, &ev, &newest);
   }
   eaudit__rq_close(&all);
   eaudit__event_release(&ev);
@@ -1053,16 +1056,9 @@ int eaudit__rules_ship_eval(eaudit_store *s, const uint8_t origin[16],
     if (src != SQLITE_ROW)
       rc = eaudit__rq_fail(s, src, "reading the newest event");
   }
-  int64_t lateness = s->opts.ints[EAUDIT_OPT_LATENESS_US];
-  for (size_t i = first; rc == 0 && i < n; i++) {
-    if (!fresh[i])
-      continue;
-    eaudit_event *ev = &evs[i];
-    eaudit_time t = ev->v[EAUDIT_FIELD_OCCURRED_AT];
-    ev->late = newest != INT64_MIN && t < newest - lateness;
-    newest = t > newest ? t : newest;
-    rc = eaudit__rules_eval(s, r, ev);
-  }
+  for (size_t i = first; rc == 0 && i < n; i++)
+    if (fresh[i])
+      rc = eval_in_order(s, r, &evs[i], &newest);
   if (rc == 0)
     rc = eaudit__rules_end_append(s);
   r->txn_ready = 0;
