@@ -41,17 +41,9 @@ static void db_teardown(void) {
     tu_pg_drop_db(g_db);
 }
 
-static eaudit_store *open_at(const char *target) {
-  eaudit_options *o = tu_options(&g_clock, &g_seed);
-  eaudit_store *s = NULL;
-  EA_OK(eaudit_store_open(&s, target, o));
-  eaudit_options_free(o);
-  return s;
-}
-
 /* The central store with the built-in rules chosen explicitly. */
 static eaudit_store *central_with_rules(const char *uri) {
-  eaudit_store *c = open_at(uri);
+  eaudit_store *c = tu_open_at(uri, &g_clock, &g_seed);
   char *json = NULL;
   EA_OK(eaudit_store_rules(c, &json));
   EA_OK(eaudit_store_set_rules(c, json, strlen(json), 1));
@@ -61,7 +53,7 @@ static eaudit_store *central_with_rules(const char *uri) {
 
 static eaudit_store *site_new(const char *name, char *path, size_t size) {
   tu_temp_path(path, size, name);
-  return open_at(path);
+  return tu_open_at(path, &g_clock, &g_seed);
 }
 
 static void site_gone(eaudit_store *s, const char *path) {
@@ -100,24 +92,6 @@ static int64_t ship(eaudit_store *site, const char *uri, size_t batch,
   return n;
 }
 
-static eaudit_findings *findings(eaudit_store *s, const char *rule) {
-  eaudit_finding_query *q;
-  EA_OK(eaudit_finding_query_new(&q));
-  if (rule)
-    EA_OK(eaudit_finding_query_set_rule(q, rule));
-  eaudit_findings *l;
-  EA_OK(eaudit_store_findings(s, q, &l));
-  eaudit_finding_query_free(q);
-  return l;
-}
-
-static size_t nfind(eaudit_store *s, const char *rule) {
-  eaudit_findings *l = findings(s, rule);
-  size_t n = eaudit_findings_size(l);
-  eaudit_findings_free(l);
-  return n;
-}
-
 /* The findings of the stores written out, one line each, sorted: id,
  * rule, key, severity, first_at, last_at, late, and its events' ids. Event
  * seqs are left out (they repeat across origins). */
@@ -125,7 +99,7 @@ static char *digest_many(eaudit_store **stores, size_t n_stores) {
   char **lines = NULL;
   size_t n = 0, total = 1;
   for (size_t si = 0; si < n_stores; si++) {
-  eaudit_findings *l = findings(stores[si], NULL);
+  eaudit_findings *l = tu_findings(stores[si], NULL);
   size_t m = eaudit_findings_size(l);
   lines = realloc(lines, (n + m + 1) * sizeof *lines);
   for (size_t i = 0; i < m; i++) {
@@ -220,7 +194,7 @@ START_TEST(shipped_abuse_fires_per_site) {
   ship(b, g_uri, 0, 2);
   ship(sc, g_uri, 0, 1);
   ship(sd, g_uri, 0, 1);
-  eaudit_findings *l = findings(c, "unrecognized_device_abuse");
+  eaudit_findings *l = tu_findings(c, "unrecognized_device_abuse");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   const eaudit_finding *f = eaudit_findings_get(l, 0);
   ck_assert_str_eq(eaudit_finding_key(f), "subject:42");
@@ -231,7 +205,7 @@ START_TEST(shipped_abuse_fires_per_site) {
   ck_assert_int_eq(eaudit_finding_last_at(f), T0 + 23 * HOUR);
   ck_assert_uint_eq(eaudit_finding_event_count(f), 2);
   /* The site's own finding, by id and events. */
-  eaudit_findings *la = findings(a, "unrecognized_device_abuse");
+  eaudit_findings *la = tu_findings(a, "unrecognized_device_abuse");
   ck_assert_uint_eq(eaudit_findings_size(la), 1);
   const eaudit_finding *fa = eaudit_findings_get(la, 0);
   uint8_t id[16], ida[16], ev[16], eva[16];
@@ -258,7 +232,7 @@ START_TEST(shipped_abuse_fires_per_site) {
   eaudit_findings_free(l);
   /* The near miss and the split pair open nothing, and nothing else
    * fired. */
-  ck_assert_uint_eq(nfind(c, NULL), 1);
+  ck_assert_uint_eq(tu_nfind(c, NULL), 1);
   /* Each site's state is its own. */
   PGconn *pg = tu_pg_open(g_uri);
   ck_assert_int_eq(site_origin_rows(pg, a, "findings"), 1);
@@ -272,8 +246,8 @@ START_TEST(shipped_abuse_fires_per_site) {
    * 2 h after its second one fires there. */
   add(b, EAUDIT_TYPE_LOGIN_UNRECOGNIZED_DEVICE, T0 + 27 * HOUR, 42, -1, 2);
   ship(b, g_uri, 0, 1);
-  ck_assert_uint_eq(nfind(c, "unrecognized_device_abuse"), 2);
-  ck_assert_uint_eq(nfind(b, "unrecognized_device_abuse"), 1);
+  ck_assert_uint_eq(tu_nfind(c, "unrecognized_device_abuse"), 2);
+  ck_assert_uint_eq(tu_nfind(b, "unrecognized_device_abuse"), 1);
   site_gone(a, pa);
   site_gone(b, pb);
   site_gone(sc, pc);
@@ -286,7 +260,7 @@ END_TEST
  * recording site 5 do not add up; one store's three failures at site 5
  * do. */
 START_TEST(group_by_site_stays_within_an_origin) {
-  eaudit_store *c = open_at(g_uri);
+  eaudit_store *c = tu_open_at(g_uri, &g_clock, &g_seed);
   static const char rules[] =
       "{\"rules\": [{\"id\": \"acme.site_failures\", \"types\":"
       " [\"door_open_failed\"], \"key\": \"site\", \"window\": \"10m\","
@@ -300,10 +274,10 @@ START_TEST(group_by_site_stays_within_an_origin) {
   add(b, EAUDIT_TYPE_DOOR_OPEN_FAILED, T0 + 2 * MIN, 3, 7, 5);
   ship(a, g_uri, 0, 2);
   ship(b, g_uri, 0, 1);
-  ck_assert_uint_eq(nfind(c, "acme.site_failures"), 0);
+  ck_assert_uint_eq(tu_nfind(c, "acme.site_failures"), 0);
   add(a, EAUDIT_TYPE_DOOR_OPEN_FAILED, T0 + 3 * MIN, 4, 8, 5);
   ship(a, g_uri, 0, 1);
-  eaudit_findings *l = findings(c, "acme.site_failures");
+  eaudit_findings *l = tu_findings(c, "acme.site_failures");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   ck_assert_str_eq(eaudit_finding_key(eaudit_findings_get(l, 0)), "site:5");
   ck_assert_uint_eq(eaudit_finding_event_count(eaudit_findings_get(l, 0)), 3);
@@ -422,10 +396,10 @@ START_TEST(batches_and_a_killed_shipper_fire_once) {
   SAME(d2, d1);
   SAME(d3, d1);
   SAME(ds, d1);
-  ck_assert_uint_eq(nfind(c1, "door_failure_burst"), 16);
-  ck_assert_uint_eq(nfind(c1, "unrecognized_device_abuse"), 1);
-  ck_assert_uint_eq(nfind(c1, "temporary_privilege"), 7);
-  ck_assert_uint_eq(nfind(c1, "credential_churn"), 4);
+  ck_assert_uint_eq(tu_nfind(c1, "door_failure_burst"), 16);
+  ck_assert_uint_eq(tu_nfind(c1, "unrecognized_device_abuse"), 1);
+  ck_assert_uint_eq(tu_nfind(c1, "temporary_privilege"), 7);
+  ck_assert_uint_eq(tu_nfind(c1, "credential_churn"), 4);
   free(d1);
   free(d2);
   free(d3);
@@ -466,22 +440,22 @@ START_TEST(reevaluation_on_the_central_store_equals_incremental) {
   ck_assert_uint_gt(strlen(inc), strlen(want));
   int64_t count = -1;
   EA_OK(eaudit_store_reevaluate(c, 0, &count));
-  ck_assert_int_eq(count, (int64_t)nfind(c, NULL));
+  ck_assert_int_eq(count, (int64_t)tu_nfind(c, NULL));
   char *re = digest(c);
   SAME(re, inc);
   free(re);
   free(inc);
   /* Shipped first, rules chosen later: nothing fired until a
    * re-evaluation, which then gives the same. */
-  eaudit_store *c2 = open_at(uri2);
+  eaudit_store *c2 = tu_open_at(uri2, &g_clock, &g_seed);
   ship(a, uri2, 0, -1);
   ship(b, uri2, 0, -1);
-  ck_assert_uint_eq(nfind(c2, NULL), 0);
+  ck_assert_uint_eq(tu_nfind(c2, NULL), 0);
   char *json = NULL;
   EA_OK(eaudit_store_rules(c2, &json));
   EA_OK(eaudit_store_set_rules(c2, json, strlen(json), 1));
   eaudit_free(json);
-  ck_assert_uint_eq(nfind(c2, NULL), 0);
+  ck_assert_uint_eq(tu_nfind(c2, NULL), 0);
   EA_OK(eaudit_store_reevaluate(c2, 0, &count));
   got = digest(c2);
   SAME(got, want);
@@ -509,14 +483,14 @@ END_TEST
  * for the site. Choosing rules later evaluates what is shipped from then
  * on. */
 START_TEST(without_rules_shipping_is_unchanged) {
-  eaudit_store *c = open_at(g_uri);
+  eaudit_store *c = tu_open_at(g_uri, &g_clock, &g_seed);
   char path[512];
   eaudit_store *s = site_new("cr-none", path, sizeof path);
   PGconn *pg = tu_pg_open(g_uri);
   site_history(s, 0, 10);
   ship(s, g_uri, 0, -1);
-  ck_assert_uint_eq(nfind(c, NULL), 0);
-  ck_assert_uint_gt(nfind(s, NULL), 2);
+  ck_assert_uint_eq(tu_nfind(c, NULL), 0);
+  ck_assert_uint_gt(tu_nfind(s, NULL), 2);
   ck_assert_int_eq(site_origin_rows(pg, s, "rule_meta"), 0);
   static const char off[] = "{\"builtins\": true, \"rules\": ["
                             "{\"id\": \"unrecognized_device_abuse\", \"enabled\": false},"
@@ -529,7 +503,7 @@ START_TEST(without_rules_shipping_is_unchanged) {
   EA_OK(eaudit_store_set_rules(c, off, strlen(off), 1));
   site_history(s, 10, 20);
   ship(s, g_uri, 0, -1);
-  ck_assert_uint_eq(nfind(c, NULL), 0);
+  ck_assert_uint_eq(tu_nfind(c, NULL), 0);
   ck_assert_int_eq(site_origin_rows(pg, s, "rule_meta"), 0);
   ck_assert_int_eq(site_origin_rows(pg, s, "rule_state"), 0);
   /* Rules on: the next burst fires, the earlier ones stay unevaluated. */
@@ -540,7 +514,7 @@ START_TEST(without_rules_shipping_is_unchanged) {
   for (int i = 0; i < 5; i++)
     add(s, EAUDIT_TYPE_DOOR_OPEN_FAILED, T0 + 30 * DAY + i * MIN, 99, 4, 1);
   ship(s, g_uri, 0, 5);
-  eaudit_findings *l = findings(c, NULL);
+  eaudit_findings *l = tu_findings(c, NULL);
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   ck_assert_str_eq(eaudit_finding_rule(eaudit_findings_get(l, 0)),
                    "door_failure_burst");
@@ -574,14 +548,14 @@ START_TEST(local_days_are_the_sites) {
     add(z, EAUDIT_TYPE_LOGIN_UNRECOGNIZED_DEVICE, at[i], 5, -1, 1);
     add(u, EAUDIT_TYPE_LOGIN_UNRECOGNIZED_DEVICE, at[i], 5, -1, 2);
   }
-  ck_assert_uint_eq(nfind(z, NULL), 0);
-  ck_assert_uint_eq(nfind(u, "unrecognized_device_abuse"), 1);
+  ck_assert_uint_eq(tu_nfind(z, NULL), 0);
+  ck_assert_uint_eq(tu_nfind(u, "unrecognized_device_abuse"), 1);
   ship(z, g_uri, 0, 3);
   ship(u, g_uri, 2, 3);
   eaudit_store *sites[2] = {z, u};
   char *dc = digest(c), *ds = digest_many(sites, 2);
   SAME(dc, ds);
-  ck_assert_uint_eq(nfind(c, NULL), 1);
+  ck_assert_uint_eq(tu_nfind(c, NULL), 1);
   free(dc);
   free(ds);
   /* Re-evaluation uses the zone recorded for the origin. */

@@ -71,14 +71,6 @@ typedef struct site {
 
 static site g_sites[3];
 
-static eaudit_store *site_open(const char *path) {
-  eaudit_options *o = tu_options(&g_clock, &g_seed);
-  eaudit_store *s = NULL;
-  EA_OK(eaudit_store_open(&s, path, o));
-  eaudit_options_free(o);
-  return s;
-}
-
 static int64_t site_int(eaudit_store *s, const char *sql, eaudit_time t) {
   sqlite3_stmt *st = NULL;
   ck_assert_int_eq(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
@@ -108,7 +100,7 @@ static void build_scenario(void) {
   for (int i = 0; i < 3; i++) {
     site *x = &g_sites[i];
     tu_temp_path(x->path, sizeof x->path, names[i]);
-    eaudit_store *s = site_open(x->path);
+    eaudit_store *s = tu_open_at(x->path, &g_clock, &g_seed);
     EA_OK(eaudit_store_id(s, x->id));
     sodium_bin2hex(x->hex, sizeof x->hex, x->id, 16);
     if (i == 0)
@@ -183,7 +175,7 @@ static void assert_site_after(PGconn *c, const site *x, eaudit_time cutoff,
 
 /* The anchor's hash is the site's own link at the new base. */
 static void assert_anchor_is_site_link(PGconn *c, const site *x) {
-  eaudit_store *s = site_open(x->path);
+  eaudit_store *s = tu_open_at(x->path, &g_clock, &g_seed);
   sqlite3_stmt *st = NULL;
   ck_assert_int_eq(sqlite3_prepare_v2(s->db,
                                       "SELECT lower(hex(hash)) FROM events"
@@ -285,7 +277,7 @@ START_TEST(purge_drops_whole_months_trims_the_rest_and_keeps_chains) {
   /* Shipping goes on from the heads: twenty July events per site. */
   for (int i = 0; i < 3; i++) {
     site *x = &g_sites[i];
-    eaudit_store *s = site_open(x->path);
+    eaudit_store *s = tu_open_at(x->path, &g_clock, &g_seed);
     tu_append_doors(s, 20, 400 + i, 9, tu_utc(2026, 7, 2, 0, 0, 0), HOUR);
     int64_t n = 0;
     EA_OK(eaudit_store_ship(s, g_uri, 7, &n));

@@ -55,33 +55,16 @@ static int64_t add(eaudit_store *s, int type, eaudit_time at, int64_t subject,
   return seq;
 }
 
-static eaudit_findings *findings(eaudit_store *s, const char *rule) {
-  eaudit_finding_query *q;
-  EA_OK(eaudit_finding_query_new(&q));
-  EA_OK(eaudit_finding_query_set_rule(q, rule));
-  eaudit_findings *l;
-  EA_OK(eaudit_store_findings(s, q, &l));
-  eaudit_finding_query_free(q);
-  return l;
-}
-
-static size_t nfind(eaudit_store *s, const char *rule) {
-  eaudit_findings *l = findings(s, rule);
-  size_t n = eaudit_findings_size(l);
-  eaudit_findings_free(l);
-  return n;
-}
-
 /* --- unrecognized_device_abuse --- */
 
 START_TEST(unrecognized_twice_in_a_day_fires) {
   eaudit_store *s = open_mem();
   eaudit_time t0 = tu_utc(2026, 11, 3, 8, 0, 0);
   int64_t a = add(s, EAUDIT_TYPE_LOGIN_UNRECOGNIZED_DEVICE, t0, 42, -1, -1);
-  ck_assert_uint_eq(nfind(s, "unrecognized_device_abuse"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "unrecognized_device_abuse"), 0);
   int64_t b = add(s, EAUDIT_TYPE_LOGIN_UNRECOGNIZED_DEVICE, t0 + 23 * HOUR, 42,
                   -1, -1);
-  eaudit_findings *l = findings(s, "unrecognized_device_abuse");
+  eaudit_findings *l = tu_findings(s, "unrecognized_device_abuse");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   const eaudit_finding *f = eaudit_findings_get(l, 0);
   ck_assert_str_eq(eaudit_finding_key(f), "subject:42");
@@ -107,10 +90,10 @@ START_TEST(unrecognized_25h_apart_does_not_fire) {
   eaudit_time t0 = tu_utc(2026, 11, 3, 8, 0, 0);
   add(s, EAUDIT_TYPE_LOGIN_UNRECOGNIZED_DEVICE, t0, 42, -1, -1);
   add(s, EAUDIT_TYPE_LOGIN_UNRECOGNIZED_DEVICE, t0 + 25 * HOUR, 42, -1, -1);
-  ck_assert_uint_eq(nfind(s, "unrecognized_device_abuse"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "unrecognized_device_abuse"), 0);
   /* Another user's login does not count for 42. */
   add(s, EAUDIT_TYPE_LOGIN_UNRECOGNIZED_DEVICE, t0 + 26 * HOUR, 43, -1, -1);
-  ck_assert_uint_eq(nfind(s, "unrecognized_device_abuse"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "unrecognized_device_abuse"), 0);
   eaudit_store_free(s);
 }
 END_TEST
@@ -121,7 +104,7 @@ START_TEST(unrecognized_weekly_for_a_year_does_not_fire) {
   for (int w = 0; w < 53; w++) /* OS updates, one a week */
     add(s, EAUDIT_TYPE_LOGIN_UNRECOGNIZED_DEVICE, t0 + w * 7 * DAY + w * MIN,
         42, -1, -1);
-  ck_assert_uint_eq(nfind(s, "unrecognized_device_abuse"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "unrecognized_device_abuse"), 0);
   eaudit_store_free(s);
 }
 END_TEST
@@ -131,9 +114,9 @@ START_TEST(unrecognized_three_days_in_a_week_fires) {
   eaudit_time t0 = tu_utc(2026, 11, 2, 9, 0, 0);
   add(s, EAUDIT_TYPE_LOGIN_UNRECOGNIZED_DEVICE, t0, 42, -1, -1);
   add(s, EAUDIT_TYPE_LOGIN_UNRECOGNIZED_DEVICE, t0 + 2 * DAY, 42, -1, -1);
-  ck_assert_uint_eq(nfind(s, "unrecognized_device_abuse"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "unrecognized_device_abuse"), 0);
   add(s, EAUDIT_TYPE_LOGIN_UNRECOGNIZED_DEVICE, t0 + 5 * DAY, 42, -1, -1);
-  eaudit_findings *l = findings(s, "unrecognized_device_abuse");
+  eaudit_findings *l = tu_findings(s, "unrecognized_device_abuse");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   ck_assert_uint_eq(eaudit_finding_event_count(eaudit_findings_get(l, 0)), 3);
   eaudit_findings_free(l);
@@ -148,7 +131,7 @@ START_TEST(door_five_failures_in_ten_minutes_fire) {
   eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
   for (int i = 0; i < 5; i++)
     add(s, EAUDIT_TYPE_DOOR_OPEN_FAILED, t0 + i * 2 * MIN, 42, 7, -1);
-  eaudit_findings *l = findings(s, "door_failure_burst");
+  eaudit_findings *l = tu_findings(s, "door_failure_burst");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   ck_assert_str_eq(eaudit_finding_key(eaudit_findings_get(l, 0)), "subject:42");
   ck_assert_uint_eq(eaudit_finding_event_count(eaudit_findings_get(l, 0)), 5);
@@ -173,14 +156,14 @@ START_TEST(shipped_events_are_not_evaluated_centrally) {
   eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
   for (int i = 0; i < 5; i++)
     add(site, EAUDIT_TYPE_DOOR_OPEN_FAILED, t0 + i * 2 * MIN, 42, 7, -1);
-  ck_assert_uint_eq(nfind(site, "door_failure_burst"), 1);
+  ck_assert_uint_eq(tu_nfind(site, "door_failure_burst"), 1);
   int64_t n;
   EA_OK(eaudit_store_ship(site, central, 0, &n));
   ck_assert_int_eq(n, 5);
-  ck_assert_uint_eq(nfind(c, "door_failure_burst"), 0);
+  ck_assert_uint_eq(tu_nfind(c, "door_failure_burst"), 0);
   for (int i = 0; i < 5; i++)
     add(c, EAUDIT_TYPE_DOOR_OPEN_FAILED, t0 + i * 2 * MIN, 42, 7, -1);
-  eaudit_findings *l = findings(c, "door_failure_burst");
+  eaudit_findings *l = tu_findings(c, "door_failure_burst");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   /* Its own five events only, by their seqs on the own chain. */
   const eaudit_finding *f = eaudit_findings_get(l, 0);
@@ -200,7 +183,7 @@ START_TEST(door_four_failures_do_not_fire) {
   eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
   for (int i = 0; i < 4; i++)
     add(s, EAUDIT_TYPE_DOOR_OPEN_FAILED, t0 + i * MIN, 42, 7, -1);
-  ck_assert_uint_eq(nfind(s, "door_failure_burst"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "door_failure_burst"), 0);
   eaudit_store_free(s);
 }
 END_TEST
@@ -210,7 +193,7 @@ START_TEST(door_failures_seven_minutes_apart_do_not_fire) {
   eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
   for (int i = 0; i < 5; i++)
     add(s, EAUDIT_TYPE_DOOR_OPEN_FAILED, t0 + i * 7 * MIN, 42, 7, -1);
-  ck_assert_uint_eq(nfind(s, "door_failure_burst"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "door_failure_burst"), 0);
   eaudit_store_free(s);
 }
 END_TEST
@@ -222,9 +205,9 @@ START_TEST(door_three_users_at_one_door_fire) {
   add(s, EAUDIT_TYPE_DOOR_OPEN_FAILED, t0 + MIN, 1, 7, -1);
   add(s, EAUDIT_TYPE_DOOR_OPEN_FAILED, t0 + 2 * MIN, 2, 7, -1);
   add(s, EAUDIT_TYPE_DOOR_OPEN_FAILED, t0 + 3 * MIN, 3, 8, -1); /* other door */
-  ck_assert_uint_eq(nfind(s, "door_failure_burst"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "door_failure_burst"), 0);
   add(s, EAUDIT_TYPE_DOOR_OPEN_FAILED, t0 + 9 * MIN, 3, 7, -1);
-  eaudit_findings *l = findings(s, "door_failure_burst");
+  eaudit_findings *l = tu_findings(s, "door_failure_burst");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   const eaudit_finding *f = eaudit_findings_get(l, 0);
   ck_assert_str_eq(eaudit_finding_key(f), "door:7");
@@ -243,8 +226,8 @@ START_TEST(keycard_three_failures_in_an_hour_fire) {
   eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
   for (int i = 0; i < 3; i++)
     add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + i * 29 * MIN, 42, -1, -1);
-  ck_assert_uint_eq(nfind(s, "keycard_add_failures"), 1);
-  eaudit_findings *l = findings(s, "keycard_add_failures");
+  ck_assert_uint_eq(tu_nfind(s, "keycard_add_failures"), 1);
+  eaudit_findings *l = tu_findings(s, "keycard_add_failures");
   ck_assert_int_eq(eaudit_finding_severity(eaudit_findings_get(l, 0)),
                    EAUDIT_SEVERITY_INFO);
   eaudit_findings_free(l);
@@ -257,14 +240,14 @@ START_TEST(keycard_failures_over_an_hour_apart_do_not_fire) {
   eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
   for (int i = 0; i < 3; i++)
     add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + i * 61 * MIN, 42, -1, -1);
-  ck_assert_uint_eq(nfind(s, "keycard_add_failures"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "keycard_add_failures"), 0);
   /* Exactly an hour from the first: the window is [t, t + 1h). */
   eaudit_store_free(s);
   s = open_mem();
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0, 42, -1, -1);
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 30 * MIN, 42, -1, -1);
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + HOUR, 42, -1, -1);
-  ck_assert_uint_eq(nfind(s, "keycard_add_failures"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "keycard_add_failures"), 0);
   eaudit_store_free(s);
 }
 END_TEST
@@ -274,14 +257,14 @@ START_TEST(credential_churn_fires_at_five_a_day) {
   eaudit_time t0 = tu_utc(2026, 11, 3, 1, 0, 0);
   for (int i = 0; i < 4; i++)
     add(s, EAUDIT_TYPE_USER_UPDATED, t0 + i * 5 * HOUR, 42, -1, -1);
-  ck_assert_uint_eq(nfind(s, "credential_churn"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "credential_churn"), 0);
   add(s, EAUDIT_TYPE_USER_UPDATED, t0 + 23 * HOUR, 42, -1, -1);
-  ck_assert_uint_eq(nfind(s, "credential_churn"), 1);
+  ck_assert_uint_eq(tu_nfind(s, "credential_churn"), 1);
   eaudit_store_free(s);
   s = open_mem();
   for (int i = 0; i < 5; i++) /* five over five days */
     add(s, EAUDIT_TYPE_USER_UPDATED, t0 + i * DAY, 42, -1, -1);
-  ck_assert_uint_eq(nfind(s, "credential_churn"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "credential_churn"), 0);
   eaudit_store_free(s);
 }
 END_TEST
@@ -295,9 +278,9 @@ START_TEST(temporary_privilege_fires_within_an_hour) {
   add(s, EAUDIT_TYPE_DOOR_OPENED, t0 + 5 * MIN, 43, 7, -1); /* someone else */
   int64_t b = add(s, EAUDIT_TYPE_DOOR_OPENED, t0 + 10 * MIN, 42, 7, -1);
   add(s, EAUDIT_TYPE_GROUP_REMOVED, t0 + 20 * MIN, 42, -1, 6); /* other group */
-  ck_assert_uint_eq(nfind(s, "temporary_privilege"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "temporary_privilege"), 0);
   int64_t c = add(s, EAUDIT_TYPE_GROUP_REMOVED, t0 + 50 * MIN, 42, -1, 5);
-  eaudit_findings *l = findings(s, "temporary_privilege");
+  eaudit_findings *l = tu_findings(s, "temporary_privilege");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   const eaudit_finding *f = eaudit_findings_get(l, 0);
   ck_assert_uint_eq(eaudit_finding_event_count(f), 3);
@@ -319,11 +302,11 @@ START_TEST(temporary_privilege_removal_two_hours_later_does_not_fire) {
   add(s, EAUDIT_TYPE_GROUP_ADDED, t0, 42, -1, 5);
   add(s, EAUDIT_TYPE_DOOR_OPENED, t0 + 10 * MIN, 42, 7, -1);
   add(s, EAUDIT_TYPE_GROUP_REMOVED, t0 + 2 * HOUR, 42, -1, 5);
-  ck_assert_uint_eq(nfind(s, "temporary_privilege"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "temporary_privilege"), 0);
   /* Added and removed within the hour without opening a door: no. */
   add(s, EAUDIT_TYPE_GROUP_ADDED, t0 + 3 * HOUR, 42, -1, 5);
   add(s, EAUDIT_TYPE_GROUP_REMOVED, t0 + 3 * HOUR + 10 * MIN, 42, -1, 5);
-  ck_assert_uint_eq(nfind(s, "temporary_privilege"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "temporary_privilege"), 0);
   eaudit_store_free(s);
 }
 END_TEST
@@ -343,7 +326,7 @@ START_TEST(expired_while_inside_fires_critical) {
   int64_t in = add(s, EAUDIT_TYPE_DOOR_OPENED, t0, 42, 10, -1);
   add(s, EAUDIT_TYPE_DOOR_OPENED, t0 + MIN, 42, 99, -1); /* inner door */
   int64_t ex = add(s, EAUDIT_TYPE_PERMISSIONS_EXPIRED, t0 + HOUR, 42, -1, -1);
-  eaudit_findings *l = findings(s, "expired_while_inside");
+  eaudit_findings *l = tu_findings(s, "expired_while_inside");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   const eaudit_finding *f = eaudit_findings_get(l, 0);
   ck_assert_int_eq(eaudit_finding_severity(f), EAUDIT_SEVERITY_CRITICAL);
@@ -367,7 +350,7 @@ START_TEST(expired_after_leaving_or_in_open_area_does_not_fire) {
   add(s, EAUDIT_TYPE_DOOR_OPENED, t0, 43, 20, -1); /* free exit */
   add(s, EAUDIT_TYPE_PERMISSIONS_EXPIRED, t0 + HOUR, 43, -1, -1);
   add(s, EAUDIT_TYPE_PERMISSIONS_EXPIRED, t0 + HOUR, 44, -1, -1); /* never in */
-  ck_assert_uint_eq(nfind(s, "expired_while_inside"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "expired_while_inside"), 0);
   eaudit_store_free(s);
 }
 END_TEST
@@ -394,17 +377,17 @@ START_TEST(admin_login_at_a_rare_hour_fires) {
   hist[3] = 1;    /* this login */
   add(s, EAUDIT_TYPE_ADMIN_AREA_LOGIN, tu_utc(2026, 11, 3, 3, 15, 0), 42, -1,
       -1);
-  ck_assert_uint_eq(nfind(s, "admin_new_device_off_hours"), 1);
+  ck_assert_uint_eq(tu_nfind(s, "admin_new_device_off_hours"), 1);
   /* Office hours: no. An hour next to office hours is not rare either. */
   add(s, EAUDIT_TYPE_ADMIN_AREA_LOGIN, tu_utc(2026, 11, 4, 10, 0, 0), 42, -1,
       -1);
   add(s, EAUDIT_TYPE_ADMIN_AREA_LOGIN, tu_utc(2026, 11, 5, 18, 30, 0), 42, -1,
       -1);
-  ck_assert_uint_eq(nfind(s, "admin_new_device_off_hours"), 1);
+  ck_assert_uint_eq(tu_nfind(s, "admin_new_device_off_hours"), 1);
   /* No history at all (user 43): no. */
   add(s, EAUDIT_TYPE_ADMIN_AREA_LOGIN, tu_utc(2026, 11, 5, 3, 0, 0), 43, -1,
       -1);
-  ck_assert_uint_eq(nfind(s, "admin_new_device_off_hours"), 1);
+  ck_assert_uint_eq(tu_nfind(s, "admin_new_device_off_hours"), 1);
   eaudit_store_free(s);
 }
 END_TEST
@@ -418,7 +401,7 @@ START_TEST(admin_login_with_short_history_does_not_fire) {
   hist[3] = 1;
   add(s, EAUDIT_TYPE_ADMIN_AREA_LOGIN, tu_utc(2026, 11, 3, 3, 15, 0), 42, -1,
       -1);
-  ck_assert_uint_eq(nfind(s, "admin_new_device_off_hours"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "admin_new_device_off_hours"), 0);
   eaudit_store_free(s);
 }
 END_TEST
@@ -430,7 +413,7 @@ START_TEST(episode_opens_extends_closes_and_reopens) {
   eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
   for (int i = 0; i < 5; i++)
     add(s, EAUDIT_TYPE_DOOR_OPEN_FAILED, t0 + i * MIN, 42, 7, -1);
-  eaudit_findings *l = findings(s, "door_failure_burst");
+  eaudit_findings *l = tu_findings(s, "door_failure_burst");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   const eaudit_finding *f = eaudit_findings_get(l, 0);
   uint8_t id1[16];
@@ -439,7 +422,7 @@ START_TEST(episode_opens_extends_closes_and_reopens) {
   eaudit_findings_free(l);
   /* Still holding 6 min later: the same finding grows. */
   add(s, EAUDIT_TYPE_DOOR_OPEN_FAILED, t0 + 6 * MIN, 42, 7, -1);
-  l = findings(s, "door_failure_burst");
+  l = tu_findings(s, "door_failure_burst");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   f = eaudit_findings_get(l, 0);
   ck_assert_uint_eq(eaudit_finding_event_count(f), 6);
@@ -448,13 +431,13 @@ START_TEST(episode_opens_extends_closes_and_reopens) {
   eaudit_findings_free(l);
   /* A failure that does not make the condition hold extends nothing. */
   add(s, EAUDIT_TYPE_DOOR_OPEN_FAILED, t0 + 15 * MIN + 30000000, 42, 7, -1);
-  l = findings(s, "door_failure_burst");
+  l = tu_findings(s, "door_failure_burst");
   ck_assert_uint_eq(eaudit_finding_event_count(eaudit_findings_get(l, 0)), 6);
   eaudit_findings_free(l);
   /* After a full quiet window, a new burst opens a new finding. */
   for (int i = 0; i < 5; i++)
     add(s, EAUDIT_TYPE_DOOR_OPEN_FAILED, t0 + HOUR + i * MIN, 42, 7, -1);
-  l = findings(s, "door_failure_burst");
+  l = tu_findings(s, "door_failure_burst");
   ck_assert_uint_eq(eaudit_findings_size(l), 2);
   uint8_t id2[16], idold[16];
   EA_OK(eaudit_finding_id(eaudit_findings_get(l, 0), id2)); /* newest first */
@@ -474,7 +457,7 @@ START_TEST(late_events_are_evaluated_and_flagged) {
   add(s, EAUDIT_TYPE_DOOR_OPENED, t0 + 3 * DAY, 1, 1, -1); /* newest */
   for (int i = 0; i < 3; i++) /* two days behind: late */
     add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + i * MIN, 42, -1, -1);
-  eaudit_findings *l = findings(s, "keycard_add_failures");
+  eaudit_findings *l = tu_findings(s, "keycard_add_failures");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   ck_assert_int_eq(eaudit_finding_late(eaudit_findings_get(l, 0)), 1);
   eaudit_findings_free(l);
@@ -500,9 +483,9 @@ START_TEST(out_of_order_event_completes_a_window) {
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0, 42, -1, -1);
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 50 * MIN, 42, -1, -1);
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 3 * HOUR, 42, -1, -1);
-  ck_assert_uint_eq(nfind(s, "keycard_add_failures"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "keycard_add_failures"), 0);
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 20 * MIN, 42, -1, -1);
-  eaudit_findings *l = findings(s, "keycard_add_failures");
+  eaudit_findings *l = tu_findings(s, "keycard_add_failures");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   ck_assert_int_eq(eaudit_finding_first_at(eaudit_findings_get(l, 0)), t0);
   ck_assert_int_eq(eaudit_finding_last_at(eaudit_findings_get(l, 0)),
@@ -543,14 +526,14 @@ START_TEST(overrides_disable_and_rules_changed_event) {
   eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0, 42, -1, -1);
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + MIN, 42, -1, -1);
-  eaudit_findings *l = findings(s, "keycard_add_failures");
+  eaudit_findings *l = tu_findings(s, "keycard_add_failures");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   ck_assert_int_eq(eaudit_finding_severity(eaudit_findings_get(l, 0)),
                    EAUDIT_SEVERITY_CRITICAL);
   eaudit_findings_free(l);
   for (int i = 0; i < 6; i++)
     add(s, EAUDIT_TYPE_USER_UPDATED, t0 + i * MIN, 42, -1, -1);
-  ck_assert_uint_eq(nfind(s, "credential_churn"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "credential_churn"), 0);
   /* The effective set lists everything with defaults written out. */
   char *json;
   EA_OK(eaudit_store_rules(s, &json));
@@ -577,11 +560,11 @@ START_TEST(vendor_rule_on_a_vendor_type) {
   eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
   add(s, 1000, t0, 5, 3, -1);
   add(s, 1000, t0 + MIN, 6, 3, -1);
-  ck_assert_uint_eq(nfind(s, "acme.tailgating"), 1);
+  ck_assert_uint_eq(tu_nfind(s, "acme.tailgating"), 1);
   /* Built-ins are off. */
   for (int i = 0; i < 3; i++)
     add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + i * MIN, 42, -1, -1);
-  ck_assert_uint_eq(nfind(s, "keycard_add_failures"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "keycard_add_failures"), 0);
   eaudit_store_free(s);
 }
 END_TEST
@@ -708,7 +691,7 @@ START_TEST(finding_json_has_the_interchange_shape) {
     EA_OK(eaudit_event_id(ev, ids[i]));
     eaudit_event_free(ev);
   }
-  eaudit_findings *l = findings(s, "keycard_add_failures");
+  eaudit_findings *l = tu_findings(s, "keycard_add_failures");
   const eaudit_finding *f = eaudit_findings_get(l, 0);
   uint8_t fid[16];
   EA_OK(eaudit_finding_id(f, fid));
@@ -742,7 +725,7 @@ START_TEST(acknowledge_and_resolve_record_who_and_when) {
   eaudit_time t0 = tu_utc(2026, 11, 3, 9, 0, 0);
   for (int i = 0; i < 3; i++)
     add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + i * MIN, 42, -1, -1);
-  eaudit_findings *l = findings(s, "keycard_add_failures");
+  eaudit_findings *l = tu_findings(s, "keycard_add_failures");
   uint8_t id[16];
   EA_OK(eaudit_finding_id(eaudit_findings_get(l, 0), id));
   ck_assert_int_eq(eaudit_finding_state_change(eaudit_findings_get(l, 0), NULL,
@@ -810,7 +793,7 @@ START_TEST(late_extension_moves_first_at_back) {
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 11 * MIN, 42, -1, -1);
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 5 * MIN, 42, -1, -1);
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 20 * MIN, 42, -1, -1);
-  eaudit_findings *l = findings(s, "t");
+  eaudit_findings *l = tu_findings(s, "t");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   const eaudit_finding *f = eaudit_findings_get(l, 0);
   ck_assert_int_eq(eaudit_finding_first_at(f), t0 + 5 * MIN);
@@ -823,7 +806,7 @@ START_TEST(late_extension_moves_first_at_back) {
   EA_OK(eaudit_store_open(&s, path, o));
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 25 * MIN, 42, -1, -1);
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 2 * MIN, 42, -1, -1);
-  l = findings(s, "t");
+  l = tu_findings(s, "t");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   f = eaudit_findings_get(l, 0);
   ck_assert_int_eq(eaudit_finding_first_at(f), t0 + 2 * MIN);
@@ -1027,7 +1010,7 @@ START_TEST(subscribers_hear_after_commit_exactly_once) {
   ck_assert_int_eq(eaudit_store_append_batch(s, b, &failed), EAUDIT_EEXISTS);
   ck_assert_int_eq(log.findings, 0);
   ck_assert_int_eq(log.events, 1);
-  ck_assert_uint_eq(nfind(s, "keycard_add_failures"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "keycard_add_failures"), 0);
   /* The same three without the bad one: one finding, heard once, after
    * commit; later extensions are not announced again. */
   eaudit_batch_clear(b);
@@ -1075,7 +1058,7 @@ START_TEST(restart_loses_nothing_and_never_double_fires) {
   EA_OK(eaudit_store_subscribe_findings(s, NULL, on_finding, &log, NULL));
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 3 * MIN, 42, -1, -1);
   ck_assert_int_eq(log.findings, 0);
-  eaudit_findings *l = findings(s, "keycard_add_failures");
+  eaudit_findings *l = tu_findings(s, "keycard_add_failures");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   ck_assert_uint_eq(eaudit_finding_event_count(eaudit_findings_get(l, 0)), 4);
   eaudit_findings_free(l);
@@ -1087,13 +1070,13 @@ START_TEST(restart_loses_nothing_and_never_double_fires) {
   for (int i = 2; i < 4; i++)
     add(s, EAUDIT_TYPE_USER_UPDATED, t0 + i * MIN, 50, -1, -1);
   add(t, EAUDIT_TYPE_USER_UPDATED, t0 + 4 * MIN, 50, -1, -1);
-  ck_assert_uint_eq(nfind(s, "credential_churn"), 1);
+  ck_assert_uint_eq(tu_nfind(s, "credential_churn"), 1);
   const char *set = "{\"rules\": [{\"id\": \"credential_churn\", "
                     "\"enabled\": false}]}";
   EA_OK(eaudit_store_set_rules(t, set, strlen(set), 1));
   for (int i = 0; i < 6; i++)
     add(s, EAUDIT_TYPE_USER_UPDATED, t0 + 2 * DAY + i * MIN, 51, -1, -1);
-  ck_assert_uint_eq(nfind(s, "credential_churn"), 1);
+  ck_assert_uint_eq(tu_nfind(s, "credential_churn"), 1);
   eaudit_store_free(t);
   eaudit_store_free(s);
   tu_remove_store(path);
@@ -1143,7 +1126,7 @@ START_TEST(deferred_presence_and_sequences_survive_handles_and_purges) {
   /* Another handle completes the sequence from the events. */
   EA_OK(eaudit_store_open(&t, path, o));
   add(t, EAUDIT_TYPE_GROUP_REMOVED, t0 + 3 * MIN, 43, -1, 7);
-  ck_assert_uint_eq(nfind(t, "temporary_privilege"), 1);
+  ck_assert_uint_eq(tu_nfind(t, "temporary_privilege"), 1);
   /* The episode is written with its state. */
   ck_assert_int_eq(state_rows(t, "temporary_privilege", 43), 1);
   eaudit_store_free(t);
@@ -1159,7 +1142,7 @@ START_TEST(deferred_presence_and_sequences_survive_handles_and_purges) {
   /* A new handle still knows 42 is inside. */
   EA_OK(eaudit_store_open(&u, path, o));
   add(u, EAUDIT_TYPE_PERMISSIONS_EXPIRED, t0 + 10 * DAY + MIN, 42, -1, -1);
-  eaudit_findings *l = findings(u, "expired_while_inside");
+  eaudit_findings *l = tu_findings(u, "expired_while_inside");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   int64_t key_user;
   EA_OK(eaudit_finding_subject(eaudit_findings_get(l, 0), &key_user));
@@ -1178,7 +1161,7 @@ START_TEST(reevaluate_keeps_state_and_finds_new_rules) {
     add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + i * MIN, 42, -1, -1);
   for (int i = 0; i < 2; i++)
     add(s, EAUDIT_TYPE_USER_UPDATED, t0 + i * MIN, 42, -1, -1);
-  eaudit_findings *l = findings(s, "keycard_add_failures");
+  eaudit_findings *l = tu_findings(s, "keycard_add_failures");
   uint8_t id[16];
   EA_OK(eaudit_finding_id(eaudit_findings_get(l, 0), id));
   eaudit_findings_free(l);
@@ -1186,12 +1169,12 @@ START_TEST(reevaluate_keeps_state_and_finds_new_rules) {
   const char *set = "{\"rules\": [{\"id\": \"credential_churn\","
                     " \"threshold\": 2}]}";
   EA_OK(eaudit_store_set_rules(s, set, strlen(set), 1));
-  ck_assert_uint_eq(nfind(s, "credential_churn"), 0); /* past not replayed */
+  ck_assert_uint_eq(tu_nfind(s, "credential_churn"), 0); /* past not replayed */
   sub_log log = {0, 0, 0, ":memory:", ""};
   int64_t n;
   EA_OK(eaudit_store_reevaluate(s, 0, &n));
   ck_assert_int_eq(n, 2);
-  ck_assert_uint_eq(nfind(s, "credential_churn"), 1);
+  ck_assert_uint_eq(tu_nfind(s, "credential_churn"), 1);
   eaudit_finding *f;
   EA_OK(eaudit_store_finding(s, id, &f)); /* same id, state kept */
   ck_assert_int_eq(eaudit_finding_state(f), EAUDIT_FINDING_ACKNOWLEDGED);
@@ -1219,13 +1202,13 @@ START_TEST(rebuilt_window_starts_at_the_rule_change) {
   EA_OK(eaudit_store_open(&s, path, NULL));
   /* The two failures before the change no longer count. */
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 2 * MIN, 42, -1, -1);
-  ck_assert_uint_eq(nfind(s, "keycard_add_failures"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "keycard_add_failures"), 0);
   eaudit_store_free(s);
   EA_OK(eaudit_store_open(&s, path, NULL));
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 3 * MIN, 42, -1, -1);
-  ck_assert_uint_eq(nfind(s, "keycard_add_failures"), 0);
+  ck_assert_uint_eq(tu_nfind(s, "keycard_add_failures"), 0);
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 4 * MIN, 42, -1, -1);
-  eaudit_findings *l = findings(s, "keycard_add_failures");
+  eaudit_findings *l = tu_findings(s, "keycard_add_failures");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   ck_assert_uint_eq(eaudit_finding_event_count(eaudit_findings_get(l, 0)), 3);
   eaudit_findings_free(l);
@@ -1234,13 +1217,13 @@ START_TEST(rebuilt_window_starts_at_the_rule_change) {
   int64_t n;
   EA_OK(eaudit_store_reevaluate(s, 0, &n));
   ck_assert_int_eq(n, 1);
-  l = findings(s, "keycard_add_failures");
+  l = tu_findings(s, "keycard_add_failures");
   ck_assert_uint_eq(eaudit_finding_event_count(eaudit_findings_get(l, 0)), 5);
   eaudit_findings_free(l);
   eaudit_store_free(s);
   EA_OK(eaudit_store_open(&s, path, NULL));
   add(s, EAUDIT_TYPE_KEYCARD_ADD_FAILED, t0 + 5 * MIN, 42, -1, -1);
-  l = findings(s, "keycard_add_failures");
+  l = tu_findings(s, "keycard_add_failures");
   ck_assert_uint_eq(eaudit_findings_size(l), 1);
   ck_assert_uint_eq(eaudit_finding_event_count(eaudit_findings_get(l, 0)), 6);
   eaudit_findings_free(l);

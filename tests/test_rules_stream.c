@@ -11,18 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t nfind(eaudit_store *s, const char *rule) {
-  eaudit_finding_query *q;
-  EA_OK(eaudit_finding_query_new(&q));
-  EA_OK(eaudit_finding_query_set_rule(q, rule));
-  eaudit_findings *l;
-  EA_OK(eaudit_store_findings(s, q, &l));
-  size_t n = eaudit_findings_size(l);
-  eaudit_findings_free(l);
-  eaudit_finding_query_free(q);
-  return n;
-}
-
 /* --- incremental == batch on a generated stream --- */
 
 static uint64_t rng = 0x9E3779B97F4A7C15u;
@@ -147,7 +135,7 @@ START_TEST(incremental_equals_batch_on_50000_events) {
                          "expired_while_inside", "temporary_privilege",
                          "credential_churn"};
   for (size_t r = 0; r < 7; r++)
-    ck_assert_msg(nfind(s, rules[r]) > 0, "%s never fired", rules[r]);
+    ck_assert_msg(tu_nfind(s, rules[r]) > 0, "%s never fired", rules[r]);
   int late = 0;
   for (size_t i = 0; i < n1; i++)
     late += strstr(inc[i], "late=1") != NULL;
@@ -229,7 +217,7 @@ START_TEST(rebuilt_windows_equal_cached_ones) {
                          "keycard_add_failures", "credential_churn",
                          "x.shared_device", "x.actor_churn", "x.busy_door"};
   for (size_t r = 0; r < sizeof rules / sizeof *rules; r++)
-    ck_assert_msg(nfind(s, rules[r]) > 0, "%s never fired", rules[r]);
+    ck_assert_msg(tu_nfind(s, rules[r]) > 0, "%s never fired", rules[r]);
   /* More than the kept 1024 items of a door within window + lateness. */
   char v[32];
   tu_store_value(path,

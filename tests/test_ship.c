@@ -48,17 +48,9 @@ static void db_teardown(void) {
 
 /* ---- site stores ---- */
 
-static eaudit_store *site_open(const char *path) {
-  eaudit_options *o = tu_options(&g_clock, &g_seed);
-  eaudit_store *s = NULL;
-  EA_OK(eaudit_store_open(&s, path, o));
-  eaudit_options_free(o);
-  return s;
-}
-
 static eaudit_store *site_new(const char *name, char *path, size_t size) {
   tu_temp_path(path, size, name);
-  return site_open(path);
+  return tu_open_at(path, &g_clock, &g_seed);
 }
 
 /* n events from t0, step apart, with varied fields and details. */
@@ -469,7 +461,7 @@ START_TEST(concurrent_shippers_survive_a_kill) {
                 "eaudit.events) d"),
       total);
   for (int i = 0; i < SITES; i++) {
-    eaudit_store *s = site_open(paths[i]);
+    eaudit_store *s = tu_open_at(paths[i], &g_clock, &g_seed);
     assert_identical(s, c, hex[i], site_events[i]);
     eaudit_store_free(s);
   }
@@ -590,7 +582,7 @@ START_TEST(a_cut_connection_fails_with_eio_and_the_next_call_resumes) {
   head = tu_pg_int(c, sql);
   ck_assert_int_lt(head, 1500);
   ck_assert_int_eq(central_count(c, hex), head);
-  s = site_open(path);
+  s = tu_open_at(path, &g_clock, &g_seed);
   int64_t n = -1;
   EA_OK(eaudit_store_ship(s, g_uri, 100, &n));
   ck_assert_int_eq(n, 1500 - head);

@@ -338,6 +338,32 @@ void tu_store_target(char *buf, size_t size, const char *name) {
   snprintf(last_target, sizeof last_target, "%s", buf);
 }
 
+eaudit_store *tu_open_at(const char *target, tu_clock *clock, uint64_t *seed) {
+  eaudit_options *o = tu_options(clock, seed);
+  eaudit_store *s = NULL;
+  ck_assert_int_eq(eaudit_store_open(&s, target, o), 0);
+  eaudit_options_free(o);
+  return s;
+}
+
+eaudit_findings *tu_findings(eaudit_store *s, const char *rule) {
+  eaudit_finding_query *q = NULL;
+  ck_assert_int_eq(eaudit_finding_query_new(&q), 0);
+  if (rule)
+    ck_assert_int_eq(eaudit_finding_query_set_rule(q, rule), 0);
+  eaudit_findings *l = NULL;
+  ck_assert_int_eq(eaudit_store_findings(s, q, &l), 0);
+  eaudit_finding_query_free(q);
+  return l;
+}
+
+size_t tu_nfind(eaudit_store *s, const char *rule) {
+  eaudit_findings *l = tu_findings(s, rule);
+  size_t n = eaudit_findings_size(l);
+  eaudit_findings_free(l);
+  return n;
+}
+
 int tu_store_open(eaudit_store **out, const char *name,
                   const eaudit_options *o) {
   char t[1024];

@@ -55,6 +55,12 @@ int tu_backend_pg(void);
 /* A fresh store target: a temporary SQLite path (as tu_temp_path) or the
  * URI of a new, empty database. */
 void tu_store_target(char *buf, size_t size, const char *name);
+/* Open the store at target (a path, ":memory:" or a URI) with the test's
+ * clock and random source (tu_options). */
+eaudit_store *tu_open_at(const char *target, tu_clock *clock, uint64_t *seed);
+/* The findings of rule (NULL: every rule), and their number. */
+eaudit_findings *tu_findings(eaudit_store *s, const char *rule);
+size_t tu_nfind(eaudit_store *s, const char *rule);
 /* Open a store on a fresh target; tu_store_last_target() names it. */
 int tu_store_open(eaudit_store **out, const char *name,
                   const eaudit_options *o);
