@@ -763,7 +763,6 @@ int eaudit__pg_store_lock_origin(eaudit_store *s, const uint8_t origin[16]) {
 
 #else /* !EAUDIT_HAVE_LIBPQ */
 
-
 int eaudit__pg_store_open(eaudit_store *s, const char *uri, const char *zone) {
   (void)s;
   (void)uri;
