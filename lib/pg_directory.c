@@ -10,6 +10,7 @@
 
 #include "pg_internal.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,12 +116,18 @@ int eaudit__pg_label_write(eaudit_store *s, int code, const char *label) {
 
 /* ---- shipping ---- */
 
+/* What a central statement's result says of its site row: the central
+ * rows it changed. */
+typedef int64_t (*row_result_fn)(sqlite3_stmt *site_row, PGresult *r,
+                                 void *arg);
+
 /* Run one statement of the site store and, for each row, one central
  * statement whose parameters are the row's columns (kinds: 'i' int4,
- * 'l' int8, 't' text). Returns the central rows changed in *changed. */
+ * 'l' int8, 't' text). Adds the central rows changed to *changed: those
+ * the statement reports, or what fn (when not NULL) makes of its result. */
 static int copy_rows(eaudit_store *site, PGconn *c, const char *site_sql,
                      const char *kinds, const char *central_sql,
-                     int64_t *changed) {
+                     row_result_fn fn, void *arg, int64_t *changed) {
   sqlite3_stmt *st = NULL;
   int src = sqlite3_prepare_v2(site->db, site_sql, -1, &st, NULL);
   int rc = EAUDIT_OK;
@@ -142,7 +149,7 @@ static int copy_rows(eaudit_store *site, PGconn *c, const char *site_sql,
     if (r == NULL)
       rc = eaudit_error_last()->code;
     else
-      *changed += strtoll(PQcmdTuples(r), NULL, 10);
+      *changed += fn ? fn(st, r, arg) : strtoll(PQcmdTuples(r), NULL, 10);
     PQclear(r);
     src = SQLITE_OK;
   }
@@ -152,17 +159,51 @@ static int copy_rows(eaudit_store *site, PGconn *c, const char *site_sql,
   return rc;
 }
 
+/* The result of shipping one vendor type (types_sql): a type is inserted
+ * unless the central store holds its code or its name already. The
+ * central row is kept; when it differs (the code under another name, or
+ * the name under another code) a warning names the site and both rows, as
+ * the site's events of that code will be read under the central name. */
+static int64_t type_shipped(sqlite3_stmt *site_row, PGresult *r, void *arg) {
+  const char *hex = arg;
+  int code = sqlite3_column_int(site_row, 0);
+  const char *name = (const char *)sqlite3_column_text(site_row, 1);
+  if (name == NULL)
+    name = "";
+  if (!PQgetisnull(r, 0, 1))
+    eaudit__log(EAUDIT_LOG_WARN,
+                "site %s: vendor type %d \"%s\" not shipped: the central "
+                "store has code %d as \"%.*s\"",
+                hex, code, name, code, PQgetlength(r, 0, 1),
+                PQgetvalue(r, 0, 1));
+  if (!PQgetisnull(r, 0, 2))
+    eaudit__log(EAUDIT_LOG_WARN,
+                "site %s: vendor type %d \"%s\" not shipped: the central "
+                "store has \"%s\" as code %d",
+                hex, code, name, name, (int)eaudit__pg_i32(r, 0, 2));
+  return eaudit__pg_i32(r, 0, 0);
+}
+
+/* The SELECTs see the table as before the INSERT: when it inserted, they
+ * find no other row. */
+static const char types_sql[] =
+    "WITH ins AS (INSERT INTO eaudit.types(code, name, label)"
+    " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1)"
+    " SELECT (SELECT count(*)::int4 FROM ins),"
+    " (SELECT name FROM eaudit.types WHERE code = $1 AND name <> $2),"
+    " (SELECT code FROM eaudit.types WHERE name = $2 AND code <> $1)";
+
 int eaudit__pg_ship_directory(eaudit_store *site, PGconn *c) {
   int64_t types = 0, users = 0;
+  char hex[33];
+  sodium_bin2hex(hex, sizeof hex, site->store_id, 16);
   int rc = copy_rows(site, c, "SELECT code, name, label FROM types", "itt",
-                     "INSERT INTO eaudit.types(code, name, label)"
-                     " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                     &types);
+                     types_sql, type_shipped, hex, &types);
   if (rc == 0)
     rc = copy_rows(site, c, "SELECT code, label FROM labels", "it",
                    "INSERT INTO eaudit.labels(code, label) VALUES ($1, $2)"
                    " ON CONFLICT DO NOTHING",
-                   &types);
+                   NULL, NULL, &types);
   /* Users with a role or a name: the others are in the shipped events. */
   if (rc == 0)
     rc = copy_rows(site, c,
@@ -172,7 +213,7 @@ int eaudit__pg_ship_directory(eaudit_store *site, PGconn *c) {
                    "INSERT INTO eaudit.users(id, role) VALUES ($1, $2)"
                    " ON CONFLICT (id) DO UPDATE SET role = excluded.role"
                    " WHERE eaudit.users.role <> excluded.role",
-                   &users);
+                   NULL, NULL, &users);
   if (rc == 0 && types) {
     PGresult *r = eaudit__pg_exec(c, bump_sql, NULL, "writing the types version");
     rc = r ? EAUDIT_OK : eaudit_error_last()->code;

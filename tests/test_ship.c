@@ -886,6 +886,76 @@ START_TEST(types_labels_and_roles_ship_with_the_names) {
 }
 END_TEST
 
+/* The warnings a clash of vendor types logs. */
+typedef struct clash_log {
+  int n;
+  char msg[4][512];
+} clash_log;
+
+static void clash_log_fn(int level, const char *message, void *payload) {
+  clash_log *l = payload;
+  if (level == EAUDIT_LOG_WARN && strstr(message, "vendor type") &&
+      l->n < 4)
+    snprintf(l->msg[l->n++], sizeof l->msg[0], "%s", message);
+}
+
+START_TEST(a_vendor_type_clash_keeps_the_central_row_and_warns) {
+  char pa[512], pb[512], hex[33];
+  uint8_t id[16];
+  eaudit_store *a = site_new("clash-a", pa, sizeof pa);
+  eaudit_store *b = site_new("clash-b", pb, sizeof pb);
+  site_hex(b, id, hex);
+  EA_OK(eaudit_store_register_type(a, 1000, "lift_called", "Lift called"));
+  /* Site b has the code under another name, and the name under another
+   * code. */
+  EA_OK(eaudit_store_register_type(b, 1000, "elevator_called", "Elevator"));
+  EA_OK(eaudit_store_register_type(b, 1001, "lift_called", "Lift"));
+  EA_OK(eaudit_store_register_type(b, 1002, "gate_opened", "Gate opened"));
+  site_fill(a, 3, T0, 1000000);
+  site_fill(b, 3, T0, 1000000);
+  int64_t n;
+  EA_OK(eaudit_store_ship(a, g_uri, 0, &n));
+  clash_log log = {0};
+  eaudit_set_log(clash_log_fn, EAUDIT_LOG_WARN, &log);
+  int rc = eaudit_store_ship(b, g_uri, 0, &n);
+  eaudit_set_log(NULL, 0, NULL);
+  EA_OK(rc);
+  ck_assert_int_eq(n, 3);
+  ck_assert_int_eq(log.n, 2);
+  for (int i = 0; i < 2; i++) {
+    ck_assert_msg(strstr(log.msg[i], hex) != NULL, "%s", log.msg[i]);
+    ck_assert_msg(strstr(log.msg[i], "lift_called") != NULL, "%s",
+                  log.msg[i]);
+  }
+  ck_assert_msg(strstr(log.msg[0], "vendor type 1000 \"elevator_called\"") &&
+                    strstr(log.msg[0], "code 1000 as \"lift_called\""),
+                "%s", log.msg[0]);
+  ck_assert_msg(strstr(log.msg[1], "vendor type 1001 \"lift_called\"") &&
+                    strstr(log.msg[1], "as code 1000"),
+                "%s", log.msg[1]);
+  /* The central rows are kept; the new code went in. */
+  PGconn *c = tu_pg_open(g_uri);
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.types"), 2);
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.types WHERE"
+                                " code = 1000 AND name = 'lift_called'"),
+                   1);
+  ck_assert_int_eq(tu_pg_int(c, "SELECT count(*) FROM eaudit.types WHERE"
+                                " code = 1002 AND name = 'gate_opened'"),
+                   1);
+  PQfinish(c);
+  /* Shipping again logs the clash again and changes nothing. */
+  memset(&log, 0, sizeof log);
+  eaudit_set_log(clash_log_fn, EAUDIT_LOG_WARN, &log);
+  rc = eaudit_store_ship(b, g_uri, 0, &n);
+  eaudit_set_log(NULL, 0, NULL);
+  EA_OK(rc);
+  ck_assert_int_eq(n, 0);
+  ck_assert_int_eq(log.n, 2);
+  eaudit_store_free(a);
+  eaudit_store_free(b);
+}
+END_TEST
+
 #endif /* EAUDIT_HAVE_LIBPQ */
 
 /* ---- argument checks: no server needed ---- */
@@ -976,6 +1046,7 @@ int main(void) {
     tcase_add_test(tc, ship_after_more_appends_continues_the_chain);
     tcase_add_test(tc, names_ship_with_their_history_and_erasures);
     tcase_add_test(tc, types_labels_and_roles_ship_with_the_names);
+    tcase_add_test(tc, a_vendor_type_clash_keeps_the_central_row_and_warns);
     tcase_add_test(tc, a_broken_site_chain_is_refused_and_nothing_written);
     tcase_add_test(tc, damage_in_the_central_store_is_named);
     tcase_add_test(tc, retention_anchor_is_the_base_and_unshipped_purges_are_refused);
