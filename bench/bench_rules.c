@@ -157,7 +157,7 @@ typedef struct lib_side {
   eaudit_batch *batch;
   eaudit_event *ev;
   int64_t next;
-  int batches; /* per call of lib_append */
+  int batches;   /* per call of lib_append */
   double cpu_ms; /* process CPU time spent in lib_append */
   int64_t cpu_events;
 } lib_side;
@@ -256,8 +256,7 @@ static int raw_prepare(raw_side *r) {
   return sqlite3_prepare_v2(r->db, raw_insert_sql, -1, &r->ins, NULL);
 }
 
-static int raw_open(bench *b, raw_side *r, const stream *st,
-                    const char *path) {
+static int raw_open(bench *b, raw_side *r, const stream *st, const char *path) {
   memset(r, 0, sizeof *r);
   r->b = b;
   r->st = st;
@@ -392,8 +391,8 @@ static int prefill(bench *b, sides3 *x, int64_t events) {
         raw_append_one(&x->raw) < 0)
       return -1;
     if ((i + 1) % 200 == 0)
-      bench_progress(b, "%s: %lld of %lld events in the stores",
-                     x->on.st->name, (long long)((i + 1) * BATCH),
+      bench_progress(b, "%s: %lld of %lld events in the stores", x->on.st->name,
+                     (long long)((i + 1) * BATCH),
                      (long long)(batches * BATCH));
   }
   return 0;
@@ -433,8 +432,8 @@ static void first_after_reopen(bench *b, sides3 *x, const char *scen) {
 /* One scenario: the stores hold `base` events of the stream first (0: they
  * start empty), then b.reps repetitions of REP_BATCHES batches per side,
  * interleaved. The scale column says "empty" or the base. */
-static void scenario(bench *b, const char *scen, const stream *st,
-                     int64_t base, const char *on_rules, int reopen) {
+static void scenario(bench *b, const char *scen, const stream *st, int64_t base,
+                     const char *on_rules, int reopen) {
   if (!bench_want(b, scen))
     return;
   char saved[sizeof b->scale_name];
@@ -451,8 +450,7 @@ static void scenario(bench *b, const char *scen, const stream *st,
   snprintf(x->raw_path, sizeof x->raw_path, "%s/rules-raw.db", b->dir);
   if (lib_open(b, &x->on, st, x->on_path, on_rules) == 0 &&
       lib_open(b, &x->off, st, x->off_path, rules_off) == 0 &&
-      raw_open(b, &x->raw, st, x->raw_path) == 0 &&
-      prefill(b, x, base) == 0) {
+      raw_open(b, &x->raw, st, x->raw_path) == 0 && prefill(b, x, base) == 0) {
     const char *const sides[3] = {"lib", "raw", "raw_sqlite"};
     void *const args[3] = {&x->on, &x->off, &x->raw};
     /* Fixed work per repetition, the same rows on every side. */
@@ -466,12 +464,12 @@ static void scenario(bench *b, const char *scen, const stream *st,
     const lib_side *ls[2] = {&x->on, &x->off};
     double cpu_rate[3];
     for (int k = 0; k < 2; k++)
-      cpu_rate[k] = ls[k]->cpu_ms > 0 ? (double)ls[k]->cpu_events /
-                                            (ls[k]->cpu_ms / 1e3)
-                                      : 0;
-    cpu_rate[2] = x->raw.cpu_ms > 0 ? (double)x->raw.cpu_events /
-                                          (x->raw.cpu_ms / 1e3)
-                                    : 0;
+      cpu_rate[k] = ls[k]->cpu_ms > 0
+                        ? (double)ls[k]->cpu_events / (ls[k]->cpu_ms / 1e3)
+                        : 0;
+    cpu_rate[2] = x->raw.cpu_ms > 0
+                      ? (double)x->raw.cpu_events / (x->raw.cpu_ms / 1e3)
+                      : 0;
     char cpu_scen[96];
     snprintf(cpu_scen, sizeof cpu_scen, "%s_cpu", scen);
     for (int k = 0; k < 3; k++)
