@@ -323,21 +323,6 @@ static void site_history(eaudit_store *s, int from, int to) {
   }
 }
 
-static pid_t spawn_shipper(const char *path, const char *uri, size_t batch) {
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    eaudit_store *s = NULL;
-    int rc = eaudit_store_open(&s, path, NULL);
-    int64_t n = 0;
-    if (rc == 0)
-      rc = eaudit_store_ship(s, uri, batch, &n);
-    eaudit_store_free(s);
-    _exit(rc ? 1 : 0);
-  }
-  return pid;
-}
-
 /* One clean ship, a ship in small batches as the site grows, and a
  * shipper killed inside a batch then started again, each into its own
  * database, give the same findings, which are the site's own; re-shipping
@@ -357,35 +342,13 @@ START_TEST(batches_and_a_killed_shipper_fire_once) {
   ck_assert_int_gt(ship(s, uri2, 7, -1), 50);
   int64_t total = ship(s, g_uri, 0, -1);
   /* A shipper killed midway into c3, then started again. */
-  char hex[33], sql[256], lock[128];
   uint8_t id[16];
   EA_OK(eaudit_store_id(s, id));
-  sodium_bin2hex(hex, sizeof hex, id, 16);
   PGconn *pg = tu_pg_open(uri3);
-  snprintf(sql, sizeof sql,
-           "SELECT coalesce((SELECT head_seq FROM eaudit.sites WHERE site_id"
-           " = '\\x%s'), 0)",
-           hex);
-  pid_t pid = spawn_shipper(path, uri3, 5);
-  int64_t head = 0;
-  for (int spin = 0; spin < 600000 && head < 60; spin++) {
-    head = tu_pg_int(pg, sql);
-    if (head < 60)
-      usleep(200);
-  }
-  ck_assert_int_ge(head, 60);
-  snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%d, %d)",
-           EAUDIT__PG_SITE_LOCK, eaudit__pg_site_key(id));
-  tu_pg_do(pg, lock);
-  head = tu_pg_int(pg, sql);
+  pid_t pid = tu_spawn_shipper(path, uri3, 5);
+  tu_pg_wait_site_head(pg, id, 60);
+  int64_t head = tu_kill_shipper_in_batch(pg, id, pid);
   ck_assert_int_lt(head, total);
-  ck_assert_int_eq(kill(pid, SIGKILL), 0);
-  int status;
-  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-  snprintf(lock, sizeof lock, "SELECT pg_advisory_unlock(%d, %d)",
-           EAUDIT__PG_SITE_LOCK, eaudit__pg_site_key(id));
-  tu_pg_do(pg, lock);
-  ck_assert_int_eq(tu_pg_int(pg, sql), head);
   ck_assert_int_eq(head % 5, 0);
   PQfinish(pg);
   ship(s, uri3, 5, total - head);

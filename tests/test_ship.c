@@ -372,23 +372,6 @@ END_TEST
 #define KILLED 1
 static const int site_events[SITES] = {900, 2000, 700};
 
-static pid_t spawn_shipper(const char *path, size_t batch) {
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    eaudit_store *s = NULL;
-    int rc = eaudit_store_open(&s, path, NULL);
-    int64_t n = 0;
-    if (rc == 0)
-      rc = eaudit_store_ship(s, g_uri, batch, &n);
-    if (rc)
-      fprintf(stderr, "shipper %s: %s\n", path, eaudit_error_last()->message);
-    eaudit_store_free(s);
-    _exit(rc ? 1 : 0);
-  }
-  return pid;
-}
-
 START_TEST(concurrent_shippers_survive_a_kill) {
   char paths[SITES][512], hex[SITES][33];
   uint8_t ids[SITES][16];
@@ -404,40 +387,18 @@ START_TEST(concurrent_shippers_survive_a_kill) {
   PGconn *c = tu_pg_open(g_uri);
   pid_t pids[SITES];
   for (int i = 0; i < SITES; i++)
-    pids[i] = spawn_shipper(paths[i], i == KILLED ? 10 : 50);
+    pids[i] = tu_spawn_shipper(paths[i], g_uri, i == KILLED ? 10 : 50);
   /* Wait until the victim committed a few batches, then hold its lock so
    * that it stops inside its next batch, and kill it there. */
-  char sql[256];
-  snprintf(sql, sizeof sql,
-           "SELECT coalesce((SELECT head_seq FROM eaudit.sites WHERE site_id"
-           " = '\\x%s'), 0)",
-           hex[KILLED]);
-  int64_t head = 0;
-  for (int spin = 0; spin < 600000 && head < 30; spin++) {
-    head = tu_pg_int(c, sql);
-    if (head < 30)
-      usleep(200);
-  }
-  ck_assert_int_ge(head, 30);
-  char lock[128];
-  snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%d, %d)",
-           EAUDIT__PG_SITE_LOCK, eaudit__pg_site_key(ids[KILLED]));
-  tu_pg_do(c, lock);
-  head = tu_pg_int(c, sql);
+  tu_pg_wait_site_head(c, ids[KILLED], 30);
+  int64_t head = tu_kill_shipper_in_batch(c, ids[KILLED], pids[KILLED]);
   ck_assert_int_lt(head, site_events[KILLED]); /* midway */
-  ck_assert_int_eq(kill(pids[KILLED], SIGKILL), 0);
-  int status;
-  ck_assert_int_eq(waitpid(pids[KILLED], &status, 0), pids[KILLED]);
-  ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-  snprintf(lock, sizeof lock, "SELECT pg_advisory_unlock(%d, %d)",
-           EAUDIT__PG_SITE_LOCK, eaudit__pg_site_key(ids[KILLED]));
-  tu_pg_do(c, lock);
   /* Whole batches only: the cursor is a multiple of the batch size. */
-  head = tu_pg_int(c, sql);
   ck_assert_int_eq(head % 10, 0);
   ck_assert_int_eq(central_count(c, hex[KILLED]), head);
   /* Started again, it resumes after the cursor. */
-  pids[KILLED] = spawn_shipper(paths[KILLED], 10);
+  pids[KILLED] = tu_spawn_shipper(paths[KILLED], g_uri, 10);
+  int status;
   for (int i = 0; i < SITES; i++) {
     ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
@@ -556,18 +517,8 @@ START_TEST(a_cut_connection_fails_with_eio_and_the_next_call_resumes) {
     eaudit_store_free(cs);
     _exit(io ? 0 : 1);
   }
+  tu_pg_wait_site_head(c, id, 30);
   char sql[512];
-  snprintf(sql, sizeof sql,
-           "SELECT coalesce((SELECT head_seq FROM eaudit.sites WHERE site_id"
-           " = '\\x%s'), 0)",
-           hex);
-  int64_t head = 0;
-  for (int spin = 0; spin < 600000 && head < 30; spin++) {
-    head = tu_pg_int(c, sql);
-    if (head < 30)
-      usleep(200);
-  }
-  ck_assert_int_ge(head, 30);
   snprintf(sql, sizeof sql,
            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
            " WHERE datname = '%s' AND application_name = 'entryfy-audit'",
@@ -577,9 +528,7 @@ START_TEST(a_cut_connection_fails_with_eio_and_the_next_call_resumes) {
   ck_assert_int_eq(waitpid(pid, &status, 0), pid);
   ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                 "the cut shipper did not fail with EIO");
-  snprintf(sql, sizeof sql,
-           "SELECT head_seq FROM eaudit.sites WHERE site_id = '\\x%s'", hex);
-  head = tu_pg_int(c, sql);
+  int64_t head = tu_pg_site_head(c, id);
   ck_assert_int_lt(head, 1500);
   ck_assert_int_eq(central_count(c, hex), head);
   s = tu_open_at(path, &g_clock, &g_seed);

@@ -128,7 +128,12 @@ const char *tu_store_last_target(void) { return last_target; }
 static int is_uri(const char *t) { return strncmp(t, "postgres", 8) == 0; }
 
 #ifdef EAUDIT_HAVE_LIBPQ
+#include "pg_internal.h"
+
 #include <libpq-fe.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sys/wait.h>
 
 const char *tu_pg_base(void) {
   const char *b = getenv("EAUDIT_TEST_PG");
@@ -232,6 +237,62 @@ void tu_pg_drop_db(const char *db) {
   snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", db);
   tu_pg_do(c, sql);
   PQfinish(c);
+}
+
+pid_t tu_spawn_shipper(const char *path, const char *uri, size_t batch) {
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    eaudit_store *s = NULL;
+    int rc = eaudit_store_open(&s, path, NULL);
+    int64_t n = 0;
+    if (rc == 0)
+      rc = eaudit_store_ship(s, uri, batch, &n);
+    if (rc)
+      fprintf(stderr, "shipper %s: %s\n", path, eaudit_error_last()->message);
+    eaudit_store_free(s);
+    _exit(rc ? 1 : 0);
+  }
+  return pid;
+}
+
+int64_t tu_pg_site_head(PGconn *c, const uint8_t site[16]) {
+  char hex[33], sql[256];
+  sodium_bin2hex(hex, sizeof hex, site, 16);
+  snprintf(sql, sizeof sql,
+           "SELECT coalesce((SELECT head_seq FROM eaudit.sites WHERE site_id"
+           " = '\\x%s'), 0)",
+           hex);
+  return tu_pg_int(c, sql);
+}
+
+int64_t tu_pg_wait_site_head(PGconn *c, const uint8_t site[16], int64_t min) {
+  int64_t head = tu_pg_site_head(c, site);
+  for (int spin = 0; spin < 600000 && head < min; spin++) {
+    usleep(200);
+    head = tu_pg_site_head(c, site);
+  }
+  ck_assert_int_ge(head, min);
+  return head;
+}
+
+int64_t tu_kill_shipper_in_batch(PGconn *c, const uint8_t site[16],
+                                 pid_t pid) {
+  char lock[128];
+  snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%d, %d)",
+           EAUDIT__PG_SITE_LOCK, eaudit__pg_site_key(site));
+  tu_pg_do(c, lock);
+  int64_t head = tu_pg_site_head(c, site);
+  ck_assert_int_eq(kill(pid, SIGKILL), 0);
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  snprintf(lock, sizeof lock, "SELECT pg_advisory_unlock(%d, %d)",
+           EAUDIT__PG_SITE_LOCK, eaudit__pg_site_key(site));
+  tu_pg_do(c, lock);
+  /* Nothing committed after the head was read: the batch died. */
+  ck_assert_int_eq(tu_pg_site_head(c, site), head);
+  return head;
 }
 
 /* Databases are named tu_<name>_<suite pid>_<pid>_<n>: the suite's

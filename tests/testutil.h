@@ -93,6 +93,7 @@ void tu_store_value(const char *target, const char *sqlite_sql,
 
 #ifdef EAUDIT_HAVE_LIBPQ
 #include <libpq-fe.h>
+#include <sys/types.h>
 /* ---- raw libpq for the PostgreSQL suites (each asserts success) ---- */
 /* The maintenance URI in EAUDIT_TEST_PG, or NULL. */
 const char *tu_pg_base(void);
@@ -111,6 +112,19 @@ void tu_pg_create_db(const char *prefix, char *db, size_t db_size, char *uri,
                      size_t uri_size);
 /* Drop database db, ending its sessions. */
 void tu_pg_drop_db(const char *db);
+/* ---- shippers in child processes ---- */
+/* Fork a process that ships the site store at path to uri in batches of
+ * batch and exits 0 on success (an error goes to stderr). */
+pid_t tu_spawn_shipper(const char *path, const char *uri, size_t batch);
+/* The central head_seq of the site (0 before its first batch). */
+int64_t tu_pg_site_head(PGconn *c, const uint8_t site[16]);
+/* Wait (up to about two minutes) until it reaches min; return it. */
+int64_t tu_pg_wait_site_head(PGconn *c, const uint8_t site[16], int64_t min);
+/* Stop shipper pid inside its next batch: hold the site's advisory lock,
+ * read the head, SIGKILL the shipper and reap it, release the lock, and
+ * check that nothing committed since. Returns the head. */
+int64_t tu_kill_shipper_in_batch(PGconn *c, const uint8_t site[16],
+                                 pid_t pid);
 #endif
 
 /* A digest of every row of every table of the store at @p path (a file,
