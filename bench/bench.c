@@ -294,6 +294,16 @@ void bench_na(bench *b, const char *scenario, const char *why) {
   fflush(stdout);
 }
 
+int bench_main_na(int argc, char **argv, const char *scenario,
+                  const char *why) {
+  bench b;
+  int rc = bench_init(&b, argc, argv);
+  if (rc)
+    return rc;
+  bench_na(&b, scenario, why);
+  return bench_finish(&b);
+}
+
 double bench_peak_rss_mib(void) {
   FILE *f = fopen("/proc/self/status", "r");
   char line[256];

@@ -46,6 +46,9 @@
  *   bench_value(&b, scen, side, unit, value, ratio)  a single measured
  *       value (bytes per event, MiB); ratio < 0 prints "-".
  *   bench_na(&b, scen, why)         a scenario that cannot run here.
+ *   bench_main_na(argc, argv, scen, why)  the whole main of a program
+ *       that cannot run here (built without PostgreSQL): its flags
+ *       parsed, one n/a line, the exit status.
  *   bench_fail(&b, fmt, ...)        report an error; the exit status is 1.
  *   bench_finish(&b)                print peak RSS; returns the exit status.
  *   bench_peak_rss_mib()            VmHWM of this process.
@@ -111,6 +114,7 @@ double bench_one(bench *b, const char *scenario, const char *side,
 void bench_value(bench *b, const char *scenario, const char *side,
                  const char *unit, double value, double ratio);
 void bench_na(bench *b, const char *scenario, const char *why);
+int bench_main_na(int argc, char **argv, const char *scenario, const char *why);
 void bench_fail(bench *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void bench_progress(const bench *b, const char *fmt, ...)

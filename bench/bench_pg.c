@@ -459,12 +459,8 @@ int main(int argc, char **argv) {
 #else
 
 int main(int argc, char **argv) {
-  bench b;
-  int rc = bench_init(&b, argc, argv);
-  if (rc)
-    return rc;
-  bench_na(&b, "pg_append_batch_10k", "built without PostgreSQL");
-  return bench_finish(&b);
+  return bench_main_na(argc, argv, "pg_append_batch_10k",
+                       "built without PostgreSQL");
 }
 
 #endif

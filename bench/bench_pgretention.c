@@ -274,12 +274,7 @@ int main(int argc, char **argv) {
 #else
 
 int main(int argc, char **argv) {
-  bench b;
-  int rc = bench_init(&b, argc, argv);
-  if (rc)
-    return rc;
-  bench_na(&b, SCEN, "built without PostgreSQL");
-  return bench_finish(&b);
+  return bench_main_na(argc, argv, SCEN, "built without PostgreSQL");
 }
 
 #endif

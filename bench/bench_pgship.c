@@ -183,12 +183,8 @@ int main(int argc, char **argv) {
 #else
 
 int main(int argc, char **argv) {
-  bench b;
-  int rc = bench_init(&b, argc, argv);
-  if (rc)
-    return rc;
-  bench_na(&b, "pg_ship_rules", "built without PostgreSQL");
-  return bench_finish(&b);
+  return bench_main_na(argc, argv, "pg_ship_rules",
+                       "built without PostgreSQL");
 }
 
 #endif
