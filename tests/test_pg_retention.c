@@ -346,10 +346,7 @@ END_TEST
 START_TEST(purge_through_a_postgresql_handle_is_audited) {
   EA_OK(eaudit_central_init(g_uri));
   build_scenario();
-  eaudit_options *o = tu_options(&g_clock, &g_seed);
-  eaudit_store *cs = NULL;
-  EA_OK(eaudit_store_open(&cs, g_uri, o));
-  eaudit_options_free(o);
+  eaudit_store *cs = tu_open_at(g_uri, &g_clock, &g_seed);
   /* The own chain: 29 events a day apart from Jan 10, and its head on
    * Apr 30, past the cutoff by more than the rules' reach (the 7-day
    * window and the 24 h lateness bound), so the cutoff stands. */
@@ -413,10 +410,7 @@ END_TEST
 START_TEST(central_rules_hold_each_sites_cutoff_back) {
   EA_OK(eaudit_central_init(g_uri));
   build_scenario();
-  eaudit_options *o = tu_options(&g_clock, &g_seed);
-  eaudit_store *cs = NULL;
-  EA_OK(eaudit_store_open(&cs, g_uri, o));
-  eaudit_options_free(o);
+  eaudit_store *cs = tu_open_at(g_uri, &g_clock, &g_seed);
   int64_t events = -1;
   EA_OK(eaudit_store_purge_plan(cs, CUTOFF, NULL, NULL, &events));
   ck_assert_int_eq(events, 208 + 119 + 209);
